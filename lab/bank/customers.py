@@ -1,0 +1,143 @@
+"""The bank's customers: the demo users of attacks.md §0, their passwords and second factors.
+
+alice signs in with a TOTP app (fixed, documented secret); bob's weak second
+factor is a 4-digit code sent to the lab's SMS inbox page; mallory is the
+attacker's own customer at the honest bank.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+
+from lab import clock
+from lab.store.base import Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    second_factor TEXT NOT NULL,          -- 'totp' or 'sms'
+    totp_secret TEXT,
+    phone TEXT
+);
+CREATE TABLE IF NOT EXISTS sms_inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    phone TEXT NOT NULL,
+    username TEXT NOT NULL,
+    body TEXT NOT NULL,
+    code TEXT NOT NULL,
+    sent_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    password: str
+    second_factor: str
+    totp_secret: str | None = None
+    phone: str | None = None
+
+
+# Documented in the README: workshop participants add these secrets to an authenticator app.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("alice", "Alice Liddell", "wonderland", "totp", totp_secret="WONDERLANDALICEFOLLOWSTHERABBIT2"),
+    DemoUser("bob", "Bob Builder", "canwefixit", "sms", phone="+44 7700 900123"),
+    DemoUser("mallory", "Mallory Mallet", "attacker", "totp", totp_secret="MALLORYMALLETATTACKSTHEHONESTBNK"),
+)
+
+SMS_CODE_LIFETIME = 300
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 100_000)
+    return f"pbkdf2${salt.hex()}${digest.hex()}"
+
+
+def _verify_hash(password: str, stored: str) -> bool:
+    try:
+        _, salt_hex, digest_hex = stored.split("$")
+        expected = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt_hex),
+                                       100_000)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(expected.hex(), digest_hex)
+
+
+def seed(store: Store) -> None:
+    store.ensure_schema(SCHEMA)
+    for user in DEMO_USERS:
+        store.execute(
+            "INSERT OR IGNORE INTO customers(username, display_name, password_hash, "
+            "second_factor, totp_secret, phone) VALUES (?, ?, ?, ?, ?, ?)",
+            (user.username, user.display_name, hash_password(user.password),
+             user.second_factor, user.totp_secret, user.phone),
+        )
+
+
+def get(store: Store, username: str) -> dict | None:
+    return store.query_one("SELECT * FROM customers WHERE username = ?", (username,))
+
+
+def check_password(store: Store, username: str, password: str) -> bool:
+    customer = get(store, username)
+    return bool(customer) and _verify_hash(password, customer["password_hash"])  # type: ignore[index]
+
+
+def totp_now(secret: str, store: Store | None = None) -> str:
+    return pyotp.TOTP(secret).at(int(clock.now(store)))
+
+
+def check_totp(store: Store, username: str, code: str) -> bool:
+    """Current code, or the one before or after (±30 s drift), at lab time."""
+    customer = get(store, username)
+    if not customer or not customer["totp_secret"]:
+        return False
+    return pyotp.TOTP(customer["totp_secret"]).verify(
+        code.strip(), for_time=int(clock.now(store)), valid_window=1)
+
+
+def send_sms_code(store: Store, username: str) -> str:
+    """Deliver a fresh 4-digit code to the lab's SMS inbox; earlier ones stop working."""
+    customer = get(store, username)
+    if not customer or not customer["phone"]:
+        raise ValueError(f"{username} has no phone")
+    code = f"{secrets.randbelow(10_000):04d}"
+    with store.transaction():
+        store.execute("UPDATE sms_inbox SET used = 1 WHERE username = ? AND used = 0",
+                      (username,))
+        store.insert(
+            "INSERT INTO sms_inbox(phone, username, body, code, sent_at) VALUES (?, ?, ?, ?, ?)",
+            (customer["phone"], username,
+             f"HonestBank: your sign-in code is {code}. Never share it.", code,
+             clock.now(store)),
+        )
+    return code
+
+
+def check_sms_code(store: Store, username: str, code: str) -> bool:
+    """The latest unused code, within its lifetime; consumed atomically on success."""
+    oldest = clock.now(store) - SMS_CODE_LIFETIME
+    return store.consume(
+        "UPDATE sms_inbox SET used = 1 WHERE username = ? AND code = ? AND used = 0 "
+        "AND sent_at >= ?", (username, code.strip(), oldest))
+
+
+def sms_inbox(store: Store, limit: int = 20) -> list[dict]:
+    return store.query("SELECT * FROM sms_inbox ORDER BY id DESC LIMIT ?", (limit,))
+
+
+def second_factor_hint(customer: dict) -> str:
+    if customer["second_factor"] == "totp":
+        return "Enter the 6-digit code from your authenticator app."
+    return f"We sent a 4-digit code to {customer['phone']} (see the lab's SMS inbox)."

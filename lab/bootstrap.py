@@ -1,0 +1,55 @@
+"""First start: data directory, CA and certificates, keys, schema, demo data, the TPP's registration.
+
+Idempotent: every later start finds what exists and keeps it (registrations,
+grants and events survive a restart).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from lab import consent, pki
+from lab.bank import customers, ledger
+from lab.config import LabConfig
+from lab.controls.registry import ENABLED_KEY, Registry
+from lab.store import SQLiteStore, Store
+
+
+def ensure_admin_token(config: LabConfig) -> str:
+    path = config.admin_token_path
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def open_store(config: LabConfig) -> Store:
+    return SQLiteStore(config.db_path)
+
+
+def bootstrap(config: LabConfig, store: Store | None = None, *, profile: str | None = None
+              ) -> Store:
+    """Prepare everything a lab needs; apply `profile` when given (or on a new store)."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.data_dir.chmod(0o700)
+    pki.ensure_ca(config.pki_dir)
+    pki.server_cert(config.pki_dir, config.host)
+    ensure_admin_token(config)
+    store = store or open_store(config)
+    consent.ensure_schema(store)
+    customers.seed(store)
+    ledger.seed(store, [u.username for u in customers.DEMO_USERS])
+
+    from lab import authserver, bank, tpp
+
+    authserver.setup(config, store)
+    bank.setup(config, store)
+    tpp.setup(config, store)
+
+    registry = Registry(store)
+    if profile:
+        registry.apply_profile(profile)
+    elif store.get_setting(ENABLED_KEY) is None:
+        registry.apply_profile(config.profile)
+    return store

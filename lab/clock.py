@@ -1,0 +1,57 @@
+"""The lab clock: wall time plus an offset kept in the store.
+
+The AS, the bank and the TPP read time only from here, so `fapi-lab clock
+advance 20m` shows lifetime behaviour (expired codes and tokens) without waiting.
+The offset lives in the store so every worker process sees the same time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from lab import context
+from lab.store.base import Store
+
+OFFSET_KEY = "clock_offset"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def offset(store: Store) -> float:
+    return float(store.get_setting(OFFSET_KEY, 0.0))
+
+
+def now(store: Store | None = None) -> float:
+    """Lab time in seconds since the epoch."""
+    if store is None:
+        ctx = context.current_or_none()
+        store = ctx.store if ctx else None
+    return time.time() + (offset(store) if store is not None else 0.0)
+
+
+def now_int(store: Store | None = None) -> int:
+    return int(now(store))
+
+
+def advance(store: Store, seconds: float) -> float:
+    """Move the lab clock forward (never backward) and return the new offset."""
+    if seconds < 0:
+        raise ValueError("the lab clock only moves forward")
+    new = offset(store) + seconds
+    store.set_setting(OFFSET_KEY, new)
+    return new
+
+
+def reset(store: Store) -> None:
+    store.set_setting(OFFSET_KEY, 0.0)
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '20m', '2h', '3d', '1h30m' or plain seconds → seconds."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smhd])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 20m, 2h, 3d)")
+    return sum(float(n) * _UNITS[u] for n, u in parts)

@@ -1,0 +1,126 @@
+"""The bank's consent store: what a user granted to which app, per account and permission.
+
+The AS writes a grant when the user approves; the bank reads it on every API call
+(consent_per_account) and the user revokes it on the bank's "connected apps" page.
+Access-token ids are listed here too, so the bank can check revocation status.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from lab import clock
+from lab.store.base import Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS grants (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    accounts TEXT NOT NULL,               -- JSON {account_id: [permission, ...]}
+    created_at REAL NOT NULL,
+    auth_time REAL,
+    acr TEXT,
+    revoked_at REAL
+);
+CREATE INDEX IF NOT EXISTS grants_user ON grants(username);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    jti TEXT PRIMARY KEY,
+    grant_id TEXT,
+    client_id TEXT NOT NULL,
+    username TEXT,
+    scope TEXT,
+    audience TEXT,
+    issued_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS access_tokens_grant ON access_tokens(grant_id);
+"""
+
+# Permission (what the user sees per account) → the OAuth scope that carries it.
+PERMISSION_SCOPES: dict[str, str] = {
+    "balances": "accounts:read",
+    "transactions": "transactions:read",
+    "payments": "payments:write",
+}
+SCOPE_PERMISSIONS = {v: k for k, v in PERMISSION_SCOPES.items()}
+
+
+def ensure_schema(store: Store) -> None:
+    store.ensure_schema(SCHEMA)
+
+
+def create_grant(store: Store, *, username: str, client_id: str, scope: str,
+                 accounts: dict[str, list[str]], auth_time: float | None = None,
+                 acr: str | None = None) -> str:
+    grant_id = "grant-" + secrets.token_hex(8)
+    store.execute(
+        "INSERT INTO grants(id, username, client_id, scope, accounts, created_at, auth_time, acr) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (grant_id, username, client_id, scope, json.dumps(accounts), clock.now(store),
+         auth_time, acr))
+    return grant_id
+
+
+def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    row = dict(row)
+    row["accounts"] = json.loads(row["accounts"])
+    row["active"] = row["revoked_at"] is None
+    return row
+
+
+def get_grant(store: Store, grant_id: str) -> dict[str, Any] | None:
+    return _decode(store.query_one("SELECT * FROM grants WHERE id = ?", (grant_id,)))
+
+
+def grants_of(store: Store, username: str, *, active_only: bool = True) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM grants WHERE username = ?"
+    if active_only:
+        sql += " AND revoked_at IS NULL"
+    rows = store.query(sql + " ORDER BY created_at DESC", (username,))
+    return [g for g in (_decode(r) for r in rows) if g]
+
+
+def mark_grant_revoked(store: Store, grant_id: str) -> bool:
+    """The grant itself is withdrawn; what happens to its tokens is revocation_cascade's call."""
+    return store.consume("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                         (clock.now(store), grant_id))
+
+
+def permitted(grant: dict[str, Any], account_id: str, permission: str) -> bool:
+    return permission in grant["accounts"].get(account_id, [])
+
+
+def record_access_token(store: Store, *, jti: str, grant_id: str | None, client_id: str,
+                        username: str | None, scope: str, audience: str | None,
+                        issued_at: float, expires_at: float) -> None:
+    store.execute(
+        "INSERT OR REPLACE INTO access_tokens(jti, grant_id, client_id, username, scope, "
+        "audience, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (jti, grant_id, client_id, username, scope, audience, issued_at, expires_at))
+
+
+def revoke_access_token(store: Store, jti: str) -> bool:
+    return store.consume("UPDATE access_tokens SET revoked = 1 WHERE jti = ? AND revoked = 0",
+                         (jti,))
+
+
+def revoke_access_tokens_of_grant(store: Store, grant_id: str) -> int:
+    return store.execute("UPDATE access_tokens SET revoked = 1 WHERE grant_id = ?", (grant_id,))
+
+
+def access_token_status(store: Store, jti: str) -> dict[str, Any] | None:
+    """The token's own record, with `grant_active` — what a revocation check looks at."""
+    row = store.query_one(
+        "SELECT t.*, g.revoked_at AS grant_revoked_at FROM access_tokens t "
+        "LEFT JOIN grants g ON g.id = t.grant_id WHERE t.jti = ?", (jti,))
+    if row is None:
+        return None
+    row["grant_active"] = row["grant_revoked_at"] is None
+    return row

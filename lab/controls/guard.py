@@ -1,0 +1,72 @@
+"""guard(id): how an enforcement point asks the registry and records what it refused.
+
+    PKCE = guard("pkce_required")          # module level: this module enforces it
+    if PKCE.on() and not challenge:
+        raise PKCE.refuse(InvalidRequestError(...), reason="no code_challenge")
+
+`refuse()` records a ControlFired event for the current request and returns the
+error, so the `raise` stays at the call site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from lab import context
+
+from . import catalog, events
+from .registry import Registry
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _error_code(error: BaseException) -> str | None:
+    return getattr(error, "error", None) or getattr(error, "code", None) or type(error).__name__
+
+
+class Guard:
+    """One control as seen from one enforcement point."""
+
+    def __init__(self, control_id: str) -> None:
+        self.control = catalog.get(control_id)
+        self.id = control_id
+
+    def _registry(self) -> Registry:
+        return Registry(context.current().store)
+
+    def on(self) -> bool:
+        return self._registry().is_on(self.id)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self._registry().params(self.id).get(name, default)
+
+    def _record(self, kind: events.EventKind, error: str | None, reason: str) -> None:
+        ctx = context.current()
+        events.record(ctx.store, events.ControlFired(
+            control=self.id, request_id=ctx.request_id, component=ctx.component,
+            endpoint=ctx.endpoint, error=error, reason=reason, kind=kind,
+        ))
+
+    def refuse(self, error: E, reason: str) -> E:
+        """Record that this control refused the current request; return the error to raise."""
+        self._record("fired", _error_code(error), reason)
+        return error
+
+    def prevented(self, reason: str) -> None:
+        """Record that this (preventive) control removed an attack surface in this flow."""
+        self._record("prevented", None, reason)
+
+    @contextmanager
+    def watch(self, reason: str = "") -> Iterator[None]:
+        """Attribute an error raised by library code (Authlib, PyJWT) to this control."""
+        try:
+            yield
+        except Exception as error:
+            self._record("fired", _error_code(error), reason or str(error) or type(error).__name__)
+            raise
+
+
+def guard(control_id: str) -> Guard:
+    return Guard(control_id)

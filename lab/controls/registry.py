@@ -1,0 +1,91 @@
+"""The running lab's switches, kept in the store so every worker sees a change at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.store.base import Store
+
+from . import catalog, profiles
+
+ENABLED_KEY = "controls_enabled"
+PROFILE_KEY = "controls_profile"
+PARAMS_KEY = "controls_params"
+
+
+class Registry:
+    """Read and change which controls are on. Stateless: every read asks the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def enabled(self) -> set[str]:
+        value = self.store.get_setting(ENABLED_KEY)
+        if value is None:
+            self.apply_profile("fapi2-security")
+            value = self.store.get_setting(ENABLED_KEY, [])
+        return set(value)
+
+    def is_on(self, control_id: str) -> bool:
+        catalog.get(control_id)
+        return control_id in self.enabled()
+
+    def profile(self) -> str:
+        """The last profile applied; '<name>*' once single switches changed it."""
+        return str(self.store.get_setting(PROFILE_KEY, "fapi2-security"))
+
+    def params(self, control_id: str) -> dict[str, Any]:
+        merged = dict(catalog.get(control_id).params)
+        merged.update(self.store.get_setting(PARAMS_KEY, {}).get(control_id, {}))
+        return merged
+
+    def apply_profile(self, name: str) -> set[str]:
+        on = profiles.enabled(name)
+        with self.store.transaction():
+            self.store.set_setting(ENABLED_KEY, sorted(on))
+            self.store.set_setting(PROFILE_KEY, name)
+            self.store.set_setting(PARAMS_KEY, profiles.PROFILE_PARAMS.get(name, {}))
+        return on
+
+    def set(self, changes: dict[str, bool]) -> list[str]:
+        """Switch controls; a control switched on brings its `requires`. Returns notes."""
+        notes: list[str] = []
+        with self.store.transaction():
+            on = self.enabled()
+            for control_id, value in changes.items():
+                control = catalog.get(control_id)
+                if value:
+                    on.add(control_id)
+                    for needed in control.requires:
+                        if needed not in on:
+                            on.add(needed)
+                            notes.append(f"{control_id} requires {needed}: switched on too")
+                else:
+                    on.discard(control_id)
+                    dependants = [c.id for c in catalog.CONTROLS
+                                  if control_id in c.requires and c.id in on]
+                    for dep in dependants:
+                        notes.append(f"{dep} requires {control_id} and has no effect without it")
+            self.store.set_setting(ENABLED_KEY, sorted(on))
+            base = self.profile().rstrip("*")
+            changed = on != profiles.enabled(base) if base in profiles.PROFILES else True
+            self.store.set_setting(PROFILE_KEY, base + ("*" if changed else ""))
+        return notes
+
+    def set_param(self, control_id: str, name: str, value: Any) -> None:
+        control = catalog.get(control_id)
+        if name not in control.params:
+            known = ", ".join(control.params) or "none"
+            raise KeyError(f"{control_id} has no parameter {name!r} (parameters: {known})")
+        with self.store.transaction():
+            params = self.store.get_setting(PARAMS_KEY, {})
+            params.setdefault(control_id, {})[name] = value
+            self.store.set_setting(PARAMS_KEY, params)
+
+    def snapshot(self) -> dict[str, Any]:
+        on = self.enabled()
+        return {
+            "profile": self.profile(),
+            "enabled": sorted(on),
+            "controls": {c.id: c.id in on for c in catalog.CONTROLS},
+        }

@@ -1,0 +1,147 @@
+"""The lab's own certificate authority: generated on first start, kept in the data directory.
+
+Every public origin presents a certificate from this CA, and clients (the TPP,
+the attacker, tests, a browser told to trust it) verify against it — so TLS in
+the lab is real TLS, never `verify=False`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_NAME = "FAPI Lab local CA"
+VALIDITY_DAYS = 825
+
+
+@dataclass(frozen=True)
+class CertPair:
+    cert: Path
+    key: Path
+
+
+def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    path.chmod(0o600)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FAPI Lab"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ])
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+
+
+def ensure_ca(pki_dir: Path) -> CertPair:
+    """Create the CA once; later calls return the existing one."""
+    pair = CertPair(pki_dir / "ca.pem", pki_dir / "ca.key")
+    if pair.cert.exists() and pair.key.exists():
+        return pair
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(CA_NAME)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now()).not_valid_after(_now() + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False,
+            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write_private(pair.key, key)
+    pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return pair
+
+
+def _load_ca(pki_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    pair = ensure_ca(pki_dir)
+    cert = x509.load_pem_x509_certificate(pair.cert.read_bytes())
+    key = serialization.load_pem_private_key(pair.key.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return cert, key
+
+
+def _issue(pki_dir: Path, name: str, common_name: str, *, server: bool,
+           hosts: tuple[str, ...] = ()) -> CertPair:
+    pair = CertPair(pki_dir / f"{name}.pem", pki_dir / f"{name}.key")
+    if pair.cert.exists() and pair.key.exists():
+        return pair
+    ca_cert, ca_key = _load_ca(pki_dir)
+    key = ec.generate_private_key(ec.SECP256R1())
+    usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name)).issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now()).not_valid_after(_now() + dt.timedelta(days=VALIDITY_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
+    )
+    if hosts:
+        alt: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                alt.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                alt.append(x509.DNSName(host))
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    _write_private(pair.key, key)
+    pair.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return pair
+
+
+def server_cert(pki_dir: Path, host: str = "127.0.0.1") -> CertPair:
+    """One certificate for every lab origin on this host (origins differ only by port)."""
+    hosts = tuple(dict.fromkeys((host, "127.0.0.1", "localhost")))
+    return _issue(pki_dir, f"server-{host}", host, server=True, hosts=hosts)
+
+
+def client_cert(pki_dir: Path, name: str) -> CertPair:
+    """A client certificate (TPP, attacker) for mutual TLS."""
+    return _issue(pki_dir, f"client-{name}", name, server=False)
+
+
+def server_ssl_context(pki_dir: Path, host: str = "127.0.0.1") -> ssl.SSLContext:
+    """TLS for a lab origin; asks for (but does not require) a client certificate."""
+    pair = server_cert(pki_dir, host)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(pair.cert, pair.key)
+    ctx.load_verify_locations(pki_dir / "ca.pem")
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    return ctx
+
+
+def thumbprint_s256(cert_pem: str | bytes) -> str:
+    """x5t#S256 (RFC 8705 §3.1): base64url SHA-256 of the DER certificate."""
+    import base64
+
+    data = cert_pem.encode() if isinstance(cert_pem, str) else cert_pem
+    der = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(der)
+    return base64.urlsafe_b64encode(digest.finalize()).rstrip(b"=").decode()

@@ -1,0 +1,99 @@
+"""Starts the AS, the bank and the TPP in one process, each on its own HTTPS origin.
+
+Werkzeug's threaded server with the lab CA's certificate; the TLS context asks
+for a client certificate (optional) so mutual TLS works where a control needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from lab import pki
+from lab.bootstrap import bootstrap
+from lab.config import LabConfig
+from lab.controls.registry import Registry
+from lab.store import Store
+
+log = logging.getLogger("fapi_lab.runner")
+
+
+def build_apps(config: LabConfig, store: Store) -> dict[str, Flask]:
+    from lab import authserver, bank, tpp
+
+    return {
+        "as": authserver.create_app(config, store),
+        "bank": bank.create_app(config, store),
+        "tpp": tpp.create_app(config, store),
+    }
+
+
+@dataclass
+class RunningLab:
+    """A lab serving on its ports; `stop()` shuts every server down."""
+
+    config: LabConfig
+    store: Store
+    apps: dict[str, Flask]
+    servers: dict[str, BaseWSGIServer] = field(default_factory=dict)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"as": self.config.as_url, "bank": self.config.bank_url,
+                "tpp": self.config.tpp_url}
+
+    def status(self) -> dict[str, Any]:
+        snap = Registry(self.store).snapshot()
+        return {
+            **self.urls,
+            "issuer": self.config.issuer,
+            "ca_cert": str(self.config.ca_cert_path),
+            "data_dir": str(self.config.data_dir),
+            "profile": snap["profile"],
+            "enabled_controls": snap["enabled"],
+            "capture": False,
+            "pid": os.getpid(),
+            "admin_url": self.config.as_url + "/admin",
+        }
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.shutdown()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for server in self.servers.values():
+            server.server_close()
+        self.config.state_file.unlink(missing_ok=True)
+
+
+def start(config: LabConfig, *, profile: str | None = None, write_state: bool = True
+          ) -> RunningLab:
+    """Bootstrap, then serve the three apps on their ports in background threads."""
+    store = bootstrap(config, profile=profile)
+    apps = build_apps(config, store)
+    lab = RunningLab(config, store, apps)
+    ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
+    try:
+        for name, app in apps.items():
+            ctx = pki.server_ssl_context(config.pki_dir, config.host)
+            server = make_server(config.host, ports[name], app, threaded=True, ssl_context=ctx)
+            lab.servers[name] = server
+            thread = threading.Thread(target=server.serve_forever, name=f"lab-{name}",
+                                      daemon=True)
+            thread.start()
+            lab.threads.append(thread)
+    except BaseException:
+        lab.stop()
+        raise
+    if write_state:
+        config.state_file.write_text(json.dumps({**lab.status(), "started_at": time.time()}))
+    return lab

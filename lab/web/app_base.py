@@ -1,0 +1,61 @@
+"""What every lab Flask app shares: its cookie, request ids, the request context, errors."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response, g, request
+
+from lab import context
+from lab.store.base import Store
+
+from .errors import register_error_handlers
+from .request_id import HEADER, accept_incoming, new_request_id
+
+MAX_BODY = 64 * 1024
+
+
+def app_secret(data_dir: Path, component: str) -> bytes:
+    """A per-app session secret kept in the data directory (never in git)."""
+    path = data_dir / "secrets" / f"{component}.session-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) -> None:
+    """Cookies ignore ports, so each app on 127.0.0.1 gets its own session cookie name."""
+    app.secret_key = app_secret(data_dir, component)
+    app.config.update(
+        SESSION_COOKIE_NAME=f"fapi_lab_{component}",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_BODY,
+    )
+    app.extensions["lab_store"] = store
+    app.extensions["lab_component"] = component
+
+    @app.before_request
+    def _bind() -> None:
+        g.request_id = accept_incoming(request.headers.get(HEADER)) or new_request_id(component)
+        g._lab_ctx_token = context.set_context(context.RequestContext(
+            store=store, component=component, request_id=g.request_id,
+            endpoint=f"{request.method} {request.path}",
+        ))
+
+    @app.after_request
+    def _stamp(response: Response) -> Response:
+        response.headers[HEADER] = getattr(g, "request_id", "")
+        return response
+
+    @app.teardown_request
+    def _unbind(_exc: BaseException | None) -> None:
+        token = g.pop("_lab_ctx_token", None)
+        if token is not None:
+            context.reset_context(token)
+
+    register_error_handlers(app)
