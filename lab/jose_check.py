@@ -1,0 +1,176 @@
+"""JWS verification for the bank and the TPP (PyJWT), with alg_allow_list and trusted_keys_only.
+
+Off, each switch reproduces a classic verifier bug (RFC 8725 §2.1): letting the
+token's header pick the algorithm (`none`; HS256 keyed with the issuer's public
+key) or trusting a key embedded in the header. PyJWT refuses both by design, so
+the weak paths are written out here, marked, to show what the controls prevent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import requests
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from lab.controls import guard
+
+ALG_ALLOW_LIST = guard("alg_allow_list")
+TRUSTED_KEYS_ONLY = guard("trusted_keys_only")
+
+EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
+_HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+class JwksSource:
+    """An issuer's published keys, fetched over TLS (lab CA) and cached; refresh on demand."""
+
+    def __init__(self, jwks_uri: str, ca_path: str, *, fetch: Callable[[], dict] | None = None
+                 ) -> None:
+        self.jwks_uri = jwks_uri
+        self.ca_path = ca_path
+        self._fetch = fetch
+        self._keys: list[dict[str, Any]] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> list[dict[str, Any]]:
+        if self._fetch is not None:
+            data = self._fetch()
+        else:
+            response = requests.get(self.jwks_uri, verify=self.ca_path, timeout=10)
+            response.raise_for_status()
+            data = response.json()
+        return [k for k in data.get("keys", []) if isinstance(k, dict)]
+
+    def keys(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._keys is None:
+                self._keys = self._load()
+            return self._keys
+
+    def refresh(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self._keys = self._load()
+            return self._keys
+
+    def find(self, kid: str | None, alg: str | None) -> dict[str, Any] | None:
+        """The key named by kid; without a kid, the only key that fits the algorithm."""
+        keys = self.keys()
+        if kid is not None:
+            return next((k for k in keys if k.get("kid") == kid), None)
+        fitting = [k for k in keys if _kty_for(alg) == k.get("kty")]
+        return fitting[0] if len(fitting) == 1 else None
+
+
+def _kty_for(alg: str | None) -> str | None:
+    if not alg:
+        return None
+    if alg.startswith(("RS", "PS")):
+        return "RSA"
+    if alg.startswith("ES"):
+        return "EC"
+    if alg == "EdDSA":
+        return "OKP"
+    return None
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    """header, claims, signing input, signature — or ValueError for anything malformed."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise ValueError("not a compact JWS")
+    head_b64, body_b64, sig_b64 = token.split(".")
+    try:
+        header = json.loads(_b64decode(head_b64))
+        claims = json.loads(_b64decode(body_b64))
+        signature = _b64decode(sig_b64)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("undecodable JWS") from exc
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise ValueError("JWS header and payload must be JSON objects")
+    return header, claims, f"{head_b64}.{body_b64}".encode(), signature
+
+
+def _public_pem(jwk: dict[str, Any]) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    algorithm = {"RSA": RSAAlgorithm, "EC": ECAlgorithm, "OKP": OKPAlgorithm}[jwk["kty"]]
+    key = algorithm.from_jwk(json.dumps(jwk))
+    public = key.public_key() if hasattr(key, "private_bytes") else key
+    return public.public_bytes(serialization.Encoding.PEM,
+                               serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _verify_asymmetric(token: str, jwk: dict[str, Any], alg: str) -> bool:
+    try:
+        key = jwt.PyJWK(jwk, algorithm=alg)
+        jwt.PyJWS().decode_complete(token, key=key, algorithms=[alg])
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return False
+    return True
+
+
+def verify(token: str, source: JwksSource, error: Callable[[], Exception]) -> dict[str, Any]:
+    """Verify the signature of `token` against the issuer's keys; return its claims.
+
+    `error()` builds the caller's refusal (bank: invalid_token; TPP: id_token_invalid).
+    Claims (exp, aud, iss) are the caller's to check with its own controls.
+    """
+    try:
+        header, claims, signing_input, signature = _split(token)
+    except ValueError:
+        raise error() from None
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise error()
+
+    # RFC 8725 §3.1: the verifier, not the token, decides which algorithms are acceptable.
+    if ALG_ALLOW_LIST.on():
+        allowed = ALG_ALLOW_LIST.param("algorithms", ["PS256", "ES256", "EdDSA"])
+        if alg not in allowed:
+            raise ALG_ALLOW_LIST.refuse(error(), reason=f"alg {alg!r} is not in {allowed}")
+    elif alg.lower() == "none":
+        # Weak path: an unsigned token is taken at its word.
+        if signature:
+            raise error()
+        return claims
+    elif alg in _HMAC:
+        # Weak path: an HMAC keyed with the issuer's *public* key, which anybody can fetch.
+        candidates = [source.find(header.get("kid"), None)] if header.get("kid") else \
+            source.keys()
+        for jwk in filter(None, candidates):
+            mac = hmac.new(_public_pem(jwk), signing_input, _HMAC[alg]).digest()
+            if hmac.compare_digest(mac, signature):
+                return claims
+        raise error()
+
+    embedded = [h for h in EMBEDDED_KEY_HEADERS if h in header]
+    if embedded and not TRUSTED_KEYS_ONLY.on() and isinstance(header.get("jwk"), dict):
+        # Weak path: the token brings the key that verifies it.
+        if _verify_asymmetric(token, header["jwk"], alg):
+            return claims
+        raise error()
+
+    # FAPI2 §5.4.2 / OIDC §10.1: keys only from the issuer's jwks_uri; one refresh for a new kid.
+    jwk = source.find(header.get("kid"), alg)
+    if jwk is None:
+        source.refresh()
+        jwk = source.find(header.get("kid"), alg)
+    if jwk is None:
+        if embedded:
+            raise TRUSTED_KEYS_ONLY.refuse(
+                error(), reason=f"key in {embedded[0]!r} header is not one of the issuer's keys")
+        raise error()
+    if not _verify_asymmetric(token, jwk, alg):
+        raise error()
+    return claims
