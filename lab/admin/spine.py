@@ -1,0 +1,77 @@
+"""The spine (style.md §1): where each of a control's five places lives in the source tree.
+
+One definition, used by `fapi-lab controls show`, `GET /admin/controls/<id>`,
+the docs generator and tests/test_spine.py, so they never disagree on where
+to look. Paths are relative to the source checkout; an installed lab without
+a checkout reports them as missing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lab
+
+ROOT = Path(lab.__file__).resolve().parent.parent
+# Enforcement points live in the apps and protocol code. lab/controls and lab/admin only
+# talk *about* guards (docstrings, this module), so they never count as enforcing one.
+_NOT_ENFORCEMENT = ("lab/controls/", "lab/admin/")
+
+
+def control_docs_path(control_id: str) -> Path:
+    return ROOT / "docs" / "controls" / f"{control_id}.md"
+
+
+def control_test_path(control_id: str) -> Path:
+    return ROOT / "tests" / "controls" / f"test_{control_id}.py"
+
+
+def relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _python_files(top: str) -> list[tuple[str, str]]:
+    base = ROOT / top
+    if not base.is_dir():
+        return []
+    files = []
+    for path in sorted(base.rglob("*.py")):
+        try:
+            files.append((relative(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return files
+
+
+def _sources() -> list[tuple[str, str]]:
+    """Read on every call (a few ms): the source tree changes while people work on it."""
+    return [(p, text) for p, text in _python_files("lab") if not p.startswith(_NOT_ENFORCEMENT)]
+
+
+def enforcement_points(control_id: str) -> list[str]:
+    """Files under lab/ holding `guard("<id>")`: where the control is asked and refuses."""
+    pattern = re.compile(r"""\bguard\(\s*["']""" + re.escape(control_id) + r"""["']\s*\)""")
+    return [path for path, text in _sources() if pattern.search(text)]
+
+
+def blocking_attacks(control_id: str) -> list[str]:
+    """Attack modules naming the control (in `blocked_by`); empty until attacker/attacks exists."""
+    needle = re.compile(r"""["']""" + re.escape(control_id) + r"""["']""")
+    return [path for path, text in _python_files("attacker/attacks") if needle.search(text)]
+
+
+def places(control_id: str) -> dict[str, object]:
+    """The five places as JSON-ready values; a missing file is reported as None."""
+    docs, test = control_docs_path(control_id), control_test_path(control_id)
+    return {
+        "docs": relative(docs) if docs.exists() else None,
+        "docs_expected": relative(docs),
+        "test": relative(test) if test.exists() else None,
+        "test_expected": relative(test),
+        "enforcement_points": enforcement_points(control_id),
+        "attacks": blocking_attacks(control_id),
+    }
