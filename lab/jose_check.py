@@ -104,8 +104,8 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
 def _public_pem(jwk: dict[str, Any]) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    algorithm = {"RSA": RSAAlgorithm, "EC": ECAlgorithm, "OKP": OKPAlgorithm}[jwk["kty"]]
-    key = algorithm.from_jwk(json.dumps(jwk))
+    loaders: dict[str, Any] = {"RSA": RSAAlgorithm, "EC": ECAlgorithm, "OKP": OKPAlgorithm}
+    key = loaders[jwk["kty"]].from_jwk(json.dumps(jwk))
     public = key.public_key() if hasattr(key, "private_bytes") else key
     return public.public_bytes(serialization.Encoding.PEM,
                                serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -162,15 +162,15 @@ def verify(token: str, source: JwksSource, error: Callable[[], Exception]) -> di
         raise error()
 
     # FAPI2 §5.4.2 / OIDC §10.1: keys only from the issuer's jwks_uri; one refresh for a new kid.
-    jwk = source.find(header.get("kid"), alg)
-    if jwk is None:
+    found = source.find(header.get("kid"), alg)
+    if found is None:
         source.refresh()
-        jwk = source.find(header.get("kid"), alg)
-    if jwk is None:
+        found = source.find(header.get("kid"), alg)
+    if found is None:
         if embedded:
             raise TRUSTED_KEYS_ONLY.refuse(
                 error(), reason=f"key in {embedded[0]!r} header is not one of the issuer's keys")
         raise error()
-    if not _verify_asymmetric(token, jwk, alg):
+    if not _verify_asymmetric(token, found, alg):
         raise error()
     return claims

@@ -2,13 +2,14 @@
 
 Werkzeug's threaded server with the lab CA's certificate; the TLS context asks
 for a client certificate (optional) so mutual TLS works where a control needs it.
+The admin API rides on the AS origin under /admin, so the lab has no fourth port.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lab import pki
+from lab.admin import create_blueprint
+from lab.admin.describe import status as describe_status
 from lab.bootstrap import bootstrap
 from lab.config import LabConfig
-from lab.controls.registry import Registry
 from lab.store import Store
 
 log = logging.getLogger("fapi_lab.runner")
@@ -29,11 +31,13 @@ log = logging.getLogger("fapi_lab.runner")
 def build_apps(config: LabConfig, store: Store) -> dict[str, Flask]:
     from lab import authserver, bank, tpp
 
-    return {
+    apps = {
         "as": authserver.create_app(config, store),
         "bank": bank.create_app(config, store),
         "tpp": tpp.create_app(config, store),
     }
+    apps["as"].register_blueprint(create_blueprint(config, store), url_prefix="/admin")
+    return apps
 
 
 @dataclass
@@ -52,18 +56,7 @@ class RunningLab:
                 "tpp": self.config.tpp_url}
 
     def status(self) -> dict[str, Any]:
-        snap = Registry(self.store).snapshot()
-        return {
-            **self.urls,
-            "issuer": self.config.issuer,
-            "ca_cert": str(self.config.ca_cert_path),
-            "data_dir": str(self.config.data_dir),
-            "profile": snap["profile"],
-            "enabled_controls": snap["enabled"],
-            "capture": False,
-            "pid": os.getpid(),
-            "admin_url": self.config.as_url + "/admin",
-        }
+        return describe_status(self.config, self.store)
 
     def stop(self) -> None:
         for server in self.servers.values():
@@ -97,3 +90,27 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
     if write_state:
         config.state_file.write_text(json.dumps({**lab.status(), "started_at": time.time()}))
     return lab
+
+
+def serve_until_signal(lab: RunningLab) -> int:
+    """Block until SIGINT (Ctrl-C) or SIGTERM, then stop cleanly; return the signal number.
+
+    Both signals only set an event: the servers are shut down from the main thread,
+    so running.json is removed and the port is free when `fapi-lab up` exits.
+    """
+    received: list[int] = []
+    stopping = threading.Event()
+
+    def _handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        lab.stop()
+    return received[0] if received else 0

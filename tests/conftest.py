@@ -85,6 +85,9 @@ def controls(lab: RunningLab) -> Iterator[Switches]:
 def http(lab: RunningLab) -> Iterator[requests.Session]:
     """A plain HTTPS client that trusts the lab CA (real TLS, never verify=False)."""
     session = requests.Session()
+    # trust_env off: REQUESTS_CA_BUNDLE would override `verify` (psf/requests#3829), and proxy
+    # variables must never route lab traffic off loopback.
+    session.trust_env = False
     session.verify = str(lab.config.ca_cert_path)
     yield session
     session.close()

@@ -1,19 +1,38 @@
-"""Placeholder factory; replaced by the real authserver app."""
+"""HonestBank's authorization server (OpenID Provider) on Authlib 1.9 and Flask."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from lab import keys
 from lab.config import LabConfig
+from lab.protocol import codes, refresh
+from lab.protocol.oidc import Signing
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
+from . import clients, pending
+from .server import build_server
+from .views import bp
+
 
 def setup(config: LabConfig, store: Store) -> None:
-    """First-start work for this component (idempotent)."""
+    """First-start work (idempotent): tables, the AS keys, the TPP's registration."""
+    clients.ensure_schema(store)
+    codes.ensure_schema(store)
+    refresh.ensure_schema(store)
+    pending.ensure_schema(store)
+    keys.ensure_keyset(config.keys_dir, "as")
+    # The TPP's public keys are part of its registration, as if handed over at onboarding,
+    # so it can switch to private_key_jwt without re-registering.
+    tpp_jwks = keys.public_jwks(keys.ensure_keyset(config.keys_dir, "tpp"))
+    clients.register_tpp(config, store, tpp_jwks)
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:
     app = Flask(__name__)
     init_lab_app(app, component="as", store=store, data_dir=config.data_dir)
+    signing = Signing(config.issuer, keys.ensure_keyset(config.keys_dir, "as"))
+    app.extensions["lab_authorization_server"] = build_server(config, signing)
+    app.register_blueprint(bp)
     return app

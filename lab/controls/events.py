@@ -45,7 +45,8 @@ def _from_row(row: dict[str, Any]) -> ControlFired:
 def list_events(store: Store, *, request_id: str | None = None, control: str | None = None,
                 since_id: int = 0, limit: int = 200) -> list[ControlFired]:
     """Newest last. Filter by request id (what did my request cause?) or control."""
-    where, params = ["id > ?"], [since_id]
+    where: list[str] = ["id > ?"]
+    params: list[object] = [since_id]
     if request_id:
         where.append("request_id = ?")
         params.append(request_id)

@@ -1,0 +1,199 @@
+"""Registered OAuth clients, kept in SQLite (RFC 7591 metadata + Authlib's ClientMixin).
+
+The TPP is pre-registered at first start; everything else arrives by dynamic
+registration. Secrets are compared in constant time; registration access
+tokens (RFC 7592) are stored as hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from authlib.oauth2.rfc6749 import ClientMixin
+
+from lab import clock
+from lab.config import LabConfig
+from lab.protocol import redirect_uri
+from lab.store.base import Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS as_clients (
+    client_id TEXT PRIMARY KEY,
+    client_secret TEXT,
+    metadata TEXT NOT NULL,                 -- JSON, RFC 7591 client metadata
+    extra_auth_methods TEXT NOT NULL DEFAULT '[]',
+    client_id_issued_at INTEGER NOT NULL,
+    client_secret_expires_at INTEGER NOT NULL DEFAULT 0,
+    registration_token_hash TEXT
+);
+"""
+
+TPP_CLIENT_ID = "tpp"
+TPP_SCOPE = "openid accounts:read transactions:read payments:write offline_access"
+# The legacy TPP signs in with the hybrid flow (attacks.md §0), so it may ask for it.
+TPP_RESPONSE_TYPES = ["code", "code id_token"]
+TOKEN_ENDPOINTS = {"token", "revocation", "introspection", "pushed_authorization"}
+
+
+def token_hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _sorted_response_type(value: str) -> str:
+    return " ".join(sorted(value.split()))
+
+
+@dataclass
+class Client(ClientMixin):
+    client_id: str
+    client_secret: str | None
+    metadata: dict[str, Any]
+    extra_auth_methods: list[str] = field(default_factory=list)
+    client_id_issued_at: int = 0
+    client_secret_expires_at: int = 0
+
+    # --- RFC 7591 views -----------------------------------------------------------------
+    @property
+    def client_info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"client_id": self.client_id,
+                                "client_id_issued_at": self.client_id_issued_at}
+        if self.client_secret and self.auth_method != "none":
+            info["client_secret"] = self.client_secret
+            info["client_secret_expires_at"] = self.client_secret_expires_at
+        return info
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return self.metadata
+
+    @property
+    def auth_method(self) -> str:
+        return str(self.metadata.get("token_endpoint_auth_method", "client_secret_basic"))
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        return [u for u in self.metadata.get("redirect_uris") or [] if isinstance(u, str)]
+
+    @property
+    def jwks(self) -> dict[str, Any] | None:
+        value = self.metadata.get("jwks")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def client_name(self) -> str:
+        return str(self.metadata.get("client_name") or self.client_id)
+
+    # --- ClientMixin --------------------------------------------------------------------
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris = self.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = str(self.metadata.get("scope") or "").split()
+        if not scope:
+            return ""
+        return " ".join(s for s in scope.split() if s in allowed)
+
+    def check_redirect_uri(self, uri: str) -> bool:
+        return redirect_uri.acceptable(self.redirect_uris, uri)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.client_secret or not isinstance(client_secret, str):
+            return False
+        return hmac.compare_digest(self.client_secret.encode(), client_secret.encode())
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if endpoint not in TOKEN_ENDPOINTS:
+            return True
+        return method == self.auth_method or method in self.extra_auth_methods
+
+    def check_response_type(self, response_type: str) -> bool:
+        if not isinstance(response_type, str):
+            return False
+        allowed = {_sorted_response_type(r) for r in self.metadata.get("response_types")
+                   or ["code"] if isinstance(r, str)}
+        return _sorted_response_type(response_type) in allowed
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in (self.metadata.get("grant_types") or ["authorization_code"])
+
+
+def ensure_schema(store: Store) -> None:
+    store.ensure_schema(SCHEMA)
+
+
+def _from_row(row: dict[str, Any]) -> Client:
+    return Client(client_id=row["client_id"], client_secret=row["client_secret"],
+                  metadata=json.loads(row["metadata"]),
+                  extra_auth_methods=json.loads(row["extra_auth_methods"]),
+                  client_id_issued_at=row["client_id_issued_at"],
+                  client_secret_expires_at=row["client_secret_expires_at"])
+
+
+def get(store: Store, client_id: object) -> Client | None:
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+        return None
+    row = store.query_one("SELECT * FROM as_clients WHERE client_id = ?", (client_id,))
+    return _from_row(row) if row else None
+
+
+def create(store: Store, *, client_id: str, client_secret: str | None,
+           metadata: dict[str, Any], registration_token: str | None = None,
+           extra_auth_methods: list[str] | None = None) -> Client:
+    store.execute(
+        "INSERT INTO as_clients(client_id, client_secret, metadata, extra_auth_methods, "
+        "client_id_issued_at, registration_token_hash) VALUES (?, ?, ?, ?, ?, ?)",
+        (client_id, client_secret, json.dumps(metadata), json.dumps(extra_auth_methods or []),
+         clock.now_int(store), token_hash(registration_token) if registration_token else None))
+    client = get(store, client_id)
+    assert client is not None
+    return client
+
+
+def update_metadata(store: Store, client_id: str, metadata: dict[str, Any]) -> None:
+    store.execute("UPDATE as_clients SET metadata = ? WHERE client_id = ?",
+                  (json.dumps(metadata), client_id))
+
+
+def delete(store: Store, client_id: str) -> None:
+    store.execute("DELETE FROM as_clients WHERE client_id = ?", (client_id,))
+
+
+def by_registration_token(store: Store, token: str) -> Client | None:
+    row = store.query_one("SELECT * FROM as_clients WHERE registration_token_hash = ?",
+                          (token_hash(token),))
+    return _from_row(row) if row else None
+
+
+def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | None) -> None:
+    """Pre-register the TPP once; its secret goes to secrets/tpp-client.json (mode 600)."""
+    path = config.data_dir / "secrets" / "tpp-client.json"
+    existing = get(store, TPP_CLIENT_ID)
+    if existing and path.exists():
+        return
+    secret = secrets.token_urlsafe(32)
+    metadata: dict[str, Any] = {
+        "client_name": "MoneyMezzi (TPP)",
+        "redirect_uris": [config.tpp_url + "/callback"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": TPP_RESPONSE_TYPES,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "scope": TPP_SCOPE,
+    }
+    if tpp_jwks:
+        metadata["jwks"] = tpp_jwks
+    with store.transaction():
+        delete(store, TPP_CLIENT_ID)
+        create(store, client_id=TPP_CLIENT_ID, client_secret=secret, metadata=metadata,
+               extra_auth_methods=["client_secret_post", "private_key_jwt"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"client_id": TPP_CLIENT_ID, "client_secret": secret}))
+    path.chmod(0o600)

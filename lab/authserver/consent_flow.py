@@ -1,0 +1,77 @@
+"""The consent decision: which accounts, and per account which permissions, the user grants.
+
+FAPI2 §5.3.4 / BCP §2.3: consent is per account and per permission; the granted
+scope is the union of the consented permissions' scopes (plus openid and
+offline_access when asked), never more than was requested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lab import consent
+from lab.bank import ledger
+from lab.store.base import Store
+
+from .pending import Pending
+
+IDENTITY_SCOPES = {
+    "openid": "Confirm who you are (your HonestBank user name and name)",
+    "offline_access": "Keep this access when you are not using the app",
+}
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    accounts: list[dict[str, Any]]
+    permissions: list[tuple[str, str]]       # (permission, plain words)
+    identity: list[str]                      # plain words for openid / offline_access
+
+
+@dataclass(frozen=True)
+class Decision:
+    accounts: dict[str, list[str]]
+    scope: str
+
+
+def requested_scope(pending: Pending) -> list[str]:
+    return (pending.param("scope") or "").split()
+
+
+def requested_permissions(scope: list[str]) -> list[str]:
+    return [p for p, s in consent.PERMISSION_SCOPES.items() if s in scope]
+
+
+def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
+    scope = [s for s in requested_scope(pending) if s in client_scope.split()]
+    permissions = requested_permissions(scope)
+    return ConsentView(
+        accounts=ledger.accounts_of(store, pending.username or "") if permissions else [],
+        permissions=[(p, ledger.PERMISSIONS[p]) for p in permissions],
+        identity=[IDENTITY_SCOPES[s] for s in scope if s in IDENTITY_SCOPES])
+
+
+def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: list[str],
+           chosen: dict[str, list[str]]) -> Decision | None:
+    """What the user ticked, limited to their accounts and the requested permissions.
+    None when permissions were asked for but no account and permission was ticked."""
+    consent_view = view(store, pending, client_scope)
+    own = {a["id"] for a in consent_view.accounts}
+    asked = {p for p, _ in consent_view.permissions}
+    accounts = {acc: sorted(set(chosen.get(acc, [])) & asked)
+                for acc in chosen_accounts if acc in own}
+    accounts = {acc: perms for acc, perms in accounts.items() if perms}
+    if asked and not accounts:
+        return None
+    granted = {consent.PERMISSION_SCOPES[p] for perms in accounts.values() for p in perms}
+    scope = [s for s in requested_scope(pending)
+             if s in granted or (s in IDENTITY_SCOPES and s in client_scope.split())]
+    return Decision(accounts=accounts, scope=" ".join(dict.fromkeys(scope)))
+
+
+def record(store: Store, pending: Pending, decision: Decision) -> str:
+    return consent.create_grant(store, username=pending.username or "",
+                                client_id=pending.client_id, scope=decision.scope,
+                                accounts=decision.accounts, auth_time=pending.auth_time,
+                                acr=pending.acr)

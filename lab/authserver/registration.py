@@ -1,0 +1,151 @@
+"""Dynamic client registration (RFC 7591) and its management API (RFC 7592), open to anyone.
+
+The body is type-checked before Authlib sees it, so malformed metadata is a
+400 invalid_client_metadata, never a crash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
+from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
+
+from lab import context
+from lab.protocol import metadata
+from lab.protocol.errors import InvalidRequestError
+
+from . import clients
+
+STRING_FIELDS = ("token_endpoint_auth_method", "client_name", "client_uri", "logo_uri", "scope",
+                 "tos_uri", "policy_uri", "jwks_uri", "software_id", "software_version",
+                 "client_id", "client_secret", "id_token_signed_response_alg")
+LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
+REDIRECT_GRANTS = {"authorization_code", "implicit"}
+
+
+class BadMetadataError(InvalidClientMetadataError):
+    description = "The client metadata is malformed or not supported by this server."
+
+
+class RegistrationTokenError(InvalidTokenError):
+    description = "The registration access token is missing or invalid."
+
+
+def check_metadata(data: Any) -> dict[str, Any]:
+    """RFC 7591 §2 types; anything else is refused before it reaches Authlib."""
+    if not isinstance(data, dict):
+        raise BadMetadataError()
+    for name in STRING_FIELDS:
+        if name in data and not isinstance(data[name], str):
+            raise BadMetadataError()
+    for name in LIST_FIELDS:
+        if name in data and (not isinstance(data[name], list)
+                             or not all(isinstance(v, str) for v in data[name])):
+            raise BadMetadataError()
+    jwks = data.get("jwks")
+    if jwks is not None and (not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list)):
+        raise BadMetadataError()
+    if data.get("token_endpoint_auth_method") == "private_key_jwt" and jwks is None:
+        raise BadMetadataError()
+    grant_types = set(data.get("grant_types") or ["authorization_code"])
+    if grant_types & REDIRECT_GRANTS and not data.get("redirect_uris"):
+        # RFC 7591 §2: "clients using flows with redirection MUST register their redirection
+        # URI values".
+        raise BadMetadataError()
+    return data
+
+
+def with_defaults(client_metadata: dict[str, Any]) -> dict[str, Any]:
+    # RFC 7591 §2: omitted grant_types/response_types default to authorization_code/code;
+    # an omitted scope gets the server's default set.
+    out = dict(client_metadata)
+    out.setdefault("grant_types", ["authorization_code"])
+    out.setdefault("response_types", ["code"])
+    out.setdefault("token_endpoint_auth_method", "client_secret_basic")
+    out.setdefault("scope", " ".join(metadata.SCOPES))
+    return out
+
+
+def _issuer(endpoint: Any) -> str:
+    return str(endpoint.server.config.issuer)
+
+
+class LabClientRegistrationEndpoint(ClientRegistrationEndpoint):
+    def create_registration_response(self, request: Any) -> Any:
+        check_metadata(request.payload.data)
+        return super().create_registration_response(request)
+
+    def authenticate_token(self, request: Any) -> Any:
+        return True  # open registration: the lab's attacker registers its own client
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return metadata.build(_issuer(self))
+
+    def save_client(self, client_info: dict[str, Any], client_metadata: dict[str, Any],
+                    request: Any) -> clients.Client:
+        token = secrets.token_urlsafe(32)
+        request.lab_registration_token = token
+        return clients.create(context.current().store, client_id=client_info["client_id"],
+                              client_secret=client_info["client_secret"],
+                              metadata=with_defaults(client_metadata), registration_token=token)
+
+    def generate_client_registration_info(self, client: Any, request: Any) -> dict[str, str]:
+        # RFC 7592 §3: the response carries registration_client_uri and the access token.
+        return {"registration_client_uri": f"{_issuer(self)}/register/{client.client_id}",
+                "registration_access_token": request.lab_registration_token,
+                **client.client_metadata, **client.client_info}
+
+
+class RegistrationToken:
+    def __init__(self, client: clients.Client, value: str) -> None:
+        self.client, self.value = client, value
+
+    def check_client(self, client: clients.Client) -> bool:
+        return self.client.client_id == client.client_id
+
+
+class LabClientConfigurationEndpoint(ClientConfigurationEndpoint):
+    def authenticate_token(self, request: Any) -> RegistrationToken:
+        scheme, _, value = str(request.headers.get("Authorization") or "").partition(" ")
+        client = clients.by_registration_token(context.current().store, value.strip()) \
+            if scheme.lower() == "bearer" and value.strip() else None
+        if client is None:
+            raise RegistrationTokenError()
+        return RegistrationToken(client, value.strip())
+
+    def authenticate_client(self, request: Any) -> clients.Client | None:
+        client_id = request.uri.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        return clients.get(context.current().store, client_id)
+
+    def revoke_access_token(self, *args: Any) -> None:
+        """An unknown client id with a valid token: nothing to revoke beyond refusing."""
+
+    def check_permission(self, client: clients.Client, request: Any) -> bool:
+        return True
+
+    def create_update_client_response(self, client: clients.Client, request: Any) -> Any:
+        check_metadata(request.payload.data)
+        return super().create_update_client_response(client, request)
+
+    def update_client(self, client: clients.Client, client_metadata: dict[str, Any],
+                      request: Any) -> clients.Client:
+        # RFC 7592 §2.2: "Omitted fields MUST be treated as null or empty values".
+        store = context.current().store
+        clients.update_metadata(store, client.client_id, with_defaults(client_metadata))
+        updated = clients.get(store, client.client_id)
+        if updated is None:
+            raise InvalidRequestError()
+        return updated
+
+    def delete_client(self, client: clients.Client, request: Any) -> None:
+        clients.delete(context.current().store, client.client_id)
+
+    def generate_client_registration_info(self, client: Any, request: Any) -> dict[str, str]:
+        return {"registration_client_uri": f"{_issuer(self)}/register/{client.client_id}",
+                "registration_access_token": request.credential.value}
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return metadata.build(_issuer(self))

@@ -1,0 +1,151 @@
+"""The Flask adapter: Authlib's AuthorizationServer with the lab's grants, endpoints and requests.
+
+Extensions are registered once here; every control is asked per request. The
+OAuth2Request is built from the public issuer URL (not the socket's), so it is
+the same behind the capture proxy, and from stored parameters when the consent
+page resumes a pending authorization.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749 import errors as rfc6749_errors
+from authlib.oauth2.rfc6749.authorization_server import _create_grant
+from authlib.oauth2.rfc6749.hooks import hooked
+from flask import request as flask_request
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+
+from lab import context
+from lab.config import LabConfig
+from lab.protocol import front_channel, issuance
+from lab.protocol.client_auth import PrivateKeyJWT
+from lab.protocol.errors import InvalidClientError, UnsupportedResponseTypeError
+from lab.protocol.grants import LabAuthorizationCodeGrant, LabPasswordGrant, LabRefreshTokenGrant
+from lab.protocol.oidc import LabOpenIDCode, Signing
+from lab.protocol.pkce import LabCodeChallenge
+from lab.protocol.token_endpoints import LabIntrospectionEndpoint, LabRevocationEndpoint
+from lab.protocol.tokens import AccessTokenGenerator
+
+from . import clients
+from .registration import LabClientConfigurationEndpoint, LabClientRegistrationEndpoint
+
+
+class LabPayload(OAuth2Payload):
+    def __init__(self, values: MultiDict[str, str]) -> None:
+        self._values = values
+
+    @property
+    def data(self) -> MultiDict[str, str]:
+        return self._values
+
+    @property
+    def datalist(self) -> dict[str, list[str]]:
+        return {key: self._values.getlist(key) for key in self._values}
+
+
+class LabOAuth2Request(OAuth2Request):
+    """An OAuth2Request over query and form MultiDicts, live or restored from the store."""
+
+    def __init__(self, method: str, uri: str, headers: Any, args: MultiDict[str, str],
+                 form: MultiDict[str, str]) -> None:
+        super().__init__(method=method, uri=uri, headers=headers)
+        self._args, self._form = args, form
+        self.payload = LabPayload(CombinedMultiDict([args, form]))  # type: ignore[arg-type]
+
+    @property
+    def args(self) -> MultiDict[str, str]:
+        return self._args
+
+    @property
+    def form(self) -> MultiDict[str, str]:
+        return self._form
+
+
+class LabAuthorizationServer(AuthorizationServer):
+    def __init__(self, config: LabConfig, signing: Signing) -> None:
+        super().__init__()
+        self.config = config
+        self.signing = signing
+        self.register_token_generator("default", AccessTokenGenerator(
+            config.issuer, signing.private_keys, audience=config.bank_url))
+
+    # --- storage -------------------------------------------------------------------------
+    def query_client(self, client_id: Any) -> clients.Client | None:
+        return clients.get(context.current().store, client_id)
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        issuance.save_token(context.current().store, token, request)
+
+    # --- requests ------------------------------------------------------------------------
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        if isinstance(request, dict):
+            return self.restore_request(request)
+        path = flask_request.full_path.rstrip("?")
+        return LabOAuth2Request(flask_request.method, self.config.issuer + path,
+                                flask_request.headers, flask_request.args, flask_request.form)
+
+    def restore_request(self, stored: dict[str, Any]) -> OAuth2Request:
+        """A pending authorization request, as `stored_request()` saved it."""
+        args: MultiDict[str, str] = MultiDict([(str(k), str(v)) for k, v in stored["params"]])
+        return LabOAuth2Request("GET", self.config.issuer + "/authorize", {}, args, MultiDict())
+
+    @staticmethod
+    def stored_request(request: OAuth2Request) -> dict[str, Any]:
+        values = request.payload.data
+        return {"params": [[k, v] for k, vs in values.lists() for v in vs]}
+
+    # --- client authentication -------------------------------------------------------------
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
+        """Authlib's messages name the methods and can crash on odd headers; normalise both."""
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except rfc6749_errors.InvalidClientError as error:
+            if isinstance(error, InvalidClientError):
+                raise
+            raise InvalidClientError(status_code=error.status_code) from error
+        except (ValueError, UnicodeError, TypeError) as error:
+            raise InvalidClientError(status_code=401) from error
+
+    # --- authorization endpoint --------------------------------------------------------------
+    @hooked
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        for grant_cls, extensions in self._authorization_grants:
+            if grant_cls.check_authorization_endpoint(request):
+                if grant_cls is not LabAuthorizationCodeGrant:
+                    front_channel.check_response_type(request, self.error_redirect_uri(request))
+                return _create_grant(grant_cls, extensions, request, self)
+        raise UnsupportedResponseTypeError(redirect_uri=self.error_redirect_uri(request))
+
+    def error_redirect_uri(self, request: OAuth2Request) -> str | None:
+        """RFC 6749 §4.1.2.1: redirect an error only to a URI validated for a known client."""
+        client = self.query_client(request.payload.client_id)
+        if client is None:
+            return None
+        uri = request.payload.redirect_uri
+        if uri:
+            return str(uri) if client.check_redirect_uri(uri) else None
+        return client.get_default_redirect_uri()
+
+
+def build_server(config: LabConfig, signing: Signing) -> LabAuthorizationServer:
+    """Every extension registered at start-up (style.md §4)."""
+    server = LabAuthorizationServer(config, signing)
+    server.register_grant(LabAuthorizationCodeGrant, [LabCodeChallenge(), LabOpenIDCode(signing)])
+    server.register_grant(LabRefreshTokenGrant)
+    server.register_grant(LabPasswordGrant)
+    server.register_grant(front_channel.LabImplicitGrant)
+    server.register_grant(front_channel.LabOpenIDImplicitGrant)
+    server.register_grant(front_channel.LabOpenIDHybridGrant, [LabCodeChallenge()])
+    issuer = config.issuer
+    server.register_client_auth_method("private_key_jwt", PrivateKeyJWT(
+        [issuer, issuer + "/token", issuer + "/revoke", issuer + "/introspect"]))
+    server.register_endpoint(LabRevocationEndpoint)
+    server.register_endpoint(LabIntrospectionEndpoint)
+    server.register_endpoint(LabClientRegistrationEndpoint)
+    server.register_endpoint(LabClientConfigurationEndpoint)
+    return server

@@ -1,0 +1,153 @@
+"""HonestBank's open-banking API (docs/architecture.md): accounts, balances, transactions, payments.
+
+Views are thin: the protector decides who may see what; this module only shapes
+JSON and validates query parameters and bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from lab import clock
+from lab.bank import ledger, payments
+from lab.bank.errors import InvalidRequestError
+from lab.bank.protector import AccessToken, Protector
+
+bp = Blueprint("bank_api", __name__)
+
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000
+
+
+def protector() -> Protector:
+    return current_app.extensions["bank_protector"]  # type: ignore[no-any-return]
+
+
+def _token_elsewhere() -> bool:
+    """RFC 6750 §2.2/§2.3: the form-body and query-string methods, which the bank refuses."""
+    if "access_token" in request.args:
+        return True
+    return request.mimetype == "application/x-www-form-urlencoded" and \
+        "access_token" in request.form
+
+
+def authorized(scope: str) -> AccessToken:
+    """The request's verified token, with the scope this endpoint needs."""
+    token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere())
+    protector().require_scope(token, scope)
+    return token
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Account data must not sit in shared caches (RFC 9111 §5.2.2.5).
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _account_json(account: dict[str, Any]) -> dict[str, Any]:
+    return {"account_id": account["id"], "type": account["type"], "name": account["name"],
+            "iban": account["iban"], "currency": account["currency"]}
+
+
+@bp.get("/accounts")
+def list_accounts() -> Response:
+    token = authorized("accounts:read")
+    return jsonify({"accounts": [_account_json(a) for a in protector().accounts(token)]})
+
+
+@bp.get("/accounts/<account_id>/balances")
+def balances(account_id: str) -> Response:
+    token = authorized("accounts:read")
+    account = protector().account(token, account_id, "balances")
+    store = protector().store
+    today = dt.datetime.fromtimestamp(clock.now(), dt.UTC).date()
+    current = ledger.balance_cents(store, account["id"])
+    row = store.query_one("SELECT COALESCE(SUM(amount_cents), 0) AS s FROM transactions "
+                          "WHERE account_id = ? AND booked_on >= ?",
+                          (account["id"], today.isoformat()))
+    closing = current - int(row["s"] if row else 0)
+    currency = account["currency"]
+    return jsonify({"account_id": account["id"], "balances": [
+        {"type": "closingBooked", "amount": ledger.money(closing, currency),
+         "reference_date": (today - dt.timedelta(days=1)).isoformat()},
+        {"type": "interimAvailable", "amount": ledger.money(current, currency),
+         "reference_date": today.isoformat()},
+    ]})
+
+
+def _date_arg(name: str) -> str | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        if not DATE.fullmatch(value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidRequestError("from and to must be dates as YYYY-MM-DD.") from None
+
+
+def _int_arg(name: str, default: int, highest: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,7}", value) or not 1 <= int(value) <= highest:
+        raise InvalidRequestError("page must be 1 or more; page_size from 1 to 100.")
+    return int(value)
+
+
+def _page_url(account_id: str, page: int, page_size: int, from_date: str | None,
+              to_date: str | None) -> str:
+    query = {k: v for k, v in (("from", from_date), ("to", to_date)) if v}
+    query.update(page=str(page), page_size=str(page_size))
+    return (f"{protector().config.bank_url}/accounts/{quote(account_id, safe='')}"
+            f"/transactions?{urlencode(query)}")
+
+
+@bp.get("/accounts/<account_id>/transactions")
+def transactions(account_id: str) -> Response:
+    token = authorized("transactions:read")
+    from_date, to_date = _date_arg("from"), _date_arg("to")
+    page = _int_arg("page", 1, MAX_PAGE)
+    page_size = _int_arg("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    if from_date and to_date and from_date > to_date:
+        raise InvalidRequestError("from must not be after to.")
+    account = protector().account(token, account_id, "transactions")
+    rows, total = ledger.transactions(protector().store, account["id"], from_date=from_date,
+                                      to_date=to_date, offset=(page - 1) * page_size,
+                                      limit=page_size)
+    links = {"self": _page_url(account["id"], page, page_size, from_date, to_date)}
+    if (page - 1) * page_size + len(rows) < total:
+        links["next"] = _page_url(account["id"], page + 1, page_size, from_date, to_date)
+    return jsonify({
+        "account_id": account["id"],
+        "transactions": [{
+            "transaction_id": r["id"], "booking_date": r["booked_on"],
+            "amount": ledger.money(r["amount_cents"], account["currency"]),
+            "description": r["description"], "counterparty": r["counterparty"],
+        } for r in rows],
+        "page": page, "page_size": page_size, "total": total, "_links": links,
+    })
+
+
+@bp.post("/payments")
+def create_payment() -> tuple[Response, int]:
+    token = authorized("payments:write")
+    order = payments.parse_payment(payments.parse_body(request.mimetype, request.get_data()))
+    account = protector().account(token, order.debtor_account_id, "payments")
+    if order.currency != account["currency"]:
+        raise InvalidRequestError("instructed_amount.currency must be the account's currency.")
+    payment = ledger.make_payment(
+        protector().store, account=account, creditor_name=order.creditor_name,
+        creditor_iban=order.creditor_iban, amount_cents=order.amount_cents,
+        reference=order.reference, client_id=token.client_id,
+        grant_id=token.grant["id"] if token.grant else None)
+    return jsonify(payment), 201

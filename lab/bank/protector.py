@@ -1,0 +1,232 @@
+"""Access-token validation at the bank (RFC 6750, RFC 9068 §4, FAPI2 §5.3.4), one guard per check.
+
+The bank is its own party: it verifies the AS's JWT with PyJWT against keys from
+the issuer's jwks_uri, then checks claims, revocation, scope and per-account
+consent. Views only call `authenticate`, `require_scope`, `accounts` and `account`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from lab import clock, consent, jose_check
+from lab.bank import ledger
+from lab.bank.errors import (
+    InsufficientScopeError,
+    InvalidRequestError,
+    InvalidTokenError,
+    KeysUnavailableError,
+    MissingTokenError,
+    NotFoundError,
+)
+from lab.bank.keys import AuthorizationServerKeys, KeysUnavailable
+from lab.config import LabConfig
+from lab.controls import guard
+from lab.store.base import Store
+
+log = logging.getLogger("fapi_lab.bank")
+
+EXPIRY = guard("token_expiry_check")
+REVOCATION = guard("at_revocation_check")
+AUDIENCE = guard("aud_check")
+SCOPE = guard("scope_check")
+CONSENT = guard("consent_per_account")
+
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MAX_TOKEN = 8192
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A verified access token and the grant it was issued under (None for forged ones)."""
+
+    claims: dict[str, Any]
+    username: str
+    client_id: str | None
+    scopes: frozenset[str]
+    jti: str | None
+    grant: dict[str, Any] | None
+
+
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def _short(value: object) -> str:
+    return repr(value)[:80]
+
+
+class Protector:
+    """Validates bearer tokens for the bank's API as an independent resource server would."""
+
+    def __init__(self, config: LabConfig, store: Store,
+                 keys: AuthorizationServerKeys | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.keys = keys or AuthorizationServerKeys(config)
+
+    # --- the token ---------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None, token_elsewhere: bool) -> AccessToken:
+        """Take the token from the header, verify it, and apply the token-level controls."""
+        # FAPI2 §5.3.4: resource servers "shall not accept access tokens in the query
+        # parameters stated in Section 2.3 of RFC 6750"; the lab refuses body tokens too.
+        if token_elsewhere:
+            raise InvalidRequestError("Send the access token in the Authorization header only.")
+        token = self._bearer(authorization)
+        claims = self._verify(token)
+        # RFC 9068 §4: "The issuer identifier for the authorization server (which is typically
+        # obtained during discovery) MUST exactly match the value of the "iss" claim."
+        if claims.get("iss") != self.config.issuer:
+            raise InvalidTokenError()
+        username = claims.get("sub")
+        if not isinstance(username, str) or not username:
+            raise InvalidTokenError()
+        self._check_lifetime(claims)
+        self._check_audience(claims)
+        status = self._token_status(claims)
+        self._check_revocation(claims, status)
+        scope = claims.get("scope")
+        client_id = claims.get("client_id")
+        jti = claims.get("jti")
+        return AccessToken(
+            claims=claims, username=username,
+            client_id=client_id if isinstance(client_id, str) else None,
+            scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+            jti=jti if isinstance(jti, str) else None,
+            grant=self._grant(claims, username, status),
+        )
+
+    def _bearer(self, authorization: str | None) -> str:
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        # RFC 7235 §2.1: the scheme is case-insensitive. Another scheme (Basic, DPoP) is
+        # "an unsupported authentication method": a challenge with no error code.
+        if scheme.lower() != "bearer":
+            raise MissingTokenError()
+        token = token.strip()
+        if not token or len(token) > MAX_TOKEN or not B64TOKEN.fullmatch(token):
+            raise InvalidTokenError()
+        return token
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        try:
+            return jose_check.verify(token, self.keys.jwks(), InvalidTokenError)
+        except KeysUnavailable as exc:
+            log.warning("cannot fetch the AS keys: %s", exc)
+            raise KeysUnavailableError() from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # A header odd enough to trip the JOSE code is still just a bad token.
+            log.info("malformed token: %r", exc)
+            raise InvalidTokenError() from None
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        if not EXPIRY.on():
+            return  # weak: a token found in a log or a capture works forever
+        try:
+            leeway = float(EXPIRY.param("leeway", 10))
+        except (TypeError, ValueError):
+            leeway = 10.0
+        now = clock.now()
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        # RFC 9068 §4: "The current time MUST be before the time represented by the "exp"
+        # claim. Implementers MAY provide for some small leeway" (param leeway, 10 s as in
+        # FAPI2 §5.3.2.1's clock-offset rule).
+        if not _number(exp):
+            raise EXPIRY.refuse(InvalidTokenError(), reason=f"exp is {_short(exp)}")
+        if now >= exp + leeway:
+            raise EXPIRY.refuse(InvalidTokenError(),
+                                reason=f"expired {now - exp:.0f} s ago (leeway {leeway:g} s)")
+        # RFC 7519 §4.1.5: "the JWT MUST NOT be accepted for processing" before nbf.
+        if nbf is not None and (not _number(nbf) or nbf - leeway > now):
+            raise EXPIRY.refuse(InvalidTokenError(), reason=f"not valid before nbf {_short(nbf)}")
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        if not AUDIENCE.on():
+            return  # weak: a token minted for another API (or for none) works here
+        aud = claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        # RFC 9068 §4: "The resource server MUST validate that the "aud" claim contains a
+        # resource indicator value corresponding to an identifier the resource server
+        # expects for itself."
+        if self.config.bank_url not in audiences:
+            raise AUDIENCE.refuse(InvalidTokenError(),
+                                  reason=f"aud {_short(aud)} does not name {self.config.bank_url}")
+
+    def _token_status(self, claims: dict[str, Any]) -> dict[str, Any] | None:
+        jti = claims.get("jti")
+        return consent.access_token_status(self.store, jti) if isinstance(jti, str) else None
+
+    def _check_revocation(self, claims: dict[str, Any], status: dict[str, Any] | None) -> None:
+        """Revocation-list semantics: refuse what the AS marked revoked or whose grant is gone.
+
+        A jti the AS never recorded is not on the list (a forged token is the signature
+        checks' business, not this control's).
+        """
+        if not REVOCATION.on():
+            return  # weak: a self-contained JWT outlives the user's "revoke"
+        # FAPI2 §5.3.4: the resource server "shall verify the validity, integrity, expiration
+        # and revocation status of access tokens".
+        if not isinstance(claims.get("jti"), str):
+            raise REVOCATION.refuse(InvalidTokenError(), reason="no jti: status unknowable")
+        if status is not None and status["revoked"]:
+            raise REVOCATION.refuse(InvalidTokenError(),
+                                    reason=f"access token {status['jti']} is revoked")
+        if status is not None and not status["grant_active"]:
+            raise REVOCATION.refuse(InvalidTokenError(),
+                                    reason=f"grant {status['grant_id']} was withdrawn")
+        grant_id = claims.get("grant_id")
+        grant = consent.get_grant(self.store, grant_id) if isinstance(grant_id, str) else None
+        if grant is not None and not grant["active"]:
+            raise REVOCATION.refuse(InvalidTokenError(), reason=f"grant {grant_id} was withdrawn")
+
+    def _grant(self, claims: dict[str, Any], username: str, status: dict[str, Any] | None
+               ) -> dict[str, Any] | None:
+        """The AS's record wins over the claim; a grant of another user counts as none."""
+        grant_id = (status or {}).get("grant_id") or claims.get("grant_id")
+        if not isinstance(grant_id, str):
+            return None
+        grant = consent.get_grant(self.store, grant_id)
+        return grant if grant is not None and grant["username"] == username else None
+
+    # --- what the token may do ---------------------------------------------------------------
+
+    def require_scope(self, token: AccessToken, scope: str) -> None:
+        if not SCOPE.on():
+            return  # weak: any valid token reaches every endpoint
+        # RFC 6750 §3.1: insufficient_scope, "The request requires higher privileges than
+        # provided by the access token. The resource server SHOULD respond with the HTTP
+        # 403 (Forbidden) status code and MAY include the "scope" attribute".
+        if scope not in token.scopes:
+            raise SCOPE.refuse(InsufficientScopeError(scope=scope),
+                               reason=f"{scope} not in token scope {sorted(token.scopes)}")
+
+    def accounts(self, token: AccessToken) -> list[dict[str, Any]]:
+        """The accounts GET /accounts lists: the consented ones, or (off) all of the user's."""
+        owned = ledger.accounts_of(self.store, token.username)
+        if not CONSENT.on():
+            return owned  # weak: the token shows accounts the user never shared
+        consented = token.grant["accounts"] if token.grant else {}
+        return [a for a in owned if consented.get(a["id"])]
+
+    def account(self, token: AccessToken, account_id: str, permission: str) -> dict[str, Any]:
+        """The token user's account, if the grant allows `permission` on it."""
+        account = ledger.get_account(self.store, account_id)
+        if account is None or account["owner"] != token.username:
+            raise NotFoundError()
+        if not CONSENT.on():
+            return account  # weak: every account of the user is served
+        # FAPI2 §5.3.4: the resource server "shall verify that the authorization represented
+        # by the access token is sufficient for the requested resource access" — here, per
+        # account and per permission.
+        if token.grant is None or not consent.permitted(token.grant, account_id, permission):
+            grant = token.grant["id"] if token.grant else "no grant"
+            raise CONSENT.refuse(
+                InsufficientScopeError(),
+                reason=f"{grant}: no {permission!r} consent for account {_short(account_id)}")
+        return account

@@ -1,0 +1,79 @@
+"""CLI commands that work on this machine without a running lab: `totp` and `reset`."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pyotp
+from rich.console import Console
+
+from lab.bank.customers import DEMO_USERS
+from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
+from lab.config import LabConfig
+
+# Files only a lab data directory holds: `reset` wipes a directory only when it finds one,
+# so a mistyped --data-dir (say, $HOME) is never deleted.
+LAB_MARKERS = ("admin-token", "lab.sqlite3", "pki")
+
+
+def totp(config: LabConfig, username: str, console: Console) -> int:
+    """Print the user's current code at lab time (the running lab's clock offset, if any)."""
+    users = {u.username: u for u in DEMO_USERS}
+    user = users.get(username)
+    if user is None:
+        raise CliError(f"unknown demo user {username!r} (known: {', '.join(users)})", EXIT_USAGE)
+    if user.second_factor != "totp" or not user.totp_secret:
+        client = try_connect(config)
+        where = (client.base.removesuffix("/admin") if client else config.as_url) + "/lab/sms"
+        console.print(f"{username} has no TOTP app: his 4-digit code comes by SMS. "
+                      f"Start a login, then read it at {where}", highlight=False)
+        return 0
+    offset = 0.0
+    client = try_connect(config)
+    if client is not None:
+        try:
+            offset = float(client.get("/clock")["offset"])
+        except (CliError, KeyError, TypeError, ValueError):
+            offset = 0.0
+    now = time.time() + offset
+    generator = pyotp.TOTP(user.totp_secret)
+    print(generator.at(int(now)))
+    left = generator.interval - int(now) % generator.interval
+    clock = "lab time" if offset else "wall time"
+    print(f"({clock}; valid for {left} more seconds)", file=sys.stderr)
+    return 0
+
+
+def _looks_like_lab_dir(path: Path) -> bool:
+    return any((path / marker).exists() for marker in LAB_MARKERS)
+
+
+def reset(config: LabConfig, yes: bool, console: Console) -> int:
+    """Wipe the data directory: registrations, consents, events, keys, CA, admin token."""
+    running = read_running(config)
+    if running is not None:
+        raise CliError(f"a lab is running for {config.data_dir} (pid {state_pid(running)}); "
+                       f"stop it first, then reset")
+    data_dir = config.data_dir
+    if not data_dir.exists():
+        console.print(f"nothing to reset: {data_dir} does not exist", highlight=False)
+        return 0
+    if not data_dir.is_dir() or not _looks_like_lab_dir(data_dir):
+        raise CliError(f"{data_dir} does not look like a FAPI Lab data directory "
+                       f"(none of {', '.join(LAB_MARKERS)}); not deleting it")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CliError("reset needs confirmation: run it in a terminal or add --yes",
+                           EXIT_USAGE)
+        answer = console.input(f"Delete {data_dir} (users' consents, registrations, events, "
+                               f"keys and the lab CA)? Type 'yes': ")
+        if answer.strip().lower() != "yes":
+            console.print("not reset", highlight=False)
+            return 1
+    shutil.rmtree(data_dir)
+    console.print(f"reset: {data_dir} deleted; the next `fapi-lab up` starts afresh "
+                  f"(new CA: trust it again)", highlight=False)
+    return 0

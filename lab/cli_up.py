@@ -1,0 +1,114 @@
+"""`fapi-lab up`: check the ground, start the lab, say how to use it, stop cleanly on a signal.
+
+The checks come first (profile, bind host, a lab already running, ports in use) so
+a mistake costs one readable line, not a half-started lab.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import ipaddress
+import signal
+import socket
+
+from rich.console import Console
+
+from lab import runner
+from lab.bank.customers import DEMO_USERS
+from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
+from lab.config import LabConfig
+from lab.controls import profiles
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port_free(host: str, port: int, name: str) -> None:
+    """Bind and release, as the server will; a port in use gets a message naming its option."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CliError(f"port {port} on {host} is already in use; choose another for "
+                               f"the {name} with --{name}-port") from None
+            raise CliError(f"cannot listen on {host}:{port} for the {name}: "
+                           f"{error.strerror or error}") from None
+
+
+def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> None:
+    if args.profile is not None and args.profile not in profiles.PROFILES:
+        raise CliError(f"unknown profile {args.profile!r} "
+                       f"(known: {', '.join(profiles.names())})", EXIT_USAGE)
+    if not is_loopback(config.host):
+        if not args.allow_remote:
+            raise CliError(f"refusing to bind {config.host}: the lab is deliberately vulnerable "
+                           f"when controls are off; add --allow-remote if you really mean it",
+                           EXIT_USAGE)
+        console.print(f"[bold red]WARNING[/]: binding {config.host}. Anyone who can reach this "
+                      f"host can use a deliberately vulnerable bank. Keep it on a trusted network.")
+    ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
+    if len(set(ports.values())) != len(ports):
+        raise CliError(f"the AS, bank and TPP need three different ports, got {ports}",
+                       EXIT_USAGE)
+    running = read_running(config)
+    if running is not None:
+        raise CliError(f"a lab is already running for {config.data_dir} (pid "
+                       f"{state_pid(running)}, AS at {running.get('as')}); stop it first "
+                       f"(Ctrl-C in its terminal, or kill {state_pid(running)})")
+    for name, port in ports.items():
+        check_port_free(config.host, port, name)
+
+
+def banner(lab: runner.RunningLab, console: Console) -> None:
+    config, status = lab.config, lab.status()
+    console.print("[bold green]FAPI Lab is running[/]")
+    console.print(f"  authorization server  {config.as_url}   (issuer {config.issuer})")
+    console.print(f"  bank                  {config.bank_url}")
+    console.print(f"  TPP (FinLens)         {config.tpp_url}")
+    console.print(f"  admin API             {config.as_url}/admin  "
+                  f"(token in {config.admin_token_path})")
+    console.print(f"  profile               {status['profile']} "
+                  f"({len(status['enabled_controls'])} controls on; `fapi-lab controls`)")
+    console.print(f"  data directory        {config.data_dir}")
+    console.print("[bold]Demo users[/]")
+    for user in DEMO_USERS:
+        if user.second_factor == "totp":
+            factor = (f"TOTP secret {user.totp_secret} "
+                      f"(or `fapi-lab totp {user.username}`)")
+        else:
+            factor = f"4-digit code by SMS: read it at {config.as_url}/lab/sms"
+        console.print(f"  {user.username:<8} / {user.password:<11} {factor}")
+    ca = config.ca_cert_path
+    console.print(f"[bold]Lab CA[/] {ca}")
+    console.print(f"  browser: import it as a trusted authority (or accept the warning once "
+                  f"per origin); curl: --cacert {ca}; Python requests: verify='{ca}'")
+    console.print("Press Ctrl-C to stop.", highlight=False)
+
+
+def run_up(args: argparse.Namespace, console: Console) -> int:
+    config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
+                       bank_port=args.bank_port, tpp_port=args.tpp_port)
+    preflight(config, args, console)
+    if not args.no_capture:
+        console.print("note: capture (mitmproxy) comes with the attacker module; "
+                      "starting without it, as with --no-capture", highlight=False)
+    try:
+        lab = runner.start(config, profile=args.profile)
+    except OSError as error:
+        raise CliError(f"could not start the lab: {error.strerror or error}") from None
+    banner(lab, console)
+    console.file.flush()
+    signum = runner.serve_until_signal(lab)
+    console.print(f"stopped ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'}); "
+                  f"{config.state_file.name} removed", highlight=False)
+    return 0

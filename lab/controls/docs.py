@@ -1,0 +1,136 @@
+"""Renders each control's catalog entry to docs/controls/<id>.md (style.md §1: the docs place).
+
+The catalog is the single source; the pages are generated so they never drift
+from it. After changing lab/controls/catalog.py or profiles.py, run
+
+    python -m lab.controls.docs          # rewrite docs/controls/*.md
+    python -m lab.controls.docs --check  # exit 1 when a page is missing or stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import catalog, profiles
+from .model import Control
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DOCS_DIR = ROOT / "docs" / "controls"
+MARK_WORDS = {"✔": "on: required by the profile's source",
+              "◐": "on: lab baseline, where the source recommends it or leaves it open",
+              "alt": "on when the TPP setting selects it: the other option of a one-of"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _ids(ids: tuple[str, ...]) -> str:
+    return ", ".join(f"[`{i}`]({i}.md)" for i in ids) or "—"
+
+
+def render(control: Control) -> str:
+    """The page for one control, Markdown, deterministic (so --check can compare)."""
+    c = control
+    required_by = tuple(o.id for o in catalog.CONTROLS if c.id in o.requires)
+    rows = [
+        ("checks", c.checks),
+        ("kind", c.kind),
+        ("enforced at", " + ".join(c.enforced_at)),
+        ("refusal", str(c.refusal)),
+        ("spec", c.spec),
+        ("requires", _ids(c.requires)),
+        ("required by", _ids(required_by)),
+        ("fires via", _ids(c.fires_via)),
+        ("discovery metadata", ", ".join(f"`{m}`" for m in c.metadata) or "—"),
+        ("parameters", ", ".join(f"`{k}` = `{v!r}`" for k, v in c.params.items()) or "—"),
+    ]
+    lines = [
+        f"# `{c.id}` — {c.title}",
+        "",
+        "<!-- Generated from lab/controls/catalog.py by `python -m lab.controls.docs`; "
+        "edit the catalog, not this page. -->",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {label} | {_cell(value)} |" for label, value in rows),
+        "",
+        "## Why",
+        "",
+        c.teaching,
+        "",
+        "## When it is off",
+        "",
+        c.off_behaviour or "—",
+        "",
+        "## Profiles",
+        "",
+        "| profile | mark |",
+        "|---|---|",
+    ]
+    for name, marks in profiles.PROFILES.items():
+        mark = marks.get(c.id)
+        words = f"{mark} {MARK_WORDS.get(mark, '')}".strip() if mark else "– off"
+        lines.append(f"| `{name}` | {words} |")
+    where = f'`guard("{c.id}")` under `lab/` ({" + ".join(c.enforced_at)})'
+    if c.kind == "enabler":
+        where += "; an enabler: it refuses nothing itself"
+    if c.fires_via:
+        where += f"; its refusals are recorded by {_ids(c.fires_via)}"
+    lines += [
+        "",
+        "## Where to find it",
+        "",
+        "| | |",
+        "|---|---|",
+        "| definition | `lab/controls/catalog.py` |",
+        f"| enforcement point | {where} |",
+        f"| tests | `tests/controls/test_{c.id}.py` |",
+        f"| attacks it blocks | those naming `\"{c.id}\"` in `blocked_by` "
+        "(`attacker/attacks/`) |",
+        f"| at run time | `fapi-lab controls show {c.id}`, "
+        f"`fapi-lab controls set {c.id}=on` / `=off` |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def stale(out_dir: Path = DOCS_DIR) -> list[str]:
+    """Ids whose page is missing or differs from what the catalog renders."""
+    result = []
+    for control in catalog.CONTROLS:
+        path = out_dir / f"{control.id}.md"
+        if not path.exists() or path.read_text(encoding="utf-8") != render(control):
+            result.append(control.id)
+    return result
+
+
+def write_all(out_dir: Path = DOCS_DIR) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for control in catalog.CONTROLS:
+        path = out_dir / f"{control.id}.md"
+        path.write_text(render(control), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab.controls.docs", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="only report missing/stale pages")
+    parser.add_argument("--out", type=Path, default=DOCS_DIR)
+    args = parser.parse_args(argv)
+    if args.check:
+        ids = stale(args.out)
+        for control_id in ids:
+            print(f"stale or missing: {args.out / (control_id + '.md')}", file=sys.stderr)
+        return 1 if ids else 0
+    paths = write_all(args.out)
+    print(f"wrote {len(paths)} pages to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

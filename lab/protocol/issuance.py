@@ -1,0 +1,46 @@
+"""What the AS remembers about each token it issues (Authlib's save_token).
+
+Access tokens go to the shared consent store (the bank checks revocation there);
+refresh tokens go to `refresh_tokens`, hashed, in a family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Request
+
+from lab import consent
+from lab.store.base import Store
+
+from . import refresh
+from .tokens import EndUser, unverified_claims
+
+
+def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> list[dict[str, str]]:
+    """Record the token response's tokens; returns what was minted, for code replay revocation."""
+    minted: list[dict[str, str]] = []
+    user = request.user
+    grant_id = user.grant_id if isinstance(user, EndUser) else None
+    username = user.username if isinstance(user, EndUser) else None
+    client_id = request.client.get_client_id()
+    if token.get("access_token"):
+        claims = unverified_claims(token["access_token"])
+        consent.record_access_token(
+            store, jti=claims["jti"], grant_id=grant_id, client_id=client_id, username=username,
+            scope=claims.get("scope", ""), audience=claims.get("aud"),
+            issued_at=claims["iat"], expires_at=claims["exp"])
+        minted.append({"jti": claims["jti"]})
+    if token.get("refresh_token"):
+        previous = getattr(request, "refresh_token", None)
+        # RFC 6749 §6: a new refresh token keeps "the identical scope as that of the refresh
+        # token included by the client in the request".
+        if isinstance(previous, refresh.RefreshToken):
+            family, scope = previous.family, previous.scope
+        else:
+            family, scope = refresh.new_family(), token.get("scope", "")
+        refresh.save(store, token["refresh_token"], grant_id=grant_id, client_id=client_id,
+                     username=username, scope=scope, family=family)
+        minted.append({"family": family})
+    request.lab_minted = minted  # type: ignore[attr-defined]
+    return minted

@@ -1,0 +1,90 @@
+"""Opaque refresh tokens (RFC 6749 §6), stored as SHA-256 hashes in one family per grant chain.
+
+A family is every refresh token descended from one authorization; rotation
+supersedes a token within its family, and reuse detection revokes the family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749 import TokenMixin
+
+from lab import clock
+from lab.store.base import Store
+
+from .revocation import REFRESH_TOKEN_SCHEMA
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class RefreshToken(TokenMixin):
+    token_hash: str
+    grant_id: str | None
+    client_id: str
+    username: str | None
+    scope: str
+    family: str
+    issued_at: float
+    superseded_at: float | None
+    revoked: str | None
+
+    def check_client(self, client: Any) -> bool:
+        return bool(self.client_id == client.get_client_id())
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return 0
+
+    def is_expired(self) -> bool:
+        return False
+
+    def is_revoked(self) -> bool:
+        return self.revoked is not None or self.superseded_at is not None
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+
+def ensure_schema(store: Store) -> None:
+    store.ensure_schema(REFRESH_TOKEN_SCHEMA)
+
+
+def new_family() -> str:
+    return "fam-" + secrets.token_hex(8)
+
+
+def save(store: Store, token: str, *, grant_id: str | None, client_id: str,
+         username: str | None, scope: str, family: str) -> None:
+    store.execute(
+        "INSERT INTO refresh_tokens(token_hash, grant_id, client_id, username, scope, family, "
+        "issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (token_hash(token), grant_id, client_id, username, scope, family, clock.now(store)))
+
+
+def find(store: Store, token: object) -> RefreshToken | None:
+    if not isinstance(token, str) or not token or len(token) > 512:
+        return None
+    row = store.query_one("SELECT * FROM refresh_tokens WHERE token_hash = ?",
+                          (token_hash(token),))
+    return RefreshToken(**row) if row else None
+
+
+def supersede(store: Store, token: RefreshToken) -> bool:
+    """Rotation: the presented token stops being current. False if someone beat us to it."""
+    return store.consume("UPDATE refresh_tokens SET superseded_at = ? WHERE token_hash = ? "
+                         "AND superseded_at IS NULL AND revoked IS NULL",
+                         (clock.now(store), token.token_hash))
+
+
+def revoke(store: Store, token: RefreshToken, reason: str = "direct") -> bool:
+    return store.consume("UPDATE refresh_tokens SET revoked = ? WHERE token_hash = ? "
+                         "AND revoked IS NULL", (reason, token.token_hash))

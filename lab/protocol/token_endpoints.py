@@ -1,0 +1,136 @@
+"""Revocation (RFC 7009) and introspection (RFC 7662) on Authlib's endpoints.
+
+Both authenticate the client. A token is either one of this AS's JWT access
+tokens (looked up by jti in the consent store) or an opaque refresh token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+
+from lab import clock, consent, context
+from lab.controls import guard
+from lab.store.base import Store
+
+from . import refresh
+from .errors import InvalidRequestError
+from .revocation import revoke_grant
+from .tokens import verify_own
+
+CASCADE = guard("revocation_cascade")
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+
+
+@dataclass
+class AccessTokenRecord:
+    """An access token as the AS knows it: its claims plus the registry row."""
+
+    claims: dict[str, Any]
+    row: dict[str, Any]
+
+    def check_client(self, client: Any) -> bool:
+        return bool(self.claims.get("client_id") == client.get_client_id())
+
+    def is_expired(self) -> bool:
+        return float(self.claims.get("exp", 0)) <= clock.now()
+
+    def is_revoked(self) -> bool:
+        return bool(self.row["revoked"])
+
+    def get_client_id(self) -> str:
+        return str(self.claims.get("client_id"))
+
+
+def _store() -> Store:
+    return context.current().store
+
+
+def find_token(server: Any, value: object, hint: str | None) -> Any:
+    """RFC 7009 §2.1: the hint is only a hint; both kinds are searched."""
+    if not isinstance(value, str) or not value or len(value) > 8192:
+        return None
+    store = _store()
+    lookups = [_access_token, _refresh_token]
+    if hint == "refresh_token":
+        lookups.reverse()
+    for lookup in lookups:
+        found = lookup(server, store, value)
+        if found is not None:
+            return found
+    return None
+
+
+def _access_token(server: Any, store: Store, value: str) -> AccessTokenRecord | None:
+    claims = verify_own(value, server.signing.private_keys)
+    if not claims or not isinstance(claims.get("jti"), str):
+        return None
+    row = consent.access_token_status(store, claims["jti"])
+    return AccessTokenRecord(claims, row) if row else None
+
+
+def _refresh_token(server: Any, store: Store, value: str) -> refresh.RefreshToken | None:
+    return refresh.find(store, value)
+
+
+def _check_params(request: Any) -> None:
+    form = request.form
+    if not form.get("token") or len(form.getlist("token")) > 1:
+        raise InvalidRequestError()
+
+
+class LabRevocationEndpoint(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def check_params(self, request: Any, client: Any) -> None:
+        _check_params(request)
+        super().check_params(request, client)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return find_token(self.server, token_string, token_type_hint)
+
+    def revoke_token(self, token: Any, request: Any) -> None:
+        store = _store()
+        if isinstance(token, AccessTokenRecord):
+            consent.revoke_access_token(store, token.claims["jti"])
+            return
+        refresh.revoke(store, token, "direct")
+        # RFC 7009 §2.1: for a refresh token the AS "SHOULD also invalidate all access
+        # tokens based on the same authorization grant" — that is revocation_cascade.
+        if token.grant_id and CASCADE.on():
+            revoke_grant(store, token.grant_id)
+
+
+class LabIntrospectionEndpoint(IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def check_params(self, request: Any, client: Any) -> None:
+        _check_params(request)
+        super().check_params(request, client)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        return find_token(self.server, token_string, token_type_hint)
+
+    def check_permission(self, token: Any, client: Any, request: Any) -> bool:
+        # RFC 7662 §4: the AS decides who may introspect what: the token's own client,
+        # or a client registered as a resource server.
+        return bool(token.get_client_id() == client.get_client_id()
+                    or client.metadata.get("lab_resource_server") is True)
+
+    def introspect_token(self, token: Any) -> dict[str, Any]:
+        if isinstance(token, AccessTokenRecord):
+            c = token.claims
+            body = {"active": True, "scope": c.get("scope"), "client_id": c.get("client_id"),
+                    "sub": c.get("sub"), "exp": c.get("exp"), "iat": c.get("iat"),
+                    "iss": c.get("iss"), "token_type": "Bearer", "jti": c.get("jti")}
+            if c.get("aud") is not None:
+                body["aud"] = c["aud"]
+            return body
+        grant = consent.get_grant(_store(), token.grant_id) if token.grant_id else None
+        return {"active": True, "scope": token.scope, "client_id": token.client_id,
+                "sub": token.username, "iat": int(token.issued_at),
+                "iss": self.server.signing.issuer, "token_type": "refresh_token",
+                "grant_active": bool(grant and grant["active"])}

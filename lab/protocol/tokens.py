@@ -1,0 +1,111 @@
+"""JWT access tokens (RFC 9068) signed ES256 by the AS, and their lifetime and audience.
+
+Claims as docs/architecture.md fixes them: iss, sub, aud (bank origin, only with
+aud_check on), client_id, scope, jti, iat, exp, auth_time, grant_id. Time comes
+from the lab clock, never from time.time().
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from lab import clock, keys
+from lab.controls import guard
+
+SHORT_LIFETIME = guard("short_access_token_lifetime")
+AUD = guard("aud_check")
+
+
+@dataclass(frozen=True)
+class EndUser:
+    """The signed-in user as the grants see it: who, under which grant, authenticated when."""
+
+    username: str
+    grant_id: str | None = None
+    auth_time: int | None = None
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+    scope: str = ""
+
+    def get_user_id(self) -> str:
+        return self.username
+
+
+def access_token_lifetime() -> int:
+    # FAPI2 §6.1 (security considerations): short-lived access tokens limit replay.
+    name = "lifetime" if SHORT_LIFETIME.on() else "lifetime_off"
+    return int(SHORT_LIFETIME.param(name, 300 if name == "lifetime" else 3600))
+
+
+class AccessTokenGenerator(JWTBearerTokenGenerator):
+    """Authlib's RFC 9068 generator on the lab clock, with the lab's aud and grant_id."""
+
+    def __init__(self, issuer: str, private_keys: list[dict[str, Any]], audience: str) -> None:
+        super().__init__(issuer=issuer, alg="ES256",
+                         refresh_token_generator=lambda **_: secrets.token_urlsafe(32),
+                         expires_generator=lambda client, grant_type: access_token_lifetime())
+        self.key = keys.signing_key(private_keys, "ES256")
+        self.audience = audience
+
+    def get_jwks(self) -> KeySet:
+        return KeySet.import_key_set({"keys": [self.key]})
+
+    def access_token_generator(self, client: Any, grant_type: str, user: Any,  # type: ignore[override]
+                               scope: str) -> str:
+        now = clock.now_int()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": user.get_user_id() if user else client.get_client_id(),
+            "client_id": client.get_client_id(),
+            "scope": scope,
+            "jti": secrets.token_urlsafe(16),
+            "iat": now,
+            "exp": now + access_token_lifetime(),
+        }
+        # RFC 9068 §3: "aud ... REQUIRED"; the lab leaves it out when aud_check is off
+        # so the bank's audience check has something to teach.
+        if AUD.on():
+            claims["aud"] = self.audience
+        if isinstance(user, EndUser):
+            if user.auth_time:
+                claims["auth_time"] = user.auth_time
+            if user.grant_id:
+                claims["grant_id"] = user.grant_id
+            if user.acr:
+                claims["acr"] = user.acr
+        # RFC 9068 §2.1: "typ ... MUST be at+jwt"
+        header = {"alg": "ES256", "typ": "at+jwt", "kid": self.key["kid"]}
+        return jwt.encode(header, claims, self.get_jwks().keys[0], algorithms=["ES256"])
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """Claims of a token this AS just minted (for bookkeeping, never for trust)."""
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def verify_own(token: object, private_keys: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Claims of an access token signed by this AS, or None (expiry is the caller's call)."""
+    if not isinstance(token, str) or token.count(".") != 2 or len(token) > 8192:
+        return None
+    try:
+        key = KeySet.import_key_set(keys.public_jwks(private_keys))  # type: ignore[arg-type]
+        decoded = jwt.decode(token, key, algorithms=["ES256"])
+    except (JoseError, ValueError, TypeError, KeyError):
+        return None
+    if decoded.header.get("typ") != "at+jwt":
+        return None
+    return dict(decoded.claims)

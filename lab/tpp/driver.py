@@ -1,0 +1,160 @@
+"""Drive FinLens over HTTP as a browser would: for tests, the scripted victim and attacker flows.
+
+It knows FinLens's pages (forms and data-testid attributes), never its store:
+what it reads is what a browser would see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from lab.web.request_id import HEADER
+
+
+@dataclass
+class AccountRow:
+    account_id: str
+    name: str = ""
+    balance: str = ""
+    currency: str = ""
+
+
+@dataclass
+class LinkSection:
+    link_id: str
+    institution: str
+    status: str
+    accounts: list[AccountRow] = field(default_factory=list)
+
+
+@dataclass
+class DashboardPage:
+    links: list[LinkSection]
+    totals: dict[str, str]
+    transactions: int
+
+
+class _DashboardParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.page = DashboardPage([], {}, 0)
+        self._text_into: tuple[Any, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        testid = a.get("data-testid")
+        if testid == "link":
+            self.page.links.append(LinkSection(a.get("data-link-id", ""),
+                                               a.get("data-institution", ""),
+                                               a.get("data-status", "")))
+        elif testid == "account-row" and self.page.links:
+            self.page.links[-1].accounts.append(AccountRow(a.get("data-account-id", "")))
+        elif testid == "account-name" and self.page.links and self.page.links[-1].accounts:
+            self._text_into = (self.page.links[-1].accounts[-1], "name")
+        elif testid == "account-balance" and self.page.links and self.page.links[-1].accounts:
+            row = self.page.links[-1].accounts[-1]
+            row.balance, row.currency = a.get("data-amount", ""), a.get("data-currency", "")
+        elif testid == "total":
+            self.page.totals[a.get("data-currency", "")] = a.get("data-amount", "")
+        elif testid == "transaction-row":
+            self.page.transactions += 1
+
+    def handle_data(self, data: str) -> None:
+        if self._text_into is not None:
+            obj, attr = self._text_into
+            setattr(obj, attr, getattr(obj, attr) + data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._text_into = None
+
+
+class _FormParser(HTMLParser):
+    """The hidden fields of the interstitial's redeem form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+        self.fields: list[tuple[str, str]] = []
+        self._inside = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("data-testid") == "redeem-form":
+            self.found = self._inside = True
+        elif tag == "input" and self._inside and a.get("type") == "hidden":
+            self.fields.append((a.get("name", ""), a.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+
+
+def parse_dashboard(html: str) -> DashboardPage:
+    parser = _DashboardParser()
+    parser.feed(html)
+    return parser.page
+
+
+def redeem_form(html: str) -> list[tuple[str, str]] | None:
+    """The interstitial's form fields, or None when the page is not the interstitial."""
+    parser = _FormParser()
+    parser.feed(html)
+    return parser.fields if parser.found else None
+
+
+class TppBrowser:
+    """One browser (one cookie jar) at FinLens."""
+
+    def __init__(self, tpp_url: str, ca_path: str) -> None:
+        self.base = tpp_url.rstrip("/")
+        self.http = requests.Session()
+        self.http.verify = ca_path
+        self.http.trust_env = False   # else $REQUESTS_CA_BUNDLE overrides verify
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base + "/", path.lstrip("/"))
+
+    def sign_in(self, username: str) -> requests.Response:
+        return self.http.post(self.url("/signin"), data={"username": username},
+                              allow_redirects=False)
+
+    def start_link(self, institution: str = "honestbank") -> str:
+        """Click "Link <institution>"; return the authorization request URL (not followed)."""
+        response = self.http.post(self.url(f"/link/{institution}"), allow_redirects=False)
+        if response.status_code != 303:
+            raise RuntimeError(f"link did not start: {response.status_code} {response.text[:200]}")
+        return response.headers["Location"]
+
+    def deliver(self, callback_url: str, *, run_script: bool = True) -> requests.Response:
+        """Open the callback URL as the browser; on the legacy interstitial, let its script post.
+
+        Returns the last response (a 303 to the dashboard on success, an error page if refused).
+        The first response is on `.history` when the interstitial was submitted.
+        """
+        first = self.http.get(callback_url, allow_redirects=False)
+        fields = redeem_form(first.text) if first.status_code == 200 else None
+        if fields is None or not run_script:
+            return first
+        second = self.http.post(self.url("/callback"), data=fields, allow_redirects=False)
+        second.history = [first]
+        return second
+
+    def post_callback(self, fields: dict[str, str]) -> requests.Response:
+        """A form_post / fragment form-post delivery of an authorization response."""
+        return self.http.post(self.url("/callback"), data=fields, allow_redirects=False)
+
+    def dashboard(self) -> DashboardPage:
+        response = self.http.get(self.url("/dashboard"))
+        response.raise_for_status()
+        return parse_dashboard(response.text)
+
+    def request_ids(self, response: requests.Response) -> list[str]:
+        """Request ids of this response and the ones it followed from (to look up events)."""
+        chain = [*response.history, response]
+        return [r.headers[HEADER] for r in chain if r.headers.get(HEADER)]

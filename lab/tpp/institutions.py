@@ -1,0 +1,132 @@
+"""The TPP's directory of institutions, and their discovery metadata (RFC 8414, OIDC Discovery).
+
+Institutions live in the store so the attacker module can add EvilBank and
+PartnerRewards later. Metadata is fetched from the issuer over TLS (lab CA) and
+cached briefly, so a control switched at the AS shows up in the next flow.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from lab.config import LabConfig
+from lab.jose_check import JwksSource
+from lab.store.base import Store
+
+from .errors import InstitutionUnavailableError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tpp_institutions (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    api_base TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+DEFAULT_ID = "honestbank"
+METADATA_TTL = 5.0
+WELL_KNOWN = "/.well-known/openid-configuration"
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: str
+    name: str
+    issuer: str
+    api_base: str
+
+
+def seed(store: Store, config: LabConfig) -> None:
+    store.ensure_schema(SCHEMA)
+    store.execute(
+        "INSERT OR IGNORE INTO tpp_institutions(id, name, issuer, api_base, position) "
+        "VALUES (?, ?, ?, ?, 0)", (DEFAULT_ID, "HonestBank", config.issuer, config.bank_url))
+    # Ports may change between starts (tests pick free ports): keep HonestBank current.
+    store.execute("UPDATE tpp_institutions SET issuer = ?, api_base = ? WHERE id = ?",
+                  (config.issuer, config.bank_url, DEFAULT_ID))
+
+
+def add(store: Store, inst: Institution, position: int = 10) -> None:
+    """Add or replace an institution (the attacker module's EvilBank entry, for one)."""
+    store.execute(
+        "INSERT OR REPLACE INTO tpp_institutions(id, name, issuer, api_base, position) "
+        "VALUES (?, ?, ?, ?, ?)", (inst.id, inst.name, inst.issuer, inst.api_base, position))
+
+
+def all_institutions(store: Store) -> list[Institution]:
+    rows = store.query("SELECT id, name, issuer, api_base FROM tpp_institutions "
+                       "ORDER BY position, name")
+    return [Institution(**r) for r in rows]
+
+
+def get(store: Store, inst_id: object) -> Institution | None:
+    if not isinstance(inst_id, str) or not inst_id or len(inst_id) > 64:
+        return None
+    row = store.query_one("SELECT id, name, issuer, api_base FROM tpp_institutions "
+                          "WHERE id = ?", (inst_id,))
+    return Institution(**row) if row else None
+
+
+def by_issuer(store: Store, issuer: object) -> Institution | None:
+    if not isinstance(issuer, str) or not issuer:
+        return None
+    row = store.query_one("SELECT id, name, issuer, api_base FROM tpp_institutions "
+                          "WHERE issuer = ? ORDER BY position LIMIT 1", (issuer,))
+    return Institution(**row) if row else None
+
+
+def default(store: Store) -> Institution | None:
+    return get(store, DEFAULT_ID) or next(iter(all_institutions(store)), None)
+
+
+_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_jwks: dict[str, JwksSource] = {}
+_lock = threading.Lock()
+
+
+def forget_metadata() -> None:
+    with _lock:
+        _cache.clear()
+        _jwks.clear()
+
+
+def metadata(inst: Institution, ca_path: str) -> dict[str, Any]:
+    """The issuer's discovery document, fetched over TLS and cached for a few seconds."""
+    with _lock:
+        hit = _cache.get(inst.issuer)
+        if hit and time.monotonic() - hit[0] < METADATA_TTL:
+            return hit[1]
+    try:
+        response = requests.get(inst.issuer.rstrip("/") + WELL_KNOWN, verify=ca_path,
+                                timeout=10)
+        data = response.json() if response.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        data = None
+    # RFC 8414 §3.3: "The "issuer" value returned MUST be identical to the authorization
+    # server's issuer identifier value into which the well-known URI string was inserted".
+    if not isinstance(data, dict) or data.get("issuer") != inst.issuer \
+            or not isinstance(data.get("authorization_endpoint"), str) \
+            or not isinstance(data.get("token_endpoint"), str):
+        raise InstitutionUnavailableError()
+    with _lock:
+        _cache[inst.issuer] = (time.monotonic(), data)
+    return data
+
+
+def jwks(meta: dict[str, Any], ca_path: str) -> JwksSource:
+    """The issuer's keys, only from its jwks_uri (OIDC §10.1), one cached source per URI."""
+    uri = meta.get("jwks_uri")
+    if not isinstance(uri, str):
+        raise InstitutionUnavailableError()
+    with _lock:
+        source = _jwks.get(uri)
+        if source is None:
+            source = _jwks[uri] = JwksSource(uri, ca_path)
+    return source

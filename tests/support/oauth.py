@@ -1,0 +1,110 @@
+"""OAuth helpers for tests: authorization URLs, a scripted victim, token requests, DCR.
+
+    code, verifier = authorize(lab)                      # alice consents, code for the TPP
+    r = redeem(http, lab, code, verifier)                # POST /token as the TPP
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from lab.runner import RunningLab
+from lab.useragent import AuthorizationResult, HttpUserAgent
+
+DEFAULT_SCOPE = "openid accounts:read transactions:read offline_access"
+
+
+def tpp_credentials(lab: RunningLab) -> tuple[str, str]:
+    data = json.loads((lab.config.data_dir / "secrets" / "tpp-client.json").read_text())
+    return data["client_id"], data["client_secret"]
+
+
+def tpp_redirect_uri(lab: RunningLab) -> str:
+    return lab.config.tpp_url + "/callback"
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def authorization_url(lab: RunningLab, **params: Any) -> str:
+    """TPP-like request; pass a value of None to leave a parameter out."""
+    query: dict[str, Any] = {
+        "response_type": "code", "client_id": "tpp", "redirect_uri": tpp_redirect_uri(lab),
+        "scope": DEFAULT_SCOPE, "state": secrets.token_urlsafe(8),
+        "nonce": secrets.token_urlsafe(8),
+    }
+    query.update(params)
+    return lab.config.as_url + "/authorize?" + urlencode(
+        {k: v for k, v in query.items() if v is not None})
+
+
+def victim(lab: RunningLab, **kwargs: Any) -> HttpUserAgent:
+    return HttpUserAgent.for_lab(lab.config, lab.store, **kwargs)
+
+
+def authorize(lab: RunningLab, *, username: str = "alice", pkce: bool = True,
+              **params: Any) -> tuple[str, str | None]:
+    """Run the front channel to the end; return (code, verifier)."""
+    verifier = None
+    if pkce and "code_challenge" not in params:
+        verifier, challenge = pkce_pair()
+        params = {"code_challenge": challenge, "code_challenge_method": "S256", **params}
+    result = run(lab, username=username, **params)
+    assert result.code, f"no code: {result.params} {result.response.status_code}"
+    return result.code, verifier
+
+
+def run(lab: RunningLab, *, username: str = "alice", **params: Any) -> AuthorizationResult:
+    return victim(lab, username=username).authorize(authorization_url(lab, **params))
+
+
+def redeem(http: requests.Session, lab: RunningLab, code: str, verifier: str | None = None, *,
+           client: tuple[str, str] | None = None, redirect_uri: str | None = None,
+           **extra: str) -> requests.Response:
+    data = {"grant_type": "authorization_code", "code": code,
+            "redirect_uri": redirect_uri or tpp_redirect_uri(lab), **extra}
+    if verifier:
+        data["code_verifier"] = verifier
+    return http.post(lab.config.as_url + "/token", data=data,
+                     auth=client or tpp_credentials(lab))
+
+
+def refresh(http: requests.Session, lab: RunningLab, refresh_token: str, *,
+            client: tuple[str, str] | None = None, **extra: str) -> requests.Response:
+    return http.post(lab.config.as_url + "/token",
+                     data={"grant_type": "refresh_token", "refresh_token": refresh_token, **extra},
+                     auth=client or tpp_credentials(lab))
+
+
+def tokens(http: requests.Session, lab: RunningLab, **params: Any) -> dict[str, Any]:
+    """A full code flow for the TPP: the token response."""
+    code, verifier = authorize(lab, **params)
+    r = redeem(http, lab, code, verifier)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def register(http: requests.Session, lab: RunningLab, **metadata: Any) -> dict[str, Any]:
+    body = {"redirect_uris": ["https://127.0.0.1:9446/callback"], "client_name": "EvilApp",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scope": "openid accounts:read transactions:read payments:write offline_access",
+            **metadata}
+    r = http.post(lab.config.as_url + "/register", json=body)
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def credentials(registration: dict[str, Any]) -> tuple[str, str]:
+    return registration["client_id"], registration["client_secret"]

@@ -1,0 +1,131 @@
+"""The bank's "connected apps" page: sign in with a second factor, see grants, revoke one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from lab import consent
+from lab.bank import customers
+from lab.runner import RunningLab
+from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
+
+ALICE_TOTP = next(u.totp_secret for u in customers.DEMO_USERS if u.username == "alice")
+
+
+@pytest.fixture(autouse=True)
+def _bank_keys(lab: RunningLab) -> None:
+    ensure_bank_knows_as_keys(lab)
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def _url(lab: RunningLab, path: str) -> str:
+    return lab.config.bank_url + path
+
+
+def sign_in(lab: RunningLab, http: requests.Session, username: str = "alice",
+            password: str = "wonderland") -> requests.Response:
+    page = http.get(_url(lab, "/login"))
+    r = http.post(_url(lab, "/login"), data={"username": username, "password": password,
+                                             "csrf_token": _csrf(page.text)})
+    assert r.status_code == 200 and "Confirm it is you" in r.text, r.text
+    if username == "bob":
+        code = customers.sms_inbox(lab.store, 1)[0]["code"]
+    else:
+        code = customers.totp_now(ALICE_TOTP or "", lab.store)
+    return http.post(_url(lab, "/login/code"), data={"code": code, "csrf_token": _csrf(r.text)})
+
+
+def test_connected_apps_needs_sign_in(lab, http):
+    r = http.get(_url(lab, "/connected-apps"), allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/login")
+
+
+def test_wrong_password_stays_on_the_login_page(lab, http):
+    page = http.get(_url(lab, "/login"))
+    r = http.post(_url(lab, "/login"), data={"username": "alice", "password": "nope",
+                                             "csrf_token": _csrf(page.text)})
+    assert r.status_code == 401 and "Wrong username or password" in r.text
+
+
+def test_login_without_csrf_token_is_refused(lab, http):
+    http.get(_url(lab, "/login"))
+    r = http.post(_url(lab, "/login"), data={"username": "alice", "password": "wonderland"})
+    assert r.status_code == 400
+
+
+def test_wrong_codes_five_times_start_over(lab, http):
+    page = http.get(_url(lab, "/login"))
+    r = http.post(_url(lab, "/login"), data={"username": "alice", "password": "wonderland",
+                                             "csrf_token": _csrf(page.text)})
+    for _ in range(5):
+        r = http.post(_url(lab, "/login/code"), data={"code": "000000",
+                                                      "csrf_token": _csrf(r.text)})
+    assert "Too many wrong codes" in r.text and "Sign in to online banking" in r.text
+
+
+def test_page_lists_apps_in_plain_words(lab, http):
+    minted = mint(lab, accounts={account("alice", "checking"): ["balances", "payments"]})
+    r = sign_in(lab, http)
+    assert r.status_code == 200
+    assert "Connected apps" in r.text and str(minted.grant_id) in r.text
+    assert "Everyday Checking" in r.text
+    assert "See the balance of this account" in r.text
+    assert "Initiate payments from this account" in r.text
+    assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    assert "<script" not in r.text and "http://" not in r.text
+
+
+def test_revoking_an_app_stops_its_token_at_once(lab, controls, http):
+    controls.only("at_revocation_check")
+    minted = mint(lab)
+    api = requests.Session()
+    api.verify = str(lab.config.ca_cert_path)
+    assert api.get(_url(lab, "/accounts"), headers=bearer(minted.token)).status_code == 200
+    page = sign_in(lab, http)
+    r = http.post(_url(lab, "/connected-apps/revoke"),
+                  data={"grant_id": minted.grant_id, "csrf_token": _csrf(page.text)})
+    assert r.status_code == 200 and "can no longer access your accounts" in r.text
+    assert minted.grant_id not in r.text
+    grant = consent.get_grant(lab.store, minted.grant_id or "")
+    assert grant is not None and not grant["active"]
+    assert api.get(_url(lab, "/accounts"), headers=bearer(minted.token)).status_code == 401
+
+
+def test_revoke_without_the_session_csrf_token_is_refused(lab, http):
+    minted = mint(lab)
+    sign_in(lab, http)
+    r = http.post(_url(lab, "/connected-apps/revoke"),
+                  data={"grant_id": minted.grant_id, "csrf_token": "forged"})
+    assert r.status_code == 400
+    assert consent.get_grant(lab.store, minted.grant_id or "")["active"]  # type: ignore[index]
+
+
+def test_another_customers_grant_cannot_be_revoked(lab, http):
+    bobs = mint(lab, username="bob", accounts={account("bob", "checking"): ["balances"]})
+    page = sign_in(lab, http)
+    r = http.post(_url(lab, "/connected-apps/revoke"),
+                  data={"grant_id": bobs.grant_id, "csrf_token": _csrf(page.text)})
+    assert r.status_code == 404
+    assert consent.get_grant(lab.store, bobs.grant_id or "")["active"]  # type: ignore[index]
+
+
+def test_bob_signs_in_with_the_sms_code(lab, http):
+    bobs = mint(lab, username="bob", accounts={account("bob", "savings"): ["transactions"]})
+    r = sign_in(lab, http, "bob", "canwefixit")
+    assert r.status_code == 200 and str(bobs.grant_id) in r.text and "Rainy Day Savings" in r.text
+
+
+def test_logout_ends_the_session(lab, http):
+    page = sign_in(lab, http)
+    r = http.post(_url(lab, "/logout"), data={"csrf_token": _csrf(page.text)})
+    assert "You are signed out" in r.text
+    r = http.get(_url(lab, "/connected-apps"), allow_redirects=False)
+    assert r.status_code == 303
