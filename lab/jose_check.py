@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,13 @@ _HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha5
 
 
 class JwksSource:
-    """An issuer's published keys, fetched over TLS (lab CA) and cached; refresh on demand."""
+    """An issuer's published keys, fetched over TLS (lab CA) and cached; refresh on demand.
+
+    A refresh for an unknown kid happens at most once per REFRESH_COOLDOWN seconds, so a
+    flood of tokens with made-up kids does not become a flood of fetches at the issuer.
+    """
+
+    REFRESH_COOLDOWN = 10.0
 
     def __init__(self, jwks_uri: str, ca_path: str, *, fetch: Callable[[], dict] | None = None
                  ) -> None:
@@ -39,6 +46,7 @@ class JwksSource:
         self._fetch = fetch
         self._keys: list[dict[str, Any]] | None = None
         self._lock = threading.Lock()
+        self._fetched_at = 0.0
 
     def _load(self) -> list[dict[str, Any]]:
         if self._fetch is not None:
@@ -53,11 +61,15 @@ class JwksSource:
         with self._lock:
             if self._keys is None:
                 self._keys = self._load()
+                self._fetched_at = time.monotonic()
             return self._keys
 
     def refresh(self) -> list[dict[str, Any]]:
         with self._lock:
-            self._keys = self._load()
+            if self._keys is None or time.monotonic() - self._fetched_at >= \
+                    self.REFRESH_COOLDOWN:
+                self._keys = self._load()
+                self._fetched_at = time.monotonic()
             return self._keys
 
     def find(self, kid: str | None, alg: str | None) -> dict[str, Any] | None:

@@ -123,6 +123,8 @@ class HttpUserAgent:
         self.session = session or requests.Session()
         if ca_path:
             self.session.verify = ca_path
+            # REQUESTS_CA_BUNDLE would override `verify` (psf/requests#3829).
+            self.session.trust_env = False
 
     @classmethod
     def for_lab(cls, config: LabConfig, store: Store, **kwargs: Any) -> HttpUserAgent:

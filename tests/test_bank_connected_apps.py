@@ -88,6 +88,7 @@ def test_revoking_an_app_stops_its_token_at_once(lab, controls, http):
     minted = mint(lab)
     api = requests.Session()
     api.verify = str(lab.config.ca_cert_path)
+    api.trust_env = False  # else $REQUESTS_CA_BUNDLE overrides verify
     assert api.get(_url(lab, "/accounts"), headers=bearer(minted.token)).status_code == 200
     page = sign_in(lab, http)
     r = http.post(_url(lab, "/connected-apps/revoke"),

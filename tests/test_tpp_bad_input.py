@@ -53,7 +53,8 @@ def test_a_forged_session_cookie_is_an_unknown_session(lab, http):
     assert r.status_code == 303 and r.headers["Location"].endswith("/")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(
     st.sampled_from(["code", "state", "iss", "error", "access_token", "id_token", "scope",
                      "expires_in", "token_type", "x"]),

@@ -50,9 +50,11 @@ class DemoUser:
 
 # Documented in the README: workshop participants add these secrets to an authenticator app.
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("alice", "Alice Liddell", "wonderland", "totp", totp_secret="WONDERLANDALICEFOLLOWSTHERABBIT2"),
+    DemoUser("alice", "Alice Liddell", "wonderland", "totp",
+             totp_secret="WONDERLANDALICEFOLLOWSTHERABBIT2"),
     DemoUser("bob", "Bob Builder", "canwefixit", "sms", phone="+44 7700 900123"),
-    DemoUser("mallory", "Mallory Mallet", "attacker", "totp", totp_secret="MALLORYMALLETATTACKSTHEHONESTBNK"),
+    DemoUser("mallory", "Mallory Mallet", "attacker", "totp",
+             totp_secret="MALLORYMALLETATTACKSTHEHONESTBNK"),
 )
 
 SMS_CODE_LIFETIME = 300

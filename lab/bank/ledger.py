@@ -77,14 +77,16 @@ PERMISSIONS: dict[str, str] = {
 _PATTERNS: dict[str, tuple[tuple[str, str, int, int, int], ...]] = {
     "checking": (
         ("Groceries", "FreshMart", 1_200, 9_500, -1), ("Coffee", "Corner Café", 250, 650, -1),
-        ("Train ticket", "Rail Co", 480, 3_200, -1), ("Dinner", "Trattoria Roma", 2_500, 8_000, -1),
+        ("Train ticket", "Rail Co", 480, 3_200, -1),
+        ("Dinner", "Trattoria Roma", 2_500, 8_000, -1),
         ("Pharmacy", "GoodHealth", 600, 3_000, -1), ("Books", "Page Turner", 900, 4_500, -1),
         ("Transfer from friend", "Sam Jones", 1_000, 6_000, 1),
     ),
     "savings": (("Monthly saving", "Own transfer", 20_000, 50_000, 1),
                 ("Interest", "HonestBank", 100, 900, 1)),
     "credit_card": (
-        ("Online shop", "ShopMore", 1_500, 25_000, -1), ("Flight", "SkyHigh Air", 9_000, 45_000, -1),
+        ("Online shop", "ShopMore", 1_500, 25_000, -1),
+        ("Flight", "SkyHigh Air", 9_000, 45_000, -1),
         ("Hotel", "Sleepwell", 8_000, 30_000, -1), ("Streaming", "FlixNet", 999, 1_599, -1),
         ("Card repayment", "HonestBank", 20_000, 60_000, 1),
     ),
@@ -93,7 +95,6 @@ _PATTERNS: dict[str, tuple[tuple[str, str, int, int, int], ...]] = {
                   ("Platform fee", "HonestBank Invest", 300, 900, -1)),
 }
 
-_MONTHLY = {"checking": ("Salary", "Acme Ltd", 320_000, 1), "credit_card": None}
 
 
 def _rng(*parts: str) -> random.Random:

@@ -158,3 +158,20 @@ class TppBrowser:
         """Request ids of this response and the ones it followed from (to look up events)."""
         chain = [*response.history, response]
         return [r.headers[HEADER] for r in chain if r.headers.get(HEADER)]
+
+
+def user_agent(config: Any, store: Any, username: str = "alice", **kwargs: Any) -> Any:
+    """The AS-side scripted victim (lab.useragent) for `username`, trusting only the lab CA."""
+    from lab.useragent import HttpUserAgent
+
+    session = requests.Session()
+    session.trust_env = False   # else $REQUESTS_CA_BUNDLE overrides verify
+    return HttpUserAgent.for_lab(config, store, username=username, session=session, **kwargs)
+
+
+def link(browser: TppBrowser, agent: Any, institution: str = "honestbank") -> requests.Response:
+    """Click "Link", sign in and consent at the AS, come back: the whole flow, one call."""
+    result = agent.authorize(browser.start_link(institution))
+    if result.callback_url is None:
+        raise RuntimeError(f"the AS did not redirect back: {result.params}")
+    return browser.deliver(result.callback_url)

@@ -108,3 +108,16 @@ def register(http: requests.Session, lab: RunningLab, **metadata: Any) -> dict[s
 
 def credentials(registration: dict[str, Any]) -> tuple[str, str]:
     return registration["client_id"], registration["client_secret"]
+
+
+def claims(jwt_value: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified (tests check what the AS put in)."""
+    payload = jwt_value.split(".")[1]
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return data
+
+
+def header(jwt_value: str) -> dict[str, Any]:
+    part = jwt_value.split(".")[0]
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return data
