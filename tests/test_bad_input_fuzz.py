@@ -58,8 +58,26 @@ garbage_text = st.one_of(
                      "2026-13-45", "0", " ", ""]),
     st.sampled_from(MALFORMED_JWTS),
 )
-params = st.lists(st.tuples(st.one_of(st.sampled_from(PARAM_NAMES), st.text(max_size=12)),
-                            garbage_text), max_size=8)
+
+
+def _with_values(names: list[str]) -> st.SearchStrategy[list[tuple[str, str]]]:
+    return st.tuples(*[st.tuples(st.just(n), garbage_text) for n in names]).map(list)
+
+
+def _duplicate_some(pairs: list[tuple[str, str]], dupes: list[tuple[str, str]]
+                    ) -> list[tuple[str, str]]:
+    return pairs + [(name, value) for (name, _), (_, value) in zip(pairs, dupes, strict=False)]
+
+
+# Sets of the protocol's own parameter names with garbage values (that is where handling bugs
+# hide), some names duplicated with a second value, plus a little noise.
+params = st.builds(
+    lambda pairs, dupes, noise: _duplicate_some(pairs, dupes) + noise,
+    st.lists(st.sampled_from(PARAM_NAMES), min_size=2, max_size=20, unique=True)
+    .flatmap(_with_values),
+    st.lists(st.tuples(st.just(""), garbage_text), max_size=2),
+    st.lists(st.tuples(st.text(max_size=12), garbage_text), max_size=2),
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | garbage_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
@@ -75,7 +93,7 @@ authorization = st.one_of(
     st.binary(max_size=20).map(lambda b: "Basic " + base64.b64encode(b).decode()),
     st.sampled_from(["Basic", "Bearer", "Basic Og==", "Basic dHBwOg==", "Bearer " + "x" * 5000]),
 )
-body_kind = st.sampled_from(["none", "form", "json", "raw", "oversized", "wrong-type"])
+BODY_KINDS = ["form", "json", "raw", "oversized", "wrong-type"]
 accept = st.sampled_from(["application/json", "text/html", "*/*", ""])
 
 
@@ -111,19 +129,26 @@ def test_no_endpoint_answers_bad_input_with_a_server_error(lab: RunningLab) -> N
 
 
 def fuzz_route(client: Any, base: str, rule: Rule, method: str, failures: list[str]) -> None:
-    """Run Hypothesis against one route; record (not raise) what answered with a 5xx."""
+    """Run Hypothesis against one route, once per body kind; record (not raise) any 5xx."""
+    kinds = ["none"] if method == "GET" else BODY_KINDS
+    for kind in kinds:
+        _fuzz_route_with(client, base, rule, method, kind, 24 if method == "GET" else 12,
+                         failures)
 
-    @settings(max_examples=20, deadline=None, derandomize=True, database=None,
+
+def _fuzz_route_with(client: Any, base: str, rule: Rule, method: str, kind: str,
+                     examples: int, failures: list[str]) -> None:
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(path_values=st.dictionaries(st.sampled_from(list(rule.arguments) or ["_"]),
                                        st.text(alphabet=st.characters(
                                            blacklist_categories=("Cs",),
                                            blacklist_characters="/?#%"),
                                            min_size=1, max_size=20)),
-           query=params, form=params, body_json=json_values, kind=body_kind,
+           query=params, form=params, body_json=json_values,
            auth=authorization, accept_header=accept, raw=st.binary(max_size=200))
     def one_request(path_values: dict[str, str], query: list, form: list, body_json: Any,
-                    kind: str, auth: str | None, accept_header: str, raw: bytes) -> None:
+                    auth: str | None, accept_header: str, raw: bytes) -> None:
         headers: dict[str, str] = {}
         if auth:
             headers["Authorization"] = auth
@@ -157,3 +182,24 @@ def fuzz_route(client: Any, base: str, rule: Rule, method: str, failures: list[s
         one_request()
     except AssertionError:
         pass  # recorded in `failures`; keep fuzzing the other routes
+
+
+def test_the_fuzzer_finds_a_route_that_crashes_on_bad_input(tmp_path: Any) -> None:
+    """Guards the guard: a view that 500s on an unexpected parameter must be reported."""
+    from flask import Flask, request
+
+    from lab.store import SQLiteStore
+    from lab.web.app_base import init_lab_app
+
+    app = Flask("crashy")
+    init_lab_app(app, component="crashy", store=SQLiteStore(tmp_path / "s.db"),
+                 data_dir=tmp_path)
+
+    @app.route("/token", methods=["POST"])
+    def token() -> str:
+        return str(int(request.form.get("code", "0")))  # ValueError on garbage → 500
+
+    failures: list[str] = []
+    rule = next(r for r in app.url_map.iter_rules() if r.rule == "/token")
+    fuzz_route(app.test_client(), "https://127.0.0.1:1", rule, "POST", failures)
+    assert failures and "500" in failures[0]
