@@ -1,4 +1,4 @@
-"""First start: data directory, CA and certificates, keys, schema, demo data, the TPP's registration.
+"""First start: data directory, CA, certificates, keys, schema, demo data, TPP registration.
 
 Idempotent: every later start finds what exists and keeps it (registrations,
 grants and events survive a restart).

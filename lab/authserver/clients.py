@@ -181,7 +181,7 @@ def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | Non
         return
     secret = secrets.token_urlsafe(32)
     metadata: dict[str, Any] = {
-        "client_name": "MoneyMezzi (TPP)",
+        "client_name": "FinLens",
         "redirect_uris": [config.tpp_url + "/callback"],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": TPP_RESPONSE_TYPES,

@@ -26,6 +26,7 @@ from flask import (
 from werkzeug.exceptions import BadRequest
 
 from lab import consent
+from lab.authserver import clients as as_clients
 from lab.bank import customers, ledger
 from lab.protocol import revocation
 from lab.store.base import Store
@@ -135,8 +136,15 @@ def _app_view(grant: dict[str, Any]) -> dict[str, Any]:
         account = ledger.get_account(_store(), account_id) or {"name": account_id, "iban": ""}
         accounts.append({"name": account["name"], "iban": account["iban"],
                          "permissions": [ledger.PERMISSIONS.get(p, p) for p in permissions]})
-    return {"grant_id": grant["id"], "client_id": grant["client_id"], "scope": grant["scope"],
+    return {"grant_id": grant["id"], "client_id": grant["client_id"],
+            "client_name": _app_name(grant["client_id"]), "scope": grant["scope"],
             "granted": _when(grant["created_at"]), "accounts": accounts}
+
+
+def _app_name(client_id: str) -> str:
+    """The name the app registered with (the AS's client directory is the bank's own)."""
+    client = as_clients.get(_store(), client_id)
+    return client.client_name if client else client_id
 
 
 @bp.get("/connected-apps")
@@ -160,5 +168,5 @@ def revoke() -> Response:
     # RFC 7009 §2.1 and FAPI2 §6.8: withdrawing consent should end every token under it;
     # how far that reaches is revocation_cascade's and at_revocation_check's call.
     if revocation.revoke_grant(_store(), grant["id"]):
-        flash(f"{grant['client_id']} can no longer access your accounts.")
+        flash(f"{_app_name(grant['client_id'])} can no longer access your accounts.")
     return redirect(url_for("bank_web.connected_apps"), 303)  # type: ignore[return-value]
