@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -71,6 +72,9 @@ class RunningLab:
 def start(config: LabConfig, *, profile: str | None = None, write_state: bool = True
           ) -> RunningLab:
     """Bootstrap, then serve the three apps on their ports in background threads."""
+    # One line per request drowns the URLs a workshop needs; FAPI_LAB_ACCESS_LOG=1 brings it back.
+    if not os.environ.get("FAPI_LAB_ACCESS_LOG"):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     store = bootstrap(config, profile=profile)
     apps = build_apps(config, store)
     lab = RunningLab(config, store, apps)
