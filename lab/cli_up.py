@@ -46,7 +46,7 @@ def check_port_free(host: str, port: int, name: str) -> None:
 
 
 def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> None:
-    if args.profile is not None and args.profile not in profiles.PROFILES:
+    if args.profile is not None and args.profile not in profiles.names():
         raise CliError(f"unknown profile {args.profile!r} "
                        f"(known: {', '.join(profiles.names())})", EXIT_USAGE)
     if not is_loopback(config.host):

@@ -38,7 +38,7 @@ def known_control(control_id: Any) -> str:
 
 
 def known_profile(name: Any) -> str:
-    if not isinstance(name, str) or name not in profiles.PROFILES:
+    if not isinstance(name, str) or name not in profiles.names():
         raise AdminInputError(f"unknown profile {name!r} (known: {', '.join(profiles.names())})",
                               error="unknown_profile")
     return name

@@ -23,7 +23,7 @@ from . import spine
 
 def profile_marks(control_id: str) -> dict[str, str | None]:
     """{profile: mark} for every profile; None where the control is off in it."""
-    return {name: marks.get(control_id) for name, marks in profiles.PROFILES.items()}
+    return {name: profiles.marks(name).get(control_id) for name in profiles.names()}
 
 
 def control_summary(control: Control, registry: Registry | None) -> dict[str, Any]:
@@ -67,14 +67,14 @@ def controls(registry: Registry | None) -> dict[str, Any]:
 
 def profile_list(registry: Registry | None) -> dict[str, Any]:
     current = registry.profile() if registry else None
-    base = current.rstrip("*") if current else None
+    base = current.rstrip("*") if current else None  # the overlay is listed as its own row
     return {
         "current": current,
         "modified": bool(current and current.endswith("*")),
         "profiles": [
             {"name": name, "description": profiles.DESCRIPTIONS.get(name, ""),
-             "current": name == base, "controls": dict(marks)}
-            for name, marks in profiles.PROFILES.items()
+             "current": name == base, "controls": profiles.marks(name)}
+            for name in profiles.names()
         ],
     }
 

@@ -70,8 +70,8 @@ def render(control: Control) -> str:
         "| profile | mark |",
         "|---|---|",
     ]
-    for name, marks in profiles.PROFILES.items():
-        mark = marks.get(c.id)
+    for name in profiles.names():
+        mark = profiles.marks(name).get(c.id)
         words = f"{mark} {MARK_WORDS.get(mark, '')}".strip() if mark else "– off"
         lines.append(f"| `{name}` | {words} |")
     where = f'`guard("{c.id}")` under `lab/` ({" + ".join(c.enforced_at)})'

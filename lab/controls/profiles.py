@@ -66,6 +66,32 @@ FAPI2_SECURITY: Marks = {
     "tpp_no_open_redirect": "✔",
     "tpp_referrer_policy": "◐",
     "mfa_required": "◐",
+    # FAPI 2.0 Security Profile proper (attacks.md §2.2, §2.3, §2.5, §2.6)
+    "par_required": "✔",
+    "request_uri_single_use": "◐",
+    "iss_response_param": "✔",
+    "private_key_jwt_only": "✔",
+    "mtls_client_auth": "alt",
+    "client_assertion_jti_single_use": "✔",
+    "client_assertion_aud_check": "✔",
+    "tpp_assertion_aud_issuer": "✔",
+    "dpop_bound_tokens": "✔",
+    "dpop_proof_binding": "✔",
+    "dpop_iat_window": "✔",
+    "mtls_bound_tokens": "alt",
+    "tpp_checks_iss": "✔",
+}
+
+# Optional mitigations FAPI 2.0 names in its security considerations, and lab extras: off in
+# every profile, on together in the overlay `<profile>+extras` (attacks.md §0). Only the ones
+# built so far are listed.
+EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
+OVERLAY_SUFFIX = "+extras"
+
+# "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
+ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
+    "mtls_client_auth": ("client_auth", ("tls_client_auth", "self_signed_tls_client_auth")),
+    "mtls_bound_tokens": ("sender_constraint", ("mtls",)),
 }
 
 PROFILES: dict[str, Marks] = {
@@ -83,16 +109,46 @@ PROFILE_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
 DESCRIPTIONS: dict[str, str] = {
     "legacy": "Every control off: OAuth as it is too often deployed.",
     "oauth2": "RFC 6749/6750/7636, OpenID Connect and the OAuth Security BCP (RFC 9700).",
-    "fapi2-security": "FAPI 2.0 Security Profile (final) — the controls built so far.",
+    "fapi2-security": "FAPI 2.0 Security Profile (final): PAR, PKCE S256, sender-constrained "
+                      "tokens (DPoP or mTLS), private_key_jwt or mTLS client auth, iss.",
+    "fapi2-security+extras": "fapi2-security plus the optional mitigations of FAPI 2.0 §6 "
+                             "built so far: DPoP jti cache, DPoP nonces, per-bank TPP keys.",
 }
 
 
 def names() -> list[str]:
-    return list(PROFILES)
+    """Every profile, and the +extras overlay of the strictest one (what the matrix runs)."""
+    return [*PROFILES, "fapi2-security" + OVERLAY_SUFFIX]
 
 
-def enabled(profile: str) -> set[str]:
-    try:
-        return set(PROFILES[profile])
-    except KeyError:
-        raise KeyError(f"unknown profile {profile!r} (known: {', '.join(PROFILES)})") from None
+def base_name(profile: str) -> str:
+    """'fapi2-security+extras*' → 'fapi2-security'."""
+    return profile.rstrip("*").removesuffix(OVERLAY_SUFFIX)
+
+
+def marks(profile: str) -> Marks:
+    name = profile.rstrip("*")
+    base = base_name(name)
+    if base not in PROFILES:
+        raise KeyError(f"unknown profile {profile!r} (known: {', '.join(names())})")
+    result = dict(PROFILES[base])
+    if name.endswith(OVERLAY_SUFFIX):
+        result.update(dict.fromkeys(EXTRAS, "+"))
+    return result
+
+
+def enabled(profile: str, tpp_settings: dict[str, str] | None = None) -> set[str]:
+    """Controls on in `profile`; an "alt" control only when the TPP setting selects it."""
+    settings = tpp_settings or {}
+    on = set()
+    for control_id, mark in marks(profile).items():
+        if mark == "alt":
+            setting, values = ALT_SELECTED_BY[control_id]
+            if settings.get(setting) not in values:
+                continue
+        on.add(control_id)
+    return on
+
+
+def params(profile: str) -> dict[str, dict[str, Any]]:
+    return PROFILE_PARAMS.get(base_name(profile), {})

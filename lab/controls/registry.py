@@ -11,6 +11,7 @@ from . import catalog, profiles
 ENABLED_KEY = "controls_enabled"
 PROFILE_KEY = "controls_profile"
 PARAMS_KEY = "controls_params"
+TPP_SETTINGS_KEY = "tpp_settings"
 
 
 class Registry:
@@ -39,13 +40,25 @@ class Registry:
         merged.update(self.store.get_setting(PARAMS_KEY, {}).get(control_id, {}))
         return merged
 
+    def tpp_overrides(self) -> dict[str, str]:
+        """Explicit TPP settings (lab/tpp/settings.py keeps them); they decide "alt" marks."""
+        value = self.store.get_setting(TPP_SETTINGS_KEY, {})
+        return value if isinstance(value, dict) else {}
+
     def apply_profile(self, name: str) -> set[str]:
-        on = profiles.enabled(name)
+        on = profiles.enabled(name, self.tpp_overrides())
         with self.store.transaction():
             self.store.set_setting(ENABLED_KEY, sorted(on))
             self.store.set_setting(PROFILE_KEY, name)
-            self.store.set_setting(PARAMS_KEY, profiles.PROFILE_PARAMS.get(name, {}))
+            self.store.set_setting(PARAMS_KEY, profiles.params(name))
         return on
+
+    def sync_alternatives(self) -> None:
+        """After a TPP setting changed: switch the profile's "alt" controls to follow it."""
+        profile = self.profile()
+        if profile.endswith("*"):
+            return  # hand-tuned switches stay as the user set them
+        self.apply_profile(profile)
 
     def set(self, changes: dict[str, bool]) -> list[str]:
         """Switch controls; a control switched on brings its `requires`. Returns notes."""
@@ -68,7 +81,10 @@ class Registry:
                         notes.append(f"{dep} requires {control_id} and has no effect without it")
             self.store.set_setting(ENABLED_KEY, sorted(on))
             base = self.profile().rstrip("*")
-            changed = on != profiles.enabled(base) if base in profiles.PROFILES else True
+            try:
+                changed = on != profiles.enabled(base, self.tpp_overrides())
+            except KeyError:
+                changed = True
             self.store.set_setting(PROFILE_KEY, base + ("*" if changed else ""))
         return notes
 

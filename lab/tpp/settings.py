@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lab.controls import profiles
 from lab.controls.registry import Registry
 from lab.store.base import Store
 
@@ -49,7 +50,7 @@ class Effective:
 
 
 def profile_defaults(store: Store) -> dict[str, str]:
-    profile = Registry(store).profile().rstrip("*")
+    profile = profiles.base_name(Registry(store).profile())
     return dict(PROFILE_DEFAULTS.get(profile, PROFILE_DEFAULTS[FALLBACK_PROFILE]))
 
 
