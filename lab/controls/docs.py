@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import catalog, profiles
+from . import attack_catalog, catalog, profiles
 from .model import Control
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -28,7 +28,9 @@ def _cell(text: str) -> str:
 
 
 def _ids(ids: tuple[str, ...]) -> str:
-    return ", ".join(f"[`{i}`]({i}.md)" for i in ids) or "—"
+    """Links to the pages of built controls; later controls of the catalog as plain names."""
+    return ", ".join(f"[`{i}`]({i}.md)" if i in catalog.BY_ID else f"`{i}` (not built yet)"
+                     for i in ids) or "—"
 
 
 def render(control: Control) -> str:
@@ -88,13 +90,47 @@ def render(control: Control) -> str:
         "| definition | `lab/controls/catalog.py` |",
         f"| enforcement point | {where} |",
         f"| tests | `tests/controls/test_{c.id}.py` |",
-        f"| attacks it blocks | those naming `\"{c.id}\"` in `blocked_by` "
-        "(`attacker/attacks/`) |",
         f"| at run time | `fapi-lab controls show {c.id}`, "
         f"`fapi-lab controls set {c.id}=on` / `=off` |",
         "",
     ]
+    lines += _attacks_section(c) + _see_it_section(c)
     return "\n".join(lines)
+
+
+def _attacks_section(c: Control) -> list[str]:
+    expected = attack_catalog.blocked_by(c.id)
+    lines = ["## Attacks it blocks", ""]
+    if not expected:
+        lines.append("None on its own in the attack catalog (../shared/attacks.md §3)"
+                     + ("; it enables the checks that do." if c.kind == "enabler" else "."))
+    for attack in expected:
+        others = [b for b in attack.blocked_by if b != c.id]
+        also = f" (also blocked by {_ids(tuple(others))})" if others else ""
+        lines.append(f"- `{attack.id}`: {_cell(attack.title)}, attacker {attack.attacker}{also}")
+    lines += ["", "Expected by the catalog; the attack matrix measures it from fired events.", ""]
+    return lines
+
+
+def _see_it_section(c: Control) -> list[str]:
+    lines = ["## See it in the lab", "",
+             f"1. `fapi-lab controls set {c.id}=off`, then repeat the weak request of "
+             f"`tests/controls/test_{c.id}.py`: it goes through."
+             + (f" {_cell(c.off_behaviour)}" if c.off_behaviour else ""),
+             f"2. `fapi-lab controls set {c.id}=on` and send the same request again."]
+    if c.kind == "enabler":
+        lines.append(f"   Nothing is refused by `{c.id}` itself; watch what it adds "
+                     "(discovery metadata, response parameters) and the control that uses it.")
+    elif c.kind == "preventive":
+        lines.append(f"   The attack surface is gone: `fapi-lab events --control {c.id}` "
+                     "shows a `prevented` event.")
+    else:
+        target = _ids(c.fires_via) if c.fires_via else f"`{c.id}`"
+        lines.append(f"   It is refused ({_cell(str(c.refusal))}); `fapi-lab events` shows the "
+                     f"control-fired event of {target} with the response's `X-Lab-Request-Id`.")
+    lines += ["3. Both ways, as a test: "
+              f"`./fapi-lab test tests/controls/test_{c.id}.py -v`.", ""]
+    return lines
 
 
 def stale(out_dir: Path = DOCS_DIR) -> list[str]:
