@@ -8,8 +8,11 @@ the lab is real TLS, never `verify=False`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import ssl
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_NAME = "FAPI Lab local CA"
 VALIDITY_DAYS = 825
+# Self-signed client certificates registered for self_signed_tls_client_auth (RFC 8705 §2.2):
+# Python's ssl would refuse them in the handshake, so every server context trusts them too.
+TRUSTED_CLIENTS_DIR = "trusted-clients"
+_contexts: dict[Path, weakref.WeakSet[ssl.SSLContext]] = {}
+_contexts_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,27 @@ def server_ssl_context(pki_dir: Path, host: str = "127.0.0.1") -> ssl.SSLContext
     ctx.load_cert_chain(pair.cert, pair.key)
     ctx.load_verify_locations(pki_dir / "ca.pem")
     ctx.verify_mode = ssl.CERT_OPTIONAL
+    trusted = pki_dir / TRUSTED_CLIENTS_DIR
+    for path in sorted(trusted.glob("*.pem")) if trusted.is_dir() else []:
+        ctx.load_verify_locations(cadata=path.read_text())
+    with _contexts_lock:
+        _contexts.setdefault(pki_dir.resolve(), weakref.WeakSet()).add(ctx)
     return ctx
+
+
+def trust_client_certificate(pki_dir: Path, cert_pem: str) -> None:
+    """Let a registered self-signed client certificate through the TLS handshake of every
+    running lab origin (and of those started later). Authentication is still decided by the
+    AS (lab.protocol.mtls_client_auth), never by this trust."""
+    x509.load_pem_x509_certificate(cert_pem.encode())  # only a well-formed certificate
+    trusted = pki_dir / TRUSTED_CLIENTS_DIR
+    trusted.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(cert_pem.strip().encode()).hexdigest()[:32] + ".pem"
+    (trusted / name).write_text(cert_pem)
+    with _contexts_lock:
+        contexts = list(_contexts.get(pki_dir.resolve(), ()))
+    for ctx in contexts:
+        ctx.load_verify_locations(cadata=cert_pem)
 
 
 def thumbprint_s256(cert_pem: str | bytes) -> str:

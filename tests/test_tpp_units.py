@@ -18,16 +18,21 @@ def tpp_ctx(lab):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("profile, expected", [
-    ("legacy", {"client_auth": "client_secret_post", "pkce": "none"}),
-    ("oauth2", {"client_auth": "client_secret_basic", "pkce": "S256"}),
-    ("fapi2-security", {"client_auth": "client_secret_basic", "pkce": "S256"}),
+    ("legacy", {"client_auth": "client_secret_post", "sender_constraint": "none",
+                "request": "query", "pkce": "none"}),
+    ("oauth2", {"client_auth": "client_secret_basic", "sender_constraint": "none",
+                "request": "query", "pkce": "S256"}),
+    ("fapi2-security", {"client_auth": "private_key_jwt", "sender_constraint": "dpop",
+                        "request": "par", "pkce": "S256"}),
+    ("fapi2-security+extras", {"client_auth": "private_key_jwt", "sender_constraint": "dpop",
+                               "request": "par", "pkce": "S256"}),
 ])
 def test_profile_defaults_follow_attacks_md(controls, tpp_ctx, profile, expected):
     controls.profile(profile)
     settings.clear(tpp_ctx)
     chosen = settings.current(tpp_ctx)
     assert {k: chosen[k] for k in expected} == expected
-    assert chosen["request"] == chosen["response_mode"] == "query"
+    assert chosen["response_mode"] == "query"
 
 
 def test_defaults_adapt_to_the_metadata_but_explicit_settings_do_not(controls, tpp_ctx):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lab import keys
+from lab import keys, pki
 from lab.config import LabConfig
-from lab.protocol import codes, refresh
+from lab.protocol import client_auth, codes, par, refresh
 from lab.protocol.oidc import Signing
 from lab.store import Store
 from lab.web.app_base import init_lab_app
@@ -22,11 +22,15 @@ def setup(config: LabConfig, store: Store) -> None:
     codes.ensure_schema(store)
     refresh.ensure_schema(store)
     pending.ensure_schema(store)
+    par.ensure_schema(store)
+    client_auth.ensure_schema(store)
     keys.ensure_keyset(config.keys_dir, "as")
     # The TPP's public keys are part of its registration, as if handed over at onboarding,
     # so it can switch to private_key_jwt without re-registering.
     tpp_jwks = keys.public_jwks(keys.ensure_keyset(config.keys_dir, "tpp"))
-    clients.register_tpp(config, store, tpp_jwks)
+    # ... and the subject of its lab-CA client certificate, for tls_client_auth (RFC 8705 §2.1).
+    tpp_cert = pki.client_cert(config.pki_dir, "tpp")
+    clients.register_tpp(config, store, tpp_jwks, clients.subject_dn(tpp_cert.cert.read_text()))
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:

@@ -29,7 +29,7 @@ class RedirectError(Exception):
 
 def _answer_error(server: LabAuthorizationServer, request: Any, error: OAuth2Error) -> None:
     if error.redirect_uri:
-        raise RedirectError(server.handle_error_response(request, error))
+        raise RedirectError(server.error_response_to_client(request, error))
     raise error
 
 

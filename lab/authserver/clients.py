@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
+from cryptography import x509
 
 from lab import clock
 from lab.config import LabConfig
@@ -38,6 +39,8 @@ TPP_SCOPE = "openid accounts:read transactions:read payments:write offline_acces
 # The legacy TPP signs in with the hybrid flow (attacks.md §0), so it may ask for it.
 TPP_RESPONSE_TYPES = ["code", "code id_token"]
 TOKEN_ENDPOINTS = {"token", "revocation", "introspection", "pushed_authorization"}
+TPP_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post",
+                    "tls_client_auth"]
 
 
 def token_hash(value: str) -> str:
@@ -173,27 +176,56 @@ def by_registration_token(store: Store, token: str) -> Client | None:
     return _from_row(row) if row else None
 
 
-def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | None) -> None:
-    """Pre-register the TPP once; its secret goes to secrets/tpp-client.json (mode 600)."""
-    path = config.data_dir / "secrets" / "tpp-client.json"
-    existing = get(store, TPP_CLIENT_ID)
-    if existing and path.exists():
-        return
-    secret = secrets.token_urlsafe(32)
+def update(store: Store, client_id: str, metadata: dict[str, Any],
+           extra_auth_methods: list[str]) -> None:
+    store.execute("UPDATE as_clients SET metadata = ?, extra_auth_methods = ? WHERE client_id = ?",
+                  (json.dumps(metadata), json.dumps(extra_auth_methods), client_id))
+
+
+def subject_dn(cert_pem: str) -> str:
+    """RFC 8705 §2.1.2: the subject DN "as defined in [RFC4514]", as tls_client_auth compares."""
+    return x509.load_pem_x509_certificate(cert_pem.encode()).subject.rfc4514_string()
+
+
+def tpp_metadata(config: LabConfig, tpp_jwks: dict[str, Any] | None,
+                 tpp_subject_dn: str | None) -> dict[str, Any]:
+    """FAPI2 §5.3.2.1: a confidential client using private_key_jwt (or MTLS)."""
     metadata: dict[str, Any] = {
         "client_name": "FinLens",
         "redirect_uris": [config.tpp_url + "/callback"],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": TPP_RESPONSE_TYPES,
-        "token_endpoint_auth_method": "client_secret_basic",
+        "token_endpoint_auth_method": "private_key_jwt" if tpp_jwks else "client_secret_basic",
         "scope": TPP_SCOPE,
     }
     if tpp_jwks:
         metadata["jwks"] = tpp_jwks
+    if tpp_subject_dn:
+        metadata["tls_client_auth_subject_dn"] = tpp_subject_dn
+    return metadata
+
+
+def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | None,
+                 tpp_subject_dn: str | None = None) -> None:
+    """Pre-register the TPP once; its secret goes to secrets/tpp-client.json (mode 600).
+
+    A restart keeps the registration and its secret but brings the metadata up to date.
+    The secret methods stay registered for the legacy and oauth2 profiles, where the
+    switches let them through."""
+    path = config.data_dir / "secrets" / "tpp-client.json"
+    metadata = tpp_metadata(config, tpp_jwks, tpp_subject_dn)
+    extras = [m for m in TPP_AUTH_METHODS if m != metadata["token_endpoint_auth_method"]]
+    if not tpp_subject_dn:
+        extras.remove("tls_client_auth")
+    existing = get(store, TPP_CLIENT_ID)
+    if existing and path.exists():
+        update(store, TPP_CLIENT_ID, metadata, extras)
+        return
+    secret = secrets.token_urlsafe(32)
     with store.transaction():
         delete(store, TPP_CLIENT_ID)
         create(store, client_id=TPP_CLIENT_ID, client_secret=secret, metadata=metadata,
-               extra_auth_methods=["client_secret_post", "private_key_jwt"])
+               extra_auth_methods=extras)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"client_id": TPP_CLIENT_ID, "client_secret": secret}))
     path.chmod(0o600)

@@ -9,19 +9,25 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from authlib.oauth2.claims import BaseClaims
 from authlib.oauth2.rfc6750 import InvalidTokenError
-from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
+from authlib.oauth2.rfc7591 import (
+    ClientMetadataClaims,
+    ClientRegistrationEndpoint,
+    InvalidClientMetadataError,
+)
 from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
 
-from lab import context
-from lab.protocol import metadata
+from lab import context, pki
+from lab.protocol import metadata, mtls_client_auth
 from lab.protocol.errors import InvalidRequestError
 
 from . import clients
 
 STRING_FIELDS = ("token_endpoint_auth_method", "client_name", "client_uri", "logo_uri", "scope",
                  "tos_uri", "policy_uri", "jwks_uri", "software_id", "software_version",
-                 "client_id", "client_secret", "id_token_signed_response_alg")
+                 "client_id", "client_secret", "id_token_signed_response_alg",
+                 "tls_client_auth_subject_dn")
 LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 REDIRECT_GRANTS = {"authorization_code", "implicit"}
 
@@ -50,12 +56,48 @@ def check_metadata(data: Any) -> dict[str, Any]:
         raise BadMetadataError()
     if data.get("token_endpoint_auth_method") == "private_key_jwt" and jwks is None:
         raise BadMetadataError()
+    check_mtls_metadata(data)
+    # RFC 9449 §5.2: "dpop_bound_access_tokens": a boolean.
+    if not isinstance(data.get("dpop_bound_access_tokens", False), bool):
+        raise BadMetadataError()
     grant_types = set(data.get("grant_types") or ["authorization_code"])
     if grant_types & REDIRECT_GRANTS and not data.get("redirect_uris"):
         # RFC 7591 §2: "clients using flows with redirection MUST register their redirection
         # URI values".
         raise BadMetadataError()
     return data
+
+
+def check_mtls_metadata(data: dict[str, Any]) -> None:
+    method = data.get("token_endpoint_auth_method")
+    dn = data.get("tls_client_auth_subject_dn")
+    if dn is not None and mtls_client_auth.canonical_dn(dn) is None:
+        raise BadMetadataError()
+    # RFC 8705 §2.1.2: a tls_client_auth client registers the subject it is known by.
+    if method == "tls_client_auth" and dn is None:
+        raise BadMetadataError()
+    # RFC 8705 §2.2.2: a self_signed_tls_client_auth client registers its certificate in
+    # jwks (x5c); the lab needs the certificate itself to let it through the TLS handshake.
+    if method == "self_signed_tls_client_auth" and \
+            not mtls_client_auth.self_signed_pems(data.get("jwks")):
+        raise BadMetadataError()
+
+
+class LabClientMetadataClaims(BaseClaims):
+    """RFC 8705 §2.1.2 and RFC 9449 §5.2 client metadata, kept next to RFC 7591's."""
+
+    REGISTERED_CLAIMS = ["tls_client_auth_subject_dn", "dpop_bound_access_tokens"]
+
+
+CLAIMS_CLASSES = [ClientMetadataClaims, LabClientMetadataClaims]
+
+
+def trust_self_signed(endpoint: Any, client_metadata: dict[str, Any]) -> None:
+    """RFC 8705 §2.2: let the registered self-signed certificates through TLS (lab.pki)."""
+    if client_metadata.get("token_endpoint_auth_method") != "self_signed_tls_client_auth":
+        return
+    for pem in mtls_client_auth.self_signed_pems(client_metadata.get("jwks")):
+        pki.trust_client_certificate(endpoint.server.config.pki_dir, pem)
 
 
 def with_defaults(client_metadata: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +116,9 @@ def _issuer(endpoint: Any) -> str:
 
 
 class LabClientRegistrationEndpoint(ClientRegistrationEndpoint):
+    def __init__(self, server: Any = None) -> None:
+        super().__init__(server, claims_classes=CLAIMS_CLASSES)
+
     def create_registration_response(self, request: Any) -> Any:
         check_metadata(request.payload.data)
         return super().create_registration_response(request)
@@ -88,6 +133,7 @@ class LabClientRegistrationEndpoint(ClientRegistrationEndpoint):
                     request: Any) -> clients.Client:
         token = secrets.token_urlsafe(32)
         request.lab_registration_token = token
+        trust_self_signed(self, client_metadata)
         return clients.create(context.current().store, client_id=client_info["client_id"],
                               client_secret=client_info["client_secret"],
                               metadata=with_defaults(client_metadata), registration_token=token)
@@ -108,6 +154,9 @@ class RegistrationToken:
 
 
 class LabClientConfigurationEndpoint(ClientConfigurationEndpoint):
+    def __init__(self, server: Any = None) -> None:
+        super().__init__(server, claims_classes=CLAIMS_CLASSES)
+
     def authenticate_token(self, request: Any) -> RegistrationToken:
         scheme, _, value = str(request.headers.get("Authorization") or "").partition(" ")
         client = clients.by_registration_token(context.current().store, value.strip()) \
@@ -134,6 +183,7 @@ class LabClientConfigurationEndpoint(ClientConfigurationEndpoint):
                       request: Any) -> clients.Client:
         # RFC 7592 §2.2: "Omitted fields MUST be treated as null or empty values".
         store = context.current().store
+        trust_self_signed(self, client_metadata)
         clients.update_metadata(store, client.client_id, with_defaults(client_metadata))
         updated = clients.get(store, client.client_id)
         if updated is None:

@@ -3,7 +3,8 @@
 Extensions are registered once here; every control is asked per request. The
 OAuth2Request is built from the public issuer URL (not the socket's), so it is
 the same behind the capture proxy, and from stored parameters when the consent
-page resumes a pending authorization.
+page resumes a pending authorization. It carries the TLS client certificate
+(Werkzeug's SSL_CLIENT_CERT) for mutual-TLS client authentication (RFC 8705).
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from lab import context
 from lab.config import LabConfig
-from lab.protocol import front_channel, issuance
+from lab.protocol import authorization_request, client_auth, front_channel, issuance
 from lab.protocol.client_auth import PrivateKeyJWT
 from lab.protocol.errors import InvalidClientError, UnsupportedResponseTypeError
 from lab.protocol.grants import LabAuthorizationCodeGrant, LabPasswordGrant, LabRefreshTokenGrant
+from lab.protocol.iss import LabIssuerParameter
+from lab.protocol.mtls_client_auth import SelfSignedTLSClientAuth, TLSClientAuth
 from lab.protocol.oidc import LabOpenIDCode, Signing
+from lab.protocol.par import PushedAuthorizationEndpoint
 from lab.protocol.pkce import LabCodeChallenge
 from lab.protocol.token_endpoints import LabIntrospectionEndpoint, LabRevocationEndpoint
 from lab.protocol.tokens import AccessTokenGenerator
@@ -50,10 +54,20 @@ class LabOAuth2Request(OAuth2Request):
     """An OAuth2Request over query and form MultiDicts, live or restored from the store."""
 
     def __init__(self, method: str, uri: str, headers: Any, args: MultiDict[str, str],
-                 form: MultiDict[str, str]) -> None:
+                 form: MultiDict[str, str], client_cert: str | None = None) -> None:
         super().__init__(method=method, uri=uri, headers=headers)
         self._args, self._form = args, form
         self.payload = LabPayload(CombinedMultiDict([args, form]))  # type: ignore[arg-type]
+        self.client_cert = client_cert          # PEM of the TLS client certificate, if any
+        self.lab_pushed = False                 # being validated at the PAR endpoint
+        self.lab_restored = False               # resumed from a pending authorization
+        self.lab_request_uri: str | None = None  # hash of the PAR request_uri it came from
+
+    def use_pushed(self, params: list[tuple[str, str]], request_uri_hash: str) -> None:
+        """RFC 9126 §4: from now on, only the pushed parameters count."""
+        self._args, self._form = MultiDict(params), MultiDict()
+        self.payload = LabPayload(CombinedMultiDict([self._args, self._form]))  # type: ignore[arg-type]
+        self.lab_request_uri = request_uri_hash
 
     @property
     def args(self) -> MultiDict[str, str]:
@@ -87,29 +101,51 @@ class LabAuthorizationServer(AuthorizationServer):
             return self.restore_request(request)
         path = flask_request.full_path.rstrip("?")
         return LabOAuth2Request(flask_request.method, self.config.issuer + path,
-                                flask_request.headers, flask_request.args, flask_request.form)
+                                flask_request.headers, flask_request.args, flask_request.form,
+                                client_cert=flask_request.environ.get("SSL_CLIENT_CERT"))
 
     def restore_request(self, stored: dict[str, Any]) -> OAuth2Request:
         """A pending authorization request, as `stored_request()` saved it."""
         args: MultiDict[str, str] = MultiDict([(str(k), str(v)) for k, v in stored["params"]])
-        return LabOAuth2Request("GET", self.config.issuer + "/authorize", {}, args, MultiDict())
+        request = LabOAuth2Request("GET", self.config.issuer + "/authorize", {}, args,
+                                   MultiDict())
+        request.lab_restored = True
+        request.lab_request_uri = stored.get("request_uri")
+        return request
 
     @staticmethod
     def stored_request(request: OAuth2Request) -> dict[str, Any]:
         values = request.payload.data
-        return {"params": [[k, v] for k, vs in values.lists() for v in vs]}
+        return {"params": [[k, v] for k, vs in values.lists() for v in vs],
+                "request_uri": getattr(request, "lab_request_uri", None)}
+
+    def pushed_request(self, params: list[tuple[str, str]]) -> OAuth2Request:
+        """A pushed request (RFC 9126 §2.1), validated as the authorization endpoint would."""
+        request = LabOAuth2Request("POST", self.config.issuer + "/par", {}, MultiDict(params),
+                                   MultiDict())
+        request.lab_pushed = True
+        return request
 
     # --- client authentication -------------------------------------------------------------
     def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Any:
-        """Authlib's messages name the methods and can crash on odd headers; normalise both."""
+        """The switches pick the methods (client_auth.authenticate). Authlib's messages name
+        the methods and can crash on odd headers; normalise both to a constant 401."""
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            return client_auth.authenticate(super().authenticate_client, request, methods,
+                                            endpoint)
         except rfc6749_errors.InvalidClientError as error:
             if isinstance(error, InvalidClientError):
                 raise
-            raise InvalidClientError(status_code=error.status_code) from error
+            raise InvalidClientError(status_code=401) from error
         except (ValueError, UnicodeError, TypeError) as error:
             raise InvalidClientError(status_code=401) from error
+
+    def error_response_to_client(self, request: OAuth2Request, error: Any) -> Any:
+        """An authorization error redirected to the client: an authorization response too,
+        so the extensions that decorate responses (RFC 9207 iss) see it."""
+        response = self.handle_error_response(request, error)
+        self.execute_hook("after_create_authorization_response", response)
+        return response
 
     # --- authorization endpoint --------------------------------------------------------------
     @hooked
@@ -142,8 +178,13 @@ def build_server(config: LabConfig, signing: Signing) -> LabAuthorizationServer:
     server.register_grant(front_channel.LabOpenIDImplicitGrant)
     server.register_grant(front_channel.LabOpenIDHybridGrant, [LabCodeChallenge()])
     issuer = config.issuer
-    server.register_client_auth_method("private_key_jwt", PrivateKeyJWT(
-        [issuer, issuer + "/token", issuer + "/revoke", issuer + "/introspect"]))
+    server.register_hook("before_get_authorization_grant", authorization_request.resolve)
+    server.register_extension(LabIssuerParameter(issuer))
+    server.register_client_auth_method("private_key_jwt", PrivateKeyJWT(issuer, [
+        issuer + "/token", issuer + "/par", issuer + "/revoke", issuer + "/introspect"]))
+    server.register_client_auth_method("tls_client_auth", TLSClientAuth(config.ca_cert_path))
+    server.register_client_auth_method("self_signed_tls_client_auth", SelfSignedTLSClientAuth())
+    server.register_endpoint(PushedAuthorizationEndpoint)
     server.register_endpoint(LabRevocationEndpoint)
     server.register_endpoint(LabIntrospectionEndpoint)
     server.register_endpoint(LabClientRegistrationEndpoint)

@@ -156,6 +156,13 @@ def consent_decision() -> Response:
         return error.response
 
 
+# --- pushed authorization requests (RFC 9126) ---------------------------------------------
+@bp.post("/par")
+def pushed_authorization() -> Response:
+    response: Response = _server().create_endpoint_response("pushed_authorization")
+    return response
+
+
 # --- token, revocation, introspection, userinfo -------------------------------------------
 @bp.post("/token")
 def token() -> Response:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from lab import clock
-from lab.bank import ledger, payments
+from lab.bank import binding, ledger, payments
 from lab.bank.errors import InvalidRequestError
 from lab.bank.protector import AccessToken, Protector
 
@@ -38,9 +38,21 @@ def _token_elsewhere() -> bool:
         "access_token" in request.form
 
 
+def _resource_request() -> binding.ResourceRequest:
+    """Method, public URL (the bank's origin, as the client addressed it: RFC 9449 §4.3 htu),
+    DPoP headers and the TLS client certificate Werkzeug put in the environ."""
+    cert = request.environ.get("SSL_CLIENT_CERT")
+    return binding.ResourceRequest(
+        method=request.method,
+        url=protector().config.bank_url + quote(request.path, safe="/!$&'()*+,;=:@-._~"),
+        dpop=request.headers.getlist("DPoP"),
+        client_cert=cert if isinstance(cert, str) else None)
+
+
 def authorized(scope: str) -> AccessToken:
     """The request's verified token, with the scope this endpoint needs."""
-    token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere())
+    token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere(),
+                                     _resource_request())
     protector().require_scope(token, scope)
     return token
 
@@ -49,6 +61,10 @@ def authorized(scope: str) -> AccessToken:
 def _no_store(response: Response) -> Response:
     # Account data must not sit in shared caches (RFC 9111 §5.2.2.5).
     response.headers["Cache-Control"] = "no-store"
+    # RFC 9449 §9: a resource server that requires nonces supplies the next one this way.
+    nonce = binding.current_nonce()
+    if nonce:
+        response.headers["DPoP-Nonce"] = nonce
     return response
 
 

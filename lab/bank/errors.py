@@ -1,20 +1,46 @@
-"""The bank's refusals in RFC 6750 §3 shape: a JSON body and a `WWW-Authenticate: Bearer` header.
+"""The bank's refusals in RFC 6750 §3 shape: a JSON body and a `WWW-Authenticate` challenge.
 
-Descriptions are constants (detail goes into the control event's reason), so no
-input ever reaches a header or Authlib's character check.
+The challenge names the schemes the bank accepts right now: `Bearer`, or with
+dpop_bound_tokens on `DPoP` (RFC 9449 §7.1), plus `Bearer` while certificate-bound
+tokens may still use it. Descriptions are constants (detail goes into the control
+event's reason), so no input ever reaches a header or Authlib's character check.
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.base import OAuth2Error
 
+from lab import dpop_check
+from lab.controls import guard
+
 REALM = "HonestBank"
+DPOP = guard("dpop_bound_tokens")
+MTLS = guard("mtls_bound_tokens")
+
+
+def schemes() -> list[str]:
+    """The authorization schemes to challenge with, as the switches stand for this request."""
+    try:
+        if not DPOP.on():
+            return ["Bearer"]
+        return ["DPoP", "Bearer"] if MTLS.on() else ["DPoP"]
+    except RuntimeError:  # no request context (unit use): the RFC 6750 default
+        return ["Bearer"]
+
+
+def challenge(scheme: str, params: list[str]) -> str:
+    if scheme == "DPoP":
+        # RFC 9449 §7.1: "algs: A space-delimited list of the JWS alg values ... that the
+        # resource server supports" for DPoP proofs.
+        params = [*params, f'algs="{" ".join(dpop_check.supported_algs())}"']
+    return f"{scheme} " + ", ".join(params)
 
 
 class BankError(OAuth2Error):
     """An RFC 6750 error; `challenge` decides whether WWW-Authenticate carries the error code."""
 
     challenge = True
+    only_scheme: str | None = None  # an error that exists only in one scheme (DPoP's own)
 
     def __init__(self, description: str | None = None, *, scope: str | None = None) -> None:
         super().__init__(description=description)
@@ -28,7 +54,8 @@ class BankError(OAuth2Error):
                   f'error_description="{self.description}"']
         if self.scope:
             params.append(f'scope="{self.scope}"')
-        headers.append(("WWW-Authenticate", "Bearer " + ", ".join(params)))
+        offered = [self.only_scheme] if self.only_scheme else schemes()
+        headers.append(("WWW-Authenticate", ", ".join(challenge(s, params) for s in offered)))
         return headers
 
 
@@ -38,12 +65,13 @@ class MissingTokenError(BankError):
     authentication method), the resource server SHOULD NOT include an error code"."""
 
     error = "unauthorized"
-    description = "This API needs an access token: send Authorization: Bearer <token>."
+    description = "This API needs an access token in the Authorization header."
     status_code = 401
     challenge = False
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return [*super().get_headers(), ("WWW-Authenticate", f'Bearer realm="{REALM}"')]
+        value = ", ".join(challenge(s, [f'realm="{REALM}"']) for s in schemes())
+        return [*super().get_headers(), ("WWW-Authenticate", value)]
 
 
 class InvalidRequestError(BankError):
@@ -56,6 +84,31 @@ class InvalidTokenError(BankError):
     error = "invalid_token"
     description = "The access token is expired, revoked, malformed, or invalid for other reasons."
     status_code = 401
+
+
+class InvalidDPoPProofError(BankError):
+    """RFC 9449 §7.1: a resource request whose DPoP proof is missing or invalid."""
+
+    error = "invalid_dpop_proof"
+    description = "The DPoP proof is missing, malformed, or not valid for this request."
+    status_code = 401
+    only_scheme = "DPoP"
+
+
+class UseDPoPNonceError(BankError):
+    """RFC 9449 §9: the proof must carry the nonce sent in the DPoP-Nonce header."""
+
+    error = "use_dpop_nonce"
+    description = "Resource server requires nonce in DPoP proof."
+    status_code = 401
+    only_scheme = "DPoP"
+
+    def __init__(self, nonce: str) -> None:
+        super().__init__()
+        self.nonce = nonce
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("DPoP-Nonce", self.nonce)]
 
 
 class InsufficientScopeError(BankError):

@@ -1,8 +1,9 @@
 """Access-token validation at the bank (RFC 6750, RFC 9068 §4, FAPI2 §5.3.4), one guard per check.
 
 The bank is its own party: it verifies the AS's JWT with PyJWT against keys from
-the issuer's jwks_uri, then checks claims, revocation, scope and per-account
-consent. Views only call `authenticate`, `require_scope`, `accounts` and `account`.
+the issuer's jwks_uri, then checks claims, revocation, the sender constraint
+(lab/bank/binding.py), scope and per-account consent. Views only call
+`authenticate`, `require_scope`, `accounts` and `account`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeGuard
 
 from lab import clock, consent, jose_check
 from lab.bank import ledger
+from lab.bank.binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
 from lab.bank.errors import (
     InsufficientScopeError,
     InvalidRequestError,
@@ -70,16 +72,18 @@ class Protector:
         self.config = config
         self.store = store
         self.keys = keys or AuthorizationServerKeys(config)
+        self.binding = DPoPTokenValidator()
 
     # --- the token ---------------------------------------------------------------------------
 
-    def authenticate(self, authorization: str | None, token_elsewhere: bool) -> AccessToken:
+    def authenticate(self, authorization: str | None, token_elsewhere: bool,
+                     request: ResourceRequest | None = None) -> AccessToken:
         """Take the token from the header, verify it, and apply the token-level controls."""
         # FAPI2 §5.3.4: resource servers "shall not accept access tokens in the query
         # parameters stated in Section 2.3 of RFC 6750"; the lab refuses body tokens too.
         if token_elsewhere:
             raise InvalidRequestError("Send the access token in the Authorization header only.")
-        token = self._bearer(authorization)
+        scheme, token = self._credentials(authorization)
         claims = self._verify(token)
         # RFC 9068 §4: "The issuer identifier for the authorization server (which is typically
         # obtained during discovery) MUST exactly match the value of the "iss" claim."
@@ -92,6 +96,8 @@ class Protector:
         self._check_audience(claims)
         status = self._token_status(claims)
         self._check_revocation(claims, status)
+        self.binding.validate_token(claims, None, request or ResourceRequest(), scheme=scheme,
+                                    access_token=token)
         scope = claims.get("scope")
         client_id = claims.get("client_id")
         jti = claims.get("jti")
@@ -103,16 +109,19 @@ class Protector:
             grant=self._grant(claims, username, status),
         )
 
-    def _bearer(self, authorization: str | None) -> str:
+    def _credentials(self, authorization: str | None) -> tuple[str, str]:
+        """(scheme, token) from `Authorization: Bearer <token>` or, with DPoP on, `DPoP <token>`."""
         scheme, _, token = (authorization or "").strip().partition(" ")
-        # RFC 7235 §2.1: the scheme is case-insensitive. Another scheme (Basic, DPoP) is
-        # "an unsupported authentication method": a challenge with no error code.
-        if scheme.lower() != "bearer":
+        scheme = scheme.lower()
+        # RFC 7235 §2.1: the scheme is case-insensitive. Another scheme (Basic; DPoP while it is
+        # off) is "an unsupported authentication method": a challenge with no error code.
+        if scheme != "bearer" and not (scheme == "dpop" and dpop_scheme_allowed()):
             raise MissingTokenError()
         token = token.strip()
+        # RFC 9449 §7.1: the DPoP scheme uses the same token68 syntax as Bearer.
         if not token or len(token) > MAX_TOKEN or not B64TOKEN.fullmatch(token):
             raise InvalidTokenError()
-        return token
+        return scheme, token
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:
@@ -120,8 +129,9 @@ class Protector:
         except KeysUnavailable as exc:
             log.warning("cannot fetch the AS keys: %s", exc)
             raise KeysUnavailableError() from None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            # A header odd enough to trip the JOSE code is still just a bad token.
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            # A header odd enough to trip the JOSE code (deeply nested JSON included) is still
+            # just a bad token.
             log.info("malformed token: %r", exc)
             raise InvalidTokenError() from None
 

@@ -1,62 +1,154 @@
-"""private_key_jwt client authentication (RFC 7523 §2.2, §3; OIDC Core §9) on Authlib.
+"""Client authentication: private_key_jwt (RFC 7523 §2.2, §3; OIDC Core §9) and the method policy.
 
-The assertion is verified with the client's registered JWKS only, on the lab clock.
-alg_allow_list limits the algorithms when on. (The jti and aud controls of
-attacks.md §2.3 come later and hook in here.)
+The assertion is verified with the client's registered JWKS only, on the lab
+clock, never with `none` or HMAC. private_key_jwt_only and mtls_client_auth
+decide which methods count at the token, PAR, revocation and introspection
+endpoints; client_assertion_aud_check, client_assertion_jti_single_use and
+alg_allow_list decide what an assertion must look like.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from authlib.oauth2.rfc6749 import errors as rfc6749_errors
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from lab import clock
+from lab import clock, context
 from lab.controls import guard
+from lab.controls.guard import Guard
+from lab.store.base import Store
 
+from . import metadata
 from .errors import InvalidClientError
 
 ALGS = guard("alg_allow_list")
-# Off: any asymmetric or HMAC algorithm joserfc knows, but never "none" (RFC 7523 §3 rule 9).
-OFF_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                  "ES512", "EdDSA", "HS256"]
+PKJ_ONLY = guard("private_key_jwt_only")
+MTLS = guard("mtls_client_auth")
+AUD = guard("client_assertion_aud_check")
+JTI = guard("client_assertion_jti_single_use")
+
+# RFC 7523 §3 rule 9 and FAPI2 §5.4.1: never "none"; private_key_jwt is asymmetric (OIDC §9),
+# so no HMAC either, whatever the allow-list says.
+ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
+                         "ES512", "EdDSA"]
+SECRET_METHODS = ("client_secret_basic", "client_secret_post", "none")
+MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
 LEEWAY = 60
+MAX_LIFETIME = 60
+
+JTI_SCHEMA = """
+CREATE TABLE IF NOT EXISTS as_assertion_jti (
+    client_id TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+CREATE INDEX IF NOT EXISTS as_assertion_jti_exp ON as_assertion_jti(expires_at);
+"""
 
 
 class BadAssertionError(InvalidClientError):
     description = "The client assertion is invalid."
 
 
+class MethodNotAllowedError(InvalidClientError):
+    description = "This client authentication method is not accepted; use private_key_jwt " \
+                  "or mutual TLS."
+
+
+def ensure_schema(store: Store) -> None:
+    store.ensure_schema(JTI_SCHEMA)
+
+
+# --- which methods count -----------------------------------------------------------------------
+def permitted_methods(methods: list[str]) -> list[str]:
+    """The endpoint's methods as the switches stand now."""
+    out = list(methods)
+    if MTLS.on():
+        out += [m for m in MTLS_METHODS if m not in out]
+    else:
+        out = [m for m in out if m not in MTLS_METHODS]
+    if PKJ_ONLY.on() or MTLS.on():
+        # FAPI2 §5.3.2.1: "shall only support confidential clients" authenticated by "MTLS"
+        # or "private_key_jwt".
+        out = [m for m in out if m not in SECRET_METHODS]
+    return out
+
+
+def authenticate(authenticate_with: Callable[[Any, list[str], str], Any], request: Any,
+                 methods: list[str], endpoint: str) -> Any:
+    """Authenticate with the permitted methods. When that fails but a refused method would
+    have worked, the switches made the difference: record which ones refused it."""
+    permitted = permitted_methods(methods)
+    try:
+        return authenticate_with(request, permitted, endpoint)
+    except rfc6749_errors.InvalidClientError:
+        refused = [m for m in methods if m not in permitted]
+        if not refused or not _would_pass(authenticate_with, request, refused, endpoint):
+            raise
+    method = str(getattr(request, "auth_method", "") or "a secret")
+    error = MethodNotAllowedError(status_code=401)
+    for control in _refusing(method):
+        control.refuse(error, reason=f"client authenticated with {method}, refused at {endpoint}")
+    raise error
+
+
+def _would_pass(authenticate_with: Callable[[Any, list[str], str], Any], request: Any,
+                methods: list[str], endpoint: str) -> bool:
+    try:
+        return authenticate_with(request, methods, endpoint) is not None
+    except (rfc6749_errors.OAuth2Error, ValueError, TypeError, UnicodeError):
+        return False
+
+
+def _refusing(method: str) -> list[Guard]:
+    return [g for g in (PKJ_ONLY, MTLS) if g.on()] if method in SECRET_METHODS else []
+
+
 def allowed_algorithms() -> list[str]:
     if ALGS.on():
         return [str(a) for a in ALGS.param("algorithms", ["PS256", "ES256", "EdDSA"])]
-    return OFF_ALGORITHMS
+    return ASYMMETRIC_ALGORITHMS
 
 
+# --- private_key_jwt ---------------------------------------------------------------------------
 class PrivateKeyJWT(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
-    def __init__(self, audiences: list[str]) -> None:
+    def __init__(self, issuer: str, endpoint_urls: list[str]) -> None:
         super().__init__(validate_jti=False, leeway=LEEWAY)
-        self.audiences = audiences
+        self.issuer = issuer
+        self.endpoint_urls = endpoint_urls
 
     def __call__(self, query_client: Any, request: Any) -> Any:
         try:
-            return super().__call__(query_client, request)
+            client = super().__call__(query_client, request)
         except InvalidClientError:
             raise
+        except rfc6749_errors.InvalidClientError as error:
+            raise BadAssertionError(status_code=401) from error
         except Exception as error:  # noqa: BLE001 - any malformed assertion is a 401, not a 500
             if isinstance(error, (JoseError, ValueError, TypeError, KeyError, AttributeError)):
                 raise BadAssertionError(status_code=401) from error
             raise
+        # RFC 7521 §4.2: a client_id parameter, when sent, "MUST identify the same client".
+        sent = request.form.get("client_id")
+        if client is not None and sent is not None and sent != client.get_client_id():
+            raise BadAssertionError(status_code=401)
+        return client
 
     def get_audiences(self) -> list[str]:
         # RFC 7523 §3: "The JWT MUST contain an aud claim containing a value that identifies
-        # the authorization server as an intended audience."
-        return self.audiences
+        # the authorization server as an intended audience." FAPI2 §5.3.2.1: "shall accept its
+        # issuer identifier value"; draft-ietf-oauth-rfc7523bis: only the issuer.
+        if AUD.param("issuer_only", False):
+            return [self.issuer]
+        return [self.issuer, *self.endpoint_urls]
 
     def resolve_client_public_key(self, client: Any) -> KeySet:
         jwks = getattr(client, "jwks", None)
@@ -65,31 +157,85 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return KeySet.import_key_set(jwks)
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
-        header_alg = None
         try:
-            token = jwt.decode(assertion, resolve_key, algorithms=OFF_ALGORITHMS)
-            header_alg = token.header.get("alg")
+            token = jwt.decode(assertion, resolve_key, algorithms=ASYMMETRIC_ALGORITHMS)
         except JoseError as error:
             raise BadAssertionError(status_code=401) from error
-        if header_alg not in allowed_algorithms():
+        alg = token.header.get("alg")
+        if alg not in allowed_algorithms():
             raise ALGS.refuse(BadAssertionError(status_code=401),
-                              reason=f"client assertion signed with {header_alg}")
-        self.verify_claims(token.claims)
-        return dict(token.claims)
+                              reason=f"client assertion signed with {alg}")
+        claims = dict(token.claims)
+        self.verify_claims(claims)
+        return claims
 
     def verify_claims(self, claims: Any) -> None:
         now = clock.now()
-        aud = claims.get("aud")
-        auds = aud if isinstance(aud, list) else [aud]
-        exp = claims.get("exp")
+        # RFC 7523 §3: iss and sub "MUST" be the client_id; exp "MUST" be present.
         if claims.get("iss") != claims.get("sub") or not isinstance(claims.get("sub"), str):
             raise BadAssertionError(status_code=401)
-        if not any(isinstance(a, str) and a in self.audiences for a in auds):
+        exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
+        if not _number(exp) or exp + LEEWAY < now:
             raise BadAssertionError(status_code=401)
-        if not isinstance(exp, (int, float)) or exp + LEEWAY < now:
+        # FAPI2 §5.3.2.1: reject iat/nbf "more than 60 seconds in the future".
+        if any(_number(t) and t > now + LEEWAY for t in (iat, nbf)):
             raise BadAssertionError(status_code=401)
+        if (iat is not None and not _number(iat)) or (nbf is not None and not _number(nbf)):
+            raise BadAssertionError(status_code=401)
+        self.check_audience(claims.get("aud"))
+        self.check_jti(claims, now)
+
+    def check_audience(self, aud: Any) -> None:
+        if not AUD.on():
+            return  # weak mode: an assertion made for any server works here
+        values = aud if isinstance(aud, list) else [aud]
+        accepted = self.get_audiences()
+        if not any(isinstance(a, str) and a in accepted for a in values):
+            shown = str(aud)[:120]
+            raise AUD.refuse(BadAssertionError(status_code=401),
+                             reason=f"assertion aud {shown} does not name this AS")
+
+    def check_jti(self, claims: dict[str, Any], now: float) -> None:
+        if not JTI.on():
+            return  # weak mode: the same assertion works until it expires
+        jti, iat, exp = claims.get("jti"), claims.get("iat"), claims["exp"]
+        if not isinstance(jti, str) or not jti or len(jti) > 256 or not _number(iat):
+            raise JTI.refuse(BadAssertionError(status_code=401),
+                             reason="client assertion without jti or iat")
+        if exp - iat > MAX_LIFETIME:
+            raise JTI.refuse(BadAssertionError(status_code=401),
+                             reason=f"client assertion lives {exp - iat:.0f} s (max 60 s)")
+        # OIDC Core §9: "The JWT ID ... MUST only be used once"; one conditional INSERT decides.
+        if not remember_jti(context.current().store, claims["sub"], jti, exp, now):
+            raise JTI.refuse(BadAssertionError(status_code=401),
+                             reason="client assertion jti already used")
 
     def authenticate_client(self, client: Any) -> Any:
         if client.check_endpoint_auth_method(self.CLIENT_AUTH_METHOD, "token"):
             return client
         raise InvalidClientError(status_code=401)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float) -> bool:
+    """True only for the first use of (client_id, jti), across threads and processes."""
+    store.execute("DELETE FROM as_assertion_jti WHERE expires_at < ?", (now - 2 * LEEWAY,))
+    return store.consume("INSERT INTO as_assertion_jti(client_id, jti, expires_at) "
+                         "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                         (client_id, jti, float(exp) + LEEWAY))
+
+
+def contribute_metadata(meta: dict[str, Any]) -> None:
+    """attacks.md §2.8: the *_auth_methods_supported lists say what the switches accept."""
+    for key in ("token_endpoint_auth_methods_supported",
+                "revocation_endpoint_auth_methods_supported",
+                "introspection_endpoint_auth_methods_supported"):
+        if isinstance(meta.get(key), list):
+            meta[key] = permitted_methods(meta[key])
+
+
+if contribute_metadata not in metadata.CONTRIBUTORS:
+    metadata.CONTRIBUTORS.append(contribute_metadata)

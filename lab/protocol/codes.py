@@ -62,6 +62,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
     issued_at: float = 0.0
     used_at: float | None = None
     tokens: list[dict[str, str]] = field(default_factory=list)
+    dpop_jkt: str | None = None           # RFC 9449 §10: the key the code is bound to
 
     def get_redirect_uri(self) -> str | None:
         return self.redirect_uri
@@ -84,18 +85,30 @@ class AuthorizationCode(AuthorizationCodeMixin):
 
 def ensure_schema(store: Store) -> None:
     store.ensure_schema(SCHEMA)
+    # RFC 9449 §10 code binding; added to data directories created before it existed.
+    if not _has_dpop_jkt(store):
+        try:
+            store.execute("ALTER TABLE as_codes ADD COLUMN dpop_jkt TEXT")
+        except Exception:
+            if not _has_dpop_jkt(store):  # another worker may have added it meanwhile
+                raise
+
+
+def _has_dpop_jkt(store: Store) -> bool:
+    return any(row["name"] == "dpop_jkt" for row in store.query("PRAGMA table_info(as_codes)"))
 
 
 def save(store: Store, code: str, *, client_id: str, redirect_uri: str | None, scope: str,
          username: str, grant_id: str | None, nonce: str | None, auth_time: int | None,
          acr: str | None, amr: list[str], code_challenge: str | None,
-         code_challenge_method: str | None) -> None:
+         code_challenge_method: str | None, dpop_jkt: str | None = None) -> None:
     store.execute(
         "INSERT INTO as_codes(code_hash, client_id, redirect_uri, scope, username, grant_id, "
-        "nonce, auth_time, acr, amr, code_challenge, code_challenge_method, issued_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "nonce, auth_time, acr, amr, code_challenge, code_challenge_method, issued_at, "
+        "dpop_jkt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (code_hash(code), client_id, redirect_uri, scope, username, grant_id, nonce, auth_time,
-         acr, json.dumps(amr), code_challenge, code_challenge_method, clock.now(store)))
+         acr, json.dumps(amr), code_challenge, code_challenge_method, clock.now(store),
+         dpop_jkt))
 
 
 def find(store: Store, code: object) -> AuthorizationCode | None:

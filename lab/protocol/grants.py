@@ -3,6 +3,7 @@
 code_single_use, code_short_lifetime, code_client_binding,
 refresh_token_client_binding, refresh_rotation_reuse_detection,
 refresh_scope_check, revocation_cascade (at refresh), ropc_disabled, mfa_required (ROPC).
+The code, refresh and password grants carry the sender constraint (lab/protocol/dpop.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lab.bank import customers, ledger
 from lab.controls import guard
 from lab.store.base import Store
 
-from . import codes, refresh
+from . import codes, dpop, refresh
 from .errors import (
     InvalidGrantError,
     InvalidRequestError,
@@ -82,7 +83,7 @@ def _check_client_grant_type(client: Any, grant_type: str) -> None:
         raise UnauthorizedClientError()
 
 
-class LabAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+class LabAuthorizationCodeGrant(dpop.SenderConstrainedGrant, grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     @staticmethod
@@ -157,12 +158,14 @@ def save_code(code: str, request: Any) -> None:
                username=user.username, grant_id=user.grant_id, nonce=data.get("nonce"),
                auth_time=user.auth_time, acr=user.acr, amr=list(user.amr),
                code_challenge=data.get("code_challenge"),
-               code_challenge_method=data.get("code_challenge_method"))
+               code_challenge_method=data.get("code_challenge_method"),
+               dpop_jkt=getattr(request, "dpop_jkt", None) or dpop.bind_code_jkt(data))
 
 
-class LabRefreshTokenGrant(grants.RefreshTokenGrant):
+class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
+    @hooked
     def validate_token_request(self) -> None:
         store = _store()
         client = self._validate_request_client()
@@ -236,7 +239,7 @@ def refuse_reused_refresh(store: Store, token: refresh.RefreshToken) -> Exceptio
                            f"revoked {revoked} token(s) of its family")
 
 
-class LabPasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
+class LabPasswordGrant(dpop.SenderConstrainedGrant, grants.ResourceOwnerPasswordCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     @classmethod
@@ -248,6 +251,7 @@ class LabPasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
             raise ROPC.refuse(UnsupportedGrantTypeError(), reason="grant_type=password")
         return True
 
+    @hooked
     def validate_token_request(self) -> None:
         client = self.authenticate_token_endpoint_client()
         _check_client_grant_type(client, self.GRANT_TYPE)
@@ -266,6 +270,7 @@ class LabPasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
         scope = client.get_allowed_scope(self.request.payload.scope)
         self.request.user = password_grant_user(store, username, client.get_client_id(), scope)
 
+    @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         user: EndUser = self.request.user
         token = self.generate_token(user=user, scope=user.scope,

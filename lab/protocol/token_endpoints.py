@@ -128,6 +128,11 @@ class LabIntrospectionEndpoint(IntrospectionEndpoint):
                     "iss": c.get("iss"), "token_type": "Bearer", "jti": c.get("jti")}
             if c.get("aud") is not None:
                 body["aud"] = c["aud"]
+            # RFC 9449 §6.2 / RFC 8705 §3.2: introspection returns the token's cnf.
+            if isinstance(c.get("cnf"), dict):
+                body["cnf"] = c["cnf"]
+                if "jkt" in c["cnf"]:
+                    body["token_type"] = "DPoP"
             return body
         grant = consent.get_grant(_store(), token.grant_id) if token.grant_id else None
         return {"active": True, "scope": token.scope, "client_id": token.client_id,

@@ -1,8 +1,9 @@
 """JWT access tokens (RFC 9068) signed ES256 by the AS, and their lifetime and audience.
 
 Claims as docs/architecture.md fixes them: iss, sub, aud (bank origin, only with
-aud_check on), client_id, scope, jti, iat, exp, auth_time, grant_id. Time comes
-from the lab clock, never from time.time().
+aud_check on), client_id, scope, jti, iat, exp, auth_time, grant_id, and cnf for
+sender-constrained tokens (lab/protocol/dpop.py decides it). Time comes from the
+lab clock, never from time.time().
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
@@ -35,6 +36,8 @@ class EndUser:
     acr: str | None = None
     amr: tuple[str, ...] = ()
     scope: str = ""
+    # RFC 7800 §3.1 confirmation for this token request (jkt, x5t#S256): set by the grant.
+    cnf: dict[str, str] | None = field(default=None, compare=False)
 
     def get_user_id(self) -> str:
         return self.username
@@ -82,6 +85,9 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
                 claims["grant_id"] = user.grant_id
             if user.acr:
                 claims["acr"] = user.acr
+            # RFC 9449 §6.1 / RFC 8705 §3.1: the key or certificate the token is bound to.
+            if user.cnf:
+                claims["cnf"] = dict(user.cnf)
         # RFC 9068 §2.1: "typ ... MUST be at+jwt"
         header = {"alg": "ES256", "typ": "at+jwt", "kid": self.key["kid"]}
         return jwt.encode(header, claims, self.get_jwks().keys[0], algorithms=["ES256"])

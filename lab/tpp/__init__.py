@@ -12,13 +12,17 @@ from lab.config import LabConfig
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
-from . import institutions, links, views
+from . import institutions, keyring, links, views
 
 
 def setup(config: LabConfig, store: Store) -> None:
-    """First-start work (idempotent): the TPP's tables and its directory's HonestBank entry."""
+    """First-start work (idempotent): the TPP's tables and its directory's HonestBank entry.
+
+    Its keys and home certificate are made here, before requests race to create them.
+    """
     links.ensure_schema(store)
     institutions.seed(store, config)
+    keyring.ensure_home_material(config)
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:

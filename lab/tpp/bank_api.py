@@ -1,4 +1,8 @@
-"""Calls to a linked institution's API with the link's tokens (RFC 6750), refreshing as needed.
+"""Calls to a linked institution's API with the link's tokens, refreshing as needed.
+
+RFC 6750 Bearer, or RFC 9449 §7 DPoP (a proof with ath per call, nonce retry)
+when the token is DPoP-bound; the TLS client certificate when mutual TLS is used
+(RFC 8705 §3).
 
 RFC 6750 §3.1: invalid_token — "The access token provided is expired, revoked,
 malformed, or invalid"; the client may refresh and retry once. When refresh
@@ -16,8 +20,8 @@ from lab import clock, context
 from lab.config import LabConfig
 from lab.web.request_id import HEADER
 
-from . import client, links
-from .errors import TokenRequestFailedError
+from . import client, dpop, institutions, keyring, links, session
+from .errors import InstitutionUnavailableError, TokenRequestFailedError
 from .institutions import Institution
 
 TIMEOUT = 15
@@ -44,8 +48,13 @@ class LinkSession:
         self.inst = inst
         self.link = dict(link)
         self.http = requests.Session()
-        self.http.verify = str(config.ca_cert_path)
+        self.http.verify = institutions.ca_for(str(config.ca_cert_path), inst)
         self.http.trust_env = False   # else $REQUESTS_CA_BUNDLE overrides verify
+        try:
+            if client.prepare(config, inst)[1].uses_mtls:
+                self.http.cert = keyring.client_certificate(config, inst)
+        except InstitutionUnavailableError:
+            pass  # the AS is away: bank calls go without a certificate
         ctx = context.current_or_none()
         if ctx and ctx.request_id:
             self.http.headers[HEADER] = ctx.request_id
@@ -71,6 +80,7 @@ class LinkSession:
             raise BankUnavailableError("refresh failed") from None
         links.update_tokens(self.store, self.link["id"], token)
         self.link["access_token"] = token.get("access_token")
+        self.link["token_type"] = token.get("token_type")
         if token.get("refresh_token"):
             self.link["refresh_token"] = token["refresh_token"]
         self.link["expires_at"] = links.expires_at_of(token, clock.now())
@@ -80,10 +90,19 @@ class LinkSession:
         return expires_at is not None and clock.now() >= float(expires_at) - EXPIRY_MARGIN
 
     def _call(self, path: str, params: dict[str, Any] | None) -> requests.Response:
+        url = self.inst.api_base.rstrip("/") + path
+        token = str(self.link["access_token"])
         try:
-            return self.http.get(self.inst.api_base.rstrip("/") + path, params=params,
-                                 headers={"Authorization": f"Bearer {self.link['access_token']}"},
-                                 timeout=TIMEOUT)
+            if str(self.link.get("token_type") or "").lower() != "dpop":
+                return self.http.get(url, params=params, timeout=TIMEOUT,
+                                     headers={"Authorization": f"Bearer {token}"})
+            # RFC 9449 §7.1: "Authorization: DPoP <token>" and a proof whose ath is the
+            # token's hash, made with the key the token is bound to.
+            signer = session.dpop_signer(self.config, self.inst)
+            return dpop.send(lambda extra: self.http.get(
+                url, params=params, timeout=TIMEOUT,
+                headers={"Authorization": f"DPoP {token}", **extra}),
+                signer, "GET", url, access_token=token)
         except requests.RequestException:
             raise BankUnavailableError("bank unreachable") from None
 

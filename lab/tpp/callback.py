@@ -21,7 +21,9 @@ from .client import PendingFlow
 from .errors import (
     AuthorizationFailedError,
     FrontChannelTokenError,
+    InstitutionUnavailableError,
     InvalidCallbackError,
+    MixUpDetectedError,
     ScopeMismatchError,
     StateMismatchError,
     UnknownInstitutionError,
@@ -29,6 +31,7 @@ from .errors import (
 from .institutions import Institution
 
 CHECKS_STATE = guard("tpp_checks_state")
+CHECKS_ISS = guard("tpp_checks_iss")
 CODE_ONLY = guard("response_type_code_only")
 GRANTED_SCOPE = guard("tpp_checks_granted_scope")
 
@@ -100,6 +103,32 @@ def _institution(flow: PendingFlow | None, params: dict[str, str]) -> Institutio
     return inst
 
 
+def check_iss(config: LabConfig, inst: Institution, flow: PendingFlow | None,
+              params: dict[str, str]) -> None:
+    """RFC 9207 §2.4: compare the response's iss with the issuer the request was sent to."""
+    if not CHECKS_ISS.on():
+        return  # weak mode: the TPP trusts that the bank it asked is the one that answered
+    expected = flow.issuer if flow else inst.issuer
+    iss = params.get("iss")
+    if iss is None:
+        # RFC 9207 §2.4: "Clients MUST reject authorization responses without the iss
+        # parameter from authorization servers that do support the parameter."
+        try:
+            meta = institutions.metadata(inst, str(config.ca_cert_path))
+        except InstitutionUnavailableError:
+            meta = {}
+        if meta.get("authorization_response_iss_parameter_supported") is True:
+            raise CHECKS_ISS.refuse(MixUpDetectedError(), reason=f"no iss in the response; "
+                                    f"{expected} advertises it")
+        return
+    # RFC 9207 §2.4: "This comparison MUST use simple string comparison ... If the value does
+    # not match the expected issuer identifier, clients MUST reject the authorization
+    # response and MUST NOT proceed with the authorization grant."
+    if iss != expected:
+        raise CHECKS_ISS.refuse(MixUpDetectedError(),
+                                reason=f"iss {iss[:200]!r}, but the flow went to {expected}")
+
+
 def _front_channel_token(params: dict[str, str]) -> dict[str, Any]:
     """Legacy: tokens straight from the authorization response (implicit / hybrid)."""
     token: dict[str, Any] = {k: params[k] for k in ("access_token", "id_token", "token_type",
@@ -138,6 +167,8 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
     flows = pending_flows(session_flows)
     flow = bind_flow(params.get("state"), flows)
     save_flows([f.as_dict() for f in flows if f is not flow])
+    inst = _institution(flow, params)
+    check_iss(config, inst, flow, params)
 
     if "error" in params:
         raise AuthorizationFailedError(params["error"])
@@ -146,7 +177,6 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
     if carried and CODE_ONLY.on():
         raise CODE_ONLY.refuse(FrontChannelTokenError(),
                                reason=f"authorization response carries {', '.join(carried)}")
-    inst = _institution(flow, params)
     if params.get("code"):
         token = client.redeem_code(config, inst, params["code"],
                                    flow.code_verifier if flow else None)
@@ -155,9 +185,10 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
     else:
         raise InvalidCallbackError()
 
-    ca = str(config.ca_cert_path)
+    ca = institutions.ca_for(str(config.ca_cert_path), inst)
     claims = id_token.validate(
-        token.get("id_token"), issuer=inst.issuer, client_id=client.credentials(config).client_id,
+        token.get("id_token"), issuer=inst.issuer,
+        client_id=client.credentials(config, inst).client_id,
         keys=lambda: institutions.jwks(institutions.metadata(inst, ca), ca))
     id_token.check_nonce(claims, flow.nonce if flow else None)
     _check_scope(config, inst, token, flow.scope if flow else client.REQUESTED_SCOPE)

@@ -1,50 +1,32 @@
-"""The TPP's OAuth client (Authlib's requests client): authorization, token, refresh, revoke.
+"""The TPP's OAuth client: authorization request (query or PAR), token, refresh, revoke.
 
 No Flask here. Pending flows are plain dicts so the web layer can keep them in
-the browser session (FAPI2 §5.3.3.2: bind the flow to the user agent).
+the browser session (FAPI2 §5.3.3.2: bind the flow to the user agent). The
+transport (client auth, DPoP, mutual TLS) is lab/tpp/session.py.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from authlib.common.urls import add_params_to_uri
+from authlib.integrations.requests_client import OAuthError
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from requests import RequestException
 
 from lab import clock, context
 from lab.config import LabConfig
-from lab.web.request_id import HEADER
 
-from . import institutions, settings
-from .errors import InstitutionUnavailableError, TokenRequestFailedError
+from . import institutions, session, settings
+from .errors import InstitutionUnavailableError, PushedRequestFailedError, TokenRequestFailedError
 from .institutions import Institution
+from .session import Credentials, credentials  # noqa: F401 - the TPP's registration
 
 # An aggregator reads; payments:write is not asked for (attacks.md authz-request-scope-tampering).
 REQUESTED_SCOPE = "openid accounts:read transactions:read offline_access"
-CREDENTIALS_FILE = ("secrets", "tpp-client.json")
-TIMEOUT = 15
-
-
-@dataclass(frozen=True)
-class Credentials:
-    client_id: str
-    client_secret: str
-    redirect_uri: str
-
-
-def credentials(config: LabConfig) -> Credentials:
-    """The TPP's registration at the honest AS, written by the AS's setup."""
-    path = config.data_dir.joinpath(*CREDENTIALS_FILE)
-    try:
-        data = json.loads(path.read_text())
-        return Credentials(data["client_id"], data["client_secret"],
-                           config.tpp_url + "/callback")
-    except (OSError, ValueError, KeyError):
-        raise InstitutionUnavailableError() from None
+TIMEOUT = session.TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -76,20 +58,20 @@ class PendingFlow:
             else None
 
 
-def _session(config: LabConfig, creds: Credentials, auth_method: str) -> OAuth2Session:
-    session = OAuth2Session(creds.client_id, creds.client_secret,
-                            token_endpoint_auth_method=auth_method,
-                            revocation_endpoint_auth_method=auth_method,
-                            redirect_uri=creds.redirect_uri)
-    session.verify = str(config.ca_cert_path)
-    # requests lets $REQUESTS_CA_BUNDLE override session.verify unless trust_env is off.
-    session.trust_env = False
-    # Back-channel calls carry the browser request's id, so the events the AS records for
-    # them (a PKCE refusal at the token endpoint) name the request the user made.
-    ctx = context.current_or_none()
-    if ctx and ctx.request_id:
-        session.headers[HEADER] = ctx.request_id
-    return session
+def prepare(config: LabConfig, inst: Institution) -> tuple[dict[str, Any], settings.Effective]:
+    """The institution's metadata and the settings a request to it uses."""
+    meta = institutions.metadata(inst, str(config.ca_cert_path))
+    return meta, settings.effective(context.current().store, meta)
+
+
+def requested_scope(meta: dict[str, Any]) -> str:
+    """The aggregator's scopes, minus those the AS says it does not know (RFC 8414 §2
+    scopes_supported); openid always (OIDC §3.1.2.1)."""
+    supported = meta.get("scopes_supported")
+    wanted = REQUESTED_SCOPE.split()
+    if isinstance(supported, list):
+        wanted = [s for s in wanted if s == "openid" or s in supported]
+    return " ".join(wanted)
 
 
 def _pkce(method: str) -> tuple[str | None, dict[str, str]]:
@@ -103,38 +85,72 @@ def _pkce(method: str) -> tuple[str | None, dict[str, str]]:
     return verifier, {"code_challenge": challenge, "code_challenge_method": method}
 
 
+def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effective,
+          params: dict[str, str]) -> str:
+    """RFC 9126 §2.1: POST the authorization parameters, authenticated; get a request_uri."""
+    url = session.endpoint(meta, "pushed_authorization_request_endpoint", chosen)
+    if url is None:
+        raise PushedRequestFailedError(None)
+    try:
+        response = http.post(url, data=params, auth=http.client_auth(chosen.client_auth),
+                             withhold_token=True, timeout=TIMEOUT)
+        body = response.json()
+    except (RequestException, ValueError, OAuthError):
+        raise PushedRequestFailedError(None) from None
+    # RFC 9126 §2.2: "201 HTTP status code" with request_uri and expires_in.
+    if response.status_code not in (200, 201) or not isinstance(body, dict) \
+            or not isinstance(body.get("request_uri"), str):
+        raise PushedRequestFailedError(body.get("error") if isinstance(body, dict) else None)
+    return str(body["request_uri"])
+
+
 def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
-    """Build the authorization request URL (RFC 6749 §4.1.1, OIDC §3.1.2.1) and its flow."""
-    ca = str(config.ca_cert_path)
-    meta = institutions.metadata(inst, ca)
+    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow."""
+    meta, chosen = prepare(config, inst)
     store = context.current().store
-    chosen = settings.effective(store, meta)
-    creds = credentials(config)
+    http = session.build(config, inst, chosen)
     verifier, pkce_params = _pkce(chosen.pkce)
     # RFC 6749 §10.12: state binds the response to the user agent; OIDC §3.1.2.1: nonce
     # binds the ID token to it.
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    session = _session(config, creds, chosen.client_auth)
-    url, _ = session.create_authorization_url(
-        meta["authorization_endpoint"], state=state, response_type="code",
-        scope=REQUESTED_SCOPE, nonce=nonce, **pkce_params)
+    scope = requested_scope(meta)
+    params = {"response_type": "code", "client_id": http.client_id,
+              "redirect_uri": http.redirect_uri, "scope": scope, "state": state,
+              "nonce": nonce, **pkce_params}
+    if chosen.request == "par":
+        request_uri = _push(http, meta, chosen, params)
+        # RFC 9126 §4 / FAPI2 §5.3.3.1: the front channel carries only client_id and
+        # request_uri.
+        url = add_params_to_uri(meta["authorization_endpoint"],
+                                [("client_id", http.client_id), ("request_uri", request_uri)])
+    else:
+        if http.signer is not None:
+            # RFC 9449 §10: dpop_jkt binds the code to the key the token request will use.
+            params["dpop_jkt"] = http.signer.jkt
+        url = add_params_to_uri(meta["authorization_endpoint"], list(params.items()))
     flow = PendingFlow(state=state, nonce=nonce, code_verifier=verifier, pkce=chosen.pkce,
-                       issuer=inst.issuer, institution_id=inst.id, scope=REQUESTED_SCOPE,
+                       issuer=inst.issuer, institution_id=inst.id, scope=scope,
                        created_at=clock.now(store))
     return url, flow
+
+
+def _token_endpoint(meta: dict[str, Any], chosen: settings.Effective) -> str:
+    url = session.endpoint(meta, "token_endpoint", chosen)
+    if url is None:
+        raise InstitutionUnavailableError()
+    return url
 
 
 def redeem_code(config: LabConfig, inst: Institution, code: str,
                 code_verifier: str | None) -> dict[str, Any]:
     """RFC 6749 §4.1.3 token request; with no pending flow, no verifier (the AS decides)."""
-    meta = institutions.metadata(inst, str(config.ca_cert_path))
-    chosen = settings.effective(context.current().store, meta)
-    creds = credentials(config)
+    meta, chosen = prepare(config, inst)
+    http = session.build(config, inst, chosen)
     extra = {"code_verifier": code_verifier} if code_verifier else {}
     try:
-        token = _session(config, creds, chosen.client_auth).fetch_token(
-            meta["token_endpoint"], grant_type="authorization_code", code=code,
-            redirect_uri=creds.redirect_uri, timeout=TIMEOUT, **extra)
+        token = http.fetch_token(_token_endpoint(meta, chosen), grant_type="authorization_code",
+                                 code=code, redirect_uri=http.redirect_uri, timeout=TIMEOUT,
+                                 **extra)
     except OAuthError as exc:
         raise TokenRequestFailedError(exc.error) from None
     except (RequestException, ValueError):
@@ -144,12 +160,11 @@ def redeem_code(config: LabConfig, inst: Institution, code: str,
 
 def refresh(config: LabConfig, inst: Institution, refresh_token: str) -> dict[str, Any]:
     """RFC 6749 §6. Raises TokenRequestFailedError (invalid_grant once the grant is revoked)."""
-    meta = institutions.metadata(inst, str(config.ca_cert_path))
-    chosen = settings.effective(context.current().store, meta)
-    session = _session(config, credentials(config), chosen.client_auth)
+    meta, chosen = prepare(config, inst)
+    http = session.build(config, inst, chosen)
     try:
-        token = session.refresh_token(meta["token_endpoint"], refresh_token=refresh_token,
-                                      timeout=TIMEOUT)
+        token = http.refresh_token(_token_endpoint(meta, chosen), refresh_token=refresh_token,
+                                   timeout=TIMEOUT)
     except OAuthError as exc:
         raise TokenRequestFailedError(exc.error) from None
     except (RequestException, ValueError):
@@ -162,14 +177,13 @@ def revoke(config: LabConfig, inst: Institution, token: str | None, hint: str) -
     if not token:
         return False
     try:
-        meta = institutions.metadata(inst, str(config.ca_cert_path))
-        endpoint = meta.get("revocation_endpoint")
-        if not isinstance(endpoint, str):
+        meta, chosen = prepare(config, inst)
+        url = session.endpoint(meta, "revocation_endpoint", chosen)
+        if url is None:
             return False
-        chosen = settings.effective(context.current().store, meta)
-        session = _session(config, credentials(config), chosen.client_auth)
-        response = session.revoke_token(endpoint, token=token, token_type_hint=hint,
-                                        timeout=TIMEOUT)
+        http = session.build(config, inst, chosen)
+        http.signer = None   # RFC 9449 defines no proof for revocation
+        response = http.revoke_token(url, token=token, token_type_hint=hint, timeout=TIMEOUT)
     except (InstitutionUnavailableError, RequestException, OAuthError):
         return False
     return response.status_code == 200

@@ -105,3 +105,23 @@ class NoSuchLinkError(TppError):
     description = "No such linked institution for this FinLens user."
     status_code = 404
     title = "Not found"
+
+
+class PushedRequestFailedError(TppError):
+    """The AS refused the pushed authorization request (RFC 9126 §2.3)."""
+
+    error = "invalid_request"
+    description = "The bank refused FinLens's pushed authorization request."
+    KNOWN = ("invalid_request", "invalid_client", "unauthorized_client", "invalid_scope",
+             "invalid_dpop_proof", "use_dpop_nonce", "invalid_redirect_uri")
+
+    def __init__(self, as_error: object) -> None:
+        super().__init__()
+        self.error = as_error if isinstance(as_error, str) and as_error in self.KNOWN \
+            else "server_error"
+
+
+class MixUpDetectedError(TppError):
+    error = "mix_up_detected"
+    description = ("This authorization response came from another authorization server than "
+                   "the one FinLens sent you to; it was discarded.")

@@ -7,6 +7,7 @@ cached briefly, so a control switched at the AS shows up in the next flow.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,25 +27,46 @@ CREATE TABLE IF NOT EXISTS tpp_institutions (
     name TEXT NOT NULL,
     issuer TEXT NOT NULL,
     api_base TEXT NOT NULL,
-    position INTEGER NOT NULL DEFAULT 0
+    position INTEGER NOT NULL DEFAULT 0,
+    client_id TEXT NOT NULL DEFAULT 'tpp',
+    ca_path TEXT
 );
 """
+# Columns added after the first release of the table (data directories from before).
+MIGRATIONS = (("client_id", "TEXT NOT NULL DEFAULT 'tpp'"), ("ca_path", "TEXT"))
+COLUMNS = "id, name, issuer, api_base, client_id, ca_path"
 
 DEFAULT_ID = "honestbank"
+ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 METADATA_TTL = 5.0
 WELL_KNOWN = "/.well-known/openid-configuration"
 
 
 @dataclass(frozen=True)
 class Institution:
+    """A bank in FinLens's directory: its AS (issuer), its API, and FinLens's client_id there.
+
+    ca_path: a CA bundle for an outside AS that does not use the lab CA (None: the lab CA).
+    """
+
     id: str
     name: str
     issuer: str
     api_base: str
+    client_id: str = "tpp"
+    ca_path: str | None = None
+
+
+def _migrate(store: Store) -> None:
+    present = {r["name"] for r in store.query("PRAGMA table_info(tpp_institutions)")}
+    for column, ddl in MIGRATIONS:
+        if column not in present:
+            store.execute(f"ALTER TABLE tpp_institutions ADD COLUMN {column} {ddl}")
 
 
 def seed(store: Store, config: LabConfig) -> None:
     store.ensure_schema(SCHEMA)
+    _migrate(store)
     store.execute(
         "INSERT OR IGNORE INTO tpp_institutions(id, name, issuer, api_base, position) "
         "VALUES (?, ?, ?, ?, 0)", (DEFAULT_ID, "HonestBank", config.issuer, config.bank_url))
@@ -56,29 +78,51 @@ def seed(store: Store, config: LabConfig) -> None:
 def add(store: Store, inst: Institution, position: int = 10) -> None:
     """Add or replace an institution (the attacker module's EvilBank entry, for one)."""
     store.execute(
-        "INSERT OR REPLACE INTO tpp_institutions(id, name, issuer, api_base, position) "
-        "VALUES (?, ?, ?, ?, ?)", (inst.id, inst.name, inst.issuer, inst.api_base, position))
+        "INSERT OR REPLACE INTO tpp_institutions(id, name, issuer, api_base, position, "
+        "client_id, ca_path) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (inst.id, inst.name, inst.issuer, inst.api_base, position, inst.client_id,
+         inst.ca_path))
+    forget_metadata()
+
+
+def add_institution(store: Store, id: str, name: str, issuer: str, api_base: str,
+                    client_id: str = "tpp", ca_path: str | None = None) -> Institution:
+    """Point FinLens at an outside AS by its issuer URL; discovery tells the rest.
+
+    The client must already be registered there (client_id, the TPP's public JWKS from
+    keys/tpp.jwks.json, redirect URI <tpp>/callback). ca_path: that AS's CA bundle.
+    """
+    if not ID.match(id) or not issuer.startswith("https://"):
+        raise ValueError("id: 1-32 of a-z 0-9 - _; issuer: an https URL (RFC 8414 §2)")
+    # RFC 8414 §3.3: the issuer is compared as given, so it is stored as given.
+    inst = Institution(id, name, issuer, api_base, client_id, ca_path)
+    add(store, inst)
+    return inst
+
+
+def ca_for(default_ca: str, inst: Institution) -> str:
+    """The CA bundle that verifies this institution's servers."""
+    return inst.ca_path or default_ca
 
 
 def all_institutions(store: Store) -> list[Institution]:
-    rows = store.query("SELECT id, name, issuer, api_base FROM tpp_institutions "
-                       "ORDER BY position, name")
+    rows = store.query(f"SELECT {COLUMNS} FROM tpp_institutions ORDER BY position, name")
     return [Institution(**r) for r in rows]
 
 
 def get(store: Store, inst_id: object) -> Institution | None:
     if not isinstance(inst_id, str) or not inst_id or len(inst_id) > 64:
         return None
-    row = store.query_one("SELECT id, name, issuer, api_base FROM tpp_institutions "
-                          "WHERE id = ?", (inst_id,))
+    row = store.query_one(f"SELECT {COLUMNS} FROM tpp_institutions WHERE id = ?",
+                          (inst_id,))
     return Institution(**row) if row else None
 
 
 def by_issuer(store: Store, issuer: object) -> Institution | None:
     if not isinstance(issuer, str) or not issuer:
         return None
-    row = store.query_one("SELECT id, name, issuer, api_base FROM tpp_institutions "
-                          "WHERE issuer = ? ORDER BY position LIMIT 1", (issuer,))
+    row = store.query_one(f"SELECT {COLUMNS} FROM tpp_institutions WHERE issuer = ? "
+                          "ORDER BY position LIMIT 1", (issuer,))
     return Institution(**row) if row else None
 
 
@@ -98,7 +142,11 @@ def forget_metadata() -> None:
 
 
 def metadata(inst: Institution, ca_path: str) -> dict[str, Any]:
-    """The issuer's discovery document, fetched over TLS and cached for a few seconds."""
+    """The issuer's discovery document, fetched over TLS and cached for a few seconds.
+
+    FAPI2 §5.3.3.1: metadata only from the issuer's own well-known location.
+    """
+    ca_path = ca_for(ca_path, inst)
     with _lock:
         hit = _cache.get(inst.issuer)
         if hit and time.monotonic() - hit[0] < METADATA_TTL:

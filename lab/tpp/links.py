@@ -118,8 +118,9 @@ def update_tokens(store: Store, link_id: str, token: dict[str, Any]) -> None:
     now = clock.now(store)
     store.execute(
         "UPDATE tpp_links SET access_token = ?, refresh_token = COALESCE(?, refresh_token), "
-        "expires_at = ?, scope = COALESCE(?, scope), updated_at = ? WHERE id = ?",
-        (token.get("access_token"), token.get("refresh_token"),
+        "token_type = COALESCE(?, token_type), expires_at = ?, scope = COALESCE(?, scope), "
+        "updated_at = ? WHERE id = ?",
+        (token.get("access_token"), token.get("refresh_token"), token.get("token_type"),
          expires_at_of(token, now), token.get("scope") or None, now, link_id))
 
 

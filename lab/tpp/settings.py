@@ -18,24 +18,31 @@ from lab.store.base import Store
 SETTINGS_KEY = "tpp_settings"
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    # private_key_jwt comes later (fapi2-security's default once built).
-    "client_auth": ("client_secret_post", "client_secret_basic"),
+    "client_auth": ("client_secret_post", "client_secret_basic", "private_key_jwt",
+                    "tls_client_auth"),
+    "sender_constraint": ("none", "dpop", "mtls"),
     "pkce": ("none", "plain", "S256"),
-    "request": ("query",),
+    "request": ("query", "par"),
     "response_mode": ("query",),
 }
+# Settings that decide an "alt" control (profiles.ALT_SELECTED_BY).
+ALT_SETTINGS = ("client_auth", "sender_constraint")
 
+_FAPI2 = {"client_auth": "private_key_jwt", "sender_constraint": "dpop", "request": "par",
+          "pkce": "S256", "response_mode": "query"}
 PROFILE_DEFAULTS: dict[str, dict[str, str]] = {
-    "legacy": {"client_auth": "client_secret_post", "pkce": "none", "request": "query",
-               "response_mode": "query"},
-    "oauth2": {"client_auth": "client_secret_basic", "pkce": "S256", "request": "query",
-               "response_mode": "query"},
-    # attacks.md §0 says private_key_jwt and PAR; until built, secret_basic and query.
-    "fapi2-security": {"client_auth": "client_secret_basic", "pkce": "S256",
-                       "request": "query", "response_mode": "query"},
+    "legacy": {"client_auth": "client_secret_post", "sender_constraint": "none",
+               "request": "query", "pkce": "none", "response_mode": "query"},
+    "oauth2": {"client_auth": "client_secret_basic", "sender_constraint": "none",
+               "request": "query", "pkce": "S256", "response_mode": "query"},
+    "fapi2-security": _FAPI2,
 }
 FALLBACK_PROFILE = "fapi2-security"
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+ASYMMETRIC_METHODS = ("private_key_jwt", "tls_client_auth")
+# The TPP's assertion keys (lab.keys "tpp" set); FAPI2 §5.4.1: PS256, ES256 or EdDSA.
+ASSERTION_ALGS = ("ES256", "PS256")
+DPOP_ALG = "ES256"
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,18 @@ class Effective:
     pkce: str
     request: str
     response_mode: str
+    sender_constraint: str = "none"
+    assertion_alg: str = "ES256"
     notes: tuple[str, ...] = ()
+
+    @property
+    def uses_mtls(self) -> bool:
+        """The TLS client certificate goes with token and bank calls."""
+        return self.client_auth == "tls_client_auth" or self.sender_constraint == "mtls"
+
+    @property
+    def uses_dpop(self) -> bool:
+        return self.sender_constraint == "dpop"
 
 
 def profile_defaults(store: Store) -> dict[str, str]:
@@ -65,42 +83,101 @@ def current(store: Store) -> dict[str, str]:
     return {**profile_defaults(store), **overrides(store)}
 
 
+def _save(store: Store, saved: dict[str, str], changed: set[str]) -> None:
+    with store.transaction():
+        store.set_setting(SETTINGS_KEY, saved)
+    if changed & set(ALT_SETTINGS):
+        # attacks.md §0: an "alt" control is on when the TPP setting selects it.
+        Registry(store).sync_alternatives()
+
+
 def set_setting(store: Store, name: str, value: str) -> None:
     if name not in CHOICES:
         raise KeyError(f"unknown TPP setting {name!r} (settings: {', '.join(CHOICES)})")
     if value not in CHOICES[name]:
         raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}")
-    with store.transaction():
-        saved = overrides(store)
-        saved[name] = value
-        store.set_setting(SETTINGS_KEY, saved)
+    saved = overrides(store)
+    saved[name] = value
+    _save(store, saved, {name})
 
 
 def clear(store: Store, name: str | None = None) -> None:
     """Back to the profile default for `name`, or for every setting."""
-    with store.transaction():
-        saved = overrides(store)
-        if name is None:
-            saved = {}
-        else:
-            saved.pop(name, None)
-        store.set_setting(SETTINGS_KEY, saved)
+    saved = overrides(store)
+    changed = set(saved) if name is None else {name}
+    if name is None:
+        saved = {}
+    else:
+        saved.pop(name, None)
+    _save(store, saved, changed)
+
+
+def _client_auth(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]) -> str:
+    # RFC 8414 §2: token_endpoint_auth_methods_supported — "If omitted, the default is
+    # client_secret_basic".
+    methods = meta.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    if explicit or chosen in methods:
+        return chosen
+    # A FAPI client stays with asymmetric methods where it can (FAPI2 §5.3.3: "shall support
+    # ... private_key_jwt or ... MTLS"); a secret-based client stays with secrets.
+    order = ASYMMETRIC_METHODS + SECRET_METHODS if chosen in ASYMMETRIC_METHODS \
+        else SECRET_METHODS + ASYMMETRIC_METHODS
+    fitting = [m for m in order if m in methods]
+    if fitting:
+        notes.append(f"client_auth {chosen} not offered by the AS: using {fitting[0]}")
+        return fitting[0]
+    return chosen
+
+
+def _assertion_alg(meta: dict[str, Any], notes: list[str]) -> str:
+    supported = meta.get("token_endpoint_auth_signing_alg_values_supported")
+    if not isinstance(supported, list):
+        return ASSERTION_ALGS[0]
+    fitting = [a for a in ASSERTION_ALGS if a in supported]
+    if not fitting:
+        notes.append("the AS lists no assertion algorithm FinLens has: signing ES256 anyway")
+    return fitting[0] if fitting else ASSERTION_ALGS[0]
+
+
+def _sender_constraint(chosen: str, explicit: bool, meta: dict[str, Any],
+                       notes: list[str]) -> str:
+    dpop_algs = meta.get("dpop_signing_alg_values_supported")
+    dpop_ok = isinstance(dpop_algs, list) and DPOP_ALG in dpop_algs
+    mtls_ok = meta.get("tls_client_certificate_bound_access_tokens") is True
+    if explicit or chosen == "none" or (chosen == "dpop" and dpop_ok) \
+            or (chosen == "mtls" and mtls_ok):
+        return chosen
+    # RFC 9449 §5.1: dpop_signing_alg_values_supported tells the client the AS does DPoP;
+    # RFC 8705 §3.3: tls_client_certificate_bound_access_tokens says it binds to certificates.
+    fallback = "mtls" if chosen == "dpop" and mtls_ok else \
+        "dpop" if chosen == "mtls" and dpop_ok else "none"
+    notes.append(f"sender_constraint {chosen} not offered by the AS: using {fallback}")
+    return fallback
+
+
+def _request(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]) -> str:
+    endpoint = isinstance(meta.get("pushed_authorization_request_endpoint"), str)
+    # RFC 9126 §5: require_pushed_authorization_requests — "the authorization server accepts
+    # authorization request data only via PAR".
+    required = meta.get("require_pushed_authorization_requests") is True
+    if chosen == "par" and not endpoint:
+        notes.append("request par: the AS has no PAR endpoint, sending the request in the URL")
+        return "query"
+    if chosen == "query" and required and endpoint and not explicit:
+        notes.append("request query: the AS requires PAR, pushing the request")
+        return "par"
+    return chosen
 
 
 def effective(store: Store, metadata: dict[str, Any]) -> Effective:
     """The settings one flow uses at the AS described by `metadata` (RFC 8414)."""
     chosen, explicit = current(store), overrides(store)
     notes: list[str] = []
-
-    # RFC 8414 §2: token_endpoint_auth_methods_supported — "If omitted, the default is
-    # client_secret_basic".
-    methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-    auth = chosen["client_auth"]
-    if "client_auth" not in explicit and auth not in methods:
-        fitting = [m for m in SECRET_METHODS if m in methods]
-        if fitting:
-            notes.append(f"client_auth {auth} not offered by the AS: using {fitting[0]}")
-            auth = fitting[0]
+    auth = _client_auth(chosen["client_auth"], "client_auth" in explicit, metadata, notes)
+    alg = _assertion_alg(metadata, notes) if auth == "private_key_jwt" else ASSERTION_ALGS[0]
+    sender = _sender_constraint(chosen["sender_constraint"], "sender_constraint" in explicit,
+                                metadata, notes)
+    request = _request(chosen["request"], "request" in explicit, metadata, notes)
 
     # RFC 7636 §4.2: S256 is Mandatory To Implement on the server; plain only if it cannot.
     # The metadata cannot say PKCE is required, so 'none' stays none.
@@ -111,5 +188,6 @@ def effective(store: Store, metadata: dict[str, Any]) -> Effective:
         notes.append("pkce plain not offered by the AS: using S256")
         pkce = "S256"
 
-    return Effective(client_auth=auth, pkce=pkce, request=chosen["request"],
-                     response_mode=chosen["response_mode"], notes=tuple(notes))
+    return Effective(client_auth=auth, pkce=pkce, request=request,
+                     response_mode=chosen["response_mode"], sender_constraint=sender,
+                     assertion_alg=alg, notes=tuple(notes))

@@ -22,14 +22,15 @@ from lab.config import LabConfig
 from lab.controls import guard
 from lab.controls.registry import Registry
 
-from . import aggregate, callback, client, institutions, links, redirector, settings
+from . import aggregate, callback, client, institutions, keyring, links, redirector, settings
 from .errors import NoSuchLinkError, TppError, UnknownInstitutionError
 from .links import User
 
 REFERRER_POLICY = guard("tpp_referrer_policy")
 TPP_CONTROLS = ("tpp_checks_state", "tpp_checks_nonce", "tpp_id_token_validation",
                 "tpp_checks_granted_scope", "tpp_no_open_redirect", "tpp_referrer_policy",
-                "response_type_code_only")
+                "response_type_code_only", "tpp_checks_iss", "tpp_assertion_aud_issuer",
+                "tpp_per_as_keys")
 MAX_PENDING_FLOWS = 5
 
 bp = Blueprint("tpp", __name__)
@@ -188,11 +189,11 @@ def go() -> Response:
 
 @bp.get("/settings")
 def settings_page() -> str:
-    rows: list[tuple[institutions.Institution, settings.Effective | None, str | None]] = []
+    rows: list[tuple[institutions.Institution, settings.Effective | None, Any]] = []
     for inst in institutions.all_institutions(_store()):
         try:
-            meta = institutions.metadata(inst, str(_config().ca_cert_path))
-            rows.append((inst, settings.effective(_store(), meta), None))
+            _, eff = client.prepare(_config(), inst)
+            rows.append((inst, eff, keyring.describe(_config(), inst, eff)))
         except TppError as exc:
             rows.append((inst, None, exc.description))
     registry = Registry(_store())
