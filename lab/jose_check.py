@@ -106,7 +106,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         header = json.loads(_b64decode(head_b64))
         claims = json.loads(_b64decode(body_b64))
         signature = _b64decode(sig_b64)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError("undecodable JWS") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise ValueError("JWS header and payload must be JSON objects")
