@@ -4,12 +4,28 @@ userinfo, revocation."""
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support.oauth import authorize, claims, header, redeem, tokens, tpp_credentials
+from tests.support import dpop
+from tests.support.oauth import (
+    authorize,
+    authorize_pushed,
+    claims,
+    header,
+    tokens,
+    tpp_credentials,
+)
+
+
+def fapi2_redeem(http, lab, code, verifier):
+    """The token request of a FAPI 2.0 client: private_key_jwt and a DPoP proof."""
+    r = dpop.redeem(http, lab, dpop.DPoPKey(lab), code, verifier,
+                    client_auth=dpop.tpp_assertion(lab))
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 def test_access_token_is_an_rfc9068_jwt_signed_by_the_as(lab, controls, http):
     controls.profile("fapi2-security")
-    body = tokens(http, lab)
+    body = fapi2_redeem(http, lab, *authorize_pushed(http, lab))
     assert header(body["access_token"])["typ"] == "at+jwt"
     keyset = KeySet.import_key_set(http.get(lab.config.as_url + "/jwks").json())
     c = jwt.decode(body["access_token"], keyset, algorithms=["ES256"]).claims
@@ -25,8 +41,8 @@ def test_access_token_has_no_audience_when_aud_check_is_off(lab, controls, http)
 
 def test_id_token_carries_nonce_at_hash_and_auth_time(lab, controls, http):
     controls.profile("fapi2-security")
-    code, verifier = authorize(lab, nonce="n-123")
-    body = redeem(http, lab, code, verifier).json()
+    code, verifier = authorize_pushed(http, lab, nonce="n-123")
+    body = fapi2_redeem(http, lab, code, verifier)
     c = claims(body["id_token"])
     assert header(body["id_token"])["alg"] == "ES256"
     assert c["nonce"] == "n-123" and c["aud"] == ["tpp"] and c["at_hash"] and c["auth_time"]
@@ -34,12 +50,15 @@ def test_id_token_carries_nonce_at_hash_and_auth_time(lab, controls, http):
 
 def test_consent_grants_only_the_chosen_accounts_and_permissions(lab, controls, http):
     from lab import consent
-    from tests.support.oauth import authorization_url, pkce_pair, victim
+    from tests.support.oauth import par_authorization_url, pkce_pair, push, victim
     controls.profile("fapi2-security")
     verifier, challenge = pkce_pair()
+    pushed = push(http, lab, code_challenge=challenge, code_challenge_method="S256")
+    assert pushed.status_code == 201, pushed.text
     result = victim(lab, accounts=("savings",), permissions=("balances",)).authorize(
-        authorization_url(lab, code_challenge=challenge, code_challenge_method="S256"))
-    body = redeem(http, lab, result.code, verifier).json()
+        par_authorization_url(lab, pushed.json()["request_uri"]))
+    assert result.code, result.params
+    body = fapi2_redeem(http, lab, result.code, verifier)
     assert body["scope"] == "openid accounts:read offline_access"
     grant = consent.get_grant(lab.store, claims(body["access_token"])["grant_id"])
     assert list(grant["accounts"].values()) == [["balances"]]

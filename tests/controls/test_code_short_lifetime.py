@@ -4,7 +4,8 @@ always (RFC 6749 §4.1.2)."""
 import pytest
 
 from lab import clock
-from tests.support.oauth import authorize, redeem
+from tests.support import dpop
+from tests.support.oauth import authorize, authorize_pushed, redeem
 
 
 def test_two_minute_old_code_is_redeemed_when_off(lab, controls, http):
@@ -34,8 +35,15 @@ def test_fresh_code_is_redeemed_when_on(lab, controls, http):
 def test_code_older_than_ten_minutes_is_refused_in_every_profile_without_event(
         lab, controls, http, fired, profile):
     controls.profile(profile)
-    code, verifier = authorize(lab)
-    clock.advance(lab.store, 601)
-    r = redeem(http, lab, code, verifier)
+    if profile == "fapi2-security":
+        # As a FAPI 2.0 client: PAR, then private_key_jwt and a DPoP proof at the token endpoint.
+        code, verifier = authorize_pushed(http, lab)
+        clock.advance(lab.store, 601)
+        r = dpop.redeem(http, lab, dpop.DPoPKey(lab), code, verifier,
+                        client_auth=dpop.tpp_assertion(lab))
+    else:
+        code, verifier = authorize(lab)
+        clock.advance(lab.store, 601)
+        r = redeem(http, lab, code, verifier)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     assert fired(r) == []

@@ -3,7 +3,7 @@ an error page, never a redirect."""
 
 import pytest
 
-from tests.support.oauth import authorization_url, run, tpp_redirect_uri
+from tests.support.oauth import authorization_url, pkce_pair, push, run, tpp_redirect_uri
 
 
 def loose_variants(lab):
@@ -44,9 +44,34 @@ def test_refusal_is_a_readable_page_for_a_browser(lab, controls, http):
 def test_unregistered_redirect_uri_is_refused_in_every_profile_without_event(
         lab, controls, http, fired, profile, uri):
     controls.profile(profile)
-    r = http.get(authorization_url(lab, redirect_uri=uri), allow_redirects=False)
-    assert r.status_code == 400 and "Location" not in r.headers
+    if profile == "fapi2-security":
+        # par_required: the authorization request, redirect_uri included, arrives by PAR, and
+        # PAR validates it as /authorize would (RFC 9126 §2.1). A URI that matches no
+        # registered one even loosely is refused whatever the switches: no event.
+        _, challenge = pkce_pair()
+        r = push(http, lab, redirect_uri=uri, code_challenge=challenge,
+                 code_challenge_method="S256")
+        assert r.status_code == 400 and "Location" not in r.headers
+        assert r.json()["error"] == "invalid_request"
+        assert r.json()["error_description"] == \
+            "The redirect_uri is not registered for this client."
+        assert r.headers["Cache-Control"] == "no-store"
+    else:
+        r = http.get(authorization_url(lab, redirect_uri=uri), allow_redirects=False)
+        assert r.status_code == 400 and "Location" not in r.headers
     assert fired(r) == []
+
+
+@pytest.mark.parametrize("variant", [0, 1])
+def test_loosely_matching_redirect_uri_is_refused_at_par_in_fapi2_security(
+        lab, controls, http, fired, variant):
+    controls.profile("fapi2-security")
+    _, challenge = pkce_pair()
+    r = push(http, lab, redirect_uri=loose_variants(lab)[variant], code_challenge=challenge,
+             code_challenge_method="S256")
+    assert r.status_code == 400 and "Location" not in r.headers
+    assert r.json()["error"] == "invalid_request"
+    assert fired(r) == ["exact_redirect_uri"]
 
 
 def test_registered_redirect_uri_is_accepted_when_on(lab, controls):

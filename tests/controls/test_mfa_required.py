@@ -2,8 +2,15 @@
 (PSD2 Art. 97; RTS Art. 4)."""
 
 from lab.bank import customers
-from tests.support.oauth import authorization_url, credentials, pkce_pair, register, victim
-from tests.support.oauth import run as run_flow
+from tests.support.oauth import (
+    authorization_url,
+    credentials,
+    par_authorization_url,
+    pkce_pair,
+    push,
+    register,
+    victim,
+)
 
 
 def steps_of(lab, username="alice"):
@@ -55,7 +62,13 @@ def test_password_grant_is_refused_with_invalid_grant_when_on(lab, controls, htt
     assert fired(r) == ["mfa_required"]
 
 
-def test_full_profile_flow_still_works(lab, controls):
+def test_full_profile_flow_still_works(lab, controls, http):
     controls.profile("fapi2-security")
     _, challenge = pkce_pair()
-    assert run_flow(lab, code_challenge=challenge, code_challenge_method="S256").code
+    # FAPI 2.0: the request goes by PAR; the front channel carries only its request_uri.
+    r = push(http, lab, code_challenge=challenge, code_challenge_method="S256")
+    assert r.status_code == 201, r.text
+    seen = []
+    result = victim(lab).authorize(par_authorization_url(lab, r.json()["request_uri"]),
+                                   on_step=lambda step, _r: seen.append(step))
+    assert seen == ["login", "mfa", "consent"] and result.code

@@ -80,31 +80,46 @@ def token_url(lab: RunningLab) -> str:
 
 def redeem(http: requests.Session, lab: RunningLab, key: DPoPKey | None, code: str,
            verifier: str | None, *, proof: str | None = None, cert: Any = None,
+           client_auth: dict[str, str] | None = None, redirect_uri: str | None = None,
            **proof_args: Any) -> requests.Response:
-    """POST /token as the TPP (client secret), with a proof from `key` unless `proof` is given."""
+    """POST /token as the TPP (client secret), with a proof from `key` unless `proof` is given.
+    client_auth: form fields that authenticate the client instead of the TPP's secret, e.g.
+    oauth.assertion_params(oauth.client_assertion(lab), "tpp") for private_key_jwt."""
     data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": tpp_redirect_uri(lab)}
+            "redirect_uri": redirect_uri or tpp_redirect_uri(lab)}
     if verifier:
         data["code_verifier"] = verifier
-    return _token_request(http, lab, key, data, proof, cert, proof_args)
+    return _token_request(http, lab, key, data, proof, cert, client_auth, proof_args)
 
 
 def refresh(http: requests.Session, lab: RunningLab, key: DPoPKey | None, refresh_token: str,
-            *, proof: str | None = None, **proof_args: Any) -> requests.Response:
+            *, proof: str | None = None, client_auth: dict[str, str] | None = None,
+            **proof_args: Any) -> requests.Response:
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    return _token_request(http, lab, key, data, proof, None, proof_args)
+    return _token_request(http, lab, key, data, proof, None, client_auth, proof_args)
 
 
 def _token_request(http: requests.Session, lab: RunningLab, key: DPoPKey | None,
                    data: dict[str, str], proof: str | None, cert: Any,
+                   client_auth: dict[str, str] | None,
                    proof_args: dict[str, Any]) -> requests.Response:
     headers = {}
     if proof is None and key is not None:
         proof = key.proof("POST", token_url(lab), **proof_args)
     if proof is not None:
         headers["DPoP"] = proof
+    if client_auth is not None:
+        return http.post(token_url(lab), data={**data, **client_auth}, headers=headers,
+                         cert=cert)
     return http.post(token_url(lab), data=data, headers=headers, auth=tpp_credentials(lab),
                      cert=cert)
+
+
+def tpp_assertion(lab: RunningLab) -> dict[str, str]:
+    """Form fields authenticating the TPP with a fresh private_key_jwt assertion."""
+    from tests.support.oauth import assertion_params, client_assertion
+
+    return assertion_params(client_assertion(lab), "tpp")
 
 
 def bank_url(lab: RunningLab, path: str) -> str:
