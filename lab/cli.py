@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from lab import cli_local, cli_show
+from lab import cli_capture, cli_load, cli_local, cli_show
 from lab.admin import describe
 from lab.cli_client import EXIT_USAGE, AdminClient, CliError, try_connect
 from lab.clock import parse_duration
@@ -88,8 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     clock.add_argument("duration", nargs="?", help="for advance: 90s, 20m, 2h, 1h30m, ...")
     clock.add_argument("--json", action="store_true")
 
+    cli_capture.add_parser(add, common)
+
     totp = add("totp", "a demo user's current one-time code")
     totp.add_argument("user")
+
+    cli_load.register(add)
 
     reset = add("reset", "wipe the data directory (the lab must be stopped)")
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -220,8 +224,10 @@ COMMANDS = {
     "profile": cmd_profile,
     "events": cmd_events,
     "clock": cmd_clock,
+    "capture": cli_capture.run,
     "totp": lambda config, args, console: cli_local.totp(config, args.user, console),
     "reset": lambda config, args, console: cli_local.reset(config, args.yes, console),
+    "load": cli_load.run_load,
 }
 
 

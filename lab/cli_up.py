@@ -80,6 +80,9 @@ def banner(lab: runner.RunningLab, console: Console) -> None:
     console.print(f"  profile               {status['profile']} "
                   f"({len(status['enabled_controls'])} controls on; `fapi-lab controls`)")
     console.print(f"  data directory        {config.data_dir}")
+    if lab.capture is not None:
+        console.print("  capture               mitmproxy on the public ports "
+                      "(`fapi-lab capture list`)")
     console.print("[bold]Demo users[/]")
     for user in DEMO_USERS:
         if user.second_factor == "totp":
@@ -99,11 +102,8 @@ def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
                        bank_port=args.bank_port, tpp_port=args.tpp_port)
     preflight(config, args, console)
-    if not args.no_capture:
-        console.print("note: capture (mitmproxy) comes with the attacker module; "
-                      "starting without it, as with --no-capture", highlight=False)
     try:
-        lab = runner.start(config, profile=args.profile)
+        lab = runner.start(config, profile=args.profile, capture=not args.no_capture)
     except OSError as error:
         raise CliError(f"could not start the lab: {error.strerror or error}") from None
     banner(lab, console)

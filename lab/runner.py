@@ -3,6 +3,10 @@
 Werkzeug's threaded server with the lab CA's certificate; the TLS context asks
 for a client certificate (optional) so mutual TLS works where a control needs it.
 The admin API rides on the AS origin under /admin, so the lab has no fourth port.
+
+With capture on, the public ports belong to mitmproxy (lab.capture.proxy), which
+records every exchange and forwards to the apps on internal loopback ports; the
+URLs the lab announces do not change.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import threading
 import time
@@ -23,8 +28,10 @@ from lab import pki
 from lab.admin import create_blueprint
 from lab.admin.describe import status as describe_status
 from lab.bootstrap import bootstrap
+from lab.capture.proxy import CaptureProxy
 from lab.config import LabConfig
 from lab.store import Store
+from lab.web.proxy_headers import SECRET_CONFIG_KEY
 
 log = logging.getLogger("fapi_lab.runner")
 
@@ -50,6 +57,7 @@ class RunningLab:
     apps: dict[str, Flask]
     servers: dict[str, BaseWSGIServer] = field(default_factory=dict)
     threads: list[threading.Thread] = field(default_factory=list)
+    capture: CaptureProxy | None = None
 
     @property
     def urls(self) -> dict[str, str]:
@@ -60,6 +68,8 @@ class RunningLab:
         return describe_status(self.config, self.store)
 
     def stop(self) -> None:
+        if self.capture is not None:
+            self.capture.stop()
         for server in self.servers.values():
             server.shutdown()
         for thread in self.threads:
@@ -69,9 +79,12 @@ class RunningLab:
         self.config.state_file.unlink(missing_ok=True)
 
 
-def start(config: LabConfig, *, profile: str | None = None, write_state: bool = True
-          ) -> RunningLab:
-    """Bootstrap, then serve the three apps on their ports in background threads."""
+def start(config: LabConfig, *, profile: str | None = None, write_state: bool = True,
+          capture: bool = False) -> RunningLab:
+    """Bootstrap, then serve the three apps on their ports in background threads.
+
+    `capture`: the apps listen on internal loopback ports and mitmproxy takes the public ones.
+    """
     # One line per request drowns the URLs a workshop needs; FAPI_LAB_ACCESS_LOG=1 brings it back.
     if not os.environ.get("FAPI_LAB_ACCESS_LOG"):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -79,15 +92,23 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
     apps = build_apps(config, store)
     lab = RunningLab(config, store, apps)
     ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
+    secret = secrets.token_urlsafe(32) if capture else None
     try:
         for name, app in apps.items():
             ctx = pki.server_ssl_context(config.pki_dir, config.host)
-            server = make_server(config.host, ports[name], app, threaded=True, ssl_context=ctx)
+            app.config[SECRET_CONFIG_KEY] = secret
+            host, port = ("127.0.0.1", 0) if capture else (config.host, ports[name])
+            server = make_server(host, port, app, threaded=True, ssl_context=ctx)
             lab.servers[name] = server
             thread = threading.Thread(target=server.serve_forever, name=f"lab-{name}",
                                       daemon=True)
             thread.start()
             lab.threads.append(thread)
+        if secret is not None:
+            lab.capture = CaptureProxy(
+                config, store, secret=secret, public=ports,
+                upstream={name: server.server_port for name, server in lab.servers.items()})
+            lab.capture.start()
     except BaseException:
         lab.stop()
         raise

@@ -1,4 +1,5 @@
-"""The admin API, mounted under /admin on the AS origin: controls, profiles, events, clock.
+"""The admin API, mounted under /admin on the AS origin: controls, profiles, events, clock,
+captures.
 
 The CLI (and later the dashboard) changes the running lab only through here, so
 a switch flipped anywhere reaches the registry in the store, which every worker
@@ -14,6 +15,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from lab import clock
 from lab.bootstrap import ensure_admin_token
+from lab.capture import legs as capture_legs
+from lab.capture import store as captures
 from lab.config import LabConfig
 from lab.controls import catalog
 from lab.controls import events as lab_events
@@ -58,6 +61,7 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     """The admin routes for one lab; the token is read from `config.admin_token_path`."""
     bp = Blueprint("lab_admin", __name__)
     token = ensure_admin_token(config).encode()
+    captures.ensure_schema(store)
     registry = Registry(store)
 
     @bp.before_request
@@ -139,5 +143,23 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     def reset_clock() -> Response:
         clock.reset(store)
         return _json(describe.clock_state(store))
+
+    @bp.get("/captures")
+    def list_captures() -> Response:
+        leg = request.args.get("leg") or None
+        if leg is not None and leg not in capture_legs.LEGS:
+            raise AdminInputError(f"unknown leg {leg!r} (known: {', '.join(capture_legs.LEGS)})")
+        since = int_arg("since", request.args.get("since"), 0, 0, 2**62)
+        found = captures.list_captures(
+            store, leg=leg, since_id=since,
+            limit=int_arg("limit", request.args.get("limit"), 200, 1, 10_000))
+        return _json({"captures": found, "last_id": found[-1]["id"] if found else since})
+
+    @bp.get("/captures/<int:capture_id>")
+    def show_capture(capture_id: int) -> Response:
+        row = captures.get_capture(store, capture_id)
+        if row is None:
+            return _error(404, "not_found", f"no capture {capture_id}")
+        return _json(row)
 
     return bp

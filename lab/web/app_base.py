@@ -11,6 +11,7 @@ from lab import context
 from lab.store.base import Store
 
 from .errors import register_error_handlers
+from .proxy_headers import SECRET_CONFIG_KEY, ProxyTrust
 from .request_id import HEADER, accept_incoming, new_request_id
 
 MAX_BODY = 64 * 1024
@@ -37,6 +38,9 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
         MAX_CONTENT_LENGTH=MAX_BODY,
     )
     app.extensions["lab_store"] = store
+    # The capture proxy's client certificate and address, believed only with its secret.
+    app.wsgi_app = ProxyTrust(  # type: ignore[method-assign]
+        app.wsgi_app, lambda: app.config.get(SECRET_CONFIG_KEY))
     app.extensions["lab_component"] = component
 
     @app.before_request

@@ -1,0 +1,85 @@
+"""The lab's mitmproxy addon: forward the client's certificate and address, record each exchange.
+
+`request`: strip the proxy headers a client may have sent (lab.web.proxy_headers),
+then add the client certificate (URL-encoded PEM), the client address and the
+per-run secret the apps check. `response` / `error`: one `captures` row, with the
+leg from lab.capture.legs and the request id the app stamped (X-Lab-Request-Id).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from lab.store.base import Store
+from lab.web.proxy_headers import (
+    CLIENT_ADDR_HEADER,
+    CLIENT_CERT_HEADER,
+    PROXY_HEADERS,
+    SECRET_HEADER,
+)
+from lab.web.request_id import HEADER as REQUEST_ID_HEADER
+
+from . import legs
+from .store import Exchange, ensure_schema, record
+
+log = logging.getLogger("fapi_lab.capture")
+
+
+class LabCapture:
+    def __init__(self, store: Store, secret: str, labels: dict[int, str]) -> None:
+        """`labels`: listening (public) port → origin label ("as", "bank", "tpp")."""
+        self.store = store
+        self.secret = secret
+        self.labels = labels
+        ensure_schema(store)
+
+    def _label(self, flow: Any) -> str:
+        sockname = getattr(flow.client_conn, "sockname", None)
+        port = sockname[1] if isinstance(sockname, tuple) and len(sockname) >= 2 else None
+        return self.labels.get(port, "other") if isinstance(port, int) else "other"
+
+    def request(self, flow: Any) -> None:
+        flow.metadata.setdefault("lab_label", self._label(flow))
+        flow.metadata["lab_request_headers"] = [
+            (k, v) for k, v in flow.request.headers.items(multi=True)]
+        for name in PROXY_HEADERS:
+            flow.request.headers.pop(name, None)
+        chain = getattr(flow.client_conn, "certificate_list", None) or []
+        if chain:
+            flow.request.headers[CLIENT_CERT_HEADER] = quote(chain[0].to_pem().decode())
+        peer = getattr(flow.client_conn, "peername", None)
+        if isinstance(peer, tuple) and peer:
+            flow.request.headers[CLIENT_ADDR_HEADER] = str(peer[0])
+        flow.request.headers[SECRET_HEADER] = self.secret
+
+    def response(self, flow: Any) -> None:
+        self._record(flow)
+
+    def error(self, flow: Any) -> None:
+        self._record(flow)
+
+    def _record(self, flow: Any) -> None:
+        if flow.metadata.get("lab_recorded"):
+            return
+        flow.metadata["lab_recorded"] = True
+        req, resp = flow.request, flow.response
+        headers = flow.metadata.get("lab_request_headers")
+        if headers is None:
+            headers = [(k, v) for k, v in req.headers.items(multi=True)
+                       if k.lower() != SECRET_HEADER.lower()]
+        exchange = Exchange(
+            label=legs.flow_label(flow), leg=legs.classify(flow), method=req.method,
+            url=req.pretty_url, request_headers=headers,
+            request_body=req.get_content(strict=False),
+            status=resp.status_code if resp is not None else None,
+            response_headers=[(k, v) for k, v in resp.headers.items(multi=True)]
+            if resp is not None else [],
+            response_body=resp.get_content(strict=False) if resp is not None else None,
+            request_id=resp.headers.get(REQUEST_ID_HEADER) if resp is not None else None,
+        )
+        try:
+            record(self.store, exchange)
+        except Exception:  # a failed capture never breaks the lab's traffic
+            log.exception("could not record a capture")

@@ -1,0 +1,131 @@
+"""The capture front door: one mitmproxy master, in its own thread, reverse-proxying every origin.
+
+Each public origin (AS, bank, TPP port) is a mitmproxy listener in reverse mode in
+front of its Flask app, which then binds an internal loopback port. mitmproxy's CA
+is the lab CA (written into `<data dir>/mitmproxy` as `mitmproxy-ca.pem`), clients
+get the lab's own server certificate, the upstream is verified against the lab CA,
+and a client certificate is asked for (never required), as the apps do themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab import pki
+from lab.config import LabConfig
+from lab.store.base import Store
+
+from .addon import LabCapture
+
+START_TIMEOUT = 20.0
+# The apps listen on loopback behind the proxy, under the lab certificate (which names it).
+UPSTREAM_HOST = "127.0.0.1"
+
+
+def write_confdir(config: LabConfig) -> Path:
+    """mitmproxy's confdir: the lab CA (key + cert) and the lab server certificate."""
+    confdir = config.data_dir / "mitmproxy"
+    confdir.mkdir(parents=True, exist_ok=True)
+    ca = pki.ensure_ca(config.pki_dir)
+    server = pki.server_cert(config.pki_dir, config.host)
+    for name, pair in (("mitmproxy-ca.pem", ca), ("lab-server.pem", server)):
+        path = confdir / name
+        path.write_bytes(pair.key.read_bytes() + pair.cert.read_bytes())
+        path.chmod(0o600)
+    return confdir
+
+
+@dataclass
+class CaptureProxy:
+    """`start()` returns once every listener is up; `stop()` shuts the master down."""
+
+    config: LabConfig
+    store: Store
+    upstream: dict[str, int]  # label → internal port of the app
+    public: dict[str, int]  # label → public port
+    secret: str
+    _thread: threading.Thread | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _master: object | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _error: BaseException | None = None
+
+    def modes(self) -> list[str]:
+        return [f"reverse:https://{UPSTREAM_HOST}:{self.upstream[label]}@"
+                f"{self.config.host}:{port}" for label, port in self.public.items()]
+
+    def start(self) -> None:
+        confdir = write_confdir(self.config)
+        self._thread = threading.Thread(target=self._run, args=(confdir,),
+                                        name="lab-capture", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT):
+            self.stop()
+            raise OSError("the capture proxy did not start in time")
+        if self._error is not None:
+            self.stop()
+            error = self._error
+            raise error if isinstance(error, OSError) else OSError(str(error))
+
+    def _run(self, confdir: Path) -> None:
+        try:
+            asyncio.run(self._main(confdir))
+        except BaseException as error:  # reported to start() or logged by the thread
+            if not self._ready.is_set():
+                self._error = error
+                self._ready.set()
+            else:
+                raise
+
+    async def _main(self, confdir: Path) -> None:
+        from mitmproxy import options
+        from mitmproxy.tools.dump import DumpMaster
+
+        opts = options.Options()
+        # Most options belong to addons, so they exist only once the master has loaded them.
+        master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+        opts.update(
+            mode=self.modes(), listen_host=self.config.host, confdir=str(confdir),
+            certs=[f"*={confdir / 'lab-server.pem'}"],
+            request_client_cert=True, keep_host_header=True,
+            ssl_verify_upstream_trusted_ca=str(self.config.ca_cert_path),
+        )
+        labels = {port: label for label, port in self.public.items()}
+        master.addons.add(LabCapture(self.store, self.secret, labels))
+        self._loop = asyncio.get_running_loop()
+        self._master = master
+        run = asyncio.ensure_future(master.run())
+        await self._wait_listening(master, run)
+        await run
+
+    async def _wait_listening(self, master: object, run: asyncio.Future[None]) -> None:
+        from mitmproxy.addons.proxyserver import Servers
+
+        servers: Servers = master.addons.get("proxyserver").servers  # type: ignore[attr-defined]
+        for _ in range(int(START_TIMEOUT / 0.05)):
+            if run.done():
+                run.result()
+                raise OSError("the capture proxy stopped while starting")
+            instances = list(servers)
+            if len(instances) == len(self.public) and all(
+                    i.last_exception is not None or i.is_running for i in instances):
+                failed = [i for i in instances if i.last_exception is not None]
+                if failed:
+                    raise OSError(f"capture proxy: {failed[0].last_exception}")
+                self._ready.set()
+                return
+            await asyncio.sleep(0.05)
+        raise OSError("the capture proxy listeners did not come up")
+
+    def stop(self) -> None:
+        loop, master = self._loop, self._master
+        if loop is not None and master is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
+                loop.call_soon_threadsafe(master.shutdown)  # type: ignore[attr-defined]
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+

@@ -1,0 +1,88 @@
+"""`fapi-lab capture list [--leg L] [--json]` and `fapi-lab capture show ID [--json]`.
+
+Both read what the capture proxy recorded, through the running lab's admin API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lab.capture.legs import LEGS
+from lab.cli_client import AdminClient
+from lab.config import LabConfig
+
+
+def add_parser(add: Any, common: argparse.ArgumentParser) -> None:
+    capture = add("capture", "what the capture proxy recorded: `list [--leg L]`, `show ID`")
+    csub = capture.add_subparsers(dest="action", metavar="ACTION")
+    listing = csub.add_parser("list", parents=[common], help="recorded exchanges, oldest first")
+    listing.add_argument("--leg", choices=LEGS)
+    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--json", action="store_true")
+    show = csub.add_parser("show", parents=[common], help="one exchange with headers and bodies")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+
+
+def _time(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+
+
+def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    client = AdminClient.connect(config)
+    if args.action == "show":
+        row = client.get(f"/captures/{args.id}")
+        if args.json:
+            print(json.dumps(row, indent=2, ensure_ascii=False))
+        else:
+            show(row, console)
+        return 0
+    data = client.get("/captures", leg=getattr(args, "leg", None),
+                      limit=getattr(args, "limit", 200))
+    if getattr(args, "json", False):
+        print(json.dumps(data["captures"], indent=2, ensure_ascii=False))
+    else:
+        listing(data["captures"], console)
+    return 0
+
+
+def listing(rows: list[dict[str, Any]], console: Console) -> None:
+    if not rows:
+        console.print("nothing captured yet (is the lab running with capture on?)",
+                      highlight=False)
+        return
+    table = Table()
+    for column in ("id", "time", "origin", "leg", "method", "status", "request id"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("url")
+    for r in rows:
+        table.add_row(str(r["id"]), _time(r["ts"]), r["label"], r["leg"], r["method"],
+                      str(r["status"] if r["status"] is not None else "—"),
+                      escape(r["request_id"] or "—"), escape(r["url"]))
+    console.print(table)
+
+
+def show(row: dict[str, Any], console: Console) -> None:
+    console.print(f"#{row['id']} {_time(row['ts'])} {row['label']} leg={row['leg']} "
+                  f"request id {row['request_id'] or '—'}", highlight=False)
+    console.print(escape(f"{row['method']} {row['url']}"), highlight=False)
+    for name, value in row["request_headers"]:
+        console.print(escape(f"{name}: {value}"), highlight=False)
+    if row["request_body"]:
+        console.print("")
+        console.print(escape(row["request_body"]), highlight=False)
+    console.print("")
+    console.print(f"→ {row['status'] if row['status'] is not None else 'no response'}",
+                  highlight=False)
+    for name, value in row["response_headers"]:
+        console.print(escape(f"{name}: {value}"), highlight=False)
+    if row["response_body"]:
+        console.print("")
+        console.print(escape(row["response_body"]), highlight=False)

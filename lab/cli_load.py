@@ -1,0 +1,171 @@
+"""`fapi-lab load`: run Locust workloads against the running lab and report what each costs.
+
+Workloads run one after another, each under the controls it needs (switched
+through the admin API and restored afterwards), each against tokens obtained
+just before it from the real AS. Locust runs headless in a child process
+(it monkey-patches the standard library with gevent), bounded in users and time,
+and only ever against 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rich.console import Console
+
+from lab.cli_client import EXIT_USAGE, AdminClient, CliError, read_running
+from lab.config import LabConfig
+from lab.load import report
+from lab.load.workloads import BASE_PROFILE, WORKLOADS, Workload
+
+MAX_USERS = 50
+MAX_DURATION = 300
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register(add: Any) -> None:
+    """Add the `load` subcommand; `add(name, help)` is build_parser's helper."""
+    load = add("load", "run Locust workloads against the running lab; req/s, latency, ratios")
+    load.add_argument("--workload", "-w", action="append", choices=list(WORKLOADS),
+                      help=f"repeatable (default: all: {', '.join(WORKLOADS)})")
+    load.add_argument("--users", type=int, default=4, help=f"simulated users (1-{MAX_USERS})")
+    load.add_argument("--duration", type=int, default=20,
+                      help=f"seconds per workload (1-{MAX_DURATION})")
+    load.add_argument("--out", type=Path, default=Path("load-results"),
+                      help="where results.json, results.md and results.svg go")
+
+
+def _loopback_only(urls: list[str]) -> None:
+    for url in urls:
+        host = urlsplit(url).hostname or ""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise CliError(f"fapi-lab load only runs against 127.0.0.1, not {url}", EXIT_USAGE)
+
+
+class ControlState:
+    """The lab's profile and switches before the run, put back afterwards."""
+
+    def __init__(self, admin: AdminClient) -> None:
+        self.admin = admin
+        status = admin.get("/status")
+        self.profile = str(status["profile"]).rstrip("*")
+        self.enabled = set(status["enabled_controls"])
+
+    def apply(self, workload: Workload) -> None:
+        self.admin.post("/profile", {"name": BASE_PROFILE})
+        self.admin.post("/controls", {"changes": workload.controls})
+
+    def restore(self) -> None:
+        self.admin.post("/profile", {"name": self.profile})
+        now = self._enabled()
+        changes = {cid: "on" for cid in self.enabled - now}
+        changes.update({cid: "off" for cid in now - self.enabled})
+        if changes:
+            self.admin.post("/controls", {"changes": changes})
+
+    def _enabled(self) -> set[str]:
+        return set(self.admin.get("/status")["enabled_controls"])
+
+
+def _locust(workload: Workload, material: Path, users: int, duration: int, csv_prefix: Path,
+            console: Console) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, FAPI_LAB_LOAD_MATERIAL=str(material), PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "locust", "-f", str(workload.locustfile), "--headless",
+               "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration}s",
+               "--stop-timeout", "5", "--csv", str(csv_prefix), "--only-summary",
+               "--loglevel", "WARNING", "--skip-log-setup", "--exit-code-on-error", "0"]
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, text=True)
+        started = time.monotonic()
+        with console.status(f"{workload.name}: starting", spinner="dots") as status:
+            while proc.poll() is None:
+                elapsed = time.monotonic() - started
+                if elapsed > duration + 60:
+                    proc.kill()
+                    proc.wait()
+                    raise CliError(f"locust did not stop for workload {workload.name}")
+                status.update(f"{workload.name}: {min(elapsed, duration):.0f}/{duration} s, "
+                              f"{users} users")
+                time.sleep(0.25)
+        log.seek(0)
+        return subprocess.CompletedProcess(command, proc.returncode, log.read(), "")
+
+
+def run_load(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    if not 1 <= args.users <= MAX_USERS:
+        raise CliError(f"--users must be 1-{MAX_USERS}", EXIT_USAGE)
+    if not 1 <= args.duration <= MAX_DURATION:
+        raise CliError(f"--duration must be 1-{MAX_DURATION} seconds", EXIT_USAGE)
+    names = list(dict.fromkeys(args.workload or WORKLOADS))
+    admin = AdminClient.connect(config)
+    running = read_running(config) or {}
+    _loopback_only([admin.base, str(running.get("as", "")), str(running.get("bank", ""))])
+    # The lab's URLs as it runs them (running.json), not the defaults of a fresh config.
+    lab = LabConfig(data_dir=config.data_dir, as_port=_port(running["as"]),
+                    bank_port=_port(running["bank"]), tpp_port=_port(running["tpp"]))
+
+    from importlib.metadata import version
+
+    from lab.load import prepare
+    from lab.store import SQLiteStore
+
+    store = SQLiteStore(lab.db_path)
+    out: Path = args.out.expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    saved = ControlState(admin)
+    results: dict[str, report.Result] = {}
+    console.print(f"fapi-lab load: {', '.join(names)}; {args.users} users, {args.duration} s "
+                  f"each, against {lab.as_url} and {lab.bank_url}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="fapi-lab-load-") as tmp:
+            for name in names:
+                workload = WORKLOADS[name]
+                saved.apply(workload)
+                console.print(f"{name}: preparing tokens ({workload.what})")
+                try:
+                    material = prepare.material(lab, store, name, args.users)
+                except prepare.PrepareError as error:
+                    raise CliError(f"{name}: {error}") from None
+                path = Path(tmp) / f"{name}.json"
+                path.write_text(json.dumps(material))
+                path.chmod(0o600)
+                done = _locust(workload, path, args.users, args.duration, out / name, console)
+                try:
+                    results[name] = report.read_stats(name, out / name)
+                except (OSError, ValueError):
+                    raise CliError(f"{name}: locust produced no statistics "
+                                   f"(exit {done.returncode}): {done.stdout[-400:]}") from None
+                console.print(results[name].line())
+    finally:
+        saved.restore()
+    rows = report.comparisons(results)
+    if rows:
+        console.print("comparison (same run):")
+        for line in report.comparison_lines(rows):
+            console.print(f"  {line}")
+    files = report.write(out, results, {"users": args.users, "duration": args.duration,
+                                        "profile": BASE_PROFILE, "locust": version("locust")})
+    console.print(f"wrote {', '.join(str(f) for f in files)}")
+    return 0 if all(r.failures == 0 for r in results.values()) else 1
+
+
+def _port(url: str) -> int:
+    port = urlsplit(url).port
+    if port is None:
+        raise CliError(f"running.json names {url!r} without a port")
+    return port

@@ -1,0 +1,1 @@
+"""`fapi-lab load`: Locust workloads against the running lab (prepare, run, report)."""

@@ -1,0 +1,24 @@
+"""Bank calls with a plain bearer token (the baseline): GET /accounts.
+
+Run by `fapi-lab load --workload bearer` with dpop_bound_tokens and
+mtls_bound_tokens off, so the bank accepts an unbound token.
+"""
+
+from __future__ import annotations
+
+from locust import HttpUser, constant, task
+
+from loadtests.common import MATERIAL, trust_lab_ca
+
+
+class BearerUser(HttpUser):
+    host = MATERIAL["bank_url"]
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        trust_lab_ca(self.client)
+        self.client.headers["Authorization"] = f"Bearer {MATERIAL['access_token']}"
+
+    @task
+    def accounts(self) -> None:
+        self.client.get("/accounts", name="GET /accounts (bearer)")

@@ -1,0 +1,28 @@
+"""Bank calls with a DPoP-bound token (RFC 9449 §7): a fresh proof, with ath, per request.
+
+The bank verifies the token's signature and the proof's signature, and checks the
+proof's htm/htu/iat/ath and that its key is the token's cnf.jkt.
+"""
+
+from __future__ import annotations
+
+from locust import HttpUser, constant, task
+
+from loadtests.common import MATERIAL, DPoPSigner, trust_lab_ca
+
+
+class DPoPUser(HttpUser):
+    host = MATERIAL["bank_url"]
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        trust_lab_ca(self.client)
+        self.token = MATERIAL["access_token"]
+        self.signer = DPoPSigner(MATERIAL["dpop_jwk"])
+        self.url = MATERIAL["bank_url"] + "/accounts"
+
+    @task
+    def accounts(self) -> None:
+        proof = self.signer.proof("GET", self.url, self.token)
+        self.client.get("/accounts", name="GET /accounts (DPoP)",
+                        headers={"Authorization": f"DPoP {self.token}", "DPoP": proof})

@@ -1,0 +1,39 @@
+"""Token issuance by refresh (RFC 6749 §6) as a FAPI 2.0 client does it.
+
+Each request carries a fresh private_key_jwt assertion and a DPoP proof; the AS
+verifies both, consumes the assertion's jti, and issues a new DPoP-bound access
+token. Each simulated user walks its own refresh-token chain (tokens may rotate).
+"""
+
+from __future__ import annotations
+
+from locust import HttpUser, constant, task
+
+from loadtests.common import MATERIAL, ClientAssertions, DPoPSigner, trust_lab_ca
+
+REFRESH_TOKENS = list(MATERIAL["refresh_tokens"])
+
+
+class RefreshUser(HttpUser):
+    host = MATERIAL["as_url"]
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        trust_lab_ca(self.client)
+        self.refresh_token = REFRESH_TOKENS.pop()
+        self.signer = DPoPSigner(MATERIAL["dpop_jwk"])
+        self.assertions = ClientAssertions(MATERIAL["client_id"], MATERIAL["assertion_jwk"],
+                                           MATERIAL["assertion_alg"], MATERIAL["issuer"])
+        self.url = MATERIAL["as_url"] + "/token"
+
+    @task
+    def refresh(self) -> None:
+        data = {"grant_type": "refresh_token", "refresh_token": self.refresh_token,
+                **self.assertions.form()}
+        with self.client.post("/token", data=data, name="POST /token (refresh, DPoP)",
+                              headers={"DPoP": self.signer.proof("POST", self.url)},
+                              catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}: {response.text[:120]}")
+                return
+            self.refresh_token = response.json().get("refresh_token") or self.refresh_token

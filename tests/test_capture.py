@@ -1,0 +1,200 @@
+"""Capture: leg classification, the addon's headers and rows, and a lab behind mitmproxy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import pytest
+import requests
+from mitmproxy.test import tflow, tutils
+
+from lab import pki
+from lab.capture import legs
+from lab.capture.addon import LabCapture
+from lab.capture.store import MAX_BODY, get_capture, list_captures
+from lab.controls.registry import Registry
+from lab.runner import RunningLab, start
+from lab.store import SQLiteStore
+from lab.web.proxy_headers import CLIENT_ADDR_HEADER, CLIENT_CERT_HEADER, SECRET_HEADER
+from tests.conftest import make_config
+from tests.support.oauth import pkce_pair, tpp_redirect_uri, victim
+
+
+def _flow(label: str, path: str, method: str = "GET") -> Any:
+    flow = tflow.tflow(resp=True)
+    flow.request.path = path
+    flow.request.method = method
+    flow.metadata["lab_label"] = label
+    return flow
+
+
+@pytest.mark.parametrize(("label", "path", "leg"), [
+    ("as", "/authorize?client_id=tpp", "authz_request"),
+    ("as", "/par", "par"),
+    ("as", "/token", "token"),
+    ("as", "/userinfo", "userinfo"),
+    ("as", "/revoke", "revocation"),
+    ("as", "/introspect", "introspection"),
+    ("as", "/.well-known/openid-configuration", "other"),
+    ("as", "/login", "other"),
+    ("bank", "/accounts", "resource"),
+    ("bank", "/accounts/acc-1/balances", "resource"),
+    ("bank", "/payments", "resource"),
+    ("bank", "/accountsx", "other"),
+    ("bank", "/login", "other"),
+    ("tpp", "/callback?code=x&state=y", "authz_response"),
+    ("tpp", "/dashboard", "tpp_ui"),
+    ("other", "/token", "other"),
+])
+def test_classify(label: str, path: str, leg: str) -> None:
+    assert legs.classify(_flow(label, path)) == leg
+    assert leg in legs.LEGS
+
+
+def test_classify_without_label_is_other() -> None:
+    flow = tflow.tflow()
+    flow.request.path = "/token"
+    assert legs.classify(flow) == "other"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "lab.sqlite3")
+    yield s
+    s.close()
+
+
+def test_addon_strips_client_sent_proxy_headers_and_adds_its_own(store: SQLiteStore) -> None:
+    addon = LabCapture(store, "s3cret", {})
+    flow = tflow.tflow()
+    for name in (SECRET_HEADER, CLIENT_CERT_HEADER, CLIENT_ADDR_HEADER):
+        flow.request.headers[name] = "forged"
+    addon.request(flow)
+    assert flow.request.headers[SECRET_HEADER] == "s3cret"
+    assert CLIENT_CERT_HEADER not in flow.request.headers  # tflow's client shows no cert
+    assert flow.request.headers[CLIENT_ADDR_HEADER] == flow.client_conn.peername[0]
+
+
+def test_addon_forwards_the_presented_certificate(store: SQLiteStore, tmp_path: Path) -> None:
+    from mitmproxy import certs
+
+    pair = pki.client_cert(tmp_path / "pki", "tpp")
+    addon = LabCapture(store, "s3cret", {})
+    flow = tflow.tflow()
+    flow.client_conn.certificate_list = [certs.Cert.from_pem(pair.cert.read_bytes())]
+    addon.request(flow)
+    assert unquote(flow.request.headers[CLIENT_CERT_HEADER]).strip() == \
+        pair.cert.read_text().strip()
+
+
+def test_addon_stores_an_exchange(store: SQLiteStore) -> None:
+    addon = LabCapture(store, "s3cret", {})
+    flow = tflow.tflow(req=tutils.treq(method=b"POST", path=b"/token",
+                                       content=b"grant_type=x" + b"a" * (MAX_BODY + 10)))
+    flow.metadata["lab_label"] = "as"
+    flow.request.headers[SECRET_HEADER] = "client-made"
+    addon.request(flow)
+    flow.response = tutils.tresp(content=b'{"error":"invalid_grant"}')
+    flow.response.status_code = 400
+    flow.response.headers["X-Lab-Request-Id"] = "as-0123456789abcdef"
+    addon.response(flow)
+    addon.response(flow)  # one row per exchange
+    rows = list_captures(store)
+    assert len(rows) == 1
+    row = get_capture(store, rows[0]["id"])
+    assert row is not None
+    assert (row["label"], row["leg"], row["method"], row["status"], row["request_id"]) == \
+        ("as", "token", "POST", 400, "as-0123456789abcdef")
+    assert row["url"].endswith("/token")
+    assert row["response_body"] == '{"error":"invalid_grant"}'
+    assert len(row["request_body"]) < MAX_BODY + 100 and "more bytes not kept" in \
+        row["request_body"]
+    names = [name for name, _ in row["request_headers"]]
+    assert "s3cret" not in str(row["request_headers"])
+    assert SECRET_HEADER in names  # what the client sent is shown as sent
+    assert list_captures(store, leg="par") == []
+
+
+def test_addon_records_an_upstream_error(store: SQLiteStore) -> None:
+    addon = LabCapture(store, "s3cret", {})
+    flow = tflow.tflow(err=True)
+    flow.metadata["lab_label"] = "bank"
+    flow.request.path = "/accounts"
+    addon.request(flow)
+    addon.error(flow)
+    [row] = list_captures(store)
+    assert (row["leg"], row["status"]) == ("resource", None)
+
+
+# --- a lab behind the capture proxy -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def captured_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    running = start(make_config(tmp_path_factory.mktemp("capture-lab")),
+                    profile="fapi2-security", write_state=False, capture=True)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def session(captured_lab: RunningLab) -> Iterator[requests.Session]:
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = str(captured_lab.config.ca_cert_path)
+    yield s
+    s.close()
+
+
+def test_public_ports_are_the_proxy(captured_lab: RunningLab) -> None:
+    proxy = captured_lab.capture
+    assert proxy is not None
+    public = {"as": captured_lab.config.as_port, "bank": captured_lab.config.bank_port,
+              "tpp": captured_lab.config.tpp_port}
+    assert proxy.public == public
+    assert {s.server_port for s in captured_lab.servers.values()}.isdisjoint(public.values())
+
+
+def test_tls_client_auth_token_request_through_the_proxy_is_captured(
+        captured_lab: RunningLab, session: requests.Session) -> None:
+    lab, registry = captured_lab, Registry(captured_lab.store)
+    registry.apply_profile("legacy")
+    registry.set({"mtls_client_auth": True})
+    tpp = pki.client_cert(lab.config.pki_dir, "tpp")
+    cert = (str(tpp.cert), str(tpp.key))
+    verifier, challenge = pkce_pair()
+    par = session.post(lab.config.as_url + "/par", cert=cert, data={
+        "response_type": "code", "client_id": "tpp", "redirect_uri": tpp_redirect_uri(lab),
+        "scope": "openid accounts:read", "state": "st4te", "nonce": "n0nce",
+        "code_challenge": challenge, "code_challenge_method": "S256"})
+    assert par.status_code == 201, par.text
+    result = victim(lab).authorize(lab.config.as_url + "/authorize?client_id=tpp&request_uri="
+                                   + quote(par.json()["request_uri"], safe=""))
+    assert result.code, result.params
+    form = {"grant_type": "authorization_code", "code": result.code, "client_id": "tpp",
+            "redirect_uri": tpp_redirect_uri(lab), "code_verifier": verifier}
+    token = session.post(lab.config.as_url + "/token", data=form, cert=cert)
+    assert token.status_code == 200, token.text
+    assert token.json()["access_token"]
+
+    # No certificate, or one only claimed in the proxy's header: not authenticated.
+    forged = session.post(lab.config.as_url + "/token", data=form, headers={
+        CLIENT_CERT_HEADER: quote(tpp.cert.read_text()), SECRET_HEADER: "guess"})
+    assert forged.status_code == 401 and forged.json()["error"] == "invalid_client"
+
+    rows = list_captures(lab.store)
+    by_request = {row["request_id"]: row for row in rows}
+    token_row = by_request[token.headers["X-Lab-Request-Id"]]
+    assert (token_row["label"], token_row["leg"], token_row["method"], token_row["status"]) == \
+        ("as", "token", "POST", 200)
+    assert token_row["url"] == lab.config.as_url + "/token"
+    assert by_request[par.headers["X-Lab-Request-Id"]]["leg"] == "par"
+    legs_seen = {row["leg"] for row in rows}
+    assert {"par", "authz_request", "token"} <= legs_seen
+    detail = get_capture(lab.store, token_row["id"])
+    assert detail is not None and "access_token" in detail["response_body"]
+    assert "code_verifier" in detail["request_body"]
+    assert all(value != lab.capture.secret  # type: ignore[union-attr]
+               for _, value in detail["request_headers"])
