@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lab import pki
 from lab.config import LabConfig
@@ -24,6 +26,36 @@ from .addon import LabCapture
 START_TIMEOUT = 20.0
 # The apps listen on loopback behind the proxy, under the lab certificate (which names it).
 UPSTREAM_HOST = "127.0.0.1"
+
+
+SESSION_ID_CONTEXT = b"fapi-lab-capture"
+
+
+def _enable_session_resumption_with_client_certs() -> None:
+    """Give every client-side TLS context of mitmproxy a session id context.
+
+    With request_client_cert on, OpenSSL refuses to resume a session on a context without
+    one ("session id context uninitialized"), and browsers, which resume, saw their
+    connections closed. mitmproxy builds these contexts in
+    mitmproxy.net.tls.create_client_proxy_context (cached); wrap it once, here.
+    """
+    from mitmproxy.net import tls as net_tls
+
+    original = net_tls.create_client_proxy_context
+    if getattr(original, "_fapi_lab_wrapped", False):
+        return
+
+    prepared: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def with_session_id(**kwargs: Any) -> Any:
+        context = original(**kwargs)
+        if context not in prepared:  # a cached context can't be changed once used
+            context.set_session_id(SESSION_ID_CONTEXT)
+            prepared.add(context)
+        return context
+
+    with_session_id._fapi_lab_wrapped = True  # type: ignore[attr-defined]
+    net_tls.create_client_proxy_context = with_session_id  # type: ignore[assignment]
 
 
 def write_confdir(config: LabConfig) -> Path:
@@ -95,6 +127,7 @@ class CaptureProxy:
             ssl_verify_upstream_trusted_ca=str(self.config.ca_cert_path),
         )
         labels = {port: label for label, port in self.public.items()}
+        _enable_session_resumption_with_client_certs()
         master.addons.add(LabCapture(self.store, self.secret, labels))
         self._loop = asyncio.get_running_loop()
         self._master = master

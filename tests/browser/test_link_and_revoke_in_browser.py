@@ -35,6 +35,11 @@ def _sign_in_at(page: Any, lab: RunningLab, shots: Path, prefix: str) -> None:
 def test_alice_links_two_accounts_sees_them_and_revokes_at_the_bank(
         lab: RunningLab, controls: Any, page: Any, shots: Path) -> None:
     controls.profile("fapi2-security")
+    link_two_accounts_then_revoke(lab, page, shots)
+
+
+def link_two_accounts_then_revoke(lab: RunningLab, page: Any, shots: Path) -> None:
+    """The whole story, click by click; asserts what a person would check on screen."""
     config = lab.config
     accounts = {a["type"]: a for a in ledger.accounts_of(lab.store, "alice")}
 
