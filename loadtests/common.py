@@ -7,18 +7,14 @@ client assertions are timed by the lab clock (wall time + the lab's offset).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
-import secrets
 import time
 from typing import Any
 
-import jwt
+from lab.tpp import assertion, dpop
 
 MATERIAL_ENV = "FAPI_LAB_LOAD_MATERIAL"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 def load_material() -> dict[str, Any]:
@@ -37,24 +33,9 @@ def lab_now() -> int:
     return int(time.time() + float(MATERIAL.get("clock_offset") or 0.0))
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-class DPoPSigner:
-    """RFC 9449 §4.2 proofs with one key, loaded once (signing is the per-request cost)."""
-
-    def __init__(self, private_jwk: dict[str, Any]) -> None:
-        self.key = jwt.PyJWK(private_jwk, algorithm="ES256").key
-        self.header = {"typ": "dpop+jwt",
-                       "jwk": {k: private_jwk[k] for k in ("kty", "crv", "x", "y")}}
-
-    def proof(self, method: str, url: str, access_token: str | None = None) -> str:
-        claims: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method, "htu": url,
-                                  "iat": lab_now()}
-        if access_token is not None:
-            claims["ath"] = _b64(hashlib.sha256(access_token.encode()).digest())
-        return jwt.encode(claims, self.key, algorithm="ES256", headers=self.header)
+def dpop_signer(private_jwk: dict[str, Any]) -> dpop.Signer:
+    """The TPP's RFC 9449 proof maker, timed by the lab clock as read from the material."""
+    return dpop.Signer(private_jwk, now=lab_now)
 
 
 class ClientAssertions:
@@ -62,17 +43,12 @@ class ClientAssertions:
 
     def __init__(self, client_id: str, private_jwk: dict[str, Any], alg: str,
                  audience: str) -> None:
-        self.client_id, self.alg, self.audience = client_id, alg, audience
-        self.key = jwt.PyJWK(private_jwk, algorithm=alg).key
-        self.kid = private_jwk["kid"]
+        self.client_id, self.audience = client_id, audience
+        self.signer = assertion.Signer(client_id, private_jwk, alg, now=lab_now)
 
     def form(self) -> dict[str, str]:
-        now = lab_now()
-        token = jwt.encode({"iss": self.client_id, "sub": self.client_id, "aud": self.audience,
-                            "jti": secrets.token_urlsafe(24), "iat": now, "exp": now + 60},
-                           self.key, algorithm=self.alg, headers={"kid": self.kid})
-        return {"client_id": self.client_id, "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": token}
+        return {"client_id": self.client_id, "client_assertion_type": assertion.ASSERTION_TYPE,
+                "client_assertion": self.signer.make(self.audience)}
 
 
 def trust_lab_ca(client: Any) -> None:

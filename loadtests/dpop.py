@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from locust import HttpUser, constant, task
 
-from loadtests.common import MATERIAL, DPoPSigner, trust_lab_ca
+from loadtests.common import MATERIAL, dpop_signer, trust_lab_ca
 
 
 class DPoPUser(HttpUser):
@@ -18,11 +18,11 @@ class DPoPUser(HttpUser):
     def on_start(self) -> None:
         trust_lab_ca(self.client)
         self.token = MATERIAL["access_token"]
-        self.signer = DPoPSigner(MATERIAL["dpop_jwk"])
+        self.signer = dpop_signer(MATERIAL["dpop_jwk"])
         self.url = MATERIAL["bank_url"] + "/accounts"
 
     @task
     def accounts(self) -> None:
-        proof = self.signer.proof("GET", self.url, self.token)
+        proof = self.signer.proof("GET", self.url, access_token=self.token)
         self.client.get("/accounts", name="GET /accounts (DPoP)",
                         headers={"Authorization": f"DPoP {self.token}", "DPoP": proof})

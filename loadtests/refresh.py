@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from locust import HttpUser, constant, task
 
-from loadtests.common import MATERIAL, ClientAssertions, DPoPSigner, trust_lab_ca
+from loadtests.common import MATERIAL, ClientAssertions, dpop_signer, trust_lab_ca
 
 REFRESH_TOKENS = list(MATERIAL["refresh_tokens"])
 
@@ -21,7 +21,7 @@ class RefreshUser(HttpUser):
     def on_start(self) -> None:
         trust_lab_ca(self.client)
         self.refresh_token = REFRESH_TOKENS.pop()
-        self.signer = DPoPSigner(MATERIAL["dpop_jwk"])
+        self.signer = dpop_signer(MATERIAL["dpop_jwk"])
         self.assertions = ClientAssertions(MATERIAL["client_id"], MATERIAL["assertion_jwk"],
                                            MATERIAL["assertion_alg"], MATERIAL["issuer"])
         self.url = MATERIAL["as_url"] + "/token"

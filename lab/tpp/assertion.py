@@ -33,13 +33,25 @@ def audience(issuer: str, endpoint_url: str) -> str:
     return endpoint_url
 
 
+class Signer:
+    """One client's assertion key, loaded once (signing is the per-request cost)."""
+
+    def __init__(self, client_id: str, private_jwk: dict[str, Any], alg: str,
+                 now: Callable[[], int] = clock.now_int) -> None:
+        self.client_id, self.alg, self._now = client_id, alg, now
+        self._key = jwt.PyJWK(private_jwk, algorithm=alg).key
+        self._kid = private_jwk["kid"]
+
+    def make(self, aud: str) -> str:
+        """RFC 7523 §3: iss and sub = client_id, aud, exp; jti for one-time use; iat."""
+        now = self._now()
+        claims = {"iss": self.client_id, "sub": self.client_id, "aud": aud,
+                  "jti": secrets.token_urlsafe(24), "iat": now, "exp": now + LIFETIME}
+        return jwt.encode(claims, self._key, algorithm=self.alg, headers={"kid": self._kid})
+
+
 def make(client_id: str, private_jwk: dict[str, Any], alg: str, aud: str) -> str:
-    """RFC 7523 §3: iss and sub = client_id, aud, exp; jti for one-time use; iat."""
-    now = clock.now_int()
-    claims = {"iss": client_id, "sub": client_id, "aud": aud, "jti": secrets.token_urlsafe(24),
-              "iat": now, "exp": now + LIFETIME}
-    key = jwt.PyJWK(private_jwk, algorithm=alg).key
-    return jwt.encode(claims, key, algorithm=alg, headers={"kid": private_jwk["kid"]})
+    return Signer(client_id, private_jwk, alg).make(aud)
 
 
 def auth_method(issuer: str, private_jwk: dict[str, Any], alg: str) -> AuthMethod:

@@ -58,8 +58,12 @@ def origin(url: str) -> str:
 class Signer:
     """One DPoP key (a private EC JWK from lab.keys) making proofs."""
 
-    def __init__(self, private_jwk: dict[str, Any], alg: str = "ES256") -> None:
+    def __init__(self, private_jwk: dict[str, Any], alg: str = "ES256",
+                 now: Callable[[], int] = clock.now_int) -> None:
+        """`now`: the lab clock; a process without the lab's request context (Locust)
+        passes its own reading of it."""
         self.alg = alg
+        self._now = now
         self.public = {k: private_jwk[k] for k in PUBLIC_EC}
         self.jkt = thumbprint(self.public)
         self._key = jwt.PyJWK(private_jwk, algorithm=alg).key
@@ -69,7 +73,7 @@ class Signer:
         # RFC 9449 §4.2: typ "dpop+jwt", alg, jwk (public only); claims jti, htm, htu, iat,
         # ath when presented with an access token, nonce when the server provided one.
         claims: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method.upper(),
-                                  "htu": htu(url), "iat": clock.now_int()}
+                                  "htu": htu(url), "iat": self._now()}
         if access_token is not None:
             claims["ath"] = ath(access_token)
         if nonce is not None:
