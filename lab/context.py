@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from lab.store.base import Store
 
@@ -20,6 +21,8 @@ class RequestContext:
     component: str
     request_id: str | None = None
     endpoint: str | None = None
+    # Switches read once per web request and shared by every guard it meets (None: read live).
+    switches: dict[str, Any] | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("lab_request_context", default=None)

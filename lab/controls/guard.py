@@ -36,11 +36,21 @@ class Guard:
     def _registry(self) -> Registry:
         return Registry(context.current().store)
 
+    def _cached(self, key: str, read: Any) -> Any:
+        """One store read per request for what several guards of the request ask."""
+        cache = context.current().switches
+        if cache is None:
+            return read()
+        if key not in cache:
+            cache[key] = read()
+        return cache[key]
+
     def on(self) -> bool:
-        return self._registry().is_on(self.id)
+        return self.id in self._cached("enabled", lambda: self._registry().enabled())
 
     def param(self, name: str, default: Any = None) -> Any:
-        return self._registry().params(self.id).get(name, default)
+        params = self._cached(f"params:{self.id}", lambda: self._registry().params(self.id))
+        return params.get(name, default)
 
     def _record(self, kind: events.EventKind, error: str | None, reason: str) -> None:
         ctx = context.current()

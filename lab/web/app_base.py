@@ -48,7 +48,7 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
         g.request_id = accept_incoming(request.headers.get(HEADER)) or new_request_id(component)
         g._lab_ctx_token = context.set_context(context.RequestContext(
             store=store, component=component, request_id=g.request_id,
-            endpoint=f"{request.method} {request.path}",
+            endpoint=f"{request.method} {request.path}", switches={},
         ))
 
     @app.after_request
