@@ -42,6 +42,24 @@ def flow_label(flow: Any) -> str:
     return label if isinstance(label, str) else "other"
 
 
+RESPONSE_PARAMS = ("code=", "error=", "response=")
+
+
+def is_authorization_response(label: str, status: int | None, location: str | None) -> bool:
+    """The AS sending the browser back to a client: the authorization response (RFC 6749
+    §4.1.2), seen by the proxy before the client's callback ever is (a closed tab included)."""
+    if label != "as" or status not in (302, 303, 307) or not location:
+        return False
+    query = location.split("?", 1)[1] if "?" in location else ""
+    fragment = location.split("#", 1)[1] if "#" in location else ""
+    return any(p in f"&{query}&{fragment}" for p in ("&" + name for name in RESPONSE_PARAMS))
+
+
 def classify(flow: Any) -> str:
-    """The leg of a mitmproxy HTTP flow."""
-    return classify_path(flow_label(flow), flow.request.path)
+    """The leg of a mitmproxy HTTP flow (a redirect carrying a code is `authz_response`)."""
+    label = flow_label(flow)
+    response = getattr(flow, "response", None)
+    if response is not None and is_authorization_response(
+            label, response.status_code, response.headers.get("Location")):
+        return "authz_response"
+    return classify_path(label, flow.request.path)

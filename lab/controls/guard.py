@@ -10,6 +10,7 @@ error, so the `raise` stays at the call site.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -20,6 +21,34 @@ from . import catalog, events
 from .registry import Registry
 
 E = TypeVar("E", bound=BaseException)
+
+_traces: list[set[str]] = []
+_traces_lock = threading.Lock()
+
+
+@contextmanager
+def consult_trace() -> Iterator[set[str]]:
+    """Collect the ids of every control some enforcement point asked about meanwhile.
+
+    The matrix uses it: a control that no enforcement point consulted during a run cannot
+    have changed that run (every switch is read here; attacks.md §0, the registry is the
+    only door).
+    """
+    seen: set[str] = set()
+    with _traces_lock:
+        _traces.append(seen)
+    try:
+        yield seen
+    finally:
+        with _traces_lock:
+            _traces.remove(seen)
+
+
+def _consulted(control_id: str) -> None:
+    if _traces:
+        with _traces_lock:
+            for seen in _traces:
+                seen.add(control_id)
 
 
 def _error_code(error: BaseException) -> str | None:
@@ -46,9 +75,11 @@ class Guard:
         return cache[key]
 
     def on(self) -> bool:
+        _consulted(self.id)
         return self.id in self._cached("enabled", lambda: self._registry().enabled())
 
     def param(self, name: str, default: Any = None) -> Any:
+        _consulted(self.id)
         params = self._cached(f"params:{self.id}", lambda: self._registry().params(self.id))
         return params.get(name, default)
 

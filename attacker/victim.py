@@ -1,0 +1,143 @@
+"""The scripted victim: one browser (one cookie jar) at FinLens and at the bank's AS.
+
+The HTTP victim is fast (the matrix uses it); lab.useragent logs in, enters the
+second factor the way its owner would read it, and consents to checking + savings
+(attacks.md §0). Every victim step is written into the attack's story; a step the
+lab refuses raises VictimRefused, which the judge counts as blocked when a control
+fired (attacks.md §0: "includes the victim flow it drives").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from lab.tpp.driver import DashboardPage, TppBrowser, parse_dashboard
+from lab.useragent import AuthorizationResult, HttpUserAgent
+from lab.web.request_id import HEADER
+
+from .model import GoalMissed
+
+if TYPE_CHECKING:
+    from .context import AttackContext
+
+
+class VictimRefused(GoalMissed):
+    """A step of the victim's own flow was refused (so the attack cannot go on)."""
+
+
+@dataclass
+class LinkResult:
+    """How far the victim's "Link <bank>" went."""
+
+    authorization: AuthorizationResult
+    delivered: requests.Response | None = None
+
+    @property
+    def callback_url(self) -> str | None:
+        return self.authorization.callback_url
+
+
+class HttpVictim:
+    """`username` is the bank customer; the FinLens account is private to this run."""
+
+    def __init__(self, ctx: AttackContext, username: str = "alice", *,
+                 tpp_user: str | None = None, **agent_options: Any) -> None:
+        self.ctx = ctx
+        self.username = username
+        self.tpp_user = tpp_user or f"{username}-{ctx.run_tag}"
+        self.browser = TppBrowser(ctx.config.tpp_url, str(ctx.config.ca_cert_path))
+        self.http = self.browser.http
+        self.agent = HttpUserAgent.for_lab(ctx.config, ctx.store, username=username,
+                                           session=self.http, **agent_options)
+        self._signed_in = False
+
+    # --- at FinLens ------------------------------------------------------------------------
+    def sign_in(self) -> None:
+        if not self._signed_in:
+            response = self.browser.sign_in(self.tpp_user)
+            self._step(f"signs in to FinLens as {self.tpp_user}", response)
+            self._signed_in = True
+
+    def link(self, institution: str = "honestbank", *, stop: str | None = None) -> LinkResult:
+        """Click "Link <institution>", sign in at the AS, pass SCA, consent, come back.
+
+        stop: "login"/"mfa"/"consent" pauses on that page (a slow victim); "response" closes
+        the tab once the AS answered, so the code stays unredeemed (attacks.md §0).
+        """
+        self.sign_in()
+        try:
+            url = self.browser.start_link(institution)
+        except RuntimeError as exc:
+            raise VictimRefused(f"FinLens could not start the link: {exc}") from None
+        self.ctx.step("victim", f"clicks \"Link {institution}\"", url=url)
+        pause = stop if stop in ("login", "mfa", "consent") else None
+        result = self.agent.authorize(url, stop_before=pause)
+        for response in result.history:
+            self.ctx.note_request(response, actor="victim")
+        if pause:
+            self.ctx.step("victim", f"pauses on the {pause} page")
+            return LinkResult(result)
+        if result.callback_url is None or result.error:
+            raise VictimRefused(f"the AS refused the victim's authorization request: "
+                                f"{result.error or result.response.status_code}",
+                                _refusal(result.response))
+        self.ctx.step("victim", f"signs in as {self.username}, passes SCA and consents")
+        if stop == "response":
+            self.ctx.step("victim", "closes the tab: the code is never delivered to FinLens")
+            return LinkResult(result)
+        delivered = self.deliver(result.callback_url)
+        return LinkResult(result, delivered)
+
+    def deliver(self, callback_url: str) -> requests.Response:
+        """The browser arrives at FinLens's redirect endpoint (the legacy script runs too)."""
+        response = self.browser.deliver(callback_url)
+        for r in [*response.history, response]:
+            self.ctx.note_request(r, actor="victim")
+        if response.status_code >= 400:
+            raise VictimRefused(f"FinLens refused the authorization response: "
+                                f"{response.status_code}", _refusal(response))
+        self.ctx.step("victim", "is back at FinLens", status=response.status_code)
+        return response
+
+    def dashboard(self) -> DashboardPage:
+        """Open the dashboard: FinLens calls the bank (the resource legs)."""
+        response = self.http.get(self.browser.url("/dashboard"), timeout=60)
+        self._step("opens the FinLens dashboard", response)
+        return parse_dashboard(response.text)
+
+    def visit(self, url: str) -> requests.Response:
+        """Follow a link (a lure): GET it and its redirects as the browser would."""
+        response = self.http.get(url, timeout=60)
+        for r in [*response.history, response]:
+            self.ctx.note_request(r, actor="victim")
+        self.ctx.step("victim", "follows a link", url=url, status=response.status_code)
+        return response
+
+    def authorize(self, url: str, *, deliver: bool = True) -> AuthorizationResult:
+        """Follow a lure that leads to the AS, log in and consent; deliver the response."""
+        self.sign_in()
+        result = self.agent.authorize(url)
+        for response in result.history:
+            self.ctx.note_request(response, actor="victim")
+        if result.callback_url is None or result.error:
+            raise VictimRefused(f"the AS refused the request the victim was lured into: "
+                                f"{result.error or result.response.status_code}",
+                                _refusal(result.response))
+        self.ctx.step("victim", f"signs in as {self.username} and consents",
+                      url=result.callback_url)
+        if deliver:
+            response = self.http.get(result.callback_url, allow_redirects=False, timeout=60)
+            self.ctx.note_request(response, actor="victim")
+        return result
+
+    def _step(self, text: str, response: requests.Response) -> None:
+        self.ctx.note_request(response, actor="victim")
+        self.ctx.step("victim", text, status=response.status_code)
+
+
+def _refusal(response: requests.Response) -> dict[str, Any]:
+    return {"status": response.status_code, "url": response.url,
+            "request_id": response.headers.get(HEADER), "body": response.text[:500]}

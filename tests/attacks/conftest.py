@@ -1,0 +1,43 @@
+"""A lab behind the real mitmproxy (capture on), as attacks need, shared by the attack tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from attacker import runner
+from attacker.model import Attack, Outcome
+from lab.runner import RunningLab, start
+from tests.conftest import make_config
+
+
+@pytest.fixture(scope="session")
+def attack_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    running = start(make_config(tmp_path_factory.mktemp("attack-lab")), profile="legacy",
+                    write_state=False, capture=True)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def run_attack(attack_lab: RunningLab):  # type: ignore[no-untyped-def]
+    """run_attack(attack, profile, **changes) → the measured Outcome (lab put back after)."""
+    saved = runner.SavedState(attack_lab.store)
+
+    def _run(attack: Attack, profile: str = "legacy", **changes: bool) -> Outcome:
+        return runner.run(attack, attack_lab.config, attack_lab.store,
+                          runner.Configuration(profile, dict(changes)))
+
+    yield _run
+    saved.restore()
+
+
+def story(outcome: Outcome) -> str:
+    """The outcome as text, for assertion messages."""
+    lines = [f"{outcome.status}: {outcome.summary}"]
+    lines += [f"  {s.actor}: {s.text} {s.method or ''} {s.url or ''} → {s.status} {s.error or ''}"
+              for s in outcome.steps]
+    lines += [f"  event {e.control} ({e.kind}, counted={e.counted}): {e.reason}"
+              for e in outcome.events]
+    return "\n".join(lines)
