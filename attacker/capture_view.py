@@ -14,11 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lab.capture.store import get_capture, list_captures
 from lab.store.base import Store
 
-from .model import AttackSetupError
-
-
-class PremiseViolation(AttackSetupError):
-    """An attack tried to read a leg its attacker type cannot see: a bug in the attack."""
+from .model import AttackSetupError, PremiseViolation
 
 
 @dataclass

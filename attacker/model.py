@@ -141,3 +141,7 @@ class GoalMissed(Exception):  # noqa: N818 - control flow, not an error
 
 class AttackSetupError(Exception):
     """The lab could not be put in the state the premise needs: an error, never 'blocked'."""
+
+
+class PremiseViolation(AttackSetupError):
+    """An attack tried to read what its attacker type cannot see: a bug in the attack."""
