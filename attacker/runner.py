@@ -32,23 +32,28 @@ INCIDENTAL_UNLESS_ATTACKER = ("dpop_nonce",)
 
 @dataclass(frozen=True)
 class Configuration:
-    """A matrix column: a profile, plus single controls switched on or off."""
+    """A matrix column: a profile, plus single controls switched on or off.
 
-    profile: str = "legacy"
+    profile None keeps the lab's current switches and TPP settings (the workshop's
+    "flip a control, rerun the attack").
+    """
+
+    profile: str | None = "legacy"
     changes: dict[str, bool] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         extra = [f"+{c}" if on else f"-{c}" for c, on in self.changes.items()]
-        return " ".join([self.profile, *extra])
+        return " ".join([self.profile or "current switches", *extra])
 
 
 def apply(store: Store, configuration: Configuration, attack: Attack) -> list[str]:
     """Put the lab in `configuration` with the attack's `needs` over it; return notes."""
     registry = Registry(store)
-    tpp_settings.clear(store)
-    registry.apply_profile(configuration.profile)
+    if configuration.profile is not None:
+        tpp_settings.clear(store)
+        registry.apply_profile(configuration.profile)
     notes = registry.set(dict(configuration.changes)) if configuration.changes else []
     for control_id, values in configuration.params.items():
         for name, value in values.items():
@@ -135,7 +140,7 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
     clock.reset(store)
     return Outcome(attack=attack.id, status=status,  # type: ignore[arg-type]
                    summary=summary,
-                   configuration={"profile": configuration.profile,
+                   configuration={"profile": configuration.profile or Registry(store).profile(),
                                   "changes": configuration.changes, "needs": attack.needs,
                                   "label": configuration.label},
                    stolen=stolen, captured=[c.summary() for c in ctx.capture.read],

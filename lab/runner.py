@@ -65,7 +65,7 @@ class RunningLab:
                 "tpp": self.config.tpp_url}
 
     def status(self) -> dict[str, Any]:
-        return describe_status(self.config, self.store)
+        return describe_status(self.config, self.store, capture=self.capture is not None)
 
     def stop(self) -> None:
         if self.capture is not None:
