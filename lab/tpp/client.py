@@ -91,6 +91,9 @@ def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effe
     url = session.endpoint(meta, "pushed_authorization_request_endpoint", chosen)
     if url is None:
         raise PushedRequestFailedError(None)
+    if chosen.client_auth == "client_secret_post":
+        # The auth method adds client_id itself; RFC 6749 §3.1: never a parameter twice.
+        params = {k: v for k, v in params.items() if k != "client_id"}
     try:
         response = http.post(url, data=params, auth=http.client_auth(chosen.client_auth),
                              withhold_token=True, timeout=TIMEOUT)
