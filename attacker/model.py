@@ -105,6 +105,7 @@ class Outcome:
     events: list[FiredEvent] = field(default_factory=list)
     refusal: dict[str, Any] | None = None
     seconds: float = 0.0
+    victim_refused: bool = False   # a control refused the victim's own flow (attacks.md §0)
 
     @property
     def fired_controls(self) -> list[str]:

@@ -24,6 +24,7 @@ from lab.tpp import settings as tpp_settings
 
 from .context import AttackContext
 from .model import Attack, AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
+from .victim import VictimRefused
 
 # An honest client's first DPoP request at a server is answered use_dpop_nonce and retried
 # (RFC 9449 §8-9): that handshake is incidental unless the attacker sent the request.
@@ -120,6 +121,7 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
         ctx.step("lab", note)
     stolen: Any = None
     refusal: dict[str, Any] | None = None
+    victim_refused = False
     try:
         attack.run(ctx)
         status, summary = "error", "the attack ended without a verdict (a bug in the attack)"
@@ -127,6 +129,7 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
         status, summary, stolen = "succeeded", reached.summary, reached.stolen
     except GoalMissed as missed:
         status, summary, refusal = "blocked", missed.summary, missed.refusal
+        victim_refused = isinstance(missed, VictimRefused)
     except AttackSetupError as exc:
         status, summary = "error", str(exc)
     except Exception as exc:  # an attack bug or a lab crash is an error, never "blocked"
@@ -145,4 +148,5 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
                                   "label": configuration.label},
                    stolen=stolen, captured=[c.summary() for c in ctx.capture.read],
                    steps=ctx.steps, events=events, refusal=refusal,
-                   seconds=round(time.monotonic() - started, 3))
+                   seconds=round(time.monotonic() - started, 3),
+                   victim_refused=victim_refused and status == "blocked")

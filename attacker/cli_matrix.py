@@ -1,0 +1,107 @@
+"""`fapi-lab matrix`: run every attack under every configuration, write json/md/html.
+
+It runs on a private lab (a temporary data directory, free loopback ports, capture
+on), so a workshop's running lab is never reconfigured behind its users' backs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lab.config import LabConfig
+from lab.runner import start
+
+from . import catalog, matrix, matrix_report
+from .model import Attack
+
+
+def register(add: Any) -> None:
+    cmd = add("matrix", "run every attack under every profile and each single control; "
+                        "write matrix.json, matrix.md, matrix.html")
+    cmd.add_argument("--out", type=Path, default=Path("matrix-results"),
+                     help="directory for the three files (default ./matrix-results)")
+    cmd.add_argument("--profiles-only", action="store_true",
+                     help="only the profile columns")
+    cmd.add_argument("--exhaustive", action="store_true",
+                     help="rerun single-control cells even where the control was never "
+                          "consulted in the legacy run")
+    cmd.add_argument("--attack", action="append", metavar="ID",
+                     help="only these attacks (repeatable)")
+    cmd.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
+                     help="processes, each with its own private lab (default: up to 2)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def private_config(data_dir: Path) -> LabConfig:
+    return LabConfig(data_dir=data_dir, as_port=_free_port(), bank_port=_free_port(),
+                     tpp_port=_free_port())
+
+
+def chosen_attacks(ids: list[str] | None) -> list[Attack]:
+    if not ids:
+        return list(catalog.implemented().values())
+    return [catalog.get(i) for i in ids]
+
+
+def run(_config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    try:
+        attacks = chosen_attacks(args.attack)
+    except LookupError as exc:
+        console.print(f"fapi-lab: {exc}")
+        return 2
+    if not 1 <= args.jobs <= 8:
+        console.print("fapi-lab: --jobs is 1 to 8")
+        return 2
+    cols = matrix.columns(profiles_only=args.profiles_only)
+    jobs = min(args.jobs, len(attacks))
+    console.print(f"{len(attacks)} attacks × {len(cols)} columns on {jobs} private lab(s) "
+                  f"(temporary data, free loopback ports, capture on)")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("matrix", total=len(attacks) * len(cols))
+
+        def _tick(attack_id: str, column_id: str, cell: matrix.Cell) -> None:
+            progress.update(task, advance=1,
+                            description=f"{attack_id[:28]:28} {column_id[:24]:24}")
+
+        if jobs > 1:
+            result = matrix.run_parallel(attacks, jobs=jobs, profiles_only=args.profiles_only,
+                                         exhaustive=args.exhaustive, progress=_tick)
+        else:
+            with tempfile.TemporaryDirectory(prefix="fapi-lab-matrix-") as tmp:
+                config = private_config(Path(tmp))
+                lab = start(config, profile="legacy", write_state=False, capture=True)
+                try:
+                    result = matrix.run_matrix(config, lab.store, attacks=attacks,
+                                               profiles_only=args.profiles_only,
+                                               exhaustive=args.exhaustive, progress=_tick)
+                finally:
+                    lab.stop()
+    data = result.as_dict()
+    paths = matrix_report.write_all(data, args.out)
+    console.print(f"{result.runs} runs, {result.inferred} inferred cells, "
+                  f"{result.seconds['total']} s")
+    for path in paths:
+        console.print(f"  wrote {path}")
+    problems = result.mismatches()
+    if problems:
+        console.print(f"{len(problems)} cell(s) differ from the catalog without an explanation "
+                      f"(see matrix.md):", style="yellow")
+        for m in problems[:20]:
+            console.print(f"  {m['attack']} / {m['column']}: {m['detail']}")
+    else:
+        console.print("every cell agrees with the catalog or is explained", style="green")
+    return 0

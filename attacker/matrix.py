@@ -1,0 +1,287 @@
+"""The attack × configuration matrix, measured by running (attacks.md §0, design brief).
+
+Columns: every profile (and the +extras overlay), then each single control switched on
+over `legacy` (with what it `requires`). Every cell is a run; the one shortcut is
+measured too: a single-control cell is not rerun when the attack's `legacy` run never
+consulted that control (nor what it requires) — every switch is read through a guard,
+so an unconsulted switch cannot change the run. Such cells say so (`inferred`), and
+`--exhaustive` runs them all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lab.config import LabConfig
+from lab.controls import catalog as controls_catalog
+from lab.controls import profiles
+from lab.controls.guard import consult_trace
+from lab.store.base import Store
+
+from . import catalog, runner
+from .model import Attack, Outcome
+
+SENDER_CONSTRAINTS = ("dpop_bound_tokens", "mtls_bound_tokens")
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    kind: str                       # "profile" or "control"
+    configuration: runner.Configuration
+    note: str = ""
+
+
+@dataclass
+class Cell:
+    status: str
+    fired: list[str]
+    expected_status: str
+    expected_blockers: list[str]
+    verdict: str                    # "agrees", "explained", "mismatch", "error"
+    explanation: str = ""
+    summary: str = ""
+    inferred: bool = False
+    request_ids: list[str] = field(default_factory=list)
+    capture_ids: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def columns(*, profiles_only: bool = False) -> list[Column]:
+    cols = [Column(p, "profile", runner.Configuration(p)) for p in profiles.names()]
+    if profiles_only:
+        return cols
+    for control in controls_catalog.CONTROLS:
+        needs = [r for r in control.requires]
+        note = f"with {', '.join(needs)} (requires)" if needs else ""
+        cols.append(Column(control.id, "control",
+                           runner.Configuration("legacy", {control.id: True}), note))
+    return cols
+
+
+def enabled_in(column: Column, attack: Attack) -> set[str]:
+    """What the column switches on, with the attack's `needs` deciding "alt" controls."""
+    if column.kind == "profile":
+        return profiles.enabled(column.id, dict(attack.needs))
+    control = controls_catalog.get(column.id)
+    return {control.id, *control.requires}
+
+
+def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
+    """(expected status, expected blockers on in this column, explanation if any)."""
+    on = enabled_in(column, attack)
+    blockers = [c for c in attack.blocked_by if c in on and c in controls_catalog.BY_ID]
+    explained = {c: attack.not_alone[c] for c in blockers if c in attack.not_alone}
+    if column.kind == "control" and blockers and len(explained) == len(blockers):
+        return "succeeded", blockers, "; ".join(f"{c}: {r}" for c, r in explained.items())
+    if column.id == "fapi2-security" and not attack.fapi2_blocks:
+        return "succeeded", blockers, attack.why_not
+    return ("blocked" if blockers else "succeeded"), blockers, ""
+
+
+def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
+    expected_status, blockers, explanation = expectation(attack, column)
+    fired = outcome.fired_controls
+    on = enabled_in(column, attack)
+    implied = [c for c in SENDER_CONSTRAINTS if c in on]
+    verdict = "agrees"
+    if outcome.status == "error":
+        verdict, explanation = "error", outcome.summary
+    elif outcome.status != expected_status:
+        if outcome.status == "blocked" and set(fired) <= set(implied) | set(
+                _fires_via(implied)):
+            verdict = "explained"
+            explanation = ("blocked by the sender constraint, which attacks.md §3 says refuses "
+                           "every replay of a captured token from the attacker's own client")
+        elif expected_status == "succeeded" and explanation and outcome.status == "succeeded":
+            verdict = "explained"
+        elif outcome.status == "blocked" and outcome.victim_refused:
+            verdict = "explained"
+            explanation = ("the control refused the victim's own flow, so the attack could not "
+                           "start (attacks.md §0 counts that as blocked): "
+                           + ", ".join(fired))
+        else:
+            verdict = "mismatch"
+            explanation = (f"catalog expects {expected_status}"
+                           + (f" (by {', '.join(blockers)})" if blockers else "")
+                           + f", measured {outcome.status}"
+                           + (f" (fired {', '.join(fired)})" if fired else ""))
+    elif outcome.status == "blocked" and not (set(fired) & (set(blockers) | set(implied)
+                                                            | set(_fires_via(blockers)))):
+        verdict = "mismatch"
+        explanation = (f"blocked, but by {', '.join(fired)}, not by the catalog's "
+                       f"{', '.join(blockers) or 'none'}")
+    elif explanation:
+        verdict = "explained"
+    return Cell(outcome.status, fired, expected_status, blockers, verdict, explanation,
+                outcome.summary,
+                request_ids=[s.request_id for s in outcome.steps if s.request_id][:20],
+                capture_ids=[int(c["capture_id"]) for c in outcome.captured],
+                seconds=outcome.seconds)
+
+
+def _fires_via(controls: list[str]) -> list[str]:
+    via: list[str] = []
+    for c in controls:
+        via.extend(controls_catalog.get(c).fires_via or ())
+    return via
+
+
+@dataclass
+class Matrix:
+    columns: list[Column]
+    attacks: list[Attack]
+    cells: dict[str, dict[str, Cell]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    runs: int = 0
+    inferred: int = 0
+
+    def mismatches(self) -> list[dict[str, str]]:
+        found = []
+        for attack_id, row in self.cells.items():
+            for column_id, cell in row.items():
+                if cell.verdict in ("mismatch", "error"):
+                    found.append({"attack": attack_id, "column": column_id,
+                                  "verdict": cell.verdict, "detail": cell.explanation})
+        return found
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "columns": [{"id": c.id, "kind": c.kind, "label": c.configuration.label,
+                         "note": c.note} for c in self.columns],
+            "attacks": [{"id": a.id, "title": a.title, "attacker": a.attacker,
+                         "victim": a.victim, "legs": list(a.legs), "needs": a.needs,
+                         "expected_blockers": list(a.blocked_by),
+                         "fapi2_blocks": a.fapi2_blocks, "why_not": a.why_not,
+                         "not_alone": a.not_alone} for a in self.attacks],
+            "pending": [{"id": i, "reason": r} for i, r in catalog.PENDING.items()],
+            "cells": {a: {c: asdict(cell) for c, cell in row.items()}
+                      for a, row in self.cells.items()},
+            "mismatches": self.mismatches(),
+            "runs": self.runs, "inferred": self.inferred, "seconds": self.seconds,
+        }
+
+
+Progress = Callable[[str, str, Cell], None]
+
+
+def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None = None,
+               profiles_only: bool = False, exhaustive: bool = False,
+               progress: Progress | None = None, victim_factory: Any = None) -> Matrix:
+    """Run every attack under every column; `progress(attack, column, cell)` after each."""
+    cols = columns(profiles_only=profiles_only)
+    chosen = attacks if attacks is not None else list(catalog.implemented().values())
+    matrix = Matrix(cols, chosen)
+    started = time.monotonic()
+    for attack in chosen:
+        row: dict[str, Cell] = {}
+        consulted: set[str] = set()
+        legacy: Outcome | None = None
+        for column in cols:
+            control = controls_catalog.BY_ID.get(column.id) if column.kind == "control" \
+                else None
+            if control is not None and legacy is not None and not exhaustive and \
+                    not ({control.id, *control.requires} & consulted):
+                cell = judge(attack, column, legacy)
+                cell.inferred = True
+                cell.summary = (f"not rerun: no enforcement point consulted {control.id} "
+                                f"during the legacy run, so the outcome is legacy's")
+                matrix.inferred += 1
+            else:
+                with consult_trace() as seen:
+                    outcome = runner.run(attack, config, store, column.configuration,
+                                         victim_factory=victim_factory)
+                matrix.runs += 1
+                if column.id == "legacy":
+                    legacy, consulted = outcome, set(seen)
+                cell = judge(attack, column, outcome)
+            row[column.id] = cell
+            if progress:
+                progress(attack.id, column.id, cell)
+        matrix.cells[attack.id] = row
+    matrix.seconds["total"] = round(time.monotonic() - started, 1)
+    return matrix
+
+
+def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, Any]) -> None:
+    """One process: a private lab of its own; pulls attack ids until none are left."""
+    import queue as queue_module
+    import tempfile
+    from pathlib import Path
+
+    from lab.runner import start
+
+    from .cli_matrix import private_config
+
+    with tempfile.TemporaryDirectory(prefix="fapi-lab-matrix-") as tmp:
+        config = private_config(Path(tmp))
+        lab = start(config, profile="legacy", write_state=False, capture=True)
+        try:
+            while True:
+                try:
+                    attack_id = tasks.get_nowait()
+                except queue_module.Empty:
+                    break
+                attack = catalog.get(attack_id)
+
+                def _tick(a: str, c: str, cell: Cell) -> None:
+                    events.put(("tick", a, c, cell.status))
+
+                part = run_matrix(config, lab.store, attacks=[attack], progress=_tick,
+                                  profiles_only=options["profiles_only"],
+                                  exhaustive=options["exhaustive"])
+                events.put(("row", attack_id,
+                            {c: asdict(cell) for c, cell in part.cells[attack_id].items()},
+                            part.runs, part.inferred))
+        except Exception as exc:  # reported to the parent, which marks the rows as errors
+            events.put(("crash", repr(exc)))
+        finally:
+            lab.stop()
+            events.put(("done",))
+
+
+def run_parallel(attacks: list[Attack], *, jobs: int, profiles_only: bool = False,
+                 exhaustive: bool = False, progress: Progress | None = None) -> Matrix:
+    """The same matrix, spread over `jobs` processes, each with its own private lab."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    tasks, events = ctx.Queue(), ctx.Queue()
+    for attack in attacks:
+        tasks.put(attack.id)
+    options = {"profiles_only": profiles_only, "exhaustive": exhaustive}
+    started = time.monotonic()
+    workers = [ctx.Process(target=_worker, args=([a.id for a in attacks], tasks, events, options),
+                           daemon=True) for _ in range(max(1, jobs))]
+    for worker in workers:
+        worker.start()
+    matrix = Matrix(columns(profiles_only=profiles_only), attacks)
+    done, crashes = 0, []
+    while done < len(workers):
+        message = events.get()
+        if message[0] == "tick" and progress:
+            progress(message[1], message[2], Cell(message[3], [], "", [], ""))
+        elif message[0] == "row":
+            _, attack_id, row, runs, inferred = message
+            matrix.cells[attack_id] = {c: Cell(**cell) for c, cell in row.items()}
+            matrix.runs += runs
+            matrix.inferred += inferred
+        elif message[0] == "crash":
+            crashes.append(message[1])
+        elif message[0] == "done":
+            done += 1
+    for worker in workers:
+        worker.join(timeout=30)
+    for attack in attacks:
+        if attack.id not in matrix.cells:
+            reason = "; ".join(crashes) or "its worker stopped"
+            matrix.cells[attack.id] = {
+                c.id: Cell("error", [], "", [], "error", f"not run: {reason}")
+                for c in matrix.columns}
+    # `attacks` order, not completion order
+    matrix.cells = {a.id: matrix.cells[a.id] for a in attacks}
+    matrix.seconds["total"] = round(time.monotonic() - started, 1)
+    return matrix

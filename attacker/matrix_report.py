@@ -1,0 +1,153 @@
+"""matrix.json, matrix.md and a self-contained matrix.html (a coloured grid, offline)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+COLOURS = {"succeeded": "#d9534f", "blocked": "#3c9d5d", "error": "#e0a800"}
+SHORT = {"succeeded": "✗ won", "blocked": "✓ blocked", "error": "! error"}
+
+
+def write_all(data: dict[str, Any], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "matrix.json", out / "matrix.md", out / "matrix.html"]
+    paths[0].write_text(json.dumps(data, indent=1, ensure_ascii=False))
+    paths[1].write_text(markdown(data))
+    paths[2].write_text(page(data))
+    return paths
+
+
+def _cell_md(cell: dict[str, Any]) -> str:
+    text = {"succeeded": "won", "blocked": "blocked", "error": "ERROR"}[cell["status"]]
+    if cell["status"] == "blocked" and cell["fired"]:
+        text += " by " + ", ".join(cell["fired"][:3])
+    marks = {"mismatch": " ⚠", "explained": " ※", "error": " ⚠"}.get(cell["verdict"], "")
+    return text + marks + (" (inferred)" if cell["inferred"] else "")
+
+
+def markdown(data: dict[str, Any]) -> str:
+    profile_cols = [c for c in data["columns"] if c["kind"] == "profile"]
+    control_cols = [c for c in data["columns"] if c["kind"] == "control"]
+    lines = ["# Attack × configuration matrix", "",
+             f"{len(data['attacks'])} attack(s) run, {len(data['pending'])} pending; "
+             f"{data['runs']} runs, {data['inferred']} single-control cells inferred from "
+             f"an unconsulted switch; {data['seconds'].get('total', 0)} s.", "",
+             "Measured by running each attack against the lab. *won* = the attack reached its "
+             "goal; *blocked by X* = the controls whose events fired; ⚠ = differs from the "
+             "catalog (attacks.md §3); ※ = differs, explained.", "",
+             "## Profiles", "",
+             "| attack | catalog blockers | " + " | ".join(c["id"] for c in profile_cols) + " |",
+             "|---|---|" + "---|" * len(profile_cols)]
+    for attack in data["attacks"]:
+        row = data["cells"].get(attack["id"], {})
+        cells = [_cell_md(row[c["id"]]) if c["id"] in row else "" for c in profile_cols]
+        lines.append(f"| `{attack['id']}` | {', '.join(attack['expected_blockers'])} | "
+                     + " | ".join(cells) + " |")
+    if control_cols:
+        lines += ["", "## Each control alone over legacy", "",
+                  "Only the cells where the control changes the outcome, or where the catalog "
+                  "names it, are listed; every other cell is *won* as under legacy.", "",
+                  "| attack | control | outcome | catalog | verdict |", "|---|---|---|---|---|"]
+        for attack in data["attacks"]:
+            row = data["cells"].get(attack["id"], {})
+            for c in control_cols:
+                cell = row.get(c["id"])
+                if cell is None:
+                    continue
+                named = c["id"] in attack["expected_blockers"]
+                if cell["status"] == "succeeded" and not named and cell["verdict"] == "agrees":
+                    continue
+                lines.append(f"| `{attack['id']}` | `{c['id']}` | {_cell_md(cell)} | "
+                             f"{'blocks' if named else '—'} | {cell['verdict']} |")
+    lines += ["", "## Differences from the catalog", ""]
+    explained = [(a, c, cell) for a, row in data["cells"].items() for c, cell in row.items()
+                 if cell["verdict"] == "explained"]
+    if not data["mismatches"]:
+        lines.append("No unexplained mismatch and no error.")
+    for m in data["mismatches"]:
+        lines.append(f"- ⚠ `{m['attack']}` under `{m['column']}`: {m['verdict']} — {m['detail']}")
+    if explained:
+        lines += ["", "Explained:", ""]
+        seen: set[tuple[str, str]] = set()
+        for a, c, cell in explained:
+            if (a, cell["explanation"]) in seen:
+                continue
+            seen.add((a, cell["explanation"]))
+            lines.append(f"- ※ `{a}` (`{c}`): {cell['explanation']}")
+    if data["pending"]:
+        lines += ["", "## Pending attacks", ""]
+        lines += [f"- `{p['id']}`: {p['reason']}" for p in data["pending"]]
+    return "\n".join(lines) + "\n"
+
+
+def page(data: dict[str, Any]) -> str:
+    """One HTML file, no scripts, no external resources: readable offline and printable."""
+    cols = data["columns"]
+    head = "".join(
+        f'<th class="{c["kind"]}" title="{html.escape(c["label"] + " " + c["note"])}">'
+        f'<div>{html.escape(c["id"])}</div></th>' for c in cols)
+    rows = []
+    for attack in data["attacks"]:
+        row = data["cells"].get(attack["id"], {})
+        tds = []
+        for c in cols:
+            cell = row.get(c["id"])
+            if cell is None:
+                tds.append("<td></td>")
+                continue
+            tip = (f"{attack['id']} under {c['label']}: {cell['status']}"
+                   + (f" — fired {', '.join(cell['fired'])}" if cell["fired"] else "")
+                   + f" — catalog: {cell['expected_status']}"
+                   + (f" by {', '.join(cell['expected_blockers'])}"
+                      if cell["expected_blockers"] else "")
+                   + (f" — {cell['explanation']}" if cell["explanation"] else "")
+                   + (" — inferred (control not consulted)" if cell["inferred"] else ""))
+            mark = {"mismatch": "⚠", "explained": "※", "error": "⚠"}.get(cell["verdict"], "")
+            label = SHORT[cell["status"]] if c["kind"] == "profile" else \
+                ("✓" if cell["status"] == "blocked" else "✗" if cell["status"] == "succeeded"
+                 else "!")
+            style = f"background:{COLOURS[cell['status']]}"
+            cls = "inferred" if cell["inferred"] else ""
+            tds.append(f'<td class="{cls}" style="{style}" title="{html.escape(tip)}">'
+                       f"{label}{mark}</td>")
+        rows.append(f'<tr><th class="attack" title="{html.escape(attack["title"])}">'
+                    f'{html.escape(attack["id"])}<small>{html.escape(attack["attacker"])}'
+                    f"</small></th>{''.join(tds)}</tr>")
+    problems = "".join(f"<li>⚠ <b>{html.escape(m['attack'])}</b> under "
+                       f"<b>{html.escape(m['column'])}</b>: {html.escape(m['detail'])}</li>"
+                       for m in data["mismatches"]) or "<li>none</li>"
+    pending = "".join(f"<li><b>{html.escape(p['id'])}</b>: {html.escape(p['reason'])}</li>"
+                      for p in data["pending"])
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>FAPI Lab — attack matrix</title>
+<style>
+body {{ font: 13px system-ui, sans-serif; margin: 1.5em; color: #222; }}
+table {{ border-collapse: collapse; }}
+th, td {{ border: 1px solid #fff; padding: 2px 4px; text-align: center; color: #fff; }}
+th {{ color: #222; background: #eee; font-weight: 600; }}
+th.control div {{ writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }}
+th.profile {{ background: #cfd8e3; }}
+th.attack {{ text-align: left; white-space: nowrap; }}
+th.attack small {{ color: #777; margin-left: .5em; font-weight: 400; }}
+td.inferred {{ opacity: .55; }}
+.legend span {{ display: inline-block; padding: 2px 8px; color: #fff; margin-right: .5em; }}
+</style></head><body>
+<h1>Attack × configuration matrix</h1>
+<p>{len(data['attacks'])} attacks implemented, {len(data['pending'])} pending ·
+{data['runs']} runs · {data['inferred']} inferred cells · {data['seconds'].get('total', 0)} s.
+Every cell was measured by running the attack; hover a cell for its fired controls and the
+catalog's expectation.</p>
+<p class="legend"><span style="background:{COLOURS['succeeded']}">✗ attack won</span>
+<span style="background:{COLOURS['blocked']}">✓ blocked (a control fired)</span>
+<span style="background:{COLOURS['error']}">! error</span>
+⚠ differs from the catalog · ※ differs, explained · faded: not rerun, the control was never
+consulted in the legacy run</p>
+<table><tr><th>attack</th>{head}</tr>
+{''.join(rows)}</table>
+<h2>Differences from the catalog</h2><ul>{problems}</ul>
+<h2>Pending attacks</h2><ul>{pending}</ul>
+</body></html>
+"""
