@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 
 from attacker import cli as attacker_cli
-from attacker import cli_matrix
+from attacker import cli_matrix, cli_scenario
 from lab import cli_capture, cli_load, cli_local, cli_show
 from lab.admin import describe
 from lab.cli_client import EXIT_USAGE, AdminClient, CliError, try_connect
@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_load.register(add)
     attacker_cli.register(add)
     cli_matrix.register(add)
+    cli_scenario.register(add)
 
     reset = add("reset", "wipe the data directory (the lab must be stopped)")
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -234,6 +235,7 @@ COMMANDS = {
     "load": cli_load.run_load,
     "attack": attacker_cli.run,
     "matrix": cli_matrix.run,
+    "scenario": cli_scenario.run,
 }
 
 
