@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS as_clients (
 """
 
 TPP_CLIENT_ID = "tpp"
-TPP_SCOPE = "openid accounts:read transactions:read payments:write offline_access"
+# rewards:read: PartnerRewards, a partner API with its own audience at this AS (RFC 8707).
+TPP_SCOPE = "openid accounts:read transactions:read payments:write offline_access rewards:read"
 # The legacy TPP signs in with the hybrid flow (attacks.md §0), so it may ask for it.
 TPP_RESPONSE_TYPES = ["code", "code id_token"]
 TOKEN_ENDPOINTS = {"token", "revocation", "introspection", "pushed_authorization"}

@@ -12,6 +12,7 @@ from typing import Any
 
 from lab import consent
 from lab.bank import ledger
+from lab.protocol import resources
 from lab.store.base import Store
 
 from .pending import Pending
@@ -35,6 +36,11 @@ class Decision:
     scope: str
 
 
+def accountless_scopes(store: Store) -> dict[str, str]:
+    """Scopes granted without picking accounts: identity, and registered partner APIs'."""
+    return {**IDENTITY_SCOPES, **resources.scope_words(store)}
+
+
 def requested_scope(pending: Pending) -> list[str]:
     return (pending.param("scope") or "").split()
 
@@ -46,10 +52,11 @@ def requested_permissions(scope: list[str]) -> list[str]:
 def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
     scope = [s for s in requested_scope(pending) if s in client_scope.split()]
     permissions = requested_permissions(scope)
+    words = accountless_scopes(store)
     return ConsentView(
         accounts=ledger.accounts_of(store, pending.username or "") if permissions else [],
         permissions=[(p, ledger.PERMISSIONS[p]) for p in permissions],
-        identity=[IDENTITY_SCOPES[s] for s in scope if s in IDENTITY_SCOPES])
+        identity=[words[s] for s in scope if s in words])
 
 
 def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: list[str],
@@ -65,8 +72,9 @@ def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: l
     if asked and not accounts:
         return None
     granted = {consent.PERMISSION_SCOPES[p] for perms in accounts.values() for p in perms}
+    accountless = accountless_scopes(store)
     scope = [s for s in requested_scope(pending)
-             if s in granted or (s in IDENTITY_SCOPES and s in client_scope.split())]
+             if s in granted or (s in accountless and s in client_scope.split())]
     return Decision(accounts=accounts, scope=" ".join(dict.fromkeys(scope)))
 
 

@@ -67,6 +67,14 @@ class InvalidScopeError(rfc6749.InvalidScopeError):
     description = "The requested scope is invalid, unknown, or exceeds what was granted."
 
 
+class InvalidTargetError(rfc6749.OAuth2Error):
+    """RFC 8707 §2: "The requested resource is invalid, missing, unknown, or malformed"."""
+
+    error = "invalid_target"
+    description = "The requested resource is unknown to this authorization server."
+    status_code = 400
+
+
 class AccessDeniedError(rfc6749.AccessDeniedError):
     description = "The resource owner or authorization server denied the request."
 

@@ -8,6 +8,7 @@ The code, refresh and password grants carry the sender constraint (lab/protocol/
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
@@ -18,11 +19,12 @@ from lab.bank import customers, ledger
 from lab.controls import guard
 from lab.store.base import Store
 
-from . import codes, dpop, refresh
+from . import codes, dpop, refresh, resources
 from .errors import (
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
+    InvalidTargetError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
 )
@@ -182,7 +184,20 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
         if token.superseded_at is not None and ROTATION.on():
             raise refuse_reused_refresh(store, token)
         self._check_scope(token)
+        self._check_resource(store)
         self.request.refresh_token = token
+
+    def _check_resource(self, store: Store) -> None:
+        """RFC 8707 §2.2: a refresh may name the resource the new access token is for."""
+        named = self.request.form.getlist("resource")
+        if not named:
+            self.request.lab_resource = None
+            return
+        # RFC 8707 §2: invalid_target for a resource that is "invalid, missing, unknown, or
+        # malformed" (one resource per token in the lab).
+        if len(named) > 1 or not resources.known(store, self.server.config.bank_url, named[0]):
+            raise InvalidTargetError()
+        self.request.lab_resource = named[0]
 
     def _check_revocation(self, store: Store, token: refresh.RefreshToken) -> None:
         if token.revoked == "cascade":
@@ -224,6 +239,9 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
         if rotate and not refresh.supersede(store, old):
             raise refuse_reused_refresh(store, old)
         user = self.authenticate_user(old)
+        resource = getattr(self.request, "lab_resource", None)
+        if resource:
+            user = replace(user, audience=resource)
         self.request.user = user
         scope = self.request.payload.scope or old.scope
         token = self.generate_token(user=user, scope=scope, include_refresh_token=rotate)

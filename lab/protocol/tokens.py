@@ -38,6 +38,8 @@ class EndUser:
     scope: str = ""
     # RFC 7800 §3.1 confirmation for this token request (jkt, x5t#S256): set by the grant.
     cnf: dict[str, str] | None = field(default=None, compare=False)
+    # RFC 8707 §2: the resource the client named for this token (None: the bank).
+    audience: str | None = field(default=None, compare=False)
 
     def get_user_id(self) -> str:
         return self.username
@@ -77,7 +79,8 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         # RFC 9068 §3: "aud ... REQUIRED"; the lab leaves it out when aud_check is off
         # so the bank's audience check has something to teach.
         if AUD.on():
-            claims["aud"] = self.audience
+            named = user.audience if isinstance(user, EndUser) else None
+            claims["aud"] = named or self.audience
         if isinstance(user, EndUser):
             if user.auth_time:
                 claims["auth_time"] = user.auth_time
