@@ -1,8 +1,10 @@
 """private_key_jwt client assertions (RFC 7523 §2.2, §3; OIDC Core §9) as an Authlib auth method.
 
 tpp_assertion_aud_issuer decides the audience: the issuer identifier (FAPI2
-§5.3.3.1), or — off — the URL of the endpoint the assertion is posted to, which
-a rogue AS can point at the honest AS's token endpoint.
+§5.3.3.1), or — off — the token endpoint URL from the AS's metadata (RFC 7523 §3
+"MAY be used"), on every assertion, the PAR one too: a rogue AS whose metadata
+names the honest AS's token endpoint receives, at its own PAR endpoint, an
+assertion the honest AS accepts (attacks.md client-assertion-audience-injection).
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ LIFETIME = 60   # OIDC §9 / attacks.md §2.3: exp − iat ≤ 60 s
 AuthMethod = Callable[[Any, str, str, dict[str, str], str], tuple[str, dict[str, str], str]]
 
 
-def audience(issuer: str, endpoint_url: str) -> str:
+def audience(issuer: str, endpoint_url: str, token_endpoint: str | None = None) -> str:
     if AUD_ISSUER.on():
         # FAPI2 §5.3.3.1: "shall use the authorization server's issuer identifier value ...
         # as the value of the aud claim" — a string, not an array.
         return issuer
-    return endpoint_url
+    return token_endpoint or endpoint_url
 
 
 class Signer:
@@ -54,12 +56,17 @@ def make(client_id: str, private_jwk: dict[str, Any], alg: str, aud: str) -> str
     return Signer(client_id, private_jwk, alg).make(aud)
 
 
-def auth_method(issuer: str, private_jwk: dict[str, Any], alg: str) -> AuthMethod:
-    """An Authlib client auth method: a fresh assertion for each request it signs."""
+def auth_method(issuer: str, private_jwk: dict[str, Any], alg: str,
+                token_endpoint: str | None = None) -> AuthMethod:
+    """An Authlib client auth method: a fresh assertion for each request it signs.
+
+    token_endpoint: the AS's, from its metadata (the weak audience); None: the URL posted to.
+    """
 
     def encode(auth: Any, method: str, uri: str, headers: dict[str, str], body: str
                ) -> tuple[str, dict[str, str], str]:
-        token = make(auth.client_id, private_jwk, alg, audience(issuer, uri.split("?")[0]))
+        token = make(auth.client_id, private_jwk, alg,
+                     audience(issuer, uri.split("?")[0], token_endpoint))
         # RFC 7521 §4.2: client_assertion_type, client_assertion; client_id is optional but
         # lets the AS find the client before it parses the JWT (RFC 9126 PAR does the same).
         return _add(body, headers, uri, [*_client_id(auth, body),

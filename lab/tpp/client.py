@@ -25,7 +25,10 @@ from .institutions import Institution
 from .session import Credentials, credentials  # noqa: F401 - the TPP's registration
 
 # An aggregator reads; payments:write is not asked for (attacks.md authz-request-scope-tampering).
-REQUESTED_SCOPE = "openid accounts:read transactions:read offline_access"
+# rewards:read only where the AS lists it (a partner API registered there, lab/tpp/rewards.py).
+REQUESTED_SCOPE = "openid accounts:read transactions:read offline_access rewards:read"
+PAYMENT_SCOPE = "payments:write"   # only with the payments setting on
+OPTIONAL_SCOPES = ("rewards:read",)   # asked for only where scopes_supported lists it
 TIMEOUT = session.TIMEOUT
 
 
@@ -64,13 +67,15 @@ def prepare(config: LabConfig, inst: Institution) -> tuple[dict[str, Any], setti
     return meta, settings.effective(context.current().store, meta)
 
 
-def requested_scope(meta: dict[str, Any]) -> str:
-    """The aggregator's scopes, minus those the AS says it does not know (RFC 8414 §2
-    scopes_supported); openid always (OIDC §3.1.2.1)."""
+def requested_scope(meta: dict[str, Any], *, payments: bool = False) -> str:
+    """The aggregator's scopes (with `payments`, payments:write too), minus those the AS says
+    it does not know (RFC 8414 §2 scopes_supported); openid always (OIDC §3.1.2.1)."""
     supported = meta.get("scopes_supported")
-    wanted = REQUESTED_SCOPE.split()
+    wanted = REQUESTED_SCOPE.split() + ([PAYMENT_SCOPE] if payments else [])
     if isinstance(supported, list):
         wanted = [s for s in wanted if s == "openid" or s in supported]
+    else:
+        wanted = [s for s in wanted if s not in OPTIONAL_SCOPES]
     return " ".join(wanted)
 
 
@@ -116,7 +121,7 @@ def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
     # RFC 6749 §10.12: state binds the response to the user agent; OIDC §3.1.2.1: nonce
     # binds the ID token to it.
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    scope = requested_scope(meta)
+    scope = requested_scope(meta, payments=chosen.payments == "on")
     params = {"response_type": "code", "client_id": http.client_id,
               "redirect_uri": http.redirect_uri, "scope": scope, "state": state,
               "nonce": nonce, **pkce_params}
@@ -161,13 +166,18 @@ def redeem_code(config: LabConfig, inst: Institution, code: str,
     return dict(token)
 
 
-def refresh(config: LabConfig, inst: Institution, refresh_token: str) -> dict[str, Any]:
-    """RFC 6749 §6. Raises TokenRequestFailedError (invalid_grant once the grant is revoked)."""
+def refresh(config: LabConfig, inst: Institution, refresh_token: str,
+            **extra: str) -> dict[str, Any]:
+    """RFC 6749 §6. Raises TokenRequestFailedError (invalid_grant once the grant is revoked).
+
+    extra: more token request parameters — a narrower `scope` (RFC 6749 §6), a `resource`
+    (RFC 8707 §2.2) for a token meant for another API.
+    """
     meta, chosen = prepare(config, inst)
     http = session.build(config, inst, chosen)
     try:
         token = http.refresh_token(_token_endpoint(meta, chosen), refresh_token=refresh_token,
-                                   timeout=TIMEOUT)
+                                   timeout=TIMEOUT, **extra)
     except OAuthError as exc:
         raise TokenRequestFailedError(exc.error) from None
     except (RequestException, ValueError):

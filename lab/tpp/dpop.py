@@ -69,11 +69,12 @@ class Signer:
         self._key = jwt.PyJWK(private_jwk, algorithm=alg).key
 
     def proof(self, method: str, url: str, *, access_token: str | None = None,
-              nonce: str | None = None) -> str:
+              nonce: str | None = None, iat: int | None = None) -> str:
+        """`iat`: another creation time than now (a proof signed in advance, attacks.md §3 B)."""
         # RFC 9449 §4.2: typ "dpop+jwt", alg, jwk (public only); claims jti, htm, htu, iat,
         # ath when presented with an access token, nonce when the server provided one.
         claims: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method.upper(),
-                                  "htu": htu(url), "iat": self._now()}
+                                  "htu": htu(url), "iat": self._now() if iat is None else iat}
         if access_token is not None:
             claims["ath"] = ath(access_token)
         if nonce is not None:

@@ -124,6 +124,12 @@ def update_tokens(store: Store, link_id: str, token: dict[str, Any]) -> None:
          expires_at_of(token, now), token.get("scope") or None, now, link_id))
 
 
+def update_refresh_token(store: Store, link_id: str, refresh_token: str) -> None:
+    """A rotated refresh token from a refresh made for another API (lab/tpp/rewards.py)."""
+    store.execute("UPDATE tpp_links SET refresh_token = ?, updated_at = ? WHERE id = ?",
+                  (refresh_token, clock.now(store), link_id))
+
+
 def mark_revoked(store: Store, link_id: str, reason: str) -> None:
     store.execute("UPDATE tpp_links SET status = 'revoked', status_reason = ?, updated_at = ? "
                   "WHERE id = ?", (reason, clock.now(store), link_id))

@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlencode, urlsplit
 
+from lab import context
 from lab.config import LabConfig
 from lab.controls import guard
 
+from . import institutions
 from .errors import RedirectRefusedError
 
 NO_OPEN_REDIRECT = guard("tpp_no_open_redirect")
 
 PARTNER_PORT = 9447   # PartnerRewards, the attacker module's fixture (attacks.md §0)
+PARTNER_ID = "partnerrewards"
 
 
 def partner_origin(config: LabConfig) -> str:
-    return f"https://{config.host}:{PARTNER_PORT}"
+    """PartnerRewards's origin: its entry in FinLens's directory, else its default port."""
+    ctx = context.current_or_none()
+    entry = institutions.get(ctx.store, PARTNER_ID) if ctx is not None else None
+    return entry.api_base.rstrip("/") if entry else f"https://{config.host}:{PARTNER_PORT}"
 
 
 def partners(config: LabConfig) -> dict[str, str]:

@@ -45,7 +45,9 @@ def credentials(config: LabConfig, inst: Institution | None = None) -> Credentia
         if inst is None:
             raise InstitutionUnavailableError() from None
         client_id, secret = inst.client_id, ""
-    if inst is not None and inst.client_id != client_id:
+    # The secret was issued by the lab's AS: it goes to no other issuer, even one that
+    # registered FinLens under the same client_id (EvilBank, attacks.md §0).
+    if inst is not None and (inst.client_id != client_id or inst.issuer != config.issuer):
         client_id, secret = inst.client_id, ""
     return Credentials(client_id, secret or None, config.tpp_url + "/callback")
 
@@ -89,6 +91,17 @@ def dpop_signer(config: LabConfig, inst: Institution) -> dpop.Signer:
     return dpop.Signer(keyring.dpop_key(config, inst))
 
 
+def _cached_token_endpoint(config: LabConfig, inst: Institution) -> str | None:
+    """The token endpoint the institution's metadata names (build runs after prepare, so the
+    metadata is cached)."""
+    try:
+        meta = institutions.metadata(inst, str(config.ca_cert_path))
+    except InstitutionUnavailableError:
+        return None
+    value = meta.get("token_endpoint")
+    return value if isinstance(value, str) else None
+
+
 def build(config: LabConfig, inst: Institution, chosen: Effective) -> FapiSession:
     creds = credentials(config, inst)
     session = FapiSession(creds.client_id, creds.client_secret,
@@ -98,7 +111,7 @@ def build(config: LabConfig, inst: Institution, chosen: Effective) -> FapiSessio
     if chosen.client_auth == "private_key_jwt":
         session.register_client_auth_method(("private_key_jwt", assertion.auth_method(
             inst.issuer, keyring.assertion_key(config, chosen.assertion_alg),
-            chosen.assertion_alg)))
+            chosen.assertion_alg, token_endpoint=_cached_token_endpoint(config, inst))))
     session.register_client_auth_method(("tls_client_auth", assertion.tls_client_auth))
     if chosen.uses_mtls:
         session.cert = keyring.client_certificate(config, inst)

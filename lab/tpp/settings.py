@@ -24,6 +24,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "pkce": ("none", "plain", "S256"),
     "request": ("query", "par"),
     "response_mode": ("query",),
+    # attacks.md §0: the scripted victim consents to "initiate payments" too; "on" makes
+    # FinLens ask for payments:write besides reading (an aggregator alone does not).
+    "payments": ("off", "on"),
 }
 # Settings that decide an "alt" control (profiles.ALT_SELECTED_BY).
 ALT_SETTINGS = ("client_auth", "sender_constraint")
@@ -55,6 +58,7 @@ class Effective:
     response_mode: str
     sender_constraint: str = "none"
     assertion_alg: str = "ES256"
+    payments: str = "off"
     notes: tuple[str, ...] = ()
 
     @property
@@ -67,9 +71,14 @@ class Effective:
         return self.sender_constraint == "dpop"
 
 
+# Settings whose default is the same in every profile.
+COMMON_DEFAULTS = {"payments": "off"}
+
+
 def profile_defaults(store: Store) -> dict[str, str]:
     profile = profiles.base_name(Registry(store).profile())
-    return dict(PROFILE_DEFAULTS.get(profile, PROFILE_DEFAULTS[FALLBACK_PROFILE]))
+    return {**COMMON_DEFAULTS,
+            **PROFILE_DEFAULTS.get(profile, PROFILE_DEFAULTS[FALLBACK_PROFILE])}
 
 
 def overrides(store: Store) -> dict[str, str]:
@@ -190,4 +199,4 @@ def effective(store: Store, metadata: dict[str, Any]) -> Effective:
 
     return Effective(client_auth=auth, pkce=pkce, request=request,
                      response_mode=chosen["response_mode"], sender_constraint=sender,
-                     assertion_alg=alg, notes=tuple(notes))
+                     assertion_alg=alg, payments=chosen["payments"], notes=tuple(notes))

@@ -22,7 +22,17 @@ from lab.config import LabConfig
 from lab.controls import guard
 from lab.controls.registry import Registry
 
-from . import aggregate, callback, client, institutions, keyring, links, redirector, settings
+from . import (
+    aggregate,
+    callback,
+    client,
+    institutions,
+    keyring,
+    links,
+    redirector,
+    rewards,
+    settings,
+)
 from .errors import NoSuchLinkError, TppError, UnknownInstitutionError
 from .links import User
 
@@ -153,6 +163,15 @@ def dashboard() -> Response | str:
     view = aggregate.build(_config(), user.id)
     return render_template("dashboard.html", user=user, dash=view,
                            partners=redirector.partners(_config()))
+
+
+@bp.get("/rewards")
+def rewards_page() -> Response | str:
+    """Points at partner programmes of the user's banks (FinLens calls the partner's API)."""
+    user = current_user()
+    if user is None:
+        return _see_other("/")
+    return render_template("rewards.html", user=user, rows=rewards.points(_config(), user.id))
 
 
 def _own_link(link_id: str) -> dict[str, Any]:
