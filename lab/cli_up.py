@@ -69,7 +69,9 @@ def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> 
         check_port_free(config.host, port, name)
 
 
-def banner(lab: runner.RunningLab, console: Console) -> None:
+def banner(lab: runner.RunningLab, console: Console,
+           attacker_urls: dict[str, str] | None = None) -> None:
+    attacker_urls = attacker_urls or {}
     config, status = lab.config, lab.status()
     console.print("[bold green]FAPI Lab is running[/]")
     console.print(f"  authorization server  {config.as_url}   (issuer {config.issuer})")
@@ -83,6 +85,8 @@ def banner(lab: runner.RunningLab, console: Console) -> None:
     if lab.capture is not None:
         console.print("  capture               mitmproxy on the public ports "
                       "(`fapi-lab capture list`)")
+    for name, url in attacker_urls.items():
+        console.print(f"  {name:<21} {url}")
     console.print("[bold]Demo users[/]")
     for user in DEMO_USERS:
         if user.second_factor == "totp":
@@ -98,6 +102,21 @@ def banner(lab: runner.RunningLab, console: Console) -> None:
     console.print("Press Ctrl-C to stop.", highlight=False)
 
 
+def start_attacker_fixtures(lab: runner.RunningLab, console: Console) -> dict[str, str]:
+    """The attacker's site, PartnerRewards and EvilBank (attacks.md §0), so FinLens's
+    directory lists working institutions and attacks find them running."""
+    if lab.capture is None:
+        return {}
+    try:
+        from attacker import fixtures
+
+        fx = fixtures.ensure_running(lab.config, lab.store)
+    except Exception as error:  # the lab works without them; attacks start their own
+        console.print(f"  (attacker fixtures not started: {error})", highlight=False)
+        return {}
+    return {"attacker site": fx.site, "PartnerRewards": fx.partner, "EvilBank AS": fx.evil_as}
+
+
 def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
                        bank_port=args.bank_port, tpp_port=args.tpp_port)
@@ -106,7 +125,7 @@ def run_up(args: argparse.Namespace, console: Console) -> int:
         lab = runner.start(config, profile=args.profile, capture=not args.no_capture)
     except OSError as error:
         raise CliError(f"could not start the lab: {error.strerror or error}") from None
-    banner(lab, console)
+    banner(lab, console, start_attacker_fixtures(lab, console))
     console.file.flush()
     signum = runner.serve_until_signal(lab)
     console.print(f"stopped ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'}); "
