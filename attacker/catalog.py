@@ -23,7 +23,14 @@ PENDING: dict[str, str] = {
     "payment-tampering-after-consent":
         "needs payment consents with authorization_details (RFC 9396) and "
         "payment_consent_binding: not built yet",
+    "payment-replay-altered-body":
+        "needs a payment FinLens makes (its \"move to savings\"), so that a POST /payments "
+        "crosses the resource leg to be replayed: not built yet",
     "audit-log-tampering": "needs the hash-chained audit trail (audit_chain): not built yet",
+    "otp-brute-force":
+        "needs a bounded search: bob's 4-digit SMS code is one of 10,000 and the AS takes about "
+        "30 guesses/s through the proxy (about 3 min on average); it comes with "
+        "login_throttling and a lab setting for a small code space",
     "id-token-replay-login":
         "needs FinLens's \"Sign in with your bank\" (the `login` setting): not built yet",
     "login-csrf": "needs FinLens's \"Sign in with your bank\" (the `login` setting): not built yet",

@@ -1,0 +1,25 @@
+"""code-injection-late: code-injection 90 s after the code was issued.
+
+The lab clock moves on 90 s before the injection; FAPI2 §5.3.2.1 limits codes to 60 s
+(RFC 6749 §4.1.2 recommends at most 10 minutes, which is the lab's weak mode).
+"""
+
+from __future__ import annotations
+
+from attacker.attacks.code_injection import inject
+from attacker.context import AttackContext
+from attacker.model import Attack
+
+DELAY = 90.0
+
+
+def run(ctx: AttackContext) -> None:
+    inject(ctx, delay=DELAY)
+
+
+ATTACK = Attack(
+    id="code-injection-late", attacker="A3b", legs=("authz_response",), victim="prior",
+    premise="As code-injection, but the code is used 90 s after the AS issued it.",
+    goal="the attacker's FinLens account shows the victim's accounts", run=run,
+    refs=("FAPI2 §5.3.2.1", "FAPI2 §6.4", "RFC 6749 §4.1.2"),
+)

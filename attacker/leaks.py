@@ -1,0 +1,36 @@
+"""Named leaks a premise grants beyond its capture legs (attacks.md §1: "a set of legs plus
+explicit grants").
+
+attacker.insider hands out everything FinLens holds, and only to the TPP insider
+(`store` leg or the `tpp_store` grant). A narrower leak gets a narrower reader here, so
+an attack that was granted one secret cannot read the rest of FinLens's disk.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .context import AttackContext
+from .model import AttackSetupError, PremiseViolation
+
+LEAKED_TPP_SECRET = "leaked_tpp_secret"
+TPP_CREDENTIALS_FILE = ("secrets", "tpp-client.json")
+
+
+def tpp_secret(ctx: AttackContext) -> tuple[str, str]:
+    """(client_id, client_secret) of FinLens, as found in an old configuration backup.
+
+    client-impersonation-leaked-secret's premise: the secret leaked 40 days ago (BCP §2.5,
+    RFC 7591 §3.2.1). Without the grant this is a bug in the attack, never a shortcut.
+    """
+    if LEAKED_TPP_SECRET not in ctx.attack.grants:
+        raise PremiseViolation(f"{ctx.attack.id}: the premise grants no leaked FinLens secret")
+    path = ctx.config.data_dir.joinpath(*TPP_CREDENTIALS_FILE)
+    try:
+        data = json.loads(path.read_text())
+        client_id, secret = str(data["client_id"]), str(data["client_secret"])
+    except (OSError, ValueError, KeyError):
+        raise AttackSetupError("FinLens has no client secret to leak") from None
+    ctx.step("attacker", "finds FinLens's client_id and client_secret in an old configuration "
+             "backup (leaked 40 days ago)")
+    return client_id, secret

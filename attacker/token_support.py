@@ -1,0 +1,421 @@
+"""What the token-endpoint, TPP-insider and user-authentication attacks share (attacks.md §3
+C, G, H, I): token requests with an optional DPoP proof, bank calls with the tokens won,
+the insider's copy of FinLens's identity, the victim's "revoke" at the bank, and the
+attacker's own sign-in attempts at the AS login pages.
+
+Everything here goes over the attacker's own HTTP client (127.0.0.2) through ctx.send,
+so each request is in the story; nothing reads a leg or a key the attack was not given.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urljoin
+
+import jwt
+import requests
+
+from lab import clock, keys
+from lab.authserver.clients import TPP_CLIENT_ID
+from lab.bank import ledger
+from lab.tpp import assertion
+from lab.tpp import dpop as tpp_dpop
+from lab.tpp import settings as tpp_settings
+from lab.useragent import parse_forms
+
+from . import insider, net
+from .capture_view import Leaked
+from .context import AttackContext
+from .model import AttackSetupError
+from .victim import HttpVictim
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ROPC_CLIENT_KEY = "attacker_ropc_client"
+
+
+# --- the AS, as any client learns it -------------------------------------------------------------
+def metadata(ctx: AttackContext) -> dict[str, Any]:
+    """RFC 8414 discovery: what the AS enforces now (clients adapt to it; so does the attacker)."""
+    response = ctx.http.get(ctx.url("as", "/.well-known/oauth-authorization-server"), timeout=30)
+    data = response.json() if response.status_code == 200 else None
+    if not isinstance(data, dict):
+        raise AttackSetupError(f"the AS metadata is unavailable: {response.status_code}")
+    return data
+
+
+def dpop_required(meta: dict[str, Any]) -> bool:
+    """RFC 9449 §5.1: dpop_signing_alg_values_supported says the AS binds tokens to keys."""
+    return isinstance(meta.get("dpop_signing_alg_values_supported"), list)
+
+
+def with_proof(send: Callable[[dict[str, str]], requests.Response], signer: tpp_dpop.Signer,
+               method: str, url: str, access_token: str | None = None) -> requests.Response:
+    """Send with a DPoP proof; once more with the server's nonce if it asks (RFC 9449 §8-9)."""
+    nonce: str | None = None
+    response = send({"DPoP": signer.proof(method, url, access_token=access_token)})
+    if tpp_dpop.asks_for_nonce(response):
+        nonce = response.headers.get(tpp_dpop.NONCE_HEADER)
+        response = send({"DPoP": signer.proof(method, url, access_token=access_token,
+                                              nonce=nonce)})
+    return response
+
+
+def post_token(ctx: AttackContext, form: dict[str, str], *, what: str,
+               signer: tpp_dpop.Signer | None = None, http: requests.Session | None = None,
+               headers: dict[str, str] | None = None, auth: Any = None) -> requests.Response:
+    """POST /token (RFC 6749 §3.2), with a DPoP proof when a signer is given (RFC 9449 §5)."""
+    url = ctx.url("as", "/token")
+
+    def send(extra: dict[str, str]) -> requests.Response:
+        return ctx.send("POST", url, what=what, http=http, data=form, auth=auth,
+                        headers={**(headers or {}), **extra})
+
+    return send({}) if signer is None else with_proof(send, signer, "POST", url)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A token response (RFC 6749 §5.1) as the attacker holds it."""
+
+    access_token: str
+    token_type: str
+    refresh_token: str | None
+    scope: str
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> Tokens:
+        return cls(str(body.get("access_token") or ""), str(body.get("token_type") or "Bearer"),
+                   body.get("refresh_token") if isinstance(body.get("refresh_token"), str)
+                   else None, str(body.get("scope") or ""))
+
+    @property
+    def dpop(self) -> bool:
+        return self.token_type.lower() == "dpop"
+
+    def claims(self) -> dict[str, Any]:
+        """The JWT's payload, unverified (the attacker only reads what it carries)."""
+        try:
+            data = jwt.decode(self.access_token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+def tokens_or_fail(ctx: AttackContext, response: requests.Response, refused: str) -> Tokens:
+    """The tokens of a 200 token response; otherwise the attack's goal is missed."""
+    body = _json(response)
+    if response.status_code != 200 or not body.get("access_token"):
+        ctx.failed(refused, response)
+    return Tokens.of(body)
+
+
+# --- the bank ------------------------------------------------------------------------------------
+def bank(ctx: AttackContext, method: str, path: str, tokens: Tokens, *, what: str,
+         signer: tpp_dpop.Signer | None = None, http: requests.Session | None = None,
+         body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+         ) -> requests.Response:
+    """One bank API call with the token as issued: Bearer (RFC 6750) or DPoP (RFC 9449 §7)."""
+    url = ctx.url("bank", path)
+    scheme = "DPoP" if tokens.dpop else "Bearer"
+
+    def send(extra: dict[str, str]) -> requests.Response:
+        kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+        return ctx.send(method, url, what=what, http=http,
+                        headers={**(headers or {}),
+                                 "Authorization": f"{scheme} {tokens.access_token}", **extra},
+                        **kwargs)
+
+    if tokens.dpop and signer is not None:
+        return with_proof(send, signer, method, url, access_token=tokens.access_token)
+    return send({})
+
+
+def accounts(ctx: AttackContext, tokens: Tokens, *, signer: tpp_dpop.Signer | None = None,
+             http: requests.Session | None = None) -> list[dict[str, Any]]:
+    listed = bank(ctx, "GET", "/accounts", tokens, signer=signer, http=http,
+                  what="GET /accounts with the tokens it obtained")
+    if listed.status_code != 200:
+        ctx.failed("the bank refused the attacker's token", listed)
+    found = _json(listed).get("accounts")
+    if not isinstance(found, list) or not found:
+        ctx.failed("the token lists no accounts", listed)
+    return [a for a in found if isinstance(a, dict)]
+
+
+def read_balances(ctx: AttackContext, tokens: Tokens, *, signer: tpp_dpop.Signer | None = None,
+                  http: requests.Session | None = None) -> dict[str, Any]:
+    """GET /accounts, then each account's balances: the goal of most token thefts."""
+    balances: dict[str, Any] = {}
+    for account in accounts(ctx, tokens, signer=signer, http=http):
+        account_id = str(account.get("account_id"))
+        r = bank(ctx, "GET", f"/accounts/{account_id}/balances", tokens, signer=signer,
+                 http=http, what=f"GET /accounts/{account_id}/balances")
+        if r.status_code != 200:
+            ctx.failed("the bank refused the attacker's token", r)
+        balances[account_id] = _json(r).get("balances")
+    return balances
+
+
+def mallory_iban(ctx: AttackContext) -> str:
+    """The attacker's own checking account at the honest bank (he knows his own IBAN)."""
+    for account in ledger.accounts_of(ctx.store, "mallory"):
+        if account["type"] == "checking":
+            return str(account["iban"])
+    raise AttackSetupError("mallory has no checking account")
+
+
+def pay_mallory(ctx: AttackContext, tokens: Tokens, debtor_account_id: str, amount: str, *,
+                signer: tpp_dpop.Signer | None = None,
+                http: requests.Session | None = None) -> requests.Response:
+    """POST /payments from the victim's account to mallory's."""
+    order = {"debtor_account_id": debtor_account_id,
+             "creditor": {"name": "Mallory Mallet", "iban": mallory_iban(ctx)},
+             "instructed_amount": {"amount": amount, "currency": "EUR"},
+             "reference": "Invoice 4711"}
+    return bank(ctx, "POST", "/payments", tokens, signer=signer, http=http, body=order,
+                what=f"POST /payments: {amount} EUR from {debtor_account_id} to mallory")
+
+
+def checking_account(accounts_listed: list[dict[str, Any]]) -> str:
+    chosen = next((a for a in accounts_listed if a.get("type") == "checking"),
+                  accounts_listed[0])
+    return str(chosen.get("account_id"))
+
+
+# --- the capture (A4) ----------------------------------------------------------------------------
+def is_token_grant(grant_type: str) -> Callable[[Leaked], bool]:
+    """A successful TPP token request of `grant_type` on the token leg."""
+    def match(leaked: Leaked) -> bool:
+        return leaked.method == "POST" and leaked.status == 200 \
+            and leaked.form().get("grant_type") == grant_type
+    return match
+
+
+def captured_refresh_token(ctx: AttackContext) -> str:
+    """The newest refresh token that crossed the token leg (in a response)."""
+    leaked = ctx.capture.last("token", where=lambda x: x.status == 200
+                              and isinstance(x.json().get("refresh_token"), str))
+    ctx.step("attacker", "reads a refresh token in FinLens's token response on the token leg")
+    return str(leaked.json()["refresh_token"])
+
+
+# --- the TPP insider (MT) ------------------------------------------------------------------------
+@dataclass
+class TppIdentity:
+    """What an insider copied out of FinLens: the link's tokens, its keys, certificate, config.
+
+    It authenticates as FinLens the way FinLens does (its effective settings, RFC 8414
+    adapted), proves possession with FinLens's DPoP key, and presents FinLens's certificate.
+    """
+
+    ctx: AttackContext
+    link: dict[str, Any]
+    chosen: tpp_settings.Effective
+    http: requests.Session
+    signer: tpp_dpop.Signer | None
+
+    @property
+    def tokens(self) -> Tokens:
+        return Tokens(str(self.link["access_token"]), str(self.link["token_type"] or "Bearer"),
+                      self.link["refresh_token"], str(self.link["scope"] or ""))
+
+    def client_auth(self) -> tuple[dict[str, str], Any]:
+        """(form fields, requests auth) authenticating as FinLens; a fresh assertion each time."""
+        auth = insider.client_auth(self.ctx, self.chosen.client_auth)
+        return dict(auth["data"]), auth.get("auth")
+
+    def refresh(self, refresh_token: str, *, what: str, **extra: str) -> requests.Response:
+        fields, auth = self.client_auth()
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra, **fields}
+        return post_token(self.ctx, form, what=what, signer=self.signer, http=self.http,
+                          auth=auth)
+
+
+def tpp_identity(ctx: AttackContext, victim: HttpVictim) -> TppIdentity:
+    """The insider's copy of FinLens (attacker.insider): the victim's link, keys, certificate."""
+    link = insider.link_of(ctx, victim)
+    chosen = tpp_settings.effective(ctx.store, metadata(ctx))
+    http = ctx.http
+    if chosen.uses_mtls:
+        cert = insider.client_auth(ctx, "tls_client_auth")["cert"]
+        http = net.session(str(ctx.config.ca_cert_path), cert=cert)
+    signer = insider.dpop_signer_for(ctx, str(link["access_token"])) \
+        if str(link["token_type"] or "").lower() == "dpop" else None
+    ctx.step("attacker", f"takes FinLens's {chosen.client_auth} credentials"
+             + (", its DPoP key" if signer else "") + (", its certificate" if chosen.uses_mtls
+                                                        else ""))
+    return TppIdentity(ctx, link, chosen, http, signer)
+
+
+# --- the victim at the bank's "connected apps" page ----------------------------------------------
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_CARD = re.compile(r'<div class="card">(.*?)</form>', re.S)
+_CLIENT = re.compile(r"client_id <code>([^<]+)</code>")
+_GRANT = re.compile(r'name="grant_id" value="([^"]+)"')
+
+
+def revoke_finlens_at_bank(ctx: AttackContext, victim: HttpVictim) -> int:
+    """The victim signs in to online banking (password + second factor) and clicks "Revoke
+    access" on every FinLens card (RFC 7009 §2.1's "stop", as a user gives it)."""
+    http = victim.http
+    bank_url = ctx.config.bank_url
+    page = http.get(bank_url + "/login", timeout=30)
+    r = http.post(bank_url + "/login", timeout=30, data={
+        "username": victim.username, "password": victim.agent.password,
+        "csrf_token": _csrf(page.text)})
+    r = http.post(bank_url + "/login/code", timeout=30, data={
+        "code": victim.agent.second_factor(), "csrf_token": _csrf(r.text)})
+    for response in (page, r):
+        ctx.note_request(response, actor="victim")
+    if "Connected apps" not in r.text:
+        raise AttackSetupError(f"the victim could not sign in to online banking: {r.status_code}")
+    ctx.step("victim", "signs in to online banking and opens \"Connected apps\"",
+             url=bank_url + "/connected-apps", status=r.status_code)
+    revoked = 0
+    for card in _CARD.findall(r.text):
+        client, grant = _CLIENT.search(card), _GRANT.search(card)
+        if client and grant and client.group(1) == TPP_CLIENT_ID:
+            done = http.post(bank_url + "/connected-apps/revoke", timeout=30,
+                             data={"grant_id": grant.group(1), "csrf_token": _csrf(r.text)})
+            ctx.note_request(done, actor="victim")
+            revoked += 1
+    if not revoked:
+        raise AttackSetupError("the victim found no FinLens entry to revoke")
+    ctx.step("victim", f"revokes FinLens (\"Revoke access\", {revoked} grant(s))")
+    return revoked
+
+
+def _csrf(html: str) -> str:
+    match = _CSRF.search(html)
+    if not match:
+        raise AttackSetupError("the bank page has no CSRF token")
+    return match.group(1)
+
+
+# --- the attacker's own sign-in attempts (CS) ----------------------------------------------------
+def pkce_pair() -> tuple[str, str]:
+    """RFC 7636 §4.1-4.2: a verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def attacker_session(ctx: AttackContext) -> requests.Session:
+    """A fresh browser-like client of the attacker's, from 127.0.0.2 (own cookie jar)."""
+    return net.session(str(ctx.config.ca_cert_path))
+
+
+def own_login_page(ctx: AttackContext, http: requests.Session, *,
+                   meta: dict[str, Any] | None = None, quiet: bool = False) -> requests.Response:
+    """The AS login page for an authorization request of the attacker's own client, pushed
+    first when the AS requires PAR (RFC 9126 §5), with PKCE S256 (RFC 7636)."""
+    meta = meta or metadata(ctx)
+    client = ctx.own_client()
+    _, challenge = pkce_pair()
+    params = {"response_type": "code", "client_id": client["client_id"],
+              "redirect_uri": client["redirect_uri"], "scope": "openid accounts:read",
+              "state": secrets.token_urlsafe(16), "code_challenge": challenge,
+              "code_challenge_method": "S256"}
+    authorize = str(meta["authorization_endpoint"])
+    if meta.get("require_pushed_authorization_requests"):
+        par_url = str(meta["pushed_authorization_request_endpoint"])
+        data = {**params, **ctx.own_client_auth("par")}
+        pushed = http.post(par_url, data=data, timeout=30) if quiet else ctx.send(
+            "POST", par_url, http=http, data=data, what="pushes its own client's request (PAR)")
+        request_uri = _json(pushed).get("request_uri")
+        if pushed.status_code not in (200, 201) or not isinstance(request_uri, str):
+            raise AttackSetupError(f"the attacker's PAR failed: {pushed.status_code}")
+        url = authorize + "?" + urlencode({"client_id": client["client_id"],
+                                           "request_uri": request_uri})
+    else:
+        url = authorize + "?" + urlencode(params)
+    page = http.get(url, timeout=30) if quiet else ctx.send(
+        "GET", url, http=http, what="opens the AS login page with its own client's request")
+    if page.status_code != 200 or not login_form(page):
+        raise AttackSetupError(f"the AS showed no login page: {page.status_code}")
+    return page
+
+
+def login_form(page: requests.Response) -> tuple[str, list[tuple[str, str]]] | None:
+    """(action URL, hidden fields) of the AS page's login, mfa or consent form."""
+    for form in parse_forms(page.text):
+        if form.step in ("login", "mfa", "consent"):
+            return urljoin(page.url, form.action), form.fields
+    return None
+
+
+def signed_in(response: requests.Response) -> str | None:
+    """Where a password POST led: "mfa" (the password was right, a second factor is asked),
+    "consent" (signed in on the password alone), or None (refused)."""
+    if response.is_redirect and "/consent" in response.headers.get("Location", ""):
+        return "consent"
+    if response.status_code == 200 and any(f.step == "mfa" for f in parse_forms(response.text)):
+        return "mfa"
+    return None
+
+
+def ropc_client_auth(ctx: AttackContext) -> dict[str, str]:
+    """private_key_jwt for a client of the attacker's registered for the password grant (RFC
+    7591; registration is open, BCP §2.4's reason to turn the grant off). Where the AS will
+    not register one, its ordinary client tries the grant anyway."""
+    saved = ctx.store.get_setting(ROPC_CLIENT_KEY)
+    if not (isinstance(saved, dict) and saved.get("issuer") == ctx.config.issuer):
+        private = keys.ensure_keyset(ctx.config.keys_dir, "attacker", ("ES256",))
+        body = {"client_name": "EvilApp CLI", "grant_types": ["password", "refresh_token"],
+                "response_types": [], "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": keys.public_jwks(private),
+                "scope": "openid accounts:read transactions:read payments:write offline_access"}
+        response = ctx.http.post(ctx.url("as", "/register"), json=body, timeout=30)
+        if response.status_code != 201:
+            ctx.step("attacker", "cannot register a password-grant client (the AS does not "
+                     "offer the grant): tries with its ordinary client",
+                     status=response.status_code)
+            return ctx.own_client_auth("token")
+        saved = {"issuer": ctx.config.issuer, "client_id": response.json()["client_id"]}
+        ctx.store.set_setting(ROPC_CLIENT_KEY, saved)
+    client_id = str(saved["client_id"])
+    private = keys.ensure_keyset(ctx.config.keys_dir, "attacker", ("ES256",))
+    signed = assertion.Signer(client_id, keys.signing_key(private, "ES256"), "ES256",
+                              now=lambda: clock.now_int(ctx.store)).make(ctx.config.issuer)
+    return {"client_id": client_id, "client_assertion_type": JWT_BEARER,
+            "client_assertion": signed}
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def password_login(ctx: AttackContext, http: requests.Session, page: requests.Response,
+                   username: str, password: str, *, what: str) -> requests.Response:
+    """Fill the AS login form of `page` with a username and password (story step)."""
+    form = login_form(page)
+    if form is None:
+        raise AttackSetupError("the AS page has no login form")
+    action, fields = form
+    return ctx.send("POST", action, http=http, what=what,
+                    data=[*fields, ("username", username), ("password", password)])
+
+
+def consent_everything(ctx: AttackContext, http: requests.Session,
+                       response: requests.Response) -> requests.Response:
+    """Follow to the consent page and approve every account and permission offered."""
+    page = ctx.send("GET", urljoin(response.url, response.headers["Location"]), http=http,
+                    what="opens the consent page")
+    forms = [f for f in parse_forms(page.text) if f.step == "consent"]
+    if not forms:
+        raise AttackSetupError(f"the AS showed no consent page: {page.status_code}")
+    form = forms[0]
+    ticked = [(box.get("name", ""), box.get("value", "")) for box in form.checkboxes]
+    return ctx.send("POST", urljoin(page.url, form.action), http=http,
+                    data=[*form.fields, *ticked, ("action", "approve")],
+                    what="ticks every account and permission and approves")
