@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.config import LabConfig
+from lab.controls import catalog as controls_catalog
 from lab.controls.registry import Registry
 from lab.store.base import Store
 from lab.tpp import settings as tpp_settings
@@ -50,7 +51,10 @@ def establish(store: Store, profile: str, controls: dict[str, bool], tpp: dict[s
 def check(step: Step, outcome: Outcome) -> tuple[bool, str]:
     if outcome.status != step.expect:
         return False, f"expected {step.expect}, measured {outcome.status}: {outcome.summary}"
-    missing = [c for c in step.blocked_by if c not in outcome.fired_controls]
+    fired = set(outcome.fired_controls)
+    # a control whose refusal comes from another (attacks.md §0 `fires_via`) counts as fired
+    missing = [c for c in step.blocked_by if c not in fired
+               and not fired & set(controls_catalog.get(c).fires_via or ())]
     if missing:
         return False, (f"blocked, but {', '.join(missing)} did not fire (fired: "
                        f"{', '.join(outcome.fired_controls) or 'none'})")

@@ -1,0 +1,93 @@
+"""Renders docs/attacks.md: the catalog's notes — every attack, its premise, its expected
+blockers, and where the lab's measurement differs from attacks.md and why.
+
+The attack modules are the source; run after changing one:
+
+    python -m attacker.docs          # rewrite docs/attacks.md
+    python -m attacker.docs --check  # exit 1 when it is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lab.controls import catalog as controls_catalog
+from lab.controls.attack_catalog import ATTACKS as EXPECTED
+
+from . import catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "attacks.md"
+
+
+def _controls(ids: tuple[str, ...]) -> str:
+    return ", ".join(f"[`{i}`](controls/{i}.md)" if i in controls_catalog.BY_ID
+                     else f"`{i}` (not built yet)" for i in ids) or "none"
+
+
+def render() -> str:
+    attacks = catalog.implemented()
+    lines = [
+        "# Attack catalog notes",
+        "",
+        "<!-- Generated from attacker/attacks/*.py by `python -m attacker.docs`; edit the "
+        "attack modules, not this page. -->",
+        "",
+        f"{len(attacks)} of {len(EXPECTED)} attacks of attacks.md §3 run against the lab; the "
+        "others are pending, each with its reason. Run one with `fapi-lab attack ID`; "
+        "`fapi-lab matrix` measures them all. *Notes* explain where a measured outcome "
+        "differs from the catalog on purpose: a catalog blocker that does not block alone "
+        "over `legacy`, or FAPI 2.0 not stopping the attack.",
+        "",
+    ]
+    for entry in EXPECTED:
+        lines.append(f"## `{entry.id}` — {entry.title}")
+        lines.append("")
+        attack = attacks.get(entry.id)
+        if attack is None:
+            lines += [f"Pending: {catalog.PENDING.get(entry.id, 'not implemented yet')}.", ""]
+            continue
+        needs = ", ".join(f"`{k}={v}`" for k, v in attack.needs.items()) or "—"
+        lines += [
+            "| | |", "|---|---|",
+            f"| attacker | {attack.attacker} |",
+            f"| reads | {', '.join(f'`{leg}`' for leg in attack.legs)} |",
+            f"| victim | {attack.victim} |",
+            f"| needs | {needs} |",
+            f"| premise | {attack.premise} |",
+            f"| goal | {attack.goal} |",
+            f"| catalog blockers | {_controls(attack.blocked_by)} |",
+            f"| FAPI 2.0 | {'blocks it' if attack.fapi2_blocks else 'does not block it: '}"
+            f"{'' if attack.fapi2_blocks else attack.why_not} |",
+            f"| refs | {'; '.join(attack.refs) or '—'} |",
+            f"| source | `attacker/attacks/{attack.id.replace('-', '_')}.py` |",
+            "",
+        ]
+        if attack.not_alone:
+            lines.append("Notes:")
+            lines.append("")
+            lines += [f"- `{c}` alone over `legacy` does not block it: {why}"
+                      for c, why in attack.not_alone.items()]
+            lines.append("")
+    return "\n".join(line.replace("|  |", "| — |") for line in lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        if not PAGE.exists() or PAGE.read_text() != text:
+            print(f"{PAGE} is stale: run python -m attacker.docs", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(text)
+    print(f"wrote {PAGE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Scenario files: a bad one is refused with file, line and field; the workshop set passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attacker import runner, scenario_run, scenarios
+from attacker.cli_scenario import DEFAULT_DIR
+from lab.runner import RunningLab
+
+WORKSHOP = sorted(DEFAULT_DIR.glob("*.yaml"))
+
+GOOD = """title: t
+story: s
+profile: legacy
+steps:
+  - attack: at-replay-bearer
+    expect: succeeded
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_loads(tmp_path: Path) -> None:
+    scenario = scenarios.load(_write(tmp_path, GOOD))
+    assert scenario.profile == "legacy"
+    assert [s.attack for s in scenario.steps] == ["at-replay-bearer"]
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    (GOOD.replace("expect: succeeded", "expect: blokced"), ":6: steps[0].expect"),
+    (GOOD.replace("profile: legacy", "profile: fapi9"), ":3: profile"),
+    (GOOD.replace("title: t\n", ""), "scenario: missing required field 'title'"),
+    (GOOD + "colour: red\n", ":7: colour: unknown field"),
+    (GOOD.replace("  - attack: at-replay-bearer", "  - attack: no-such-attack"),
+     ":5: steps[0].attack: unknown attack"),
+    (GOOD.replace("  - attack: at-replay-bearer", "  - attack: audit-log-tampering"),
+     ":5: steps[0].attack: 'audit-log-tampering' is pending"),
+    (GOOD + "controls: {pkce_requird: on}\n", ":7: controls.pkce_requird: unknown control"),
+    (GOOD + "controls: {pkce_required: maybe}\n", ":7: controls.pkce_required: must be on"),
+    (GOOD + "tpp: {pkce: S512}\n", ":7: tpp.pkce: 'S512' is not one of"),
+    (GOOD.replace("    expect: succeeded",
+                  "    expect: succeeded\n    blocked_by: [pkce_required]"),
+     ":7: steps[0].blocked_by: only a step expected to be blocked"),
+    ("title: [unclosed\n", ":2: not valid YAML"),
+    ("", "empty file"),
+    ("title: t\nstory: s\nprofile: legacy\nsteps: []\n", ":4: steps: must be a non-empty list"),
+])
+def test_a_bad_file_names_file_line_and_field(tmp_path: Path, text: str, where: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(scenarios.ScenarioError) as error:
+        scenarios.load(path)
+    assert str(error.value).startswith(str(path))
+    assert where in str(error.value)
+
+
+def test_every_workshop_file_is_valid() -> None:
+    loaded = scenarios.discover(DEFAULT_DIR)
+    assert len(loaded) == len(WORKSHOP) >= 12
+    assert [s.order for s in loaded] == sorted(s.order for s in loaded)
+
+
+@pytest.mark.parametrize("path", WORKSHOP, ids=[p.stem for p in WORKSHOP])
+def test_workshop_scenario_passes(path: Path, attack_lab: RunningLab) -> None:
+    saved = runner.SavedState(attack_lab.store)
+    try:
+        result = scenario_run.run(scenarios.load(path), attack_lab.config, attack_lab.store)
+    finally:
+        saved.restore()
+    failures = [f"{s.step.attack} under {s.configuration}: {s.why}" for s in result.steps
+                if not s.passed]
+    assert not failures, "\n".join(failures)
+
+
+def test_a_wrong_expectation_fails_the_run(tmp_path: Path, attack_lab: RunningLab) -> None:
+    wrong = GOOD.replace("expect: succeeded", "expect: blocked")
+    saved = runner.SavedState(attack_lab.store)
+    try:
+        result = scenario_run.run(scenarios.load(_write(tmp_path, wrong)), attack_lab.config,
+                                  attack_lab.store)
+    finally:
+        saved.restore()
+    assert not result.passed
+    assert "expected blocked, measured succeeded" in result.steps[0].why
+
+
