@@ -65,11 +65,13 @@ def render() -> str:
             f"| source | `attacker/attacks/{attack.id.replace('-', '_')}.py` |",
             "",
         ]
-        if attack.not_alone:
+        if attack.not_alone or attack.also_blocked_by:
             lines.append("Notes:")
             lines.append("")
             lines += [f"- `{c}` alone over `legacy` does not block it: {why}"
                       for c, why in attack.not_alone.items()]
+            lines += [f"- `{c}` also blocks it, though the catalog does not name it: {why}"
+                      for c, why in attack.also_blocked_by.items()]
             lines.append("")
     return "\n".join(line.replace("|  |", "| — |") for line in lines).rstrip() + "\n"
 

@@ -75,6 +75,11 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
     on = enabled_in(column, attack)
     blockers = [c for c in attack.blocked_by if c in on and c in controls_catalog.BY_ID]
     explained = {c: attack.not_alone[c] for c in blockers if c in attack.not_alone}
+    also = {c: r for c, r in attack.also_blocked_by.items() if c in on}
+    if also:
+        # measured blockers the catalog does not name, each explained in the attack's notes
+        return "blocked", blockers + list(also), "; ".join(
+            f"{c} (not in the catalog): {r}" for c, r in also.items())
     if column.kind == "control" and blockers and len(explained) == len(blockers):
         return "succeeded", blockers, "; ".join(f"{c}: {r}" for c, r in explained.items())
     if column.id == "fapi2-security" and not attack.fapi2_blocks:
@@ -114,6 +119,9 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
         verdict = "mismatch"
         explanation = (f"blocked, but by {', '.join(fired)}, not by the catalog's "
                        f"{', '.join(blockers) or 'none'}")
+    elif outcome.status == "blocked" and set(fired) & (set(attack.blocked_by)
+                                                       | set(_fires_via(blockers))):
+        verdict, explanation = "agrees", ""    # a catalog blocker fired: nothing to explain
     elif explanation:
         verdict = "explained"
     return Cell(outcome.status, fired, expected_status, blockers, verdict, explanation,

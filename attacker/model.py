@@ -34,6 +34,8 @@ class Attack:
     (elsewhere they are incidental: every F2 callback records one).
     not_alone: catalog blockers that do not block this attack when switched on alone over
     `legacy`, each with the reason (shown as an explained mismatch in the matrix).
+    also_blocked_by: controls the catalog does not name that measurably block this attack too,
+    each with the reason (the matrix expects them and shows the difference as explained).
     """
 
     id: str
@@ -50,6 +52,7 @@ class Attack:
     refs: tuple[str, ...] = ()
     counts_prevented: tuple[str, ...] = ()
     not_alone: dict[str, str] = field(default_factory=dict)
+    also_blocked_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:

@@ -68,12 +68,21 @@ def with_proof(send: Callable[[dict[str, str]], requests.Response], signer: tpp_
 
 def post_token(ctx: AttackContext, form: dict[str, str], *, what: str,
                signer: tpp_dpop.Signer | None = None, http: requests.Session | None = None,
-               headers: dict[str, str] | None = None, auth: Any = None) -> requests.Response:
-    """POST /token (RFC 6749 §3.2), with a DPoP proof when a signer is given (RFC 9449 §5)."""
+               headers: dict[str, str] | None = None, auth: Any = None,
+               renew: Callable[[], tuple[dict[str, str], Any]] | None = None
+               ) -> requests.Response:
+    """POST /token (RFC 6749 §3.2), with a DPoP proof when a signer is given (RFC 9449 §5).
+
+    renew: fresh client-authentication fields for each attempt (a nonce retry must not
+    resend a client assertion: its jti is single use, RFC 7523 §3)."""
     url = ctx.url("as", "/token")
 
     def send(extra: dict[str, str]) -> requests.Response:
-        return ctx.send("POST", url, what=what, http=http, data=form, auth=auth,
+        data, credentials = form, auth
+        if renew is not None:
+            fields, credentials = renew()
+            data = {**form, **fields}
+        return ctx.send("POST", url, what=what, http=http, data=data, auth=credentials,
                         headers={**(headers or {}), **extra})
 
     return send({}) if signer is None else with_proof(send, signer, "POST", url)
@@ -231,10 +240,9 @@ class TppIdentity:
         return dict(auth["data"]), auth.get("auth")
 
     def refresh(self, refresh_token: str, *, what: str, **extra: str) -> requests.Response:
-        fields, auth = self.client_auth()
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra, **fields}
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
         return post_token(self.ctx, form, what=what, signer=self.signer, http=self.http,
-                          auth=auth)
+                          renew=self.client_auth)
 
 
 def tpp_identity(ctx: AttackContext, victim: HttpVictim) -> TppIdentity:
@@ -262,7 +270,9 @@ _GRANT = re.compile(r'name="grant_id" value="([^"]+)"')
 
 def revoke_finlens_at_bank(ctx: AttackContext, victim: HttpVictim) -> int:
     """The victim signs in to online banking (password + second factor) and clicks "Revoke
-    access" on every FinLens card (RFC 7009 §2.1's "stop", as a user gives it)."""
+    access" on the FinLens card they just linked — the newest, the page lists newest first
+    (RFC 7009 §2.1's "stop", as a user gives it). Older cards of earlier runs stay: revoking
+    them all made each run slower than the last."""
     http = victim.http
     bank_url = ctx.config.bank_url
     page = http.get(bank_url + "/login", timeout=30)
@@ -285,6 +295,7 @@ def revoke_finlens_at_bank(ctx: AttackContext, victim: HttpVictim) -> int:
                              data={"grant_id": grant.group(1), "csrf_token": _csrf(r.text)})
             ctx.note_request(done, actor="victim")
             revoked += 1
+            break
     if not revoked:
         raise AttackSetupError("the victim found no FinLens entry to revoke")
     ctx.step("victim", f"revokes FinLens (\"Revoke access\", {revoked} grant(s))")

@@ -44,4 +44,9 @@ ATTACK = Attack(
             "fully prevents its use in another browser; code_short_lifetime and "
             "request_uri_single_use only shorten the window",
     refs=("FAPI2 §6.5", "AM §7.5"),
+    also_blocked_by={
+        "code_single_use":
+            "without a verifier to check, FinLens redeems the code when the victim's browser "
+            "delivers it, so the attacker's later use is a second redemption",
+    },
 )

@@ -49,4 +49,9 @@ ATTACK = Attack(
             "private_key_jwt client assertion, replayed within the assertion's 60 s.",
     goal="new tokens for the victim's grant, authenticated as FinLens", run=run,
     refs=("RFC 7523 §3", "OIDC §9"),
+    also_blocked_by={
+        "refresh_rotation_reuse_detection":
+            "the refresh token in the captured request was superseded when FinLens refreshed,"
+            " so its reuse is detected and revokes the family (RFC 9700 §4.14.2)",
+    },
 )

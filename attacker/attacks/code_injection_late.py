@@ -22,4 +22,11 @@ ATTACK = Attack(
     premise="As code-injection, but the code is used 90 s after the AS issued it.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("FAPI2 §5.3.2.1", "FAPI2 §6.4", "RFC 6749 §4.1.2"),
+    also_blocked_by={
+        "pkce_required":
+            "attacks.md, '+ those of code-injection': the code is bound to the victim's "
+            "verifier",
+        "tpp_checks_nonce":
+            "attacks.md, '+ those of code-injection': the ID token carries the victim's nonce",
+    },
 )

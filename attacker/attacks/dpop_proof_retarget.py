@@ -52,4 +52,9 @@ ATTACK = Attack(
     goal="any other request answered: alice's transactions, a payment to mallory, or bob's "
          "accounts", run=run, needs={"sender_constraint": "dpop"},
     refs=("RFC 9449 §4.3, §7, §7.1",),
+    also_blocked_by={
+        "dpop_nonce":
+            "the captured proof carries a server nonce the bank no longer accepts when the "
+            "proof is reused for another request (RFC 9449 §9)",
+    },
 )

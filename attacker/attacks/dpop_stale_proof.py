@@ -35,4 +35,9 @@ ATTACK = Attack(
             "about 100 s later (lab clock), while the token is still valid; holds no key.",
     goal="the victim's transactions", run=run, needs={"sender_constraint": "dpop"},
     refs=("RFC 9449 §4.3, §11.1", "FAPI2 §5.3.2.1"),
+    also_blocked_by={
+        "dpop_nonce":
+            "a proof 90-120 s old carries a nonce the server has rotated out (RFC 9449 §9), "
+            "so the nonce check refuses it before the iat window does",
+    },
 )

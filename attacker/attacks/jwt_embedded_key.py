@@ -39,4 +39,9 @@ ATTACK = Attack(
     premise=PREMISE + " Signs with its own key.",
     goal="the victim's balances or a payment to mallory", run=run,
     refs=("RFC 8725 §3.10", "FAPI2 §5.4.2", "OIDC §10.1"),
+    also_blocked_by={
+        "consent_per_account":
+            "a forged token names no grant the user consented to, so the per-account check "
+            "finds no consented account",
+    },
 )

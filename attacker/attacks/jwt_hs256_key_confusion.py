@@ -45,4 +45,9 @@ ATTACK = Attack(
     premise=PREMISE + " Reads the AS's published JWKS.",
     goal="the victim's balances or a payment to mallory", run=run,
     refs=("RFC 8725 §2.1, §3.1", "FAPI2 §5.4.1"),
+    also_blocked_by={
+        "consent_per_account":
+            "a forged token names no grant the user consented to, so the per-account check "
+            "finds no consented account",
+    },
 )

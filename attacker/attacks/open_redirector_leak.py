@@ -55,4 +55,12 @@ ATTACK = Attack(
             "partner redirector (public); the victim follows its link and consents.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("BCP §4.11.1", "BCP §2.1", "FAPI2 §5.3.3.1", "RFC 3986 §5.2.4"),
+    also_blocked_by={
+        "code_client_binding":
+            "the code was issued for the /go redirect_uri and FinLens redeems it with "
+            "/callback, which RFC 6749 §4.1.3 requires to be identical",
+        "tpp_checks_nonce":
+            "as in code-injection: the injected code's ID token carries the victim's nonce, "
+            "not the attacker session's",
+    },
 )

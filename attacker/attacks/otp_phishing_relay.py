@@ -46,4 +46,9 @@ ATTACK = Attack(
     why_not="user authentication is out of scope of the FAPI 2.0 attacker model (AM §6); a "
             "relayed TOTP is a valid second factor, so mfa_required does not help",
     refs=("NIST SP 800-63B §5.2.2", "RTS Art. 2", "AM §6"),
+    also_blocked_by={
+        "pkce_required":
+            "the attacker links through FinLens, whose legacy flow sends no PKCE: the AS "
+            "refuses FinLens's request itself",
+    },
 )

@@ -28,6 +28,9 @@ def run(ctx: AttackContext) -> None:
     if start.status_code != 303:
         ctx.failed("FinLens did not start the link", start)
     page = ctx.send("GET", start.headers["Location"], http=http, what="opens the AS login page")
+    if ts.login_form(page) is None:
+        # RFC 6749 §4.1.2.1: the AS refused FinLens's request (redirect with error=, or a page)
+        ctx.failed("the AS refused FinLens's authorization request before any login", page)
     answer = ts.password_login(ctx, http, page, username, password,
                                what=f"signs in at the AS as {username} with the phished password")
     reached = ts.signed_in(answer)
@@ -67,4 +70,9 @@ ATTACK = Attack(
             "its own FinLens account.",
     goal="alice's balances in the attacker's FinLens account", run=run,
     refs=("RTS Art. 4", "PSD2 Art. 97"),
+    also_blocked_by={
+        "pkce_required":
+            "the attacker links through FinLens, whose legacy flow sends no PKCE: the AS "
+            "refuses FinLens's request itself",
+    },
 )

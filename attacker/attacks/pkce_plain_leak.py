@@ -63,17 +63,12 @@ def run(ctx: AttackContext) -> None:
 ATTACK = Attack(
     id="pkce-plain-leak", attacker="A3a + A3b + A4",
     legs=("authz_request", "authz_response", "token"), victim="prior",
-    needs={"pkce": "plain"},
+    # Explicit settings: FinLens keeps them even where the AS's metadata says otherwise, so
+    # par_required / private_key_jwt_only refuse the victim's own flow (attacks.md §3: "the
+    # victim's request is refused") instead of FinLens quietly adapting.
+    needs={"pkce": "plain", "request": "query", "client_auth": "client_secret_post"},
     premise="Reads front-channel authorization requests and responses and FinLens's token "
             "requests; the victim's second flow is interrupted before FinLens redeems the code.",
     goal="the victim's balances, from her code redeemed with the plain challenge", run=run,
     refs=("RFC 7636 §4.2", "RFC 7636 §7.2", "BCP §2.1.1", "FAPI2 §5.3.2.2"),
-    not_alone={
-        "par_required": "nothing is refused: FinLens follows the AS metadata "
-                        "(require_pushed_authorization_requests) and pushes its request, so the "
-                        "challenge never crosses the front channel the attacker reads",
-        "private_key_jwt_only": "nothing is refused: FinLens follows the AS metadata and signs "
-                                "client assertions, so no secret crosses the token leg for the "
-                                "attacker to reuse",
-    },
 )

@@ -52,4 +52,12 @@ ATTACK = Attack(
             "victim follows its link and consents on a page that names FinLens.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("BCP §4.1", "BCP §2.1", "RFC 6749 §10.6", "RFC 6749 §3.1.2"),
+    also_blocked_by={
+        "code_client_binding":
+            "the code was issued for the attacker's redirect_uri and FinLens redeems it with "
+            "its own, which RFC 6749 §4.1.3 requires to be identical",
+        "tpp_checks_nonce":
+            "as in code-injection: the injected code's ID token carries the victim's nonce, "
+            "not the attacker session's",
+    },
 )

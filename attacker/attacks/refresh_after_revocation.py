@@ -33,4 +33,9 @@ ATTACK = Attack(
             "has revoked FinLens on the bank's connected-apps page.",
     goal="the victim's balances after she revoked FinLens", run=run,
     refs=("RFC 7009 §2.1", "FAPI2 §6.8"),
+    also_blocked_by={
+        "at_revocation_check":
+            "the refreshed access token belongs to the revoked grant, and the bank checks "
+            "revocation at use (FAPI2 §5.3.4)",
+    },
 )

@@ -42,4 +42,9 @@ ATTACK = Attack(
             "granted FinLens read access only.",
     goal="a payment from the victim's account to mallory", run=run,
     refs=("RFC 6749 §6",),
+    also_blocked_by={
+        "consent_per_account":
+            "the user consented to no payments on any account, so the bank refuses the "
+            "payment per account",
+    },
 )

@@ -44,7 +44,7 @@ def test_fapi2_security(attack: Any, run_attack: Any) -> None:
         assert outcome.status == "succeeded", story(outcome)
         return
     assert outcome.status == "blocked", story(outcome)
-    expected = set(attack.blocked_by) | set(SENDER_CONSTRAINTS)
+    expected = set(attack.blocked_by) | set(SENDER_CONSTRAINTS) | set(attack.also_blocked_by)
     # a blocker whose refusal comes from another control (attacks.md §0 `fires_via`)
     expected |= {v for c in attack.blocked_by if c in KNOWN
                  for v in controls_catalog.get(c).fires_via or ()}
