@@ -75,7 +75,10 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
     on = enabled_in(column, attack)
     blockers = [c for c in attack.blocked_by if c in on and c in controls_catalog.BY_ID]
     explained = {c: attack.not_alone[c] for c in blockers if c in attack.not_alone}
-    also = {c: r for c, r in attack.also_blocked_by.items() if c in on}
+    # measured in single-control columns over legacy; in a profile the other controls (and
+    # FinLens's stronger settings) change the path, so the catalog's expectation stands there
+    also = {c: r for c, r in attack.also_blocked_by.items()
+            if c in on and column.kind == "control"}
     if also:
         # measured blockers the catalog does not name, each explained in the attack's notes
         return "blocked", blockers + list(also), "; ".join(
@@ -92,9 +95,14 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
     fired = outcome.fired_controls
     on = enabled_in(column, attack)
     implied = [c for c in SENDER_CONSTRAINTS if c in on]
+    also = {c: r for c, r in attack.also_blocked_by.items() if c in fired and c in on}
     verdict = "agrees"
     if outcome.status == "error":
         verdict, explanation = "error", outcome.summary
+    elif outcome.status == "blocked" and also and not set(fired) & set(blockers):
+        # a measured blocker the catalog does not name, explained in the attack's notes
+        verdict = "explained"
+        explanation = "; ".join(f"{c} (not in the catalog): {r}" for c, r in also.items())
     elif outcome.status != expected_status:
         if outcome.status == "blocked" and set(fired) <= set(implied) | set(
                 _fires_via(implied)):

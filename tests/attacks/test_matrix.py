@@ -1,0 +1,126 @@
+"""The matrix: how a measured cell is compared with the catalog, and a real run's three files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from attacker import catalog, matrix
+from attacker.model import Attack, FiredEvent, Outcome
+from lab.cli import main
+
+
+def _attack(**kw: Any) -> Attack:
+    base: dict[str, Any] = {"id": "at-replay-bearer", "attacker": "A5", "legs": ("resource",),
+                            "victim": "prior", "premise": "p", "goal": "g",
+                            "run": lambda ctx: None}
+    base.update(kw)
+    return Attack(**base)
+
+
+def _outcome(status: str, *fired: str, victim_refused: bool = False) -> Outcome:
+    events = [FiredEvent(c, "fired", "e", "r", "GET /x", "id") for c in fired]
+    return Outcome("at-replay-bearer", status, "s", events=events,  # type: ignore[arg-type]
+                   victim_refused=victim_refused)
+
+
+def _column(column_id: str) -> matrix.Column:
+    return next(c for c in matrix.columns() if c.id == column_id)
+
+
+def test_a_catalog_blocker_that_fires_agrees() -> None:
+    cell = matrix.judge(_attack(), _column("fapi2-security"),
+                        _outcome("blocked", "dpop_bound_tokens"))
+    assert (cell.expected_status, cell.verdict) == ("blocked", "agrees")
+    assert cell.expected_blockers == ["dpop_bound_tokens"]
+
+
+def test_success_where_the_catalog_expects_a_block_is_a_mismatch() -> None:
+    cell = matrix.judge(_attack(), _column("dpop_bound_tokens"), _outcome("succeeded"))
+    assert cell.verdict == "mismatch"
+    assert "catalog expects blocked (by dpop_bound_tokens), measured succeeded" \
+        in cell.explanation
+
+
+def test_blocked_by_a_control_the_catalog_does_not_name_is_a_mismatch() -> None:
+    cell = matrix.judge(_attack(), _column("fapi2-security"), _outcome("blocked", "aud_check"))
+    assert cell.verdict == "mismatch"
+
+
+def test_not_alone_explains_a_catalog_blocker_that_does_not_block_alone() -> None:
+    attack = _attack(not_alone={"mtls_bound_tokens": "needs sender_constraint=mtls"})
+    cell = matrix.judge(attack, _column("mtls_bound_tokens"), _outcome("succeeded"))
+    assert (cell.expected_status, cell.verdict) == ("succeeded", "explained")
+    assert "sender_constraint=mtls" in cell.explanation
+
+
+def test_a_control_refusing_the_victims_own_flow_is_explained() -> None:
+    cell = matrix.judge(_attack(), _column("pkce_required"),
+                        _outcome("blocked", "pkce_required", victim_refused=True))
+    assert cell.verdict == "explained"
+    assert "victim's own flow" in cell.explanation
+
+
+def test_fapi2_not_blocking_is_expected_when_the_catalog_says_so() -> None:
+    attack = _attack(fapi2_blocks=False, why_not="§6.5")
+    cell = matrix.judge(attack, _column("fapi2-security"), _outcome("succeeded"))
+    assert cell.expected_status == "succeeded"
+    assert cell.verdict in ("agrees", "explained")
+
+
+def test_an_error_is_never_blocked() -> None:
+    cell = matrix.judge(_attack(), _column("fapi2-security"), _outcome("error"))
+    assert cell.verdict == "error"
+
+
+def test_columns_are_every_profile_then_every_control() -> None:
+    from lab.controls import catalog as controls_catalog
+    from lab.controls import profiles
+
+    cols = matrix.columns()
+    assert [c.id for c in cols if c.kind == "profile"] == profiles.names()
+    assert [c.id for c in cols if c.kind == "control"] == \
+        [c.id for c in controls_catalog.CONTROLS]
+    short = next(c for c in cols if c.id == "short_access_token_lifetime")
+    assert "token_expiry_check" in short.note
+
+
+@pytest.mark.timeout(900)
+def test_the_matrix_runs_and_writes_its_three_files(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The profile columns of every attack, on private labs, as `fapi-lab matrix` runs them.
+    (The single-control columns are the catalog-blocker tests of test_catalog_runs.py;
+    the whole matrix takes longer than the suite should.)"""
+    out = tmp_path / "m"
+    assert main(["matrix", "--out", str(out), "--jobs", "2", "--profiles-only"]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote" in printed
+    data = json.loads((out / "matrix.json").read_text())
+    assert (out / "matrix.md").read_text().startswith("# Attack × configuration matrix")
+    page = (out / "matrix.html").read_text()
+    assert "<table>" in page
+    assert "src=" not in page and "<link" not in page and "<script" not in page  # offline
+    implemented = list(catalog.implemented())
+    assert [a["id"] for a in data["attacks"]] == implemented
+    assert len(data["cells"]) == len(implemented)
+    for attack_id, row in data["cells"].items():
+        assert len(row) == len(data["columns"]), attack_id
+        for column_id, cell in row.items():
+            assert cell["status"] != "error", (attack_id, column_id, cell["explanation"])
+            if cell["status"] == "blocked" and not cell["inferred"]:
+                assert cell["fired"], (attack_id, column_id)
+    assert data["mismatches"] == [], json.dumps(data["mismatches"], indent=1)
+
+
+def test_a_measured_blocker_the_catalog_does_not_name_is_explained_by_the_attack() -> None:
+    attack = _attack(also_blocked_by={"consent_per_account": "a forged token names no grant"})
+    cell = matrix.judge(attack, _column("consent_per_account"),
+                        _outcome("blocked", "consent_per_account"))
+    assert cell.verdict == "explained"
+    assert "names no grant" in cell.explanation
+    profile_cell = matrix.judge(attack, _column("oauth2"),
+                                _outcome("blocked", "consent_per_account"))
+    assert profile_cell.verdict == "explained"
