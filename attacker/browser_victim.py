@@ -40,7 +40,7 @@ from lab import pki
 from lab.bank import ledger
 from lab.config import LabConfig
 from lab.tpp.driver import DashboardPage, parse_dashboard
-from lab.useragent import HttpUserAgent, callback_params
+from lab.useragent import AuthorizationAnswer, HttpUserAgent, callback_params
 from lab.web.request_id import HEADER
 
 from .victim import VictimRefused
@@ -148,7 +148,7 @@ class BrowserVictimFactory:
 
 
 @dataclass
-class BrowserAuthorization:
+class BrowserAuthorization(AuthorizationAnswer):
     """The AS's answer as the victim's browser saw it (lab.useragent.AuthorizationResult's
     fields that attacks read): where the AS sent the browser, and that URL's parameters."""
 
@@ -156,22 +156,6 @@ class BrowserAuthorization:
     params: dict[str, str] = field(default_factory=dict)
     stopped_at: str | None = None
     status: int | None = None
-
-    @property
-    def code(self) -> str | None:
-        return self.params.get("code")
-
-    @property
-    def state(self) -> str | None:
-        return self.params.get("state")
-
-    @property
-    def error(self) -> str | None:
-        return self.params.get("error")
-
-    @property
-    def ok(self) -> bool:
-        return self.callback_url is not None and "error" not in self.params
 
 
 @dataclass

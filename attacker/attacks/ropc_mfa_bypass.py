@@ -8,6 +8,7 @@ makes the AS reject it.
 
 from __future__ import annotations
 
+from attacker import login_support as ls
 from attacker import token_support as ts
 from attacker.context import AttackContext
 from attacker.model import Attack
@@ -20,7 +21,7 @@ def run(ctx: AttackContext) -> None:
     signer = ctx.dpop_signer() if ts.dpop_required(ts.metadata(ctx)) else None
     form = {"grant_type": "password", "username": username, "password": password,
             "scope": "openid accounts:read transactions:read payments:write",
-            **ts.ropc_client_auth(ctx)}
+            **ls.ropc_client_auth(ctx)}
     response = ts.post_token(ctx, form, signer=signer,
                              what=f"POST /token grant_type=password username={username} with "
                                   "its own client")
