@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="allow a non-loopback --host (the lab is deliberately vulnerable)")
     for name, default in (("as", 9443), ("bank", 9444), ("tpp", 9445)):
         up.add_argument(f"--{name}-port", type=_port, default=default, metavar="N")
+    up.add_argument("--dashboard-port", type=_port, default=8501, metavar="N")
+    up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+
+    dash = add("dashboard", "start the Streamlit dashboard alone, against the running lab")
+    dash.add_argument("--port", type=_port, default=8501, metavar="N")
 
     status = add("status", "URLs, issuer, CA, profile and enabled controls of the running lab")
     status.add_argument("--json", action="store_true")
@@ -250,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lab.cli_up import run_up
 
             return run_up(args, console)
+        if args.command == "dashboard":
+            from lab.cli_dashboard import run_dashboard
+
+            return run_dashboard(LabConfig(data_dir=args.data_dir), args, console)
         return int(COMMANDS[args.command](LabConfig(data_dir=args.data_dir), args, console))
     except CliError as error:
         print(f"fapi-lab: {error.message}", file=sys.stderr)

@@ -17,9 +17,9 @@ def _state(on: bool | None) -> str:
 
 def status(data: dict[str, Any], console: Console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
-    for key in ("as", "bank", "tpp", "issuer", "ca_cert", "profile", "data_dir",
+    for key in ("as", "bank", "tpp", "dashboard", "issuer", "ca_cert", "profile", "data_dir",
                 "admin_token_path", "pid"):
-        if key in data:
+        if data.get(key) is not None:
             table.add_row(f"[bold]{key}[/]", escape(str(data[key])))
     offset = float(data.get("clock_offset") or 0)
     table.add_row("[bold]clock_offset[/]", duration(offset) if offset else "0 (wall time)")

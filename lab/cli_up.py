@@ -11,6 +11,7 @@ import errno
 import ipaddress
 import signal
 import socket
+from typing import Any
 
 from rich.console import Console
 
@@ -67,6 +68,8 @@ def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> 
                        f"(Ctrl-C in its terminal, or kill {state_pid(running)})")
     for name, port in ports.items():
         check_port_free(config.host, port, name)
+    if not args.no_dashboard:
+        check_port_free(config.host, args.dashboard_port, "dashboard")
 
 
 def banner(lab: runner.RunningLab, console: Console,
@@ -87,6 +90,9 @@ def banner(lab: runner.RunningLab, console: Console,
                       "(`fapi-lab capture list`)")
     for name, url in attacker_urls.items():
         console.print(f"  {name:<21} {url}")
+    if status.get("dashboard"):
+        console.print(f"  [bold]dashboard[/]             {status['dashboard']}   "
+                      f"(Streamlit: controls, attacks, matrix, workshop)")
     console.print("[bold]Demo users[/]")
     for user in DEMO_USERS:
         if user.second_factor == "totp":
@@ -117,6 +123,20 @@ def start_attacker_fixtures(lab: runner.RunningLab, console: Console) -> dict[st
     return {"attacker site": fx.site, "PartnerRewards": fx.partner, "EvilBank AS": fx.evil_as}
 
 
+def start_dashboard(lab: runner.RunningLab, port: int, console: Console) -> Any:
+    """Streamlit beside the lab; the lab runs on without it if it cannot start."""
+    from dashboard import launch
+
+    log = lab.config.data_dir / "dashboard.log"
+    try:
+        process = launch.start(lab.config.data_dir, host=lab.config.host, port=port, log=log)
+    except (launch.DashboardStartError, OSError) as error:
+        console.print(f"  (dashboard not started: {error})", highlight=False)
+        return None
+    lab.set_dashboard(process.url)
+    return process
+
+
 def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
                        bank_port=args.bank_port, tpp_port=args.tpp_port)
@@ -125,9 +145,15 @@ def run_up(args: argparse.Namespace, console: Console) -> int:
         lab = runner.start(config, profile=args.profile, capture=not args.no_capture)
     except OSError as error:
         raise CliError(f"could not start the lab: {error.strerror or error}") from None
-    banner(lab, console, start_attacker_fixtures(lab, console))
+    fixtures = start_attacker_fixtures(lab, console)
+    dashboard = None if args.no_dashboard else start_dashboard(lab, args.dashboard_port, console)
+    banner(lab, console, fixtures)
     console.file.flush()
-    signum = runner.serve_until_signal(lab)
+    try:
+        signum = runner.serve_until_signal(lab)
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
     console.print(f"stopped ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'}); "
                   f"{config.state_file.name} removed", highlight=False)
     return 0

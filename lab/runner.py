@@ -26,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from lab import pki
 from lab.admin import create_blueprint
+from lab.admin.describe import DASHBOARD_SETTING
 from lab.admin.describe import status as describe_status
 from lab.bootstrap import bootstrap
 from lab.capture.proxy import CaptureProxy
@@ -67,6 +68,13 @@ class RunningLab:
     def status(self) -> dict[str, Any]:
         return describe_status(self.config, self.store, capture=self.capture is not None)
 
+    def set_dashboard(self, url: str | None) -> None:
+        """Record where the dashboard answers (status, running.json), or that none does."""
+        self.store.set_setting(DASHBOARD_SETTING, url)
+        if self.config.state_file.exists():
+            state = json.loads(self.config.state_file.read_text())
+            self.config.state_file.write_text(json.dumps({**state, "dashboard": url}))
+
     def stop(self) -> None:
         if self.capture is not None:
             self.capture.stop()
@@ -89,6 +97,7 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
     if not os.environ.get("FAPI_LAB_ACCESS_LOG"):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     store = bootstrap(config, profile=profile)
+    store.set_setting(DASHBOARD_SETTING, None)  # a dashboard of an earlier run is gone
     apps = build_apps(config, store)
     lab = RunningLab(config, store, apps)
     ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}

@@ -20,6 +20,8 @@ from lab.store.base import Store
 
 from . import spine
 
+DASHBOARD_SETTING = "dashboard_url"
+
 
 def profile_marks(control_id: str) -> dict[str, str | None]:
     """{profile: mark} for every profile; None where the control is off in it."""
@@ -106,6 +108,7 @@ def status(config: LabConfig, store: Store, *, capture: bool = False) -> dict[st
         "enabled_controls": snap["enabled"],
         "clock_offset": clock.offset(store),
         "capture": capture,
+        "dashboard": store.get_setting(DASHBOARD_SETTING),
         "pid": os.getpid(),
     }
 

@@ -1,0 +1,45 @@
+"""`fapi-lab dashboard`: the Streamlit dashboard alone, against a lab already running."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from rich.console import Console
+
+from lab.cli_client import CliError, read_running
+from lab.cli_up import check_port_free
+from lab.config import LabConfig
+
+
+def run_dashboard(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    from dashboard import launch
+
+    state = read_running(config)
+    if state is None:
+        raise CliError(f"no lab is running for {config.data_dir}; start one with "
+                       f"`fapi-lab up` (it starts the dashboard too)")
+    if state.get("dashboard"):
+        console.print(f"the lab's own dashboard already runs at {state['dashboard']}; "
+                      f"starting another on port {args.port}", highlight=False)
+    check_port_free(config.host, args.port, "dashboard")
+    try:
+        process = launch.start(config.data_dir, host=config.host, port=args.port,
+                               log=config.data_dir / "dashboard.log")
+    except launch.DashboardStartError as error:
+        raise CliError(f"the dashboard did not start: {error}") from None
+    console.print(f"[bold green]dashboard[/] {process.url}  (Ctrl-C stops it)")
+    stopping = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping.wait(0.5):
+            if process.process.poll() is not None:
+                raise CliError(f"the dashboard exited (code {process.process.returncode}); "
+                               f"see {config.data_dir / 'dashboard.log'}")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        process.stop()
+    return 0
