@@ -7,9 +7,11 @@ on), so a workshop's running lab is never reconfigured behind its users' backs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,9 @@ def register(add: Any) -> None:
                      help="only these attacks (repeatable)")
     cmd.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
                      help="processes, each with its own private lab (default: up to 2)")
+    cmd.add_argument("--progress", type=Path, metavar="FILE",
+                     help="also append one JSON line per finished cell to FILE (for the "
+                          "dashboard), a last line when the files are written or it fails")
 
 
 def _free_port() -> int:
@@ -56,26 +61,65 @@ def chosen_attacks(ids: list[str] | None) -> list[Attack]:
     return [catalog.get(i) for i in ids]
 
 
+class ProgressLog:
+    """JSON lines another process (the dashboard) can follow; a no-op without --progress."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("")
+
+    def write(self, event: str, **fields: Any) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"event": event, "time": round(time.time(), 1), **fields},
+                          ensure_ascii=False)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+
 def run(_config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    log = ProgressLog(getattr(args, "progress", None))
+    try:
+        return _run(args, console, log)
+    except BaseException as exc:   # Ctrl-C and crashes too: the follower must not wait forever
+        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else \
+            f"{type(exc).__name__}: {exc}"
+        log.write("error", message=message)
+        raise
+
+
+def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
     try:
         attacks = chosen_attacks(args.attack)
     except LookupError as exc:
         console.print(f"fapi-lab: {exc}")
+        log.write("error", message=str(exc))
         return 2
     if not 1 <= args.jobs <= 8:
         console.print("fapi-lab: --jobs is 1 to 8")
+        log.write("error", message="--jobs is 1 to 8")
         return 2
     cols = matrix.columns(profiles_only=args.profiles_only)
+    total = len(attacks) * len(cols)
+    done = 0
+    log.write("start", done=0, total=total, attacks=len(attacks), columns=len(cols),
+              profiles_only=args.profiles_only)
     jobs = min(args.jobs, len(attacks))
     console.print(f"{len(attacks)} attacks × {len(cols)} columns on {jobs} private lab(s) "
                   f"(temporary data, free loopback ports, capture on)")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task("matrix", total=len(attacks) * len(cols))
+        task = progress.add_task("matrix", total=total)
 
         def _tick(attack_id: str, column_id: str, cell: matrix.Cell) -> None:
+            nonlocal done
+            done += 1
             progress.update(task, advance=1,
                             description=f"{attack_id[:28]:28} {column_id[:24]:24}")
+            log.write("cell", done=done, total=total, attack=attack_id, column=column_id,
+                      status=cell.status, verdict=cell.verdict, inferred=cell.inferred)
 
         if jobs > 1:
             result = matrix.run_parallel(attacks, jobs=jobs, profiles_only=args.profiles_only,
@@ -97,6 +141,9 @@ def run(_config: LabConfig, args: argparse.Namespace, console: Console) -> int:
     for path in paths:
         console.print(f"  wrote {path}")
     problems = result.mismatches()
+    log.write("done", done=done, total=total, runs=result.runs, inferred=result.inferred,
+              seconds=result.seconds["total"], mismatches=len(problems),
+              files=[str(p) for p in paths])
     if problems:
         console.print(f"{len(problems)} cell(s) differ from the catalog without an explanation "
                       f"(see matrix.md):", style="yellow")

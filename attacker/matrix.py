@@ -10,6 +10,7 @@ so an unconsulted switch cannot change the run. Such cells say so (`inferred`), 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -48,6 +49,48 @@ class Cell:
     request_ids: list[str] = field(default_factory=list)
     capture_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    # what the run showed, kept because the private lab that ran it is gone afterwards;
+    # None on inferred cells (their evidence is the legacy cell's)
+    evidence: dict[str, Any] | None = None
+
+
+TEXT_LIMIT = 300      # characters kept of a step text, reason, refusal body or stolen data
+STEP_LIMIT = 40       # steps kept per run (the longest stories have about 25)
+
+
+def _clip(value: Any, limit: int = TEXT_LIMIT) -> Any:
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                          default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def evidence_of(outcome: Outcome) -> dict[str, Any]:
+    """The run's story in a bounded size: steps, captured legs read, refusal, events."""
+    refusal = None
+    if outcome.refusal:
+        refusal = _present({k: _clip(v) for k, v in outcome.refusal.items() if v != ""})
+    return {
+        "steps": [_present({"actor": s.actor, "text": _clip(s.text), "method": s.method,
+                            "url": _clip(s.url, 200), "status": s.status,
+                            "error": _clip(s.error)}) for s in outcome.steps[:STEP_LIMIT]],
+        "steps_total": len(outcome.steps),
+        "captured": [_present({"capture_id": c.get("capture_id"), "leg": c.get("leg"),
+                               "method": c.get("method"), "url": _clip(c.get("url"), 200),
+                               "status": c.get("status")})
+                     for c in outcome.captured[:STEP_LIMIT]],
+        "refusal": refusal,
+        "events": [_present({"control": e.control, "kind": e.kind, "reason": _clip(e.reason),
+                             "error": e.error, "endpoint": e.endpoint, "counted": e.counted})
+                   for e in outcome.events[:STEP_LIMIT]],
+        "stolen": _clip(outcome.stolen),
+    }
+
+
+def _present(fields: dict[str, Any]) -> dict[str, Any]:
+    """Absent rather than null: the full matrix has ~1,400 runs of ~10 steps each."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def columns(*, profiles_only: bool = False) -> list[Column]:
@@ -136,7 +179,7 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
                 outcome.summary,
                 request_ids=[s.request_id for s in outcome.steps if s.request_id][:20],
                 capture_ids=[int(c["capture_id"]) for c in outcome.captured],
-                seconds=outcome.seconds)
+                seconds=outcome.seconds, evidence=evidence_of(outcome))
 
 
 def _fires_via(controls: list[str]) -> list[str]:
@@ -203,6 +246,7 @@ def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None 
                     not ({control.id, *control.requires} & consulted):
                 cell = judge(attack, column, legacy)
                 cell.inferred = True
+                cell.evidence = None
                 cell.summary = (f"not rerun: no enforcement point consulted {control.id} "
                                 f"during the legacy run, so the outcome is legacy's")
                 matrix.inferred += 1
@@ -244,7 +288,7 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
                 attack = catalog.get(attack_id)
 
                 def _tick(a: str, c: str, cell: Cell) -> None:
-                    events.put(("tick", a, c, cell.status))
+                    events.put(("tick", a, c, cell.status, cell.verdict, cell.inferred))
 
                 part = run_matrix(config, lab.store, attacks=[attack], progress=_tick,
                                   profiles_only=options["profiles_only"],
@@ -279,7 +323,8 @@ def run_parallel(attacks: list[Attack], *, jobs: int, profiles_only: bool = Fals
     while done < len(workers):
         message = events.get()
         if message[0] == "tick" and progress:
-            progress(message[1], message[2], Cell(message[3], [], "", [], ""))
+            progress(message[1], message[2], Cell(message[3], [], "", [], message[4],
+                                                  inferred=message[5]))
         elif message[0] == "row":
             _, attack_id, row, runs, inferred = message
             matrix.cells[attack_id] = {c: Cell(**cell) for c, cell in row.items()}
