@@ -63,6 +63,10 @@ class Lab:
     def apply_profile(self, name: str) -> dict[str, Any]:
         return dict(self._post("/profile", {"name": name}))
 
+    def clock(self) -> dict[str, Any]:
+        """The lab clock (offset, now): tokens' exp and iat are judged by it."""
+        return dict(self._get("/clock"))
+
     def events(self, since: int = 0, limit: int = 200) -> dict[str, Any]:
         return dict(self._get("/events", since=since, limit=limit))
 

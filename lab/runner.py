@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from lab import pki
 from lab.admin import create_blueprint
-from lab.admin.describe import DASHBOARD_SETTING
+from lab.admin.describe import CAPTURE_SETTING, DASHBOARD_SETTING
 from lab.admin.describe import status as describe_status
 from lab.bootstrap import bootstrap
 from lab.capture.proxy import CaptureProxy
@@ -98,6 +98,7 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     store = bootstrap(config, profile=profile)
     store.set_setting(DASHBOARD_SETTING, None)  # a dashboard of an earlier run is gone
+    store.set_setting(CAPTURE_SETTING, capture)  # so the admin API's status can say so
     apps = build_apps(config, store)
     lab = RunningLab(config, store, apps)
     ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}

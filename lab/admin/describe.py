@@ -21,6 +21,7 @@ from lab.store.base import Store
 from . import spine
 
 DASHBOARD_SETTING = "dashboard_url"
+CAPTURE_SETTING = "capture_on"
 
 
 def profile_marks(control_id: str) -> dict[str, str | None]:
@@ -107,7 +108,7 @@ def status(config: LabConfig, store: Store, *, capture: bool = False) -> dict[st
         "profile": snap["profile"],
         "enabled_controls": snap["enabled"],
         "clock_offset": clock.offset(store),
-        "capture": capture,
+        "capture": capture or bool(store.get_setting(CAPTURE_SETTING, False)),
         "dashboard": store.get_setting(DASHBOARD_SETTING),
         "pid": os.getpid(),
     }
