@@ -22,9 +22,8 @@ def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
     since = fx.mark()
     victim = linked_victim(ctx)
-    page = victim.http.get(victim.browser.url("/rewards"), timeout=60)
-    ctx.note_request(page, actor="victim")
-    ctx.step("victim", "opens FinLens's Rewards page: FinLens asks PartnerRewards for the "
+    page = victim.visit(ctx.url("tpp", "/rewards"))
+    ctx.step("victim", "that is FinLens's Rewards page: FinLens asks PartnerRewards for the "
              "points", status=page.status_code)
     calls = [r for r in fx.received(ctx, "partner", since=since, path="/points")
              if r.header("Authorization")]
