@@ -1,4 +1,4 @@
-"""dpop-stale-proof: a captured request replayed once its proof is 90-120 s old.
+"""dpop-stale-proof: a captured request replayed once its proof is 120 s old (catalog: 90-120 s).
 
 The token is still valid (it lives at least 300 s), only the proof is old: the bank
 must refuse proofs outside [now - 60 s, now + 10 s] (RFC 9449 §4.3 check 11, §11.1;
@@ -12,7 +12,10 @@ from attacker.forge import is_transactions, replay
 from attacker.model import Attack
 from attacker.premises import linked_victim
 
-DELAY = 100
+# The catalog's 90-120 s, at its top: a server nonce (dpop_nonce, lifetime 120 s, accepted in
+# its own and the next 60 s step) lives 60 to 120 s, so at 100 s a proof made early in a step
+# still passed about one run in three. At 120 s it has expired wherever in its step it was made.
+DELAY = 120
 
 
 def run(ctx: AttackContext) -> None:
@@ -21,18 +24,18 @@ def run(ctx: AttackContext) -> None:
     ctx.step("attacker", f"keeps FinLens's captured GET {leaked.path} with its DPoP proof")
     ctx.advance_clock(DELAY)
     response = replay(ctx, leaked,
-                      what="resends the captured request; its proof is now about 100 s old")
+                      what=f"resends the captured request; its proof is now about {DELAY} s old")
     if response.status_code != 200:
         ctx.failed("the bank refused the stale proof", response)
     data = response.json()
     ctx.succeeded(f"read {len(data.get('transactions') or [])} transactions with a proof "
-                  "about 100 s old", data)
+                  f"about {DELAY} s old", data)
 
 
 ATTACK = Attack(
     id="dpop-stale-proof", attacker="A5", legs=("resource",), victim="prior",
     premise="Reads one captured TPP→bank request (URL, Authorization, DPoP) and resends it "
-            "about 100 s later (lab clock), while the token is still valid; holds no key.",
+            f"about {DELAY} s later (lab clock), while the token is still valid; holds no key.",
     goal="the victim's transactions", run=run, needs={"sender_constraint": "dpop"},
     refs=("RFC 9449 §4.3, §11.1", "FAPI2 §5.3.2.1"),
     also_blocked_by={
