@@ -38,7 +38,7 @@ def _run_controls(job: matrix_job.JobStatus) -> None:
     if left.button("Run profile columns (about 2 min)", key="matrix_run_profiles",
                    disabled=job.running, width="stretch"):
         _start(profiles_only=True)
-    if middle.button("Run full matrix (about 12 min)", key="matrix_run_full",
+    if middle.button("Run full matrix (about 10 min)", key="matrix_run_full",
                      disabled=job.running, width="stretch"):
         _start(profiles_only=False)
     if right.button("Stop", key="matrix_stop", disabled=not job.running,
