@@ -33,7 +33,7 @@ from . import catalog
 
 OUTCOMES = ("succeeded", "blocked")
 TOP_KEYS = {"title": True, "story": True, "profile": True, "controls": False, "tpp": False,
-            "steps": True, "order": False}
+            "steps": True, "order": False, "brief": False, "hint": False, "lesson": False}
 STEP_KEYS = {"attack": True, "expect": True, "set": False, "tpp": False, "blocked_by": False,
              "note": False}
 
@@ -62,6 +62,9 @@ class Scenario:
     tpp: dict[str, str]
     steps: list[Step]
     order: int = 0
+    brief: str = ""    # the story in plain words, for someone who never saw OAuth
+    hint: str = ""     # where to look when the attack still works
+    lesson: str = ""   # what the participant should take away once it fails
 
 
 class _Checker:
@@ -193,7 +196,8 @@ def load(path: Path) -> Scenario:
         profile=checker.choice(top["profile"], "profile", profiles.names()),
         controls=checker.switches(top["controls"], "controls") if "controls" in top else {},
         tpp=checker.tpp(top["tpp"], "tpp") if "tpp" in top else {},
-        steps=steps, order=order)
+        steps=steps, order=order,
+        **{key: checker.text(top[key], key) for key in ("brief", "hint", "lesson") if key in top})
 
 
 def discover(directory: Path) -> list[Scenario]:

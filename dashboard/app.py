@@ -1,6 +1,6 @@
 """FAPI Lab's workshop screen: `streamlit run dashboard/app.py` (started by `fapi-lab up`).
 
-One page per screen of the design brief; each page lives in `dashboard/pages/` and reads
+One page per screen of the design brief; each page lives in `dashboard/screens/` and reads
 the running lab through `dashboard.data`.
 """
 
@@ -16,26 +16,44 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+from dashboard import data  # noqa: E402
+from dashboard.shell import PAGES  # noqa: E402
+
+ICON = Path(__file__).resolve().parent / "icon.svg"
+
+
+def sidebar_status() -> None:
+    """Which lab this screen drives, and how it is switched, on every page."""
+    try:
+        status = data.connect().status()
+    except data.LabUnavailableError:
+        st.sidebar.warning("No lab running: start one with `./fapi-lab up`.")
+        return
+    st.sidebar.caption(f"Lab at {status['as']} · profile **{status['profile']}** · "
+                       f"{len(status['enabled_controls'])} controls on · capture "
+                       f"{'on' if status.get('capture') else 'off'}")
 
 
 def main() -> None:
-    st.set_page_config(page_title="FAPI Lab", page_icon="🛡️", layout="wide")
+    # A local icon: Material icons and emoji as page icons make the browser fetch the favicon
+    # from Google's and a CDN's servers, and the dashboard must run offline.
+    st.set_page_config(page_title="FAPI Lab", page_icon=str(ICON), layout="wide")
     navigation = st.navigation({
         "Learn": [
-            st.Page(PAGES / "workshop.py", title="Workshop", icon="🎓", default=True),
-            st.Page(PAGES / "controls.py", title="Controls", icon="🎚️"),
-            st.Page(PAGES / "attacks.py", title="Attacks", icon="🗡️"),
+            st.Page(PAGES / "workshop.py", title="Workshop",
+                    default=True),
+            st.Page(PAGES / "controls.py", title="Controls"),
+            st.Page(PAGES / "attacks.py", title="Attacks"),
         ],
         "Evidence": [
-            st.Page(PAGES / "matrix.py", title="Matrix", icon="🧮"),
-            st.Page(PAGES / "tokens.py", title="Token inspector", icon="🔎"),
-            st.Page(PAGES / "events.py", title="Events", icon="📜"),
-            st.Page(PAGES / "load.py", title="Load tests", icon="📈"),
+            st.Page(PAGES / "matrix.py", title="Matrix"),
+            st.Page(PAGES / "tokens.py", title="Token inspector"),
+            st.Page(PAGES / "events.py", title="Events"),
+            st.Page(PAGES / "load.py", title="Load tests"),
         ],
     })
+    sidebar_status()
     navigation.run()
 
 
-if __name__ == "__main__":  # `streamlit run` runs this file as __main__
-    main()
+main()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from . import data
+
+# Not `pages/`: next to app.py Streamlit would take that folder for its older multipage
+# layout and serve each file on its own, without app.py's navigation.
+PAGES = Path(__file__).resolve().parent / "screens"
 
 
 def require_lab() -> data.Lab:

@@ -129,6 +129,33 @@ def test_addon_records_an_upstream_error(store: SQLiteStore) -> None:
     assert (row["leg"], row["status"]) == ("resource", None)
 
 
+def test_addon_records_who_sent_the_exchange(store: SQLiteStore) -> None:
+    addon = LabCapture(store, "s3cret", {})
+    flow = tflow.tflow(resp=True)
+    flow.client_conn.peername = ("127.0.0.2", 40000)
+    flow.metadata["lab_label"] = "bank"
+    flow.request.path = "/accounts"
+    addon.request(flow)
+    addon.response(flow)
+    [row] = list_captures(store)
+    assert row["client_addr"] == "127.0.0.2"
+
+
+def test_an_older_captures_table_gains_client_addr(tmp_path: Path) -> None:
+    old = SQLiteStore(tmp_path / "old.sqlite3")
+    old.ensure_schema("CREATE TABLE captures (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT "
+                      "NULL, label TEXT NOT NULL, leg TEXT NOT NULL, method TEXT NOT NULL, url "
+                      "TEXT NOT NULL, request_headers TEXT NOT NULL, request_body TEXT, status "
+                      "INTEGER, response_headers TEXT, response_body TEXT, request_id TEXT);")
+    old.insert("INSERT INTO captures(ts, label, leg, method, url, request_headers) "
+               "VALUES (1, 'as', 'token', 'POST', 'https://x/token', '[]')")
+    LabCapture(old, "s3cret", {})
+    LabCapture(old, "s3cret", {})  # the migration runs once
+    [row] = list_captures(old)
+    assert row["client_addr"] is None and row["leg"] == "token"
+    old.close()
+
+
 # --- a lab behind the capture proxy -------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -189,6 +216,7 @@ def test_tls_client_auth_token_request_through_the_proxy_is_captured(
     token_row = by_request[token.headers["X-Lab-Request-Id"]]
     assert (token_row["label"], token_row["leg"], token_row["method"], token_row["status"]) == \
         ("as", "token", "POST", 200)
+    assert token_row["client_addr"] == "127.0.0.1"
     assert token_row["url"] == lab.config.as_url + "/token"
     assert by_request[par.headers["X-Lab-Request-Id"]]["leg"] == "par"
     legs_seen = {row["leg"] for row in rows}

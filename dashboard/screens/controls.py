@@ -77,7 +77,7 @@ for place, rows in controls_view.grouped(controls).items():
     for control in rows:
         key = f"ctl_{control['id']}"
         st.session_state[key] = bool(control["on"])
-        left, right = st.columns([2, 5])
+        left, right = st.columns([3, 5])
         with left:
             st.toggle(control["title"], key=key, on_change=_on_toggle, args=(control["id"],),
                       help=control["checks"])

@@ -3,7 +3,8 @@
 `request`: strip the proxy headers a client may have sent (lab.web.proxy_headers),
 then add the client certificate (URL-encoded PEM), the client address and the
 per-run secret the apps check. `response` / `error`: one `captures` row, with the
-leg from lab.capture.legs and the request id the app stamped (X-Lab-Request-Id).
+leg from lab.capture.legs, the request id the app stamped (X-Lab-Request-Id) and the
+client's address (who sent it: 127.0.0.2 is the attacker).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from . import legs
 from .store import Exchange, ensure_schema, record
 
 log = logging.getLogger("fapi_lab.capture")
+ADMIN_PREFIX = "/admin"
 
 
 class LabCapture:
@@ -49,9 +51,9 @@ class LabCapture:
         chain = getattr(flow.client_conn, "certificate_list", None) or []
         if chain:
             flow.request.headers[CLIENT_CERT_HEADER] = quote(chain[0].to_pem().decode())
-        peer = getattr(flow.client_conn, "peername", None)
-        if isinstance(peer, tuple) and peer:
-            flow.request.headers[CLIENT_ADDR_HEADER] = str(peer[0])
+        peer = _peer_address(flow)
+        if peer is not None:
+            flow.request.headers[CLIENT_ADDR_HEADER] = peer
         flow.request.headers[SECRET_HEADER] = self.secret
 
     def response(self, flow: Any) -> None:
@@ -64,6 +66,8 @@ class LabCapture:
         if flow.metadata.get("lab_recorded"):
             return
         flow.metadata["lab_recorded"] = True
+        if is_operator_traffic(legs.flow_label(flow), flow.request.path):
+            return
         req, resp = flow.request, flow.response
         headers = flow.metadata.get("lab_request_headers")
         if headers is None:
@@ -78,8 +82,21 @@ class LabCapture:
             if resp is not None else [],
             response_body=resp.get_content(strict=False) if resp is not None else None,
             request_id=resp.headers.get(REQUEST_ID_HEADER) if resp is not None else None,
+            client_addr=_peer_address(flow),
         )
         try:
             record(self.store, exchange)
         except Exception:  # a failed capture never breaks the lab's traffic
             log.exception("could not record a capture")
+
+
+def is_operator_traffic(label: str, path: str) -> bool:
+    """The admin API (CLI, dashboard) is the operator's channel, not a leg of any flow: left
+    out of the capture, so reading the capture does not itself add to it."""
+    return label == "as" and (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"))
+
+
+def _peer_address(flow: Any) -> str | None:
+    """The client's address as mitmproxy saw it (127.0.0.2: the attacker, attacker/net.py)."""
+    peer = getattr(flow.client_conn, "peername", None)
+    return str(peer[0]) if isinstance(peer, tuple) and peer else None

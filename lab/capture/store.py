@@ -1,4 +1,8 @@
-"""The `captures` table: one row per exchange the capture proxy saw, bodies bounded."""
+"""The `captures` table: one row per exchange the capture proxy saw, bodies bounded.
+
+`client_addr` is the peer address mitmproxy saw: the attacker's clients bind 127.0.0.2
+(attacker/net.py), so a row says who sent it, not only where it went.
+"""
 
 from __future__ import annotations
 
@@ -24,17 +28,33 @@ CREATE TABLE IF NOT EXISTS captures (
     status INTEGER,
     response_headers TEXT,
     response_body TEXT,
-    request_id TEXT
+    request_id TEXT,
+    client_addr TEXT
 );
 CREATE INDEX IF NOT EXISTS captures_leg ON captures(leg);
 CREATE INDEX IF NOT EXISTS captures_request ON captures(request_id);
 """
 
-SUMMARY_COLUMNS = "id, ts, label, leg, method, url, status, request_id"
+SUMMARY_COLUMNS = "id, ts, label, leg, method, url, status, request_id, client_addr"
+
+# Columns added after the table first shipped: (name, type), added to older data directories.
+MIGRATIONS = (("client_addr", "TEXT"),)
 
 
 def ensure_schema(store: Store) -> None:
     store.ensure_schema(SCHEMA)
+    for column, ddl in MIGRATIONS:
+        if column in _columns(store):
+            continue
+        try:
+            store.execute(f"ALTER TABLE captures ADD COLUMN {column} {ddl}")
+        except Exception:
+            if column not in _columns(store):  # another process may have added it meanwhile
+                raise
+
+
+def _columns(store: Store) -> set[str]:
+    return {row["name"] for row in store.query("PRAGMA table_info(captures)")}
 
 
 def bounded_text(body: bytes | None, limit: int = MAX_BODY) -> str | None:
@@ -57,17 +77,19 @@ class Exchange:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     response_body: bytes | None = None
     request_id: str | None = None
+    client_addr: str | None = None
     ts: float = field(default_factory=time.time)
 
 
 def record(store: Store, exchange: Exchange) -> int:
     return store.insert(
         "INSERT INTO captures(ts, label, leg, method, url, request_headers, request_body, status,"
-        " response_headers, response_body, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " response_headers, response_body, request_id, client_addr)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (exchange.ts, exchange.label, exchange.leg, exchange.method, exchange.url,
          json.dumps(exchange.request_headers), bounded_text(exchange.request_body),
          exchange.status, json.dumps(exchange.response_headers),
-         bounded_text(exchange.response_body), exchange.request_id))
+         bounded_text(exchange.response_body), exchange.request_id, exchange.client_addr))
 
 
 def list_captures(store: Store, *, leg: str | None = None, since_id: int = 0,

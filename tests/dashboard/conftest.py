@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.shell import PAGES
 from lab.config import DATA_DIR_ENV
 from lab.runner import RunningLab, start
 from tests.conftest import make_config
 
-PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
 PAGE_TIMEOUT = 60
+ROOT = Path(__file__).resolve().parents[2]
+MATRIX_ATTACK = "code-replay"
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +38,7 @@ def dash_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
 
 @pytest.fixture
 def page(dash_lab: RunningLab):  # type: ignore[no-untyped-def]
-    """page("controls") → an AppTest of dashboard/pages/controls.py, run once."""
+    """page("controls") → an AppTest of dashboard/screens/controls.py, run once."""
 
     def _page(name: str) -> AppTest:
         app = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=PAGE_TIMEOUT)
@@ -43,3 +47,30 @@ def page(dash_lab: RunningLab):  # type: ignore[no-untyped-def]
         return app
 
     return _page
+
+
+@pytest.fixture(scope="session")
+def measured_matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`fapi-lab matrix --profiles-only --attack code-replay`, as the matrix page starts it."""
+    from dashboard import matrix_job
+
+    out = tmp_path_factory.mktemp("matrix-measured")
+    done = subprocess.run(matrix_job.command(out, profiles_only=True, attacks=[MATRIX_ATTACK]),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def fapi2_tokens(dash_lab: RunningLab) -> list[Any]:
+    """The JWTs of a FAPI 2.0 link flow plus a token replay, as the capture recorded them."""
+    from attacker import catalog, runner
+    from dashboard import data, tokens
+
+    saved = runner.SavedState(dash_lab.store)
+    lab = data.connect()
+    since = lab.last_capture_id()
+    runner.run(catalog.get("at-replay-bearer"), dash_lab.config, dash_lab.store,
+               runner.Configuration("fapi2-security"))
+    saved.restore()
+    return list(tokens.recent(lab, limit=lab.last_capture_id() - since))

@@ -57,7 +57,7 @@ def test_switching_reports_what_requires_pulled_in(dash_lab: RunningLab) -> None
 def test_the_page_says_how_to_start_a_lab_when_none_runs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.app import PAGES
+    from dashboard.shell import PAGES
 
     monkeypatch.setenv("FAPI_LAB_HOME", str(tmp_path))
     app = AppTest.from_file(str(PAGES / "controls.py"), default_timeout=30)

@@ -8,7 +8,7 @@ import requests
 from streamlit.testing.v1 import AppTest
 
 from dashboard import events_view
-from dashboard.app import PAGES
+from dashboard.shell import PAGES
 from lab.controls.registry import Registry
 from lab.load import report
 from lab.runner import RunningLab

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,18 +17,11 @@ from dashboard import matrix_job, matrix_view
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIMMED = Path(__file__).resolve().parent / "fixtures" / "matrix_trimmed.json"
-ATTACK = "code-replay"
+ATTACK = "code-replay"  # the attack of the `measured_matrix` fixture (conftest.py)
 
 Page = Callable[[str], AppTest]
 
 
-@pytest.fixture(scope="module")
-def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("matrix-page-measured")
-    done = subprocess.run(matrix_job.command(out, profiles_only=True, attacks=[ATTACK]),
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return out
 
 
 @pytest.fixture
@@ -68,8 +60,8 @@ def _wait(directory: Path, until: Callable[[matrix_job.JobStatus], bool],
 
 
 def test_measured_results_show_both_grids_and_the_chosen_cells_evidence(
-        page: Page, results_dir: Path, measured: Path) -> None:
-    shutil.copytree(measured, results_dir)
+        page: Page, results_dir: Path, measured_matrix: Path) -> None:
+    shutil.copytree(measured_matrix, results_dir)
     results = matrix_view.load(results_dir)
     app = page("matrix")
     profile_grid = matrix_view.grid(results, "profile").labels

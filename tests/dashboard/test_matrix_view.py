@@ -20,17 +20,9 @@ from dashboard import matrix_job, matrix_view
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIMMED = Path(__file__).resolve().parent / "fixtures" / "matrix_trimmed.json"
-ATTACK = "code-replay"
+ATTACK = "code-replay"  # the attack of the `measured_matrix` fixture (conftest.py)
 
 
-@pytest.fixture(scope="module")
-def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`fapi-lab matrix --profiles-only --attack code-replay`, as the page starts it."""
-    out = tmp_path_factory.mktemp("matrix-measured")
-    done = subprocess.run(matrix_job.command(out, profiles_only=True, attacks=[ATTACK]),
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return out
 
 
 @pytest.fixture
@@ -163,8 +155,8 @@ def test_a_real_mismatch_is_listed_flagged_and_says_what_the_catalog_expected(
 
 # --- a cell's evidence ----------------------------------------------------------------------
 
-def test_a_measured_cell_keeps_its_story_for_the_drill_down(measured: Path) -> None:
-    results = matrix_view.load(measured)
+def test_a_measured_cell_keeps_its_story_for_the_drill_down(measured_matrix: Path) -> None:
+    results = matrix_view.load(measured_matrix)
     row = results.data["cells"][ATTACK]
     assert set(row) == {c["id"] for c in results.columns("profile")}
     for column_id, cell in row.items():
@@ -228,13 +220,13 @@ def test_evidence_is_bounded_so_the_full_matrix_file_stays_small() -> None:
 
 # --- the files a background run leaves ------------------------------------------------------
 
-def test_the_cli_progress_lines_count_every_cell_then_the_files(measured: Path) -> None:
-    lines = matrix_job.read_progress(measured / matrix_job.PROGRESS_FILE)
+def test_the_cli_progress_lines_count_every_cell_then_the_files(measured_matrix: Path) -> None:
+    lines = matrix_job.read_progress(measured_matrix / matrix_job.PROGRESS_FILE)
     assert [line["event"] for line in lines] == ["start", "cell", "cell", "cell", "cell", "done"]
     cells = [line for line in lines if line["event"] == "cell"]
     assert [line["done"] for line in cells] == [1, 2, 3, 4]
     assert {line["total"] for line in lines if "total" in line} == {4}
-    data = json.loads((measured / matrix_view.RESULTS_FILE).read_text())
+    data = json.loads((measured_matrix / matrix_view.RESULTS_FILE).read_text())
     for line in cells:
         assert data["cells"][line["attack"]][line["column"]]["status"] == line["status"]
     assert all(Path(f).exists() for f in lines[-1]["files"])

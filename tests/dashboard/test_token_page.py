@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from attacker import catalog, forge, runner
-from dashboard import data, tokens
-from lab.runner import RunningLab
+from attacker import forge
+from dashboard import tokens
 
 
 @pytest.fixture(scope="module")
-def access_token(dash_lab: RunningLab) -> Iterator[str]:
-    """An access token the lab's AS issued in a FAPI 2.0 link flow (lab put back after)."""
-    saved = runner.SavedState(dash_lab.store)
-    lab = data.connect()
-    since = lab.last_capture_id()
-    runner.run(catalog.get("at-replay-bearer"), dash_lab.config, dash_lab.store,
-               runner.Configuration("fapi2-security"))
-    saved.restore()
-    found = tokens.recent(lab, limit=lab.last_capture_id() - since)
-    yield next(f.token for f in found if f.where == "response access_token")
+def access_token(fapi2_tokens: list[tokens.Found]) -> str:
+    """An access token the lab's AS issued in a FAPI 2.0 link flow."""
+    return next(f.token for f in fapi2_tokens if f.where == "response access_token")
 
 
 TABLES = ("header", "claims")   # the page's two tables, in page order

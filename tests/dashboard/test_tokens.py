@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from attacker import catalog, forge, runner
+from attacker import forge
 from dashboard import claims, data, token_keys, tokens
 from lab import keys
 from lab.runner import RunningLab
@@ -287,17 +286,9 @@ def test_cnf_is_explained_by_what_it_binds_to() -> None:
 
 # --- with the lab's own traffic ----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def captured(dash_lab: RunningLab) -> Iterator[list[tokens.Found]]:
-    """A FAPI 2.0 link flow plus a replay, as the capture proxy recorded them."""
-    saved = runner.SavedState(dash_lab.store)
-    lab = data.connect()
-    since = lab.last_capture_id()
-    runner.run(catalog.get("at-replay-bearer"), dash_lab.config, dash_lab.store,
-               runner.Configuration("fapi2-security"))
-    saved.restore()
-    found = tokens.recent(lab, limit=lab.last_capture_id() - since)
-    yield found
+@pytest.fixture
+def captured(fapi2_tokens: list[tokens.Found]) -> list[tokens.Found]:
+    return fapi2_tokens
 
 
 def lab_ring(dash_lab: RunningLab) -> token_keys.LabKeys:

@@ -1,0 +1,88 @@
+"""Workshop: the scenarios as numbered exercises — story, hint, and a check that says when
+the participant has made the attack fail, and with which control."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attacker.scenarios import ScenarioError
+from dashboard import attack_run, data, shell, workshop
+
+lab = shell.require_lab()
+st.title("Workshop")
+st.caption("Each exercise shows an attack that works against the lab as it starts, then asks "
+           "you to make it fail by switching on the right protection.")
+
+try:
+    exercises = workshop.exercises()
+except ScenarioError as error:
+    st.error(f"A scenario file is broken, so the exercises cannot be listed: {error}")
+    st.stop()
+by_number = {e.number: e for e in exercises}
+number = st.selectbox("Exercise", list(by_number), key="workshop_exercise",
+                      format_func=lambda n: f"{n}. {by_number[n].title}")
+exercise = by_number[number]
+scenario = exercise.scenario
+results: dict[int, dict[str, object]] = st.session_state.setdefault("workshop_results", {})
+mine = results.setdefault(number, {})
+
+st.header(f"{exercise.number}. {exercise.title}")
+st.markdown(scenario.brief or scenario.story)
+if scenario.brief:
+    with st.expander("The same story in protocol terms"):
+        st.markdown(scenario.story)
+
+st.subheader("Step 1 — set up the lab")
+st.markdown("Puts every switch where this exercise starts (your earlier changes are undone).")
+if st.button("Set up this exercise", key="workshop_setup"):
+    try:
+        mine["setup"] = workshop.set_up(lab, exercise)
+        mine.pop("first", None)
+        mine.pop("check", None)
+    except data.LabUnavailableError as error:
+        shell.show_unavailable(error)
+if "setup" in mine:
+    st.success(str(mine["setup"]))
+
+st.subheader("Step 2 — watch the attack work")
+st.markdown(f"Runs the attack **{exercise.attack}** against the lab as it is now.")
+if st.button("Run the attack", key="workshop_run", disabled="setup" not in mine):
+    with st.spinner("The victim signs in and the attacker strikes…"):
+        mine["first"] = attack_run.run_attack(lab, exercise.attack)
+first = mine.get("first")
+if isinstance(first, attack_run.AttackRun):
+    if first.status == "succeeded":
+        st.error(f"The attack worked: {first.summary}")
+    elif first.status == "error":
+        st.warning(f"The attack could not run: {first.summary}")
+    else:
+        st.warning(f"Already blocked ({', '.join(first.fired) or 'a control'}): "
+                   f"{first.summary}. Set up the exercise again to start from its beginning.")
+    st.caption("The Attacks page shows this run step by step, with every captured request.")
+
+st.subheader("Step 3 — your turn: make it fail")
+if not exercise.solvable:
+    st.info("No switch built so far stops this attack: that is the lesson of this step. "
+            + (scenario.lesson or ""))
+else:
+    st.markdown("Open the **Controls** page (left menu), switch on the protection you think "
+                "stops this attack, come back here and press **Check**.")
+    with st.expander("Hint"):
+        st.markdown(scenario.hint or "Look at the controls whose teaching text mentions what "
+                    "the attacker abused in the story.")
+    if st.button("Check", key="workshop_check", disabled="first" not in mine):
+        with st.spinner("Running the attack again with your switches…"):
+            run = attack_run.run_attack(lab, exercise.attack)
+            mine["check"] = workshop.judge(exercise, run)
+    verdict = mine.get("check")
+    if isinstance(verdict, workshop.Verdict):
+        show = {"success": st.success, "warning": st.warning, "error": st.error,
+                "info": st.info}[verdict.tone]
+        show(verdict.headline)
+        for line in verdict.details:
+            st.markdown(line)
+        if verdict.solved and scenario.lesson:
+            st.markdown(f"**What to remember:** {scenario.lesson}")
+            if number + 1 in by_number:
+                st.markdown(f"Next: exercise {number + 1}, "
+                            f"*{by_number[number + 1].title}* (pick it above).")

@@ -1,0 +1,100 @@
+"""Workshop exercises: the scenarios of `scenarios/` as numbered steps a participant solves.
+
+An exercise starts the lab where its scenario starts, shows the attack working, and asks
+the participant to find the switch that makes it fail. The check runs the same attack under
+the lab's switches as they are now and judges it the way the scenario does: blocked, and
+the step's control among the fired ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from attacker import scenario_run
+from attacker.scenarios import Scenario, discover
+from lab.bootstrap import open_store
+from lab.controls import catalog
+
+from .attack_run import AttackRun
+from .data import Lab
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    number: int
+    scenario: Scenario
+    attack: str
+    controls: tuple[str, ...]      # switching one of these makes the attack fail
+    start: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.scenario.title
+
+    @property
+    def solvable(self) -> bool:
+        """False where no switch built so far stops the attack (the step shows just that)."""
+        return bool(self.controls)
+
+
+def exercises(directory: Path = SCENARIOS) -> list[Exercise]:
+    """One exercise per scenario with an `order`, in teaching order."""
+    scenarios = discover(directory)   # a bad file raises ScenarioError naming file and line
+    found = []
+    for scenario in sorted((s for s in scenarios if s.order), key=lambda s: s.order):
+        first = scenario.steps[0]
+        target = next((s for s in scenario.steps
+                       if s.attack == first.attack and s.expect == "blocked"), None)
+        found.append(Exercise(scenario.order, scenario, first.attack,
+                              tuple(target.blocked_by) if target else (),
+                              dict(scenario.controls)))
+    return found
+
+
+def set_up(lab: Lab, exercise: Exercise) -> str:
+    """Put the lab where the exercise starts; say where that is, in one line."""
+    scenario = exercise.scenario
+    store = open_store(lab.config)
+    scenario_run.establish(store, scenario.profile, dict(scenario.controls), dict(scenario.tpp))
+    extra = [c for c, on in scenario.controls.items() if on]
+    return (f"The lab now runs the `{scenario.profile}` profile"
+            + (f" with {', '.join(f'`{c}`' for c in extra)} on (earlier exercises)"
+               if extra else "") + ".")
+
+
+@dataclass
+class Verdict:
+    """What the check tells the participant."""
+
+    solved: bool
+    tone: str            # "success", "warning", "error", "info"
+    headline: str
+    details: list[str] = field(default_factory=list)
+
+
+def judge(exercise: Exercise, run: AttackRun) -> Verdict:
+    """Blocked with the exercise's control among the fired ones → solved."""
+    status, fired, summary = run.status, run.fired, run.summary
+    if status == "error":
+        return Verdict(False, "error", "The attack could not run, so nothing was checked.",
+                       [summary])
+    if status == "succeeded":
+        return Verdict(False, "error", "The attack still works.",
+                       [f"What the attacker got: {summary}",
+                        "Switch a control on the Controls page, then check again. "
+                        "Stuck? Open the hint."])
+    names = [f"**{catalog.get(c).title}** (`{c}`)" for c in fired if c in catalog.BY_ID]
+    hit = [c for c in exercise.controls
+           if c in fired or set(fired) & set(catalog.get(c).fires_via or ())]
+    if hit:
+        control = catalog.get(hit[0])
+        return Verdict(True, "success", f"Solved: {control.title} refused the attack.",
+                       [f"The refusal: {summary}", control.teaching])
+    return Verdict(False, "warning",
+                   "The attack failed — but not because of the control this exercise is about.",
+                   [f"It was refused by {', '.join(names) or 'a control'}: {summary}",
+                    "That works too; to learn this step's lesson, switch that one off again and "
+                    "find the control the hint points to."])

@@ -1,0 +1,130 @@
+"""The dashboard in a real Chromium against a running lab: flip a control, rerun an attack.
+
+What a workshop does on the wall: switch exact_redirect_uri off on the Controls page, run
+redirect-uri-manipulation on the Attacks page and see it succeed, switch the control back
+on, rerun it and see it blocked with that control named. Every page is photographed, and
+the browser must never reach beyond 127.0.0.1 (the dashboard runs offline).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboard import launch
+from lab.controls.registry import Registry
+from lab.runner import RunningLab, start
+from tests.conftest import free_port, make_config
+
+pytestmark = pytest.mark.browser
+
+CONTROL, ATTACK = "exact_redirect_uri", "redirect-uri-manipulation"
+RUN_TIMEOUT = 120_000
+PAGES = ("workshop", "controls", "attacks", "matrix", "tokens", "events", "load")
+
+
+@pytest.fixture(scope="module")
+def dashboard_lab(lab: RunningLab, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[RunningLab, str]]:
+    """A capture lab as `fapi-lab up` runs it (running.json written) and its dashboard."""
+    config = make_config(tmp_path_factory.mktemp("dashboard-lab"))
+    shutil.copytree(lab.config.pki_dir, config.pki_dir)
+    running = start(config, profile="legacy", write_state=True, capture=True)
+    process = None
+    try:
+        process = launch.start(config.data_dir, port=free_port(),
+                               log=config.data_dir / "dashboard.log")
+        running.set_dashboard(process.url)
+        yield running, process.url
+    finally:
+        if process is not None:
+            process.stop()
+        running.stop()
+
+
+@pytest.fixture
+def screen(browser: Any, dashboard_lab: tuple[RunningLab, str]) -> Iterator[tuple[Any, list[str]]]:
+    # Streamlit scrolls inside its own container, so a tall window is what shows a whole page.
+    context = browser.new_context(viewport={"width": 1400, "height": 3200})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    outside: list[str] = []
+
+    def watch(request: Any) -> None:
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("http", "ws")) and host not in ("127.0.0.1", "localhost"):
+            outside.append(request.url)
+
+    page.on("request", watch)
+    yield page, outside
+    context.close()
+
+
+def _open(page: Any, url: str, name: str) -> None:
+    page.goto(f"{url}/{name}")
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
+    page.wait_for_load_state("networkidle")
+
+
+def _toggle(page: Any, url: str, on: bool) -> None:
+    _open(page, url, "controls")
+    switch = page.locator(f".st-key-ctl_{CONTROL} input[role=switch]")
+    switch.wait_for(state="attached")
+    if switch.is_checked() != on:
+        page.locator(f".st-key-ctl_{CONTROL} label").first.click()
+    page.get_by_text(f"{CONTROL} switched {'on' if on else 'off'}").wait_for()
+
+
+def _run_attack(page: Any, url: str) -> str:
+    _open(page, url, "attacks")
+    box = page.locator(".st-key-attack_pick input[role=combobox]")
+    box.click()
+    box.fill(ATTACK)
+    page.get_by_role("option", name=re.compile(f"^{re.escape(ATTACK)} ")).click()
+    page.wait_for_function(
+        f"document.querySelector('.st-key-attack_pick input').value.startsWith('{ATTACK}')")
+    page.locator(".st-key-attack_run button").click()
+    outcome = page.locator(".st-key-attack_outcome")
+    outcome.wait_for(timeout=RUN_TIMEOUT)
+    return str(outcome.inner_text())
+
+
+def test_flip_a_control_and_rerun_the_attack(screen: tuple[Any, list[str]],
+                                             dashboard_lab: tuple[RunningLab, str],
+                                             shots: Path) -> None:
+    page, outside = screen
+    lab, url = dashboard_lab
+    registry = Registry(lab.store)
+    registry.apply_profile("legacy")
+    registry.set({CONTROL: True})
+
+    _toggle(page, url, on=False)
+    assert not registry.is_on(CONTROL)
+    page.screenshot(path=shots / "01-controls-switched-off.png", full_page=False)
+    told = _run_attack(page, url)
+    assert "succeeded" in told.lower(), told
+    page.screenshot(path=shots / "02-attack-succeeded.png", full_page=True)
+
+    _toggle(page, url, on=True)
+    assert registry.is_on(CONTROL)
+    told = _run_attack(page, url)
+    assert "blocked" in told.lower() and CONTROL in told, told
+    page.screenshot(path=shots / "03-attack-blocked.png", full_page=True)
+    assert not outside, outside
+
+
+def test_every_page_renders_offline(screen: tuple[Any, list[str]],
+                                    dashboard_lab: tuple[RunningLab, str], shots: Path) -> None:
+    page, outside = screen
+    _, url = dashboard_lab
+    for number, name in enumerate(PAGES, start=1):
+        _open(page, url, name)
+        assert not page.locator('[data-testid="stException"]').count(), name
+        page.screenshot(path=shots / f"{number:02d}-{name}.png", full_page=True)
+    assert not outside, outside
