@@ -29,8 +29,9 @@ def sidebar_status() -> None:
     except data.LabUnavailableError:
         st.sidebar.warning("No lab running: start one with `./fapi-lab up`.")
         return
+    on = len(status["enabled_controls"])
     st.sidebar.caption(f"Lab at {status['as']} · profile **{status['profile']}** · "
-                       f"{len(status['enabled_controls'])} controls on · capture "
+                       f"{on} control{'' if on == 1 else 's'} on · capture "
                        f"{'on' if status.get('capture') else 'off'}")
 
 

@@ -59,9 +59,9 @@ def set_up(lab: Lab, exercise: Exercise) -> str:
     scenario = exercise.scenario
     store = open_store(lab.config)
     scenario_run.establish(store, scenario.profile, dict(scenario.controls), dict(scenario.tpp))
-    extra = [c for c, on in scenario.controls.items() if on]
+    extra = [catalog.get(c).title for c, on in scenario.controls.items() if on]
     return (f"The lab now runs the `{scenario.profile}` profile"
-            + (f" with {', '.join(f'`{c}`' for c in extra)} on (earlier exercises)"
+            + (f" with {', '.join(f'**{t}**' for t in extra)} on (from earlier exercises)"
                if extra else "") + ".")
 
 

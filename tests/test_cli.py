@@ -19,6 +19,7 @@ from typing import Any
 
 import pyotp
 import pytest
+import requests
 
 from lab.bank.customers import DEMO_USERS
 from lab.controls import catalog
@@ -87,10 +88,11 @@ class UpProcess:
 def start_up(data_dir: Path, *extra: str) -> UpProcess:
     """`fapi-lab up` on free ports; returns once running.json exists and status answers."""
     ports = {"as": free_port(), "bank": free_port(), "tpp": free_port()}
+    dashboard = [] if "--no-dashboard" in extra else ["--dashboard-port", str(free_port())]
     proc = subprocess.Popen(
         [sys.executable, "-m", "lab.cli", "--data-dir", str(data_dir), "up", "--no-capture",
          "--as-port", str(ports["as"]), "--bank-port", str(ports["bank"]),
-         "--tpp-port", str(ports["tpp"]), *extra],
+         "--tpp-port", str(ports["tpp"]), *dashboard, *extra],
         cwd=ROOT, env=cli_env(data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     up = UpProcess(data_dir, proc, ports)
@@ -123,6 +125,18 @@ def test_status_json_has_the_urls_issuer_ca_profile_and_controls(up: UpProcess) 
     assert status["profile"] == "fapi2-security"
     assert "pkce_required" in status["enabled_controls"]
     assert "issuer" in up.run("status").stdout
+
+
+def test_up_starts_the_dashboard_and_status_names_it(up: UpProcess) -> None:
+    deadline = time.monotonic() + 60
+    while (url := up.json("status").get("dashboard")) is None and time.monotonic() < deadline:
+        time.sleep(0.5)   # Streamlit answers a few seconds after the lab
+    assert url is not None and url.startswith("http://127.0.0.1:")
+    session = requests.Session()
+    session.trust_env = False
+    assert session.get(url + "/_stcore/health", timeout=10).status_code == 200
+    assert json.loads(up.state_file.read_text())["dashboard"] == url
+    assert url in up.run("status").stdout
 
 
 def test_controls_set_show_and_list_go_through_the_running_lab(up: UpProcess) -> None:

@@ -15,6 +15,9 @@ st.caption("Each FAPI protection is a switch. A change applies to the running la
 
 def _remember(change: controls_view.Change) -> None:
     st.session_state["controls_last_change"] = change
+    # The summary sits at the top of the page; a toast shows it where the switch was clicked.
+    for note in change.notes:
+        st.toast(note)
 
 
 def _on_toggle(control_id: str) -> None:

@@ -19,7 +19,14 @@ except ScenarioError as error:
     st.error(f"A scenario file is broken, so the exercises cannot be listed: {error}")
     st.stop()
 by_number = {e.number: e for e in exercises}
-number = st.selectbox("Exercise", list(by_number), key="workshop_exercise",
+# The picker's own state is dropped while another page is shown (Controls, in step 3), so the
+# chosen exercise is kept under a key of its own and handed back to the picker.
+numbers = list(by_number)
+kept = st.session_state.get("workshop_current", numbers[0])
+number = st.selectbox("Exercise", numbers, key="workshop_exercise",
+                      index=numbers.index(kept) if kept in numbers else 0,
+                      on_change=lambda: st.session_state.update(
+                          workshop_current=st.session_state["workshop_exercise"]),
                       format_func=lambda n: f"{n}. {by_number[n].title}")
 exercise = by_number[number]
 scenario = exercise.scenario
@@ -29,7 +36,8 @@ mine = results.setdefault(number, {})
 st.header(f"{exercise.number}. {exercise.title}")
 st.markdown(scenario.brief or scenario.story)
 if scenario.brief:
-    with st.expander("The same story in protocol terms"):
+    with st.expander(f"Exercise {number} in protocol terms"):  # one per exercise: opening
+        # it for one exercise must not open (and give away) the next
         st.markdown(scenario.story)
 
 st.subheader("Step 1 — set up the lab")
@@ -46,7 +54,8 @@ if "setup" in mine:
 
 st.subheader("Step 2 — watch the attack work")
 st.markdown(f"Runs the attack **{exercise.attack}** against the lab as it is now.")
-if st.button("Run the attack", key="workshop_run", disabled="setup" not in mine):
+if st.button("Run the attack", key="workshop_run", disabled="setup" not in mine,
+             help="Set up the exercise first (step 1)."):
     with st.spinner("The victim signs in and the attacker strikes…"):
         mine["first"] = attack_run.run_attack(lab, exercise.attack)
 first = mine.get("first")
@@ -67,10 +76,11 @@ if not exercise.solvable:
 else:
     st.markdown("Open the **Controls** page (left menu), switch on the protection you think "
                 "stops this attack, come back here and press **Check**.")
-    with st.expander("Hint"):
+    with st.expander(f"Hint for exercise {number}"):
         st.markdown(scenario.hint or "Look at the controls whose teaching text mentions what "
                     "the attacker abused in the story.")
-    if st.button("Check", key="workshop_check", disabled="first" not in mine):
+    if st.button("Check", key="workshop_check", disabled="first" not in mine,
+                 help="Run the attack once first (step 2), so you have seen it work."):
         with st.spinner("Running the attack again with your switches…"):
             run = attack_run.run_attack(lab, exercise.attack)
             mine["check"] = workshop.judge(exercise, run)

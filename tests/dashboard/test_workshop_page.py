@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from streamlit.testing.v1 import AppTest
+
 from dashboard import workshop
+from dashboard.shell import PAGES
 from lab.controls.registry import Registry
 from lab.runner import RunningLab
 
@@ -60,3 +63,17 @@ def test_a_block_by_another_control_is_not_the_lesson(page, dash_lab: RunningLab
     assert any("not because of the control this exercise is about" in w for w in warnings), \
         (warnings, [e.value for e in app.error], [s.value for s in app.success])
     registry.apply_profile("legacy")
+
+
+def test_the_chosen_exercise_survives_a_trip_to_the_controls_page(page) -> None:  # type: ignore[no-untyped-def]
+    app = page("workshop")
+    app.selectbox(key="workshop_exercise").set_value(3).run()
+    assert app.session_state["workshop_current"] == 3
+    # Streamlit drops the picker's own state while another page is shown (step 3 sends the
+    # participant to Controls); coming back, the page starts from what it kept.
+    back = AppTest.from_file(str(PAGES / "workshop.py"), default_timeout=60)
+    back.session_state["workshop_current"] = 3
+    back.run()
+    assert not back.exception
+    assert back.selectbox(key="workshop_exercise").value == 3
+    assert back.header[0].value.startswith("3. ")
