@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-import time
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,10 @@ def cmd_events(config: LabConfig, args: argparse.Namespace, console: Console) ->
         emit_json(data) if args.json else cli_show.events(data["events"], console)
         return 0
     header = True
+    # Ctrl-C is how one stops following. It only sets a flag: raised as KeyboardInterrupt
+    # inside an HTTPS read it could be swallowed by the libraries and leave the loop running.
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
     try:
         while True:
             for event in data["events"] if args.json else ():
@@ -199,10 +204,11 @@ def cmd_events(config: LabConfig, args: argparse.Namespace, console: Console) ->
             if data["events"] and not args.json:
                 cli_show.events(data["events"], console, header=header)
                 header = False
-            time.sleep(1.0)
+            if stopping.wait(1.0):
+                return 0
             data = client.get("/events", **query, since=data["last_id"])
-    except KeyboardInterrupt:  # Ctrl-C is how one stops following
-        return 0
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_clock(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
