@@ -76,11 +76,12 @@ def accounts_url(ctx: AttackContext, account_id: str, tail: str) -> str:
 
 
 def balances_with(ctx: AttackContext, get: Callable[[str, str], requests.Response], *,
-                  listing: str, refused: str) -> dict[str, Any]:
+                  listing: str, refused: str, every: bool = False) -> dict[str, Any]:
     """GET /accounts with a stolen token, then each account's balances; `get(url, what)`
-    presents the token its way (the attacker's own proof, its own certificate).
+    presents the token its way (as Bearer, with the attacker's own proof or certificate).
 
-    Fails when the list is refused (`refused`) or empty, or when no balance is served.
+    Fails when the list is refused (`refused`) or empty, or when no balance is served; with
+    `every`, already when one balance is refused (also `refused`).
     """
     listed = get(ctx.url("bank", "/accounts"), listing)
     if listed.status_code != 200:
@@ -94,6 +95,8 @@ def balances_with(ctx: AttackContext, get: Callable[[str, str], requests.Respons
         r = get(accounts_url(ctx, account_id, "balances"), f"GET /accounts/{account_id}/balances")
         if r.status_code == 200:
             balances[account_id] = r.json()
+        elif every:
+            ctx.failed(refused, r)
     if not balances:
         ctx.failed("the bank listed the accounts but served no balance", listed)
     return balances

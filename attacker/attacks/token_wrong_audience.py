@@ -10,10 +10,9 @@ GET /accounts at the bank. aud_check: the token names PartnerRewards, not the ba
 
 from __future__ import annotations
 
-from typing import Any
-
 from attacker import fixtures
 from attacker.context import AttackContext
+from attacker.forge import balances_with
 from attacker.model import Attack
 from attacker.premises import linked_victim
 
@@ -34,21 +33,10 @@ def run(ctx: AttackContext) -> None:
     headers = {"Authorization": received.header("Authorization") or ""}
     if received.header("DPoP"):
         headers["DPoP"] = received.header("DPoP") or ""   # the only proof it has
-    listed = ctx.send("GET", ctx.url("bank", "/accounts"), headers=headers,
-                      what="PartnerRewards sends the token to the bank: GET /accounts")
-    if listed.status_code != 200:
-        ctx.failed("the bank refused the partner's token", listed)
-    accounts = listed.json().get("accounts") or []
-    if not accounts:
-        ctx.failed("the partner's token listed no accounts", listed)
-    balances: dict[str, Any] = {}
-    for account in accounts:
-        account_id = account.get("account_id")
-        r = ctx.send("GET", ctx.url("bank", f"/accounts/{account_id}/balances"),
-                     headers=headers, what=f"GET /accounts/{account_id}/balances")
-        if r.status_code != 200:
-            ctx.failed("the bank refused the partner's token", r)
-        balances[str(account_id)] = r.json()
+    balances = balances_with(
+        ctx, lambda url, what: ctx.send("GET", url, headers=headers, what=what),
+        listing="PartnerRewards sends the token to the bank: GET /accounts",
+        refused="the bank refused the partner's token", every=True)
     ctx.succeeded(f"PartnerRewards read the balances of {len(balances)} of "
                   f"{victim.username}'s accounts", balances)
 
