@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from lab.cli_client import EXIT_USAGE, AdminClient, CliError, try_connect
 from lab.clock import parse_duration
 from lab.config import DATA_DIR_ENV, LOOPBACK, LabConfig, default_data_dir
 from lab.controls import catalog
+from lab.stopping import held_signals
 
 EPILOG = f"data directory: --data-dir, else ${DATA_DIR_ENV}, else ~/.fapi-lab"
 
@@ -193,22 +193,17 @@ def cmd_events(config: LabConfig, args: argparse.Namespace, console: Console) ->
         emit_json(data) if args.json else cli_show.events(data["events"], console)
         return 0
     header = True
-    # Ctrl-C is how one stops following. It only sets a flag: raised as KeyboardInterrupt
-    # inside an HTTPS read it could be swallowed by the libraries and leave the loop running.
-    stopping = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    try:
+    # Ctrl-C is how one stops following; held, it cannot land inside an HTTPS read.
+    with held_signals(signal.SIGINT) as stop:
         while True:
             for event in data["events"] if args.json else ():
                 print(json.dumps(event, ensure_ascii=False), flush=True)
             if data["events"] and not args.json:
                 cli_show.events(data["events"], console, header=header)
                 header = False
-            if stopping.wait(1.0):
+            if stop.wait(1.0):
                 return 0
             data = client.get("/events", **query, since=data["last_id"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_clock(config: LabConfig, args: argparse.Namespace, console: Console) -> int:

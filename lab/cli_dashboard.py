@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 
 from rich.console import Console
 
 from lab.cli_client import CliError, read_running
 from lab.cli_up import check_port_free
 from lab.config import LabConfig
+from lab.stopping import held_signals
 
 
 def run_dashboard(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
@@ -30,16 +29,12 @@ def run_dashboard(config: LabConfig, args: argparse.Namespace, console: Console)
     except launch.DashboardStartError as error:
         raise CliError(f"the dashboard did not start: {error}") from None
     console.print(f"[bold green]dashboard[/] {process.url}  (Ctrl-C stops it)")
-    stopping = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stopping.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stopping.wait(0.5):
-            if process.process.poll() is not None:
-                raise CliError(f"the dashboard exited (code {process.process.returncode}); "
-                               f"see {config.data_dir / 'dashboard.log'}")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        process.stop()
+    with held_signals() as stop:
+        try:
+            while not stop.wait(0.5):
+                if process.process.poll() is not None:
+                    raise CliError(f"the dashboard exited (code {process.process.returncode}); "
+                                   f"see {config.data_dir / 'dashboard.log'}")
+        finally:
+            process.stop()
     return 0

@@ -20,6 +20,7 @@ from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
+from lab.stopping import held_signals
 
 
 def is_loopback(host: str) -> bool:
@@ -141,34 +142,26 @@ def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
                        bank_port=args.bank_port, tpp_port=args.tpp_port)
     preflight(config, args, console)
-    # A Ctrl-C or SIGTERM while the lab, the fixtures and the dashboard start is kept for later,
-    # so nothing half-started is left behind (a running.json, a Streamlit child on its port).
-    early: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: early.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    dashboard = None
-    try:
+    # Held from the start: a Ctrl-C or SIGTERM while the lab, the fixtures and the dashboard
+    # start waits until they are up, so nothing half-started is left behind (a running.json,
+    # a Streamlit child on its port); then everything stops in order.
+    with held_signals() as stop:
         try:
             lab = runner.start(config, profile=args.profile, capture=not args.no_capture)
         except OSError as error:
             raise CliError(f"could not start the lab: {error.strerror or error}") from None
         fixtures = start_attacker_fixtures(lab, console)
-        if not args.no_dashboard and not early:
+        dashboard = None
+        if not args.no_dashboard and not stop.requested:
             dashboard = start_dashboard(lab, args.dashboard_port, console)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    try:
-        if early:
-            lab.stop()
-            signum = early[0]
-        else:
-            banner(lab, console, fixtures)
-            console.file.flush()
-            signum = runner.serve_until_signal(lab)
-    finally:
-        if dashboard is not None:
-            dashboard.stop()
+        try:
+            if not stop.requested:
+                banner(lab, console, fixtures)
+                console.file.flush()
+            signum = runner.serve_until_signal(lab, stop)
+        finally:
+            if dashboard is not None:
+                dashboard.stop()
     console.print(f"stopped ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'}); "
                   f"{config.state_file.name} removed", highlight=False)
     return 0

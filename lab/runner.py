@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import secrets
-import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from lab.admin.describe import status as describe_status
 from lab.bootstrap import bootstrap
 from lab.capture.proxy import CaptureProxy
 from lab.config import LabConfig
+from lab.stopping import StopRequest
 from lab.store import Store
 from lab.web.proxy_headers import SECRET_CONFIG_KEY
 
@@ -127,25 +127,15 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
     return lab
 
 
-def serve_until_signal(lab: RunningLab) -> int:
-    """Block until SIGINT (Ctrl-C) or SIGTERM, then stop cleanly; return the signal number.
+def serve_until_signal(lab: RunningLab, stop: StopRequest) -> int:
+    """Serve until SIGINT (Ctrl-C) or SIGTERM, then stop cleanly; return the signal number.
 
-    Both signals only set an event: the servers are shut down from the main thread,
+    The signals are held (lab.stopping): the servers are shut down from the main thread,
     so running.json is removed and the port is free when `fapi-lab up` exits.
     """
-    received: list[int] = []
-    stopping = threading.Event()
-
-    def _handler(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stopping.set()
-
-    previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stopping.wait(0.5):
+        while not stop.wait(0.5):
             pass
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         lab.stop()
-    return received[0] if received else 0
+    return stop.signum
