@@ -79,12 +79,7 @@ class Lab:
 
     def last_capture_id(self) -> int:
         """The newest capture id; exchanges after it belong to what happens next."""
-        last = 0
-        while True:
-            page = self._get("/captures", since=last, limit=10_000)
-            if not page["captures"]:
-                return last
-            last = int(page["last_id"])
+        return int(self._get("/captures", limit=1)["newest_id"])
 
     def metadata(self) -> dict[str, Any]:
         """The AS's discovery document (RFC 8414), as a client reads it."""

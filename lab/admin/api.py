@@ -153,7 +153,8 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
         found = captures.list_captures(
             store, leg=leg, since_id=since,
             limit=int_arg("limit", request.args.get("limit"), 200, 1, 10_000))
-        return _json({"captures": found, "last_id": found[-1]["id"] if found else since})
+        return _json({"captures": found, "last_id": found[-1]["id"] if found else since,
+                      "newest_id": captures.newest_id(store)})
 
     @bp.get("/captures/<int:capture_id>")
     def show_capture(capture_id: int) -> Response:

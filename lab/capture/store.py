@@ -105,6 +105,12 @@ def list_captures(store: Store, *, leg: str | None = None, since_id: int = 0,
     return store.query(sql, tuple(params))
 
 
+def newest_id(store: Store) -> int:
+    """The id of the newest capture (0 when there is none)."""
+    row = store.query_one("SELECT MAX(id) AS newest FROM captures")
+    return int(row["newest"] or 0) if row else 0
+
+
 def get_capture(store: Store, capture_id: int) -> dict[str, Any] | None:
     row = store.query_one("SELECT * FROM captures WHERE id = ?", (capture_id,))
     if row is None:

@@ -22,6 +22,7 @@ def test_reading_the_capture_through_the_admin_api_is_not_captured(dash_lab: Run
     new = lab.captures(since=before)
     assert [c["url"].split("/", 3)[-1] for c in new] == [
         ".well-known/oauth-authorization-server"]
+    assert lab.last_capture_id() == new[0]["id"]
 
 
 def test_metadata_changes_lists_added_removed_and_changed_fields() -> None:
