@@ -48,7 +48,11 @@ def open_target(config: LabConfig, *, profile: str | None = None) -> Iterator[Ta
                               "capture on")
         running = LabConfig(data_dir=config.data_dir, as_port=_port(state["as"]),
                             bank_port=_port(state["bank"]), tpp_port=_port(state["tpp"]))
-        yield Target(running, open_store(running), started_here=False)
+        store = open_store(running)
+        try:
+            yield Target(running, store, started_here=False)
+        finally:
+            store.close()   # this thread's connection; the running lab keeps its own
         return
     lab: RunningLab = start(config, profile=profile, write_state=False, capture=True)
     try:

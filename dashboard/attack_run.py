@@ -200,9 +200,6 @@ def _run_locked(lab: Lab, attack: Attack, browser: bool, changes: dict[str, bool
                                      victim_factory=victim_factory)
             finally:
                 saved.restore()
-                close = getattr(target.store, "close", None)
-                if not target.started_here and callable(close):
-                    close()   # this thread's connection; the lab keeps its own
     except TargetError as exc:
         return _error(attack.id, str(exc), **base)
     except Exception as exc:  # a lab that stopped mid-run: say so, never a traceback

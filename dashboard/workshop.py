@@ -58,7 +58,11 @@ def set_up(lab: Lab, exercise: Exercise) -> str:
     """Put the lab where the exercise starts; say where that is, in one line."""
     scenario = exercise.scenario
     store = open_store(lab.config)
-    scenario_run.establish(store, scenario.profile, dict(scenario.controls), dict(scenario.tpp))
+    try:
+        scenario_run.establish(store, scenario.profile, dict(scenario.controls),
+                               dict(scenario.tpp))
+    finally:
+        store.close()   # this thread's connection; the running lab keeps its own
     extra = [catalog.get(c).title for c, on in scenario.controls.items() if on]
     return (f"The lab now runs the `{scenario.profile}` profile"
             + (f" with {', '.join(f'**{t}**' for t in extra)} on (from earlier exercises)"

@@ -37,3 +37,6 @@ class Store(Protocol):
     def set_setting(self, key: str, value: Any) -> None: ...
 
     def iter_rows(self, sql: str, params: Params = ()) -> Iterator[dict[str, Any]]: ...
+
+    def close(self) -> None:
+        """Close this thread's connection (the store opens a new one if used again)."""
