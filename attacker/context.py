@@ -7,6 +7,7 @@ its legs, the scripted victim, the lab clock, and the story being written.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any, NoReturn
 
@@ -152,17 +153,23 @@ class AttackContext:
         return base + path
 
 
-def _oauth_error(response: requests.Response) -> str | None:
+def oauth_error(body: str | bytes | None, www_authenticate: str | None) -> str | None:
+    """The OAuth error of a refusal: the JSON body's `error` (RFC 6749 §5.2), else the
+    WWW-Authenticate challenge's (RFC 6750 §3)."""
     try:
-        body = response.json()
+        parsed = json.loads(body or "")
     except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    header = response.headers.get("WWW-Authenticate", "")
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+        return str(parsed["error"])
+    header = www_authenticate or ""
     if 'error="' in header:
         return header.split('error="', 1)[1].split('"', 1)[0]
     return None
+
+
+def _oauth_error(response: requests.Response) -> str | None:
+    return oauth_error(response.content, response.headers.get("WWW-Authenticate"))
 
 
 def _duration(seconds: float) -> str:

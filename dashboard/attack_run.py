@@ -11,8 +11,6 @@ status "error" and a readable reason: a page shows them, it never gets a traceba
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from attacker import browser_victim, catalog, runner, story
+from attacker.context import oauth_error
 from attacker.model import Attack, Step
 from attacker.target import TargetError, open_target
 from lab.cli_client import read_running
@@ -108,19 +107,10 @@ def _exchanges(lab: Lab, since: int) -> list[dict[str, Any]]:
 
 
 def _oauth_error(detail: dict[str, Any]) -> str | None:
-    """The OAuth error of a refusal: the JSON body's `error`, else WWW-Authenticate's."""
-    try:
-        body = json.loads(detail.get("response_body") or "")
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    for name, value in detail.get("response_headers") or []:
-        if str(name).lower() == "www-authenticate":
-            found = re.search(r'error="([^"]+)"', str(value))
-            if found:
-                return found.group(1)
-    return None
+    """The OAuth error of a captured refusal."""
+    challenge = next((str(v) for k, v in detail.get("response_headers") or []
+                      if str(k).lower() == "www-authenticate"), None)
+    return oauth_error(detail.get("response_body"), challenge)
 
 
 def _redirect_error(location: str | None) -> str | None:
