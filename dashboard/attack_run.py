@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from attacker import browser_victim, catalog, runner, story
 from attacker.context import oauth_error
@@ -24,6 +23,7 @@ from attacker.model import Attack, Step
 from attacker.target import TargetError, open_target
 from lab.cli_client import read_running
 from lab.controls import catalog as controls_catalog
+from lab.useragent import callback_params
 
 from .data import Lab, LabUnavailableError
 
@@ -114,11 +114,7 @@ def _oauth_error(detail: dict[str, Any]) -> str | None:
 
 
 def _redirect_error(location: str | None) -> str | None:
-    if not location:
-        return None
-    parts = urlsplit(location)
-    params = {**dict(parse_qsl(parts.query)), **dict(parse_qsl(parts.fragment))}
-    return params.get("error") or None
+    return callback_params(location).get("error") or None if location else None
 
 
 def _enrich(lab: Lab, exchanges: list[dict[str, Any]]) -> None:
