@@ -65,6 +65,10 @@ def check_metadata(data: Any) -> dict[str, Any]:
         # RFC 7591 §2: "clients using flows with redirection MUST register their redirection
         # URI values".
         raise BadMetadataError()
+    # RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
+    # clients".
+    if "client_credentials" in grant_types and data.get("token_endpoint_auth_method") == "none":
+        raise BadMetadataError()
     return data
 
 
@@ -102,10 +106,12 @@ def trust_self_signed(endpoint: Any, client_metadata: dict[str, Any]) -> None:
 
 def with_defaults(client_metadata: dict[str, Any]) -> dict[str, Any]:
     # RFC 7591 §2: omitted grant_types/response_types default to authorization_code/code;
-    # an omitted scope gets the server's default set.
+    # an omitted scope gets the server's default set. A client without a redirection grant
+    # (client credentials alone) uses no response type (RFC 7591 §2.1).
     out = dict(client_metadata)
     out.setdefault("grant_types", ["authorization_code"])
-    out.setdefault("response_types", ["code"])
+    redirects = bool(set(out["grant_types"] or ["authorization_code"]) & REDIRECT_GRANTS)
+    out.setdefault("response_types", ["code"] if redirects else [])
     out.setdefault("token_endpoint_auth_method", "client_secret_basic")
     out.setdefault("scope", " ".join(metadata.SCOPES))
     return out

@@ -23,6 +23,7 @@ from lab import context
 from lab.config import LabConfig
 from lab.protocol import authorization_request, client_auth, front_channel, issuance
 from lab.protocol.client_auth import PrivateKeyJWT
+from lab.protocol.client_credentials import LabClientCredentialsGrant
 from lab.protocol.errors import InvalidClientError, UnsupportedResponseTypeError
 from lab.protocol.grants import LabAuthorizationCodeGrant, LabPasswordGrant, LabRefreshTokenGrant
 from lab.protocol.iss import LabIssuerParameter
@@ -174,6 +175,7 @@ def build_server(config: LabConfig, signing: Signing) -> LabAuthorizationServer:
     server.register_grant(LabAuthorizationCodeGrant, [LabCodeChallenge(), LabOpenIDCode(signing)])
     server.register_grant(LabRefreshTokenGrant)
     server.register_grant(LabPasswordGrant)
+    server.register_grant(LabClientCredentialsGrant)
     server.register_grant(front_channel.LabImplicitGrant)
     server.register_grant(front_channel.LabOpenIDImplicitGrant)
     server.register_grant(front_channel.LabOpenIDHybridGrant, [LabCodeChallenge()])

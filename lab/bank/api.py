@@ -53,6 +53,7 @@ def authorized(scope: str) -> AccessToken:
     """The request's verified token, with the scope this endpoint needs."""
     token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere(),
                                      _resource_request())
+    protector().require_customer(token)
     protector().require_scope(token, scope)
     return token
 

@@ -117,6 +117,14 @@ class InsufficientScopeError(BankError):
     status_code = 403
 
 
+class ClientTokenError(InsufficientScopeError):
+    """A client-credentials token (RFC 9068 §2.2: its sub is the client) has no customer behind
+    it, so no customer's data can be "sufficient" for it (RFC 6750 §3.1)."""
+
+    description = "This API serves customer data; the access token was issued to the client " \
+                  "itself and carries no customer's authorization."
+
+
 class NotFoundError(BankError):
     """Unknown ids, and accounts of other customers (their existence is not revealed)."""
 

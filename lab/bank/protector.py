@@ -18,6 +18,7 @@ from lab import clock, consent, jose_check
 from lab.bank import ledger
 from lab.bank.binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
 from lab.bank.errors import (
+    ClientTokenError,
     InsufficientScopeError,
     InvalidRequestError,
     InvalidTokenError,
@@ -205,6 +206,15 @@ class Protector:
         return grant if grant is not None and grant["username"] == username else None
 
     # --- what the token may do ---------------------------------------------------------------
+
+    def require_customer(self, token: AccessToken) -> None:
+        """Every API endpoint serves a customer's data; a token issued to the client for itself
+        is refused here rather than answered with nobody's (empty) accounts."""
+        # RFC 9068 §2.2: with "no resource owner involved, such as the client credentials
+        # grant, the value of sub SHOULD correspond to an identifier the authorization server
+        # uses to indicate the client application". Such a token has no grant either.
+        if token.username == token.client_id and not isinstance(token.claims.get("grant_id"), str):
+            raise ClientTokenError()
 
     def require_scope(self, token: AccessToken, scope: str) -> None:
         if not SCOPE.on():

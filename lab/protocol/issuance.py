@@ -14,7 +14,7 @@ from lab import consent
 from lab.store.base import Store
 
 from . import refresh
-from .tokens import EndUser, unverified_claims
+from .tokens import ClientSubject, EndUser, unverified_claims
 
 
 def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> list[dict[str, str]]:
@@ -22,7 +22,9 @@ def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> l
     minted: list[dict[str, str]] = []
     user = request.user
     grant_id = user.grant_id if isinstance(user, EndUser) else None
-    username = user.username if isinstance(user, EndUser) else None
+    # RFC 9068 §2.2: a client-credentials token's sub is the client, not a customer.
+    is_customer = isinstance(user, EndUser) and not isinstance(user, ClientSubject)
+    username = user.username if is_customer else None
     client_id = request.client.get_client_id()
     if token.get("access_token"):
         claims = unverified_claims(token["access_token"])

@@ -19,7 +19,7 @@ ALGS = guard("alg_allow_list")
 SCOPES = ["openid", "offline_access", "accounts:read", "transactions:read", "payments:write"]
 ALL_RESPONSE_TYPES = ["code", "token", "id_token", "id_token token", "code id_token",
                       "code token", "code id_token token"]
-GRANT_TYPES = ["authorization_code", "refresh_token", "password"]
+GRANT_TYPES = ["authorization_code", "refresh_token", "password", "client_credentials"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 # Off: what a permissive provider advertises (RFC 8414 §2 forbids "none" for client auth).

@@ -45,6 +45,14 @@ class EndUser:
         return self.username
 
 
+@dataclass(frozen=True)
+class ClientSubject(EndUser):
+    """No end user (client credentials): `username` holds the client_id, which becomes `sub`.
+
+    An EndUser so the grants' cnf and audience threading applies unchanged; never a
+    customer, so save_token records no username for it."""
+
+
 def access_token_lifetime() -> int:
     # FAPI2 §6.1 (security considerations): short-lived access tokens limit replay.
     name = "lifetime" if SHORT_LIFETIME.on() else "lifetime_off"
