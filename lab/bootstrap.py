@@ -24,8 +24,14 @@ def ensure_admin_token(config: LabConfig) -> str:
     return path.read_text().strip()
 
 
-def open_store(config: LabConfig) -> Store:
-    return SQLiteStore(config.db_path)
+def open_store(config: LabConfig, store_url: str | None = None) -> Store:
+    """SQLite in the data directory; single-use state in Redis when `store_url` names one."""
+    store = SQLiteStore(config.db_path)
+    if store_url:
+        from lab.store.redis_once import with_redis
+
+        return with_redis(store, store_url, namespace=config.issuer)
+    return store
 
 
 def bootstrap(config: LabConfig, store: Store | None = None, *, profile: str | None = None

@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
         up.add_argument(f"--{name}-port", type=_port, default=default, metavar="N")
     up.add_argument("--dashboard-port", type=_port, default=8501, metavar="N")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    up.add_argument("--workers", type=int, default=0, metavar="N",
+                    help="serve the AS and the bank with gunicorn, N worker processes "
+                         "(production-like, for load tests; default 0: Werkzeug's "
+                         "development server in this process)")
+    up.add_argument("--threads", type=int, default=4, metavar="N",
+                    help="threads per gunicorn worker (default 4)")
+    up.add_argument("--store", metavar="URL", default=None,
+                    help="redis://host:port[/db]: decide single use (codes, request_uris, "
+                         "jti, refresh tokens) in that Redis server, for labs on several "
+                         "hosts (default: the SQLite file)")
 
     dash = add("dashboard", "start the Streamlit dashboard alone, against the running lab")
     dash.add_argument("--port", type=_port, default=8501, metavar="N")

@@ -21,6 +21,12 @@ def status(data: dict[str, Any], console: Console) -> None:
                 "admin_token_path", "pid"):
         if data.get(key) is not None:
             table.add_row(f"[bold]{key}[/]", escape(str(data[key])))
+    serving = data.get("serving")
+    if isinstance(serving, dict) and serving.get("server"):
+        workers = (f", {serving['workers']} workers × {serving['threads']} threads"
+                   if serving.get("workers") else "")
+        table.add_row("[bold]serving[/]", escape(f"{serving['server']}{workers}; single use in "
+                                                 f"{serving.get('single_use', 'sqlite')}"))
     offset = float(data.get("clock_offset") or 0)
     table.add_row("[bold]clock_offset[/]", duration(offset) if offset else "0 (wall time)")
     enabled = data.get("enabled_controls") or []

@@ -20,7 +20,9 @@ from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
+from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
+from lab.store.redis_once import StoreUrlError
 
 
 def is_loopback(host: str) -> bool:
@@ -59,6 +61,17 @@ def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> 
         console.print(f"[bold red]WARNING[/]: binding {config.host}. Anyone who can reach this "
                       f"host can use a deliberately vulnerable bank. Keep it on a trusted network.")
     ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
+    if not 0 <= args.workers <= MAX_WORKERS:
+        raise CliError(f"--workers must be 0-{MAX_WORKERS}", EXIT_USAGE)
+    if not 1 <= args.threads <= MAX_THREADS:
+        raise CliError(f"--threads must be 1-{MAX_THREADS}", EXIT_USAGE)
+    if args.store is not None:
+        from lab.store.redis_once import StoreUrlError, check_url
+
+        try:
+            check_url(args.store)
+        except StoreUrlError as error:
+            raise CliError(str(error), EXIT_USAGE) from None
     if len(set(ports.values())) != len(ports):
         raise CliError(f"the AS, bank and TPP need three different ports, got {ports}",
                        EXIT_USAGE)
@@ -71,6 +84,10 @@ def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> 
         check_port_free(config.host, port, name)
     if not args.no_dashboard:
         check_port_free(config.host, args.dashboard_port, "dashboard")
+
+
+MAX_WORKERS = 32
+MAX_THREADS = 64
 
 
 def banner(lab: runner.RunningLab, console: Console,
@@ -86,6 +103,13 @@ def banner(lab: runner.RunningLab, console: Console,
     console.print(f"  profile               {status['profile']} "
                   f"({len(status['enabled_controls'])} controls on; `fapi-lab controls`)")
     console.print(f"  data directory        {config.data_dir}")
+    serving = status.get("serving") or {}
+    if serving.get("workers"):
+        console.print(f"  serving               {serving['server']}: {serving['workers']} "
+                      f"workers × {serving['threads']} threads each for the AS and the bank; "
+                      f"single use decided in {serving['single_use']}")
+    elif serving.get("single_use", "sqlite") != "sqlite":
+        console.print(f"  single use            decided in {serving['single_use']}")
     if lab.capture is not None:
         console.print("  capture               mitmproxy on the public ports "
                       "(`fapi-lab capture list`)")
@@ -147,9 +171,13 @@ def run_up(args: argparse.Namespace, console: Console) -> int:
     # a Streamlit child on its port); then everything stops in order.
     with held_signals() as stop:
         try:
-            lab = runner.start(config, profile=args.profile, capture=not args.no_capture)
+            lab = runner.start(config, profile=args.profile, capture=not args.no_capture,
+                               workers=args.workers, threads=args.threads,
+                               store_url=args.store)
         except OSError as error:
             raise CliError(f"could not start the lab: {error.strerror or error}") from None
+        except (ServingStartError, StoreUrlError) as error:
+            raise CliError(f"could not start the lab: {error}") from None
         fixtures = start_attacker_fixtures(lab, console)
         dashboard = None
         if not args.no_dashboard and not stop.requested:

@@ -13,7 +13,7 @@ import secrets
 
 from lab import clock, context
 from lab.controls import guard
-from lab.store.base import Store
+from lab.store.base import Once, Store, once_key
 
 NONCE = guard("dpop_nonce")
 IAT = guard("dpop_iat_window")
@@ -93,9 +93,10 @@ def first_use(jti: str, target: str) -> bool:
     # RFC 9449 §11.1: "the server MAY store, in the context of the target URI, the jti value of
     # each DPoP proof for the time window in which the respective DPoP proof JWT would be
     # accepted". One INSERT OR IGNORE decides, so two workers cannot both accept one proof.
-    inserted = store.execute("INSERT OR IGNORE INTO dpop_jti(uri, jti, expires_at) "
-                             "VALUES (?, ?, ?)", (target, jti, now + _jti_lifetime()))
-    return inserted == 1
+    lifetime = _jti_lifetime()
+    return store.consume("INSERT OR IGNORE INTO dpop_jti(uri, jti, expires_at) VALUES (?, ?, ?)",
+                         (target, jti, now + lifetime),
+                         once=Once("dpop_jti", once_key(target, jti), lifetime))
 
 
 def _ensure_schema(store: Store) -> None:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,11 +26,20 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from lab import pki
 from lab.admin import create_blueprint
-from lab.admin.describe import CAPTURE_SETTING, DASHBOARD_SETTING
+from lab.admin.describe import (
+    CAPTURE_SETTING,
+    DASHBOARD_SETTING,
+    LAB_PID_SETTING,
+    SERVING_SETTING,
+    serving_description,
+)
 from lab.admin.describe import status as describe_status
-from lab.bootstrap import bootstrap
+from lab.bootstrap import bootstrap, open_store
 from lab.capture.proxy import CaptureProxy
 from lab.config import LabConfig
+from lab.serving import pool as serving_pool
+from lab.serving.pool import ServingPool
+from lab.serving.spec import ServingSpec
 from lab.stopping import StopRequest
 from lab.store import Store
 from lab.web.proxy_headers import SECRET_CONFIG_KEY
@@ -37,16 +47,31 @@ from lab.web.proxy_headers import SECRET_CONFIG_KEY
 log = logging.getLogger("fapi_lab.runner")
 
 
-def build_apps(config: LabConfig, store: Store) -> dict[str, Flask]:
+APP_NAMES = ("as", "bank", "tpp")
+SERVED_BY_WORKERS = ("as", "bank")
+
+
+def build_apps(config: LabConfig, store: Store,
+               names: tuple[str, ...] = APP_NAMES) -> dict[str, Flask]:
+    """The named apps over one store; the admin API rides on the AS."""
     from lab import authserver, bank, tpp
 
-    apps = {
-        "as": authserver.create_app(config, store),
-        "bank": bank.create_app(config, store),
-        "tpp": tpp.create_app(config, store),
-    }
-    apps["as"].register_blueprint(create_blueprint(config, store), url_prefix="/admin")
+    factories = {"as": authserver.create_app, "bank": bank.create_app, "tpp": tpp.create_app}
+    apps = {name: factories[name](config, store) for name in names}
+    if "as" in apps:
+        apps["as"].register_blueprint(create_blueprint(config, store), url_prefix="/admin")
     return apps
+
+
+def open_lab_store(config: LabConfig, store_url: str | None = None) -> Store:
+    """The lab's SQLite file, with single-use state in Redis when `store_url` names one."""
+    return open_store(config, store_url)
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -59,6 +84,7 @@ class RunningLab:
     servers: dict[str, BaseWSGIServer] = field(default_factory=dict)
     threads: list[threading.Thread] = field(default_factory=list)
     capture: CaptureProxy | None = None
+    pools: list[ServingPool] = field(default_factory=list)
 
     @property
     def urls(self) -> dict[str, str]:
@@ -76,6 +102,9 @@ class RunningLab:
             self.config.state_file.write_text(json.dumps({**state, "dashboard": url}))
 
     def stop(self) -> None:
+        for pool in self.pools:
+            # First, so mitmproxy sees its kept-alive upstream connections closed.
+            pool.stop()
         if self.capture is not None:
             self.capture.stop()
         for server in self.servers.values():
@@ -88,22 +117,37 @@ class RunningLab:
 
 
 def start(config: LabConfig, *, profile: str | None = None, write_state: bool = True,
-          capture: bool = False) -> RunningLab:
+          capture: bool = False, workers: int = 0, threads: int = 4,
+          store_url: str | None = None) -> RunningLab:
     """Bootstrap, then serve the three apps on their ports in background threads.
 
     `capture`: the apps listen on internal loopback ports and mitmproxy takes the public ones.
+    `workers`: the AS and the bank each run under gunicorn with that many processes (and
+    `threads` each) instead of Werkzeug's development server; the TPP stays in process.
+    `store_url`: redis://… keeps the single-use state in that Redis server.
     """
     # One line per request drowns the URLs a workshop needs; FAPI_LAB_ACCESS_LOG=1 brings it back.
     if not os.environ.get("FAPI_LAB_ACCESS_LOG"):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    store = bootstrap(config, profile=profile)
+    store = bootstrap(config, open_lab_store(config, store_url), profile=profile)
     store.set_setting(DASHBOARD_SETTING, None)  # a dashboard of an earlier run is gone
     store.set_setting(CAPTURE_SETTING, capture)  # so the admin API's status can say so
-    apps = build_apps(config, store)
+    store.set_setting(SERVING_SETTING, serving_description(workers, threads, store_url))
+    store.set_setting(LAB_PID_SETTING, os.getpid())
+    in_process = tuple(n for n in APP_NAMES if not workers or n not in SERVED_BY_WORKERS)
+    apps = build_apps(config, store, in_process)
     lab = RunningLab(config, store, apps)
     ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
     secret = secrets.token_urlsafe(32) if capture else None
+    upstream: dict[str, int] = {}
     try:
+        if workers:
+            bind = {n: free_loopback_port() if capture else ports[n] for n in SERVED_BY_WORKERS}
+            lab.pools = serving_pool.start([ServingSpec.for_lab(
+                config, bind={name: bind[name]}, bind_host="127.0.0.1" if capture else config.host,
+                workers=workers, threads=threads, proxy_secret=secret, store_url=store_url)
+                for name in SERVED_BY_WORKERS])
+            upstream.update(bind)
         for name, app in apps.items():
             ctx = pki.server_ssl_context(config.pki_dir, config.host)
             app.config[SECRET_CONFIG_KEY] = secret
@@ -114,10 +158,10 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
                                       daemon=True)
             thread.start()
             lab.threads.append(thread)
+            upstream[name] = server.server_port
         if secret is not None:
-            lab.capture = CaptureProxy(
-                config, store, secret=secret, public=ports,
-                upstream={name: server.server_port for name, server in lab.servers.items()})
+            lab.capture = CaptureProxy(config, store, secret=secret, public=ports,
+                                       upstream=upstream)
             lab.capture.start()
     except BaseException:
         lab.stop()

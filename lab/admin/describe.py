@@ -22,6 +22,22 @@ from . import spine
 
 DASHBOARD_SETTING = "dashboard_url"
 CAPTURE_SETTING = "capture_on"
+SERVING_SETTING = "serving"
+LAB_PID_SETTING = "lab_pid"
+
+
+def serving_description(workers: int, threads: int, store_url: str | None) -> dict[str, Any]:
+    """How the AS and the bank are served, as status shows it (no credentials from the URL)."""
+    single_use = "sqlite"
+    if store_url:
+        from lab.store.redis_once import redacted
+
+        single_use = redacted(store_url)
+    if not workers:
+        return {"server": "werkzeug (development)", "workers": 0, "threads": None,
+                "single_use": single_use}
+    return {"server": "gunicorn (gthread)", "workers": workers, "threads": threads,
+            "single_use": single_use}
 
 
 def profile_marks(control_id: str) -> dict[str, str | None]:
@@ -110,7 +126,9 @@ def status(config: LabConfig, store: Store, *, capture: bool = False) -> dict[st
         "clock_offset": clock.offset(store),
         "capture": capture or bool(store.get_setting(CAPTURE_SETTING, False)),
         "dashboard": store.get_setting(DASHBOARD_SETTING),
-        "pid": os.getpid(),
+        "serving": store.get_setting(SERVING_SETTING),
+        # The process of `fapi-lab up`, even when a gunicorn worker answers.
+        "pid": store.get_setting(LAB_PID_SETTING) or os.getpid(),
     }
 
 

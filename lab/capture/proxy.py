@@ -71,6 +71,14 @@ def write_confdir(config: LabConfig) -> Path:
     return confdir
 
 
+def _quiet_when_cancelled(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Shutdown cancels the tasks of connections still open (kept alive to gunicorn): expected,
+    so not worth a traceback; anything else is reported as asyncio would."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 @dataclass
 class CaptureProxy:
     """`start()` returns once every listener is up; `stop()` shuts the master down."""
@@ -130,6 +138,7 @@ class CaptureProxy:
         _enable_session_resumption_with_client_certs()
         master.addons.add(LabCapture(self.store, self.secret, labels))
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_quiet_when_cancelled)
         self._master = master
         run = asyncio.ensure_future(master.run())
         await self._wait_listening(master, run)

@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from lab import clock, context
 from lab.controls import guard
 from lab.controls.guard import Guard
-from lab.store.base import Store
+from lab.store.base import Once, Store, once_key
 
 from . import metadata
 from .errors import InvalidClientError
@@ -225,7 +225,9 @@ def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float)
     store.execute("DELETE FROM as_assertion_jti WHERE expires_at < ?", (now - 2 * LEEWAY,))
     return store.consume("INSERT INTO as_assertion_jti(client_id, jti, expires_at) "
                          "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                         (client_id, jti, float(exp) + LEEWAY))
+                         (client_id, jti, float(exp) + LEEWAY),
+                         once=Once("assertion_jti", once_key(client_id, jti),
+                                   float(exp) + 3 * LEEWAY - now))
 
 
 def contribute_metadata(meta: dict[str, Any]) -> None:

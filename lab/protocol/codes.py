@@ -15,9 +15,12 @@ from typing import Any
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from lab import clock, consent
-from lab.store.base import Store
+from lab.store.base import Once, Store
 
 from .revocation import revoke_family_of_refresh_token
+
+# How long a shared store remembers a redeemed code: past any lifetime a code can be given.
+USE_REMEMBERED = 3600.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS as_codes (
@@ -131,7 +134,8 @@ def consume(store: Store, code: AuthorizationCode) -> bool:
     """RFC 6749 §4.1.2: "The client MUST NOT use the authorization code more than once."
     One conditional UPDATE: True only for the first redemption."""
     return store.consume("UPDATE as_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
-                         (clock.now(store), code.code_hash))
+                         (clock.now(store), code.code_hash),
+                         once=Once("code", code.code_hash, USE_REMEMBERED))
 
 
 def remember_tokens(store: Store, code: AuthorizationCode, minted: list[dict[str, str]]) -> None:

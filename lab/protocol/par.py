@@ -20,7 +20,7 @@ from authlib.oauth2.rfc6749.endpoint import Endpoint, EndpointRequest
 
 from lab import clock, context
 from lab.controls import guard
-from lab.store.base import Store
+from lab.store.base import Once, Store
 
 from . import dpop, errors, metadata
 from .grants import CLIENT_AUTH_METHODS
@@ -128,7 +128,8 @@ def consume(store: Store, hashed: str) -> bool:
     """RFC 9126 §4: "Authorization servers SHOULD treat request_uri values as one-time use".
     One conditional UPDATE: True only for the first use."""
     return store.consume("UPDATE as_par_requests SET used_at = ? WHERE uri_hash = ? "
-                         "AND used_at IS NULL", (clock.now(store), hashed))
+                         "AND used_at IS NULL", (clock.now(store), hashed),
+                         once=Once("request_uri", hashed, 2 * PURGE_AFTER + 600))
 
 
 def _pushed_params(request: OAuth2Request) -> list[tuple[str, str]]:

@@ -14,9 +14,12 @@ from typing import Any
 from authlib.oauth2.rfc6749 import TokenMixin
 
 from lab import clock
-from lab.store.base import Store
+from lab.store.base import Once, Store
 
 from .revocation import REFRESH_TOKEN_SCHEMA
+
+# How long a shared store remembers a rotated-out refresh token (they do not expire here).
+ROTATION_REMEMBERED = 30 * 86400.0
 
 
 def token_hash(token: str) -> str:
@@ -82,7 +85,8 @@ def supersede(store: Store, token: RefreshToken) -> bool:
     """Rotation: the presented token stops being current. False if someone beat us to it."""
     return store.consume("UPDATE refresh_tokens SET superseded_at = ? WHERE token_hash = ? "
                          "AND superseded_at IS NULL AND revoked IS NULL",
-                         (clock.now(store), token.token_hash))
+                         (clock.now(store), token.token_hash),
+                         once=Once("refresh_token", token.token_hash, ROTATION_REMEMBERED))
 
 
 def revoke(store: Store, token: RefreshToken, reason: str = "direct") -> bool:

@@ -1,6 +1,6 @@
 """State stores. SQLite by default; see base.Store for the contract."""
 
-from .base import Store
+from .base import Once, Store, once_key
 from .sqlite import SQLiteStore
 
-__all__ = ["SQLiteStore", "Store"]
+__all__ = ["Once", "SQLiteStore", "Store", "once_key"]

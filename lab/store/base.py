@@ -1,17 +1,38 @@
 """The state store contract: SQL tables plus atomic consumption of single-use things.
 
 Single-use values (codes, request_uris, jti, refresh tokens) are consumed by one
-conditional UPDATE/DELETE whose row count decides, so they stay single-use when
-several workers share the store.
+conditional UPDATE/INSERT whose row count decides, so they stay single-use when
+several workers share the store; with Redis (lab.store.redis_once), one SET NX
+decides first, so they stay single-use across hosts too.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Params = Sequence[Any] | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Once:
+    """A single-use value as a store shared between hosts names it.
+
+    `key` is a digest of the value (never the value itself), `ttl` how long, in seconds,
+    a use must be remembered: at least as long as the value could still be accepted.
+    """
+
+    kind: str
+    key: str
+    ttl: float
+
+
+def once_key(*parts: str) -> str:
+    """A digest naming a single-use value (or a pair such as client and jti) in a shared store."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Store(Protocol):
@@ -25,8 +46,12 @@ class Store(Protocol):
 
     def query_one(self, sql: str, params: Params = ()) -> dict[str, Any] | None: ...
 
-    def consume(self, sql: str, params: Params = ()) -> bool:
-        """Run a conditional UPDATE/DELETE; True only for the one caller whose row count is 1."""
+    def consume(self, sql: str, params: Params = (), once: Once | None = None) -> bool:
+        """Run a conditional UPDATE/INSERT; True only for the one caller whose row count is 1.
+
+        `once` names the value being used up, for a store that decides single use elsewhere
+        (Redis, shared by several hosts) before running the statement.
+        """
 
     def transaction(self) -> AbstractContextManager[None]: ...
 

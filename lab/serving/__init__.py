@@ -1,0 +1,1 @@
+"""Production-like serving: the AS and the bank under gunicorn, several worker processes."""
