@@ -117,9 +117,12 @@ class HttpUserAgent:
     accounts: account types to tick on the consent page (default checking + savings).
     permissions: permissions to keep per account (default: all that were requested).
     approve: False clicks "Deny".
+    store: the lab's store, for the second factor and the ledger's account ids. None for an
+    agent that runs where the store is not (a Locust process): it picks accounts by the types
+    the consent page shows, and a subclass supplies second_factor().
     """
 
-    def __init__(self, as_url: str, store: Store, *, ca_path: str | None = None,
+    def __init__(self, as_url: str, store: Store | None, *, ca_path: str | None = None,
                  username: str = "alice", password: str | None = None,
                  accounts: Iterable[str] = DEFAULT_ACCOUNTS,
                  permissions: Iterable[str] | None = None, approve: bool = True,
@@ -183,8 +186,7 @@ class HttpUserAgent:
     def _fill_consent(self, form: Form) -> list[tuple[str, str]]:
         if not self.approve:
             return form.fields + [("action", "deny")]
-        wanted = {a["id"] for a in ledger.accounts_of(self.store, self.username)
-                  if a["type"] in self.accounts}
+        wanted = self.wanted_accounts(form)
         data = list(form.fields)
         for box in form.checkboxes:
             name, value = box.get("name", ""), box.get("value", "")
@@ -195,8 +197,19 @@ class HttpUserAgent:
                 data.append((name, value))
         return data + [("action", "approve")]
 
+    def wanted_accounts(self, form: Form) -> set[str]:
+        """Ids of the user's accounts of the chosen types: from the ledger, or without a store
+        from the type each account box on the consent page carries (as a person reads it)."""
+        if self.store is None:
+            return {box.get("value", "") for box in form.checkboxes
+                    if box.get("name") == "account" and box.get("data-type") in self.accounts}
+        return {a["id"] for a in ledger.accounts_of(self.store, self.username)
+                if a["type"] in self.accounts}
+
     def second_factor(self) -> str:
         """What the user would type: the TOTP now, or the latest SMS code sent to them."""
+        if self.store is None:
+            raise RuntimeError("no store to read the second factor from: override second_factor")
         customer = customers.get(self.store, self.username)
         if customer is None:
             raise ValueError(f"unknown user {self.username}")

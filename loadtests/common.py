@@ -10,11 +10,18 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
+
+from locust import events
+from locust.clients import HttpSession
 
 from lab.tpp import assertion, dpop
 
 MATERIAL_ENV = "FAPI_LAB_LOAD_MATERIAL"
+# More figures for <csv prefix>_summary.json, by name (the flows add their linkings).
+SUMMARY_EXTRAS: dict[str, Callable[[], Any]] = {}
 
 
 def load_material() -> dict[str, Any]:
@@ -55,3 +62,80 @@ def trust_lab_ca(client: Any) -> None:
     """Locust's HttpSession is a requests.Session: trust only the lab CA, ignore env proxies."""
     client.verify = MATERIAL["ca_cert"]
     client.trust_env = False
+
+
+class StepSession(HttpSession):
+    """Locust's session, naming each unnamed request by its path without the query, so each
+    page of a flow (/authorize?request_uri=…, /consent?pending=…) is one row of statistics."""
+
+    def request(self, method: Any, url: Any, name: str | None = None,  # type: ignore[override]
+                *args: Any, **kwargs: Any) -> Any:
+        return super().request(method, url, name or urlsplit(str(url)).path or "/", *args,
+                               **kwargs)
+
+
+class DPoPSender:
+    """Requests with a DPoP proof (RFC 9449 §4), and the server-nonce dance of §8 and §9.
+
+    With dpop_nonce on, the first request of each nonce period is refused with
+    use_dpop_nonce and a DPoP-Nonce header; that refusal is intended, so it is
+    counted under its own name "<name> (use_dpop_nonce)", not as a failure, and the
+    request is sent once more with the nonce. Nonces are kept per origin.
+    """
+
+    def __init__(self, client: HttpSession, signer: dpop.Signer) -> None:
+        self.client, self.signer = client, signer
+        self.nonces: dict[str, str] = {}
+
+    def send(self, method: str, url: str, name: str, *, access_token: str | None = None,
+             data: Callable[[], dict[str, str]] | None = None,
+             headers: dict[str, str] | None = None) -> Any:
+        """`url` absolute; `data` makes the form afresh per attempt (assertions are single use).
+        Returns the response, already marked failed when it is an error."""
+        where = dpop.origin(url)
+        for attempt in range(2):
+            proof = self.signer.proof(method, url, access_token=access_token,
+                                      nonce=self.nonces.get(where))
+            with self.client.request(method, url, name=name, catch_response=True,
+                                     data=data() if data else None,
+                                     headers={**(headers or {}), "DPoP": proof}) as response:
+                if response.headers.get(dpop.NONCE_HEADER):
+                    self.nonces[where] = response.headers[dpop.NONCE_HEADER]
+                if attempt == 0 and dpop.asks_for_nonce(response):
+                    response.request_meta["name"] = f"{name} (use_dpop_nonce)"
+                    response.success()
+                    continue
+                expect_ok(response)
+                return response
+        raise AssertionError("unreachable")
+
+
+def expect_ok(response: Any) -> None:
+    """Inside catch_response: anything but 2xx is a failure, with the OAuth error shown."""
+    if response.status_code >= 300 or response.status_code == 0:
+        response.failure(f"HTTP {response.status_code}: {(response.text or '')[:160]}")
+    else:
+        response.success()
+
+
+def _figures(entry: Any) -> dict[str, Any]:
+    return {"type": entry.method or "", "name": entry.name, "requests": entry.num_requests,
+            "failures": entry.num_failures, "rps": entry.total_rps,
+            **{f"p{p}": entry.get_response_time_percentile(p / 100) for p in (50, 95, 99)}}
+
+
+@events.quitting.add_listener
+def write_summary(environment: Any, **_: Any) -> None:
+    """<csv prefix>_summary.json from Locust's final statistics, which its CSV files (written
+    once a second while it runs) may miss the last second of."""
+    prefix = getattr(environment.parsed_options, "csv_prefix", None)
+    if not prefix:
+        return
+    stats, runner = environment.stats, environment.runner
+    summary = {"total": _figures(stats.total),
+               "steps": [_figures(e) for e in stats.entries.values() if e.num_requests],
+               # A task that raised stopped part-way: Locust keeps these apart from failures.
+               "exceptions": sum(row["count"] for row in runner.exceptions.values()),
+               **{name: extra() for name, extra in SUMMARY_EXTRAS.items()}}
+    with open(f"{prefix}_summary.json", "w") as handle:
+        json.dump(summary, handle)

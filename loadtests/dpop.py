@@ -1,14 +1,15 @@
 """Bank calls with a DPoP-bound token (RFC 9449 §7): a fresh proof, with ath, per request.
 
 The bank verifies the token's signature and the proof's signature, and checks the
-proof's htm/htu/iat/ath and that its key is the token's cnf.jkt.
+proof's htm/htu/iat/ath and that its key is the token's cnf.jkt. With dpop_nonce
+on (the +extras overlay), the bank's nonce goes into every proof (common.DPoPSender).
 """
 
 from __future__ import annotations
 
 from locust import HttpUser, constant, task
 
-from loadtests.common import MATERIAL, dpop_signer, trust_lab_ca
+from loadtests.common import MATERIAL, DPoPSender, dpop_signer, trust_lab_ca
 
 
 class DPoPUser(HttpUser):
@@ -18,11 +19,10 @@ class DPoPUser(HttpUser):
     def on_start(self) -> None:
         trust_lab_ca(self.client)
         self.token = MATERIAL["access_token"]
-        self.signer = dpop_signer(MATERIAL["dpop_jwk"])
+        self.sender = DPoPSender(self.client, dpop_signer(MATERIAL["dpop_jwk"]))
         self.url = MATERIAL["bank_url"] + "/accounts"
 
     @task
     def accounts(self) -> None:
-        proof = self.signer.proof("GET", self.url, access_token=self.token)
-        self.client.get("/accounts", name="GET /accounts (DPoP)",
-                        headers={"Authorization": f"DPoP {self.token}", "DPoP": proof})
+        self.sender.send("GET", self.url, "GET /accounts (DPoP)", access_token=self.token,
+                         headers={"Authorization": f"DPoP {self.token}"})

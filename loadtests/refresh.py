@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from locust import HttpUser, constant, task
 
-from loadtests.common import MATERIAL, ClientAssertions, dpop_signer, trust_lab_ca
+from loadtests.common import MATERIAL, ClientAssertions, DPoPSender, dpop_signer, trust_lab_ca
 
 REFRESH_TOKENS = list(MATERIAL["refresh_tokens"])
 
@@ -21,19 +21,15 @@ class RefreshUser(HttpUser):
     def on_start(self) -> None:
         trust_lab_ca(self.client)
         self.refresh_token = REFRESH_TOKENS.pop()
-        self.signer = dpop_signer(MATERIAL["dpop_jwk"])
+        self.sender = DPoPSender(self.client, dpop_signer(MATERIAL["dpop_jwk"]))
         self.assertions = ClientAssertions(MATERIAL["client_id"], MATERIAL["assertion_jwk"],
                                            MATERIAL["assertion_alg"], MATERIAL["issuer"])
         self.url = MATERIAL["as_url"] + "/token"
 
     @task
     def refresh(self) -> None:
-        data = {"grant_type": "refresh_token", "refresh_token": self.refresh_token,
-                **self.assertions.form()}
-        with self.client.post("/token", data=data, name="POST /token (refresh, DPoP)",
-                              headers={"DPoP": self.signer.proof("POST", self.url)},
-                              catch_response=True) as response:
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}: {response.text[:120]}")
-                return
+        response = self.sender.send("POST", self.url, "POST /token (refresh, DPoP)", data=lambda: {
+            "grant_type": "refresh_token", "refresh_token": self.refresh_token,
+            **self.assertions.form()})
+        if response.status_code == 200:
             self.refresh_token = response.json().get("refresh_token") or self.refresh_token

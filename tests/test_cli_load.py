@@ -5,51 +5,161 @@ Figures are printed, never asserted against thresholds: only their sanity is che
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.console import Console
 
+from lab import cli_load
+from lab.config import LabConfig
+from lab.load import prepare
 from tests.test_cli import UpProcess, start_up
 
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpProcess]:
-    running = start_up(tmp_path_factory.mktemp("load-lab"))
+    running = start_up(tmp_path_factory.mktemp("load-lab"), "--no-dashboard")
     yield running
     code, out = running.stop()
     assert code == 0, out
 
 
-def test_load_bearer_and_dpop_writes_results_and_restores_controls(up: UpProcess,
-                                                                   tmp_path: Path) -> None:
-    before = up.json("status")
-    out = tmp_path / "results"
-    result = up.run("load", "--workload", "bearer", "--workload", "dpop", "--duration", "5",
-                    "--users", "2", "--out", str(out), timeout=180)
+def load(up: UpProcess, out: Path, *args: str) -> dict[str, Any]:
+    """Run `fapi-lab load` briefly; it must succeed. Returns results.json."""
+    result = up.run("load", *args, "--duration", "4", "--users", "2", "--out", str(out),
+                    timeout=240)
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    for name in ("bearer", "dpop"):
-        assert any(line.startswith(name) and "req/s" in line for line in lines), result.stdout
-    assert any("DPoP vs bearer" in line for line in lines), result.stdout
+    data: dict[str, Any] = json.loads((out / "results.json").read_text())
+    data["stdout"] = result.stdout
+    return data
 
-    data = json.loads((out / "results.json").read_text())
+
+def rows_without_failures(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     rows = {row["workload"]: row for row in data["workloads"]}
-    assert set(rows) == {"bearer", "dpop"}
     for row in rows.values():
         assert row["failures"] == 0, row
         assert row["requests"] > 0 and row["rps"] > 0, row
         assert 0 < row["p50"] <= row["p95"] <= row["p99"], row
-    [comparison] = data["comparisons"]
-    assert comparison["comparison"] == "DPoP vs bearer" and comparison["rps_ratio"] > 0
-    assert "| dpop |" in (out / "results.md").read_text()
+    return rows
+
+
+def steps(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {step["step"]: step for step in row["steps"]}
+
+
+def test_bearer_dpop_and_linking_flows_run_without_failures_and_are_compared(
+        up: UpProcess, tmp_path: Path) -> None:
+    before = up.json("status")
+    out = tmp_path / "results"
+    data = load(up, out, "-w", "bearer", "-w", "dpop", "-w", "flow", "-w", "flow-plain")
+    rows = rows_without_failures(data)
+    assert set(rows) == {"bearer", "dpop", "flow", "flow-plain"}
+    assert data["profile"] == "fapi2-security" and not data["skipped"]
+    for name in rows:
+        assert any(line.startswith(name) and "req/s" in line
+                   for line in data["stdout"].splitlines()), data["stdout"]
+
+    # Each step of a linking is its own row: PAR only in `flow`; the second factor in both.
+    flow, plain = steps(rows["flow"]), steps(rows["flow-plain"])
+    for named in (flow, plain):
+        assert {"GET /authorize", "POST /login", "POST /mfa", "GET /consent", "POST /consent",
+                "POST /token", "GET /accounts", "GET /accounts/{id}/balances"} <= set(named)
+        assert all(step["failures"] == 0 for step in named.values())
+    assert "POST /par" in flow and "POST /par" not in plain
+    for name in ("flow", "flow-plain"):
+        linkings = rows[name]["linkings"]
+        assert linkings["completed"] > 0 and linkings["per_s"] > 0, linkings
+        assert 0 < linkings["p50"] <= linkings["p95"], linkings
+
+    compared = {row["comparison"]: row for row in data["comparisons"]}
+    assert set(compared) == {"DPoP vs bearer", "PAR flow vs plain flow"}
+    assert compared["DPoP vs bearer"]["unit"] == "req/s"
+    assert compared["PAR flow vs plain flow"]["unit"] == "linkings/s"
+    assert all(row["rate_ratio"] > 0 for row in compared.values())
+    assert "PAR flow vs plain flow" in data["stdout"]
+    markdown = (out / "results.md").read_text()
+    assert "| flow-plain |" in markdown and "### flow: per step" in markdown
     assert (out / "results.svg").read_text().startswith("<svg")
 
     after = up.json("status")
     assert after["profile"] == before["profile"]
     assert sorted(after["enabled_controls"]) == sorted(before["enabled_controls"])
+
+
+def test_legacy_profile_runs_and_is_recorded_and_the_labs_profile_comes_back(
+        up: UpProcess, tmp_path: Path) -> None:
+    before = up.json("status")
+    out = tmp_path / "legacy"
+    data = load(up, out, "--profile", "legacy", "-w", "flow-plain", "-w", "bearer")
+    rows = rows_without_failures(data)
+    assert set(rows) == {"flow-plain", "bearer"}
+    assert data["profile"] == "legacy"
+    assert "`legacy`" in (out / "results.md").read_text()
+    # legacy asks for no second factor: the flow signs in with the password alone.
+    assert "POST /mfa" not in steps(rows["flow-plain"])
+    assert "POST /token" in steps(rows["flow-plain"])
+
+    after = up.json("status")
+    assert after["profile"] == before["profile"] != "legacy"
+    assert sorted(after["enabled_controls"]) == sorted(before["enabled_controls"])
+
+
+def test_token_issuance_by_private_key_jwt_and_by_secret_is_compared(
+        up: UpProcess, tmp_path: Path) -> None:
+    before = up.json("status")
+    data = load(up, tmp_path / "token", "-w", "token", "-w", "token-secret")
+    rows = rows_without_failures(data)
+    assert set(rows) == {"token", "token-secret"}
+    # One client per workload, authenticated its own way; every token a client credentials one.
+    assert [s["step"] for s in rows["token"]["steps"]
+            if "(use_dpop_nonce)" not in s["step"]] == \
+        ["POST /token (client_credentials, private_key_jwt)"]
+    assert [s["step"] for s in rows["token-secret"]["steps"]
+            if "(use_dpop_nonce)" not in s["step"]] == \
+        ["POST /token (client_credentials, client_secret_post)"]
+    [comparison] = data["comparisons"]
+    assert comparison["comparison"] == "private_key_jwt vs client_secret"
+    assert comparison["unit"] == "req/s" and comparison["rate_ratio"] > 0
+    assert "private_key_jwt vs client_secret" in data["stdout"]
+    # The secret workload switched private_key_jwt_only off for itself only.
+    after = up.json("status")
+    assert sorted(after["enabled_controls"]) == sorted(before["enabled_controls"])
+    assert "private_key_jwt_only" in after["enabled_controls"]
+
+
+def test_a_workload_the_lab_refuses_is_skipped_with_its_reason_and_the_rest_run(
+        up: UpProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = prepare.material
+
+    def refusing(config: LabConfig, store: Any, workload: str, users: int) -> dict[str, Any]:
+        if workload == "token":
+            raise prepare.PrepareError("the AS does not offer the client_credentials grant")
+        return real(config, store, workload, users)
+
+    monkeypatch.setattr(prepare, "material", refusing)
+    out = tmp_path / "skip"
+    args = argparse.Namespace(profile="oauth2", workload=["token", "bearer"], users=1,
+                              duration=2, out=out)
+    console = Console(record=True, width=200)
+    code = cli_load.run_load(LabConfig(data_dir=up.data_dir), args, console)
+    printed = console.export_text()
+    assert code == 1, printed
+    assert "token: skipped under oauth2: the AS does not offer the client_credentials grant" \
+        in printed
+    data = json.loads((out / "results.json").read_text())
+    assert [row["workload"] for row in data["workloads"]] == ["bearer"]
+    assert data["skipped"] == {"token": "the AS does not offer the client_credentials grant"}
+    assert "Skipped `token` under `oauth2`" in (out / "results.md").read_text()
+
+
+def test_an_unknown_profile_is_a_usage_error(up: UpProcess, tmp_path: Path) -> None:
+    result = up.run("load", "--profile", "fapi9", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--profile" in result.stderr
 
 
 def test_load_refuses_out_of_bounds_users(up: UpProcess, tmp_path: Path) -> None:

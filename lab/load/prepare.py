@@ -1,13 +1,17 @@
 """Token material for the Locust workloads, obtained from the running lab as the TPP would.
 
-For each workload: PAR with private_key_jwt (and a DPoP proof or the TLS client
-certificate where the workload binds its token), the scripted victim's login,
-second factor and consent (lab.useragent), then the code redeemed at /token.
-What comes out is a JSON-able dict the Locust process reads (loadtests/common.py).
+For the bank and refresh workloads: PAR with private_key_jwt (and a DPoP proof or
+the TLS client certificate where the workload binds its token), the scripted
+victim's login, second factor and consent (lab.useragent), then the code redeemed
+at /token. For the linking flows: what the AS's metadata asks of a client. For
+the token workloads: a client of their own, registered by RFC 7591 dynamic
+registration and deleted afterwards (RFC 7592). What comes out is a JSON-able
+dict the Locust process reads (loadtests/common.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +20,7 @@ import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from lab import clock, context, keys, pki
+from lab.bank import customers
 from lab.config import LabConfig
 from lab.store.base import Store
 from lab.tpp import assertion, dpop, keyring, session
@@ -24,6 +29,10 @@ from lab.useragent import HttpUserAgent
 
 SCOPE = "openid accounts:read transactions:read offline_access"
 ASSERTION_ALG = "ES256"
+# The token workloads' own clients: no end user, so a scope that needs none.
+CLIENT_SCOPE = "accounts:read"
+LOAD_CLIENT_KEYS = "load-client"
+TOKEN_CLIENT_AUTH = {"token": "private_key_jwt", "token-secret": "client_secret_post"}
 
 
 class PrepareError(RuntimeError):
@@ -94,9 +103,85 @@ class TppClient:
         return body
 
 
+def metadata(config: LabConfig) -> dict[str, Any]:
+    """The AS's discovery document (RFC 8414 §3), read as a client reads it."""
+    r = _http(config).get(config.as_url + "/.well-known/oauth-authorization-server", timeout=30)
+    if r.status_code != 200:
+        raise PrepareError(f"no discovery metadata: HTTP {r.status_code}")
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def client_choices(meta: dict[str, Any]) -> dict[str, Any]:
+    """What the linking flows and token workloads do at this AS, adapting to its metadata as
+    FinLens does: PAR when it is required, and the token binding the AS does."""
+    # RFC 9126 §5: require_pushed_authorization_requests — only PAR is accepted.
+    par = meta.get("require_pushed_authorization_requests") is True
+    # RFC 9449 §5.1 and RFC 8705 §3.3: the AS says which binding it does; DPoP first (FAPI 2.0
+    # FinLens's own choice), mTLS when only that is on, otherwise a bearer token.
+    if "ES256" in (meta.get("dpop_signing_alg_values_supported") or []):
+        binding = "dpop"
+    elif meta.get("tls_client_certificate_bound_access_tokens") is True:
+        binding = "mtls"
+    else:
+        binding = "none"
+    return {"par": par, "binding": binding}
+
+
+def flow_customers() -> list[dict[str, str | None]]:
+    """The demo customers with an authenticator app, whose logins need nobody's phone."""
+    return [{"username": u.username, "password": u.password, "totp_secret": u.totp_secret}
+            for u in customers.DEMO_USERS if u.second_factor == "totp"]
+
+
+def _http(config: LabConfig) -> requests.Session:
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = str(config.ca_cert_path)
+    return http
+
+
+def register_client(config: LabConfig, client_auth: str) -> dict[str, Any]:
+    """A client credentials client of the load test's own (RFC 7591 §3.1), so the workload
+    changes nothing about FinLens's registration. Its private JWK, for private_key_jwt,
+    stays in the data directory's keys like the TPP's."""
+    body: dict[str, Any] = {"client_name": f"fapi-lab load ({client_auth})",
+                            "grant_types": ["client_credentials"], "scope": CLIENT_SCOPE,
+                            "token_endpoint_auth_method": client_auth}
+    private = None
+    if client_auth == "private_key_jwt":
+        private = keys.ensure_keyset(config.keys_dir, LOAD_CLIENT_KEYS, (ASSERTION_ALG,))
+        body["jwks"] = keys.public_jwks(private)
+    r = _http(config).post(config.as_url + "/register", json=body, timeout=30)
+    if r.status_code != 201:
+        raise PrepareError(f"client registration refused: HTTP {r.status_code} {r.text[:200]}")
+    info: dict[str, Any] = r.json()
+    return {"client_id": info["client_id"], "client_auth": client_auth,
+            "client_secret": info.get("client_secret") if private is None else None,
+            "assertion_jwk": keys.signing_key(private, ASSERTION_ALG) if private else None,
+            "registration": {"uri": info.get("registration_client_uri"),
+                             "token": info.get("registration_access_token")}}
+
+
+def release(config: LabConfig, material: dict[str, Any]) -> None:
+    """RFC 7592 §2.3: delete the client a token workload registered (best effort)."""
+    registration = material.get("registration") or {}
+    if registration.get("uri") and registration.get("token"):
+        # A leftover registration harms nothing; the next `fapi-lab reset` clears it.
+        with contextlib.suppress(requests.RequestException):
+            _http(config).delete(registration["uri"], timeout=30, headers={
+                "Authorization": f"Bearer {registration['token']}"})
+
+
 def material(config: LabConfig, store: Store, workload: str, users: int) -> dict[str, Any]:
     """What loadtests/<workload>.py needs: URLs, trust, keys, and tokens made just now."""
-    binding = {"bearer": "none", "dpop": "dpop", "mtls": "mtls", "refresh": "dpop"}[workload]
+    meta = metadata(config) if workload.startswith(("flow", "token")) else {}
+    if workload in TOKEN_CLIENT_AUTH and "client_credentials" not in \
+            (meta.get("grant_types_supported") or []):
+        raise PrepareError("the AS does not offer the client_credentials grant")
+    choices = client_choices(meta) if meta else None
+    binding = choices["binding"] if choices else \
+        {"bearer": "none", "dpop": "dpop", "mtls": "mtls", "refresh": "dpop"}[workload]
     client = TppClient(config, store, binding)
     out: dict[str, Any] = {
         "workload": workload, "as_url": config.as_url, "bank_url": config.bank_url,
@@ -106,7 +191,15 @@ def material(config: LabConfig, store: Store, workload: str, users: int) -> dict
         "assertion_jwk": client.assertion_jwk, "assertion_alg": ASSERTION_ALG,
         "institution": DEFAULT_ID,
     }
-    if workload == "refresh":
+    if workload in TOKEN_CLIENT_AUTH:
+        # Each request is a new token: nothing made here but the client that asks for them.
+        out.update(choices or {}, scope=CLIENT_SCOPE,
+                   **register_client(config, TOKEN_CLIENT_AUTH[workload]))
+    elif choices:
+        # Each simulated user links accounts itself, over and over: no tokens made here.
+        out.update(choices, redirect_uri=client.redirect_uri, scope=SCOPE,
+                   customers=flow_customers())
+    elif workload == "refresh":
         # Refresh tokens may rotate: every simulated user walks its own chain.
         out["refresh_tokens"] = [client.tokens()["refresh_token"] for _ in range(users)]
     else:

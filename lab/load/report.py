@@ -1,8 +1,7 @@
-"""Locust's CSV statistics → one result per workload; JSON, Markdown and an SVG chart."""
+"""Locust's final statistics → one result per workload; JSON, Markdown and an SVG chart."""
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from dataclasses import asdict, dataclass
@@ -10,6 +9,30 @@ from pathlib import Path
 from typing import Any
 
 from .workloads import COMPARISONS
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named request of a workload (a flow's PAR, login, token, ...)."""
+
+    step: str
+    requests: int
+    failures: int
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+
+
+@dataclass(frozen=True)
+class Linkings:
+    """Whole linking flows (loadtests/flow.py): completed, per second, latency start to end."""
+
+    completed: int
+    per_s: float
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -21,47 +44,104 @@ class Result:
     p50: float
     p95: float
     p99: float
+    steps: tuple[Step, ...] = ()
+    exceptions: int = 0     # tasks that raised: counted in failures too
+    linkings: Linkings | None = None
 
     def line(self) -> str:
-        return (f"{self.workload:<8} {self.rps:8.1f} req/s   p50 {self.p50:6.1f} ms   "
+        text = (f"{self.workload:<12} {self.rps:8.1f} req/s   p50 {self.p50:6.1f} ms   "
                 f"p95 {self.p95:6.1f} ms   p99 {self.p99:6.1f} ms   "
                 f"failures {self.failures}/{self.requests}")
+        if self.linkings:
+            text += (f"\n{'':<12} {self.linkings.per_s:8.1f} linkings/s   whole linking p50 "
+                     f"{self.linkings.p50:6.1f} ms   p95 {self.linkings.p95:6.1f} ms   "
+                     f"completed {self.linkings.completed}")
+        return text
+
+    def rate(self) -> tuple[float, float, str]:
+        """(throughput, p50, unit) a comparison uses: a flow counts whole linkings, since a
+        PAR flow sends one request more than a plain one and its req/s would not compare."""
+        if self.linkings:
+            return self.linkings.per_s, self.linkings.p50, "linkings/s"
+        return self.rps, self.p50, "req/s"
+
+    def step_lines(self) -> list[str]:
+        """One line per named request, for workloads of several steps."""
+        if len(self.steps) < 2:
+            return []
+        return [f"    {s.step:<34} p50 {s.p50:6.1f} ms   p95 {s.p95:6.1f} ms   "
+                f"failures {s.failures}/{s.requests}" for s in self.steps]
 
 
-def _number(value: str) -> float:
+def _number(value: Any) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
 
 
-def read_stats(workload: str, csv_prefix: Path) -> Result:
-    """The "Aggregated" row of Locust's <prefix>_stats.csv."""
-    path = Path(f"{csv_prefix}_stats.csv")
-    with path.open(newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r.get("Name") == "Aggregated"]
-    if not rows:
-        raise ValueError(f"no aggregated statistics in {path}")
-    row = rows[0]
-    return Result(workload, int(_number(row["Request Count"])),
-                  int(_number(row["Failure Count"])), _number(row["Requests/s"]),
-                  _number(row["50%"]), _number(row["95%"]), _number(row["99%"]))
+def _figures(row: dict[str, Any]) -> tuple[int, int, float, float, float, float]:
+    return (int(_number(row.get("requests"))), int(_number(row.get("failures"))),
+            _number(row.get("rps")), _number(row.get("p50")), _number(row.get("p95")),
+            _number(row.get("p99")))
+
+
+def summary_path(prefix: Path) -> Path:
+    return Path(f"{prefix}_summary.json")
+
+
+def read_stats(workload: str, prefix: Path) -> Result:
+    """<prefix>_summary.json, written by loadtests/common.py from Locust's final statistics:
+    the totals, one Step per named request, and the whole linkings of a flow."""
+    raw = json.loads(summary_path(prefix).read_text())
+    if not isinstance(raw, dict) or not isinstance(raw.get("total"), dict):
+        raise ValueError(f"no statistics in {summary_path(prefix)}")
+    steps = tuple(Step(_step_name(row), *_figures(row)) for row in raw.get("steps") or [])
+    count, failures, rps, p50, p95, p99 = _figures(raw["total"])
+    # A task that raised stopped its flow part-way: Locust keeps those apart; here they fail.
+    raised = int(_number(raw.get("exceptions")))
+    return Result(workload, count, failures + raised, rps, p50, p95, p99, steps=steps,
+                  exceptions=raised, linkings=_linkings(raw.get("linkings")))
+
+
+def _linkings(raw: Any) -> Linkings | None:
+    if not isinstance(raw, dict):
+        return None
+    return Linkings(int(_number(raw.get("completed"))), _number(raw.get("per_s")),
+                    *(_number(raw.get(k)) for k in ("p50", "p95", "p99")))
+
+
+def _step_name(row: dict[str, Any]) -> str:
+    """"GET /authorize": the method, then Locust's name unless that names the method already."""
+    kind, name = str(row.get("type") or ""), str(row.get("name") or "")
+    return name if name.startswith(f"{kind} ") else f"{kind} {name}".strip()
 
 
 def comparisons(results: dict[str, Result]) -> list[dict[str, Any]]:
     rows = []
     for label, subject, baseline in COMPARISONS:
-        if subject in results and baseline in results and results[baseline].rps > 0:
-            s, b = results[subject], results[baseline]
-            rows.append({"comparison": label, "subject": subject, "baseline": baseline,
-                         "rps_ratio": round(s.rps / b.rps, 3),
-                         "p50_ratio": round(s.p50 / b.p50, 3) if b.p50 else None})
+        if subject not in results or baseline not in results:
+            continue
+        (s_rate, s_p50, unit), (b_rate, b_p50, b_unit) = (results[subject].rate(),
+                                                          results[baseline].rate())
+        if b_rate <= 0 or unit != b_unit:
+            continue
+        # rate_ratio and p50_ratio in `unit`; rps_ratio is always plain HTTP requests/s.
+        rows.append({"comparison": label, "subject": subject, "baseline": baseline,
+                     "unit": unit, "rate_ratio": round(s_rate / b_rate, 3),
+                     "rps_ratio": round(results[subject].rps / results[baseline].rps, 3)
+                     if results[baseline].rps else None,
+                     "p50_ratio": round(s_p50 / b_p50, 3) if b_p50 else None})
     return rows
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else format(value, ".2f")
+
+
 def comparison_lines(rows: list[dict[str, Any]]) -> list[str]:
-    return [f"{r['comparison']:<16} req/s ratio {r['rps_ratio']:.2f}   p50 ratio "
-            f"{'-' if r['p50_ratio'] is None else format(r['p50_ratio'], '.2f')}" for r in rows]
+    return [f"{r['comparison']:<32} {r['unit']} ratio {_ratio(r['rate_ratio'])}   p50 ratio "
+            f"{_ratio(r['p50_ratio'])}" for r in rows]
 
 
 def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[Path]:
@@ -77,13 +157,35 @@ def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[P
     md += [f"| {r.workload} | {r.rps:.1f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "
            f"{r.failures} | {r.requests} |" for r in results.values()]
     if rows:
-        md += ["", "| comparison | req/s ratio | p50 ratio |", "|---|---:|---:|"]
-        md += [f"| {r['comparison']} | {r['rps_ratio']:.2f} | "
-               f"{'-' if r['p50_ratio'] is None else format(r['p50_ratio'], '.2f')} |"
-               for r in rows]
+        md += ["", "| comparison | unit | throughput ratio | p50 ratio |", "|---|---|---:|---:|"]
+        md += [f"| {r['comparison']} | {r['unit']} | {_ratio(r['rate_ratio'])} | "
+               f"{_ratio(r['p50_ratio'])} |" for r in rows]
+    linked = [r for r in results.values() if r.linkings]
+    if linked:
+        md += ["", "| workload | linkings/s | p50 ms | p95 ms | p99 ms | completed |",
+               "|---|---:|---:|---:|---:|---:|"]
+        md += [f"| {r.workload} | {k.per_s:.2f} | {k.p50:.1f} | {k.p95:.1f} | {k.p99:.1f} | "
+               f"{k.completed} |" for r in linked if (k := r.linkings)]
+    for name, why in (meta.get("skipped") or {}).items():
+        md += ["", f"Skipped `{name}` under `{meta['profile']}`: {why}"]
+    md += _step_tables(results)
     (out / "results.md").write_text("\n".join(md) + "\n")
     (out / "results.svg").write_text(svg_chart(list(results.values())))
     return [out / "results.json", out / "results.md", out / "results.svg"]
+
+
+def _step_tables(results: dict[str, Result]) -> list[str]:
+    """Per-step latency for workloads of several steps (the linking flows)."""
+    md: list[str] = []
+    for r in results.values():
+        if len(r.steps) < 2:
+            continue
+        md += ["", f"### {r.workload}: per step", "",
+               "| step | requests | failures | req/s | p50 ms | p95 ms | p99 ms |",
+               "|---|---:|---:|---:|---:|---:|---:|"]
+        md += [f"| {s.step} | {s.requests} | {s.failures} | {s.rps:.1f} | {s.p50:.1f} | "
+               f"{s.p95:.1f} | {s.p99:.1f} |" for s in r.steps]
+    return md
 
 
 def svg_chart(results: list[Result]) -> str:

@@ -13,11 +13,13 @@ BASE_PROFILE = "fapi2-security"
 class Workload:
     name: str
     what: str
-    controls: dict[str, str] = field(default_factory=dict)   # on top of BASE_PROFILE
+    # Switched on top of the run's base profile (--profile), put back after the run.
+    controls: dict[str, str] = field(default_factory=dict)
+    module: str = ""   # the Locust file's name when several workloads share one
 
     @property
     def locustfile(self) -> Path:
-        return LOADTESTS / f"{self.name}.py"
+        return LOADTESTS / f"{self.module or self.name}.py"
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in (
@@ -29,10 +31,25 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in (
              {"dpop_bound_tokens": "off", "mtls_bound_tokens": "on"}),
     Workload("refresh", "AS POST /token refresh grant, private_key_jwt + DPoP proof",
              {"dpop_bound_tokens": "on", "mtls_bound_tokens": "off"}),
+    # Token issuance alone, with the profile's binding; only client authentication differs.
+    Workload("token", "AS POST /token client credentials grant, private_key_jwt"),
+    Workload("token-secret", "AS POST /token client credentials grant, client_secret_post",
+             {"private_key_jwt_only": "off", "mtls_client_auth": "off"}, module="token"),
+    # The linking flow with the profile's own binding and second factor; only PAR differs.
+    Workload("flow", "the whole linking: PAR, login + TOTP, consent, /token, bank calls",
+             {"par_required": "on"}),
+    Workload("flow-plain", "the same linking with a front-channel request instead of PAR",
+             {"par_required": "off"}, module="flow"),
 )}
 
 # Each control's cost, as a ratio to its baseline measured in the same run.
 COMPARISONS: tuple[tuple[str, str, str], ...] = (
     ("DPoP vs bearer", "dpop", "bearer"),
     ("mTLS vs bearer", "mtls", "bearer"),
+    ("PAR flow vs plain flow", "flow", "flow-plain"),
+    ("private_key_jwt vs client_secret", "token", "token-secret"),
 )
+
+# Issue 7's workloads and the baselines their comparisons need, in running order.
+DEFAULT_WORKLOADS: tuple[str, ...] = ("bearer", "dpop", "mtls", "token", "token-secret",
+                                      "refresh", "flow", "flow-plain")
