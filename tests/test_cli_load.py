@@ -1,4 +1,5 @@
-"""`fapi-lab load` against a lab started by `fapi-lab up`: files written, no failures.
+"""`fapi-lab load`: on its own gunicorn-served lab (the default) and on the one `fapi-lab up`
+runs (--running); files written, no failures, the running lab's switches put back.
 
 Figures are printed, never asserted against thresholds: only their sanity is checked.
 """
@@ -57,6 +58,9 @@ def test_bearer_dpop_and_linking_flows_run_without_failures_and_are_compared(
     before = up.json("status")
     out = tmp_path / "results"
     data = load(up, out, "-w", "bearer", "-w", "dpop", "-w", "flow", "-w", "flow-plain")
+    # By default the run had a private lab of its own, served by gunicorn.
+    assert data["serving"]["server"].startswith("gunicorn") and data["serving"]["workers"] >= 1
+    assert "private lab: gunicorn" in data["stdout"]
     rows = rows_without_failures(data)
     assert set(rows) == {"bearer", "dpop", "flow", "flow-plain"}
     assert data["profile"] == "fapi2-security" and not data["skipped"]
@@ -95,7 +99,9 @@ def test_legacy_profile_runs_and_is_recorded_and_the_labs_profile_comes_back(
         up: UpProcess, tmp_path: Path) -> None:
     before = up.json("status")
     out = tmp_path / "legacy"
-    data = load(up, out, "--profile", "legacy", "-w", "flow-plain", "-w", "bearer")
+    data = load(up, out, "--running", "--profile", "legacy", "-w", "flow-plain", "-w", "bearer")
+    assert data["serving"]["server"].startswith("werkzeug"), data["serving"]
+    assert "development server" in data["stdout"]   # said, since its figures mean less
     rows = rows_without_failures(data)
     assert set(rows) == {"flow-plain", "bearer"}
     assert data["profile"] == "legacy"
@@ -144,7 +150,7 @@ def test_a_workload_the_lab_refuses_is_skipped_with_its_reason_and_the_rest_run(
     monkeypatch.setattr(prepare, "material", refusing)
     out = tmp_path / "skip"
     args = argparse.Namespace(profile="oauth2", workload=["token", "bearer"], users=1,
-                              duration=2, out=out)
+                              duration=2, out=out, running=True, workers=1, locust_workers=0)
     console = Console(record=True, width=200)
     code = cli_load.run_load(LabConfig(data_dir=up.data_dir), args, console)
     printed = console.export_text()
@@ -165,3 +171,25 @@ def test_an_unknown_profile_is_a_usage_error(up: UpProcess, tmp_path: Path) -> N
 def test_load_refuses_out_of_bounds_users(up: UpProcess, tmp_path: Path) -> None:
     result = up.run("load", "--users", "500", "--out", str(tmp_path))
     assert result.returncode == 2 and "--users" in result.stderr
+
+
+def test_locust_distributed_mode_runs_a_master_and_local_workers(
+        up: UpProcess, tmp_path: Path) -> None:
+    data = load(up, tmp_path / "distributed", "-w", "bearer", "-w", "dpop",
+                "--locust-workers", "2")
+    # The master runs no users itself: requests counted means its two workers sent them.
+    rows = rows_without_failures(data)
+    assert set(rows) == {"bearer", "dpop"} and data["locust_workers"] == 2
+
+
+def test_stateful_workloads_refuse_distributed_mode(up: UpProcess, tmp_path: Path) -> None:
+    result = up.run("load", "-w", "flow", "--locust-workers", "2", "--out", str(tmp_path))
+    assert result.returncode == 2 and "without --locust-workers" in result.stderr
+
+
+def test_running_needs_a_running_lab(tmp_path: Path) -> None:
+    args = argparse.Namespace(profile="fapi2-security", workload=["bearer"], users=1,
+                              duration=1, out=tmp_path, running=True, workers=1,
+                              locust_workers=0)
+    with pytest.raises(cli_load.CliError, match="no lab is running"):
+        cli_load.run_load(LabConfig(data_dir=tmp_path / "none"), args, Console())
