@@ -144,6 +144,20 @@ def comparison_lines(rows: list[dict[str, Any]]) -> list[str]:
             f"{_ratio(r['p50_ratio'])}" for r in rows]
 
 
+def _locust_mode(meta: dict[str, Any]) -> str:
+    workers = meta.get("locust_workers") or 0
+    return f" (distributed: a master and {workers} workers)" if workers else ""
+
+
+def _serving(meta: dict[str, Any]) -> str:
+    serving = meta.get("serving") or {}
+    if not serving.get("server"):
+        return "an unknown server"
+    workers = (f", {serving['workers']} workers × {serving['threads']} threads each for the "
+               f"AS and the bank" if serving.get("workers") else "")
+    return f"{serving['server']}{workers}"
+
+
 def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rows = comparisons(results)
@@ -151,7 +165,8 @@ def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[P
     (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")
     md = ["# fapi-lab load", "",
           f"users {meta['users']}, {meta['duration']} s per workload, base profile "
-          f"`{meta['profile']}`, Locust {meta['locust']}", "",
+          f"`{meta['profile']}`, Locust {meta['locust']}{_locust_mode(meta)}", "",
+          f"served by {_serving(meta)}", "",
           "| workload | req/s | p50 ms | p95 ms | p99 ms | failures | requests |",
           "|---|---:|---:|---:|---:|---:|---:|"]
     md += [f"| {r.workload} | {r.rps:.1f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "
