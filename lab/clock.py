@@ -23,10 +23,17 @@ def offset(store: Store) -> float:
 
 def now(store: Store | None = None) -> float:
     """Lab time in seconds since the epoch."""
+    ctx = context.current_or_none()
     if store is None:
-        ctx = context.current_or_none()
         store = ctx.store if ctx else None
-    return time.time() + (offset(store) if store is not None else 0.0)
+    if store is None:
+        return time.time()
+    if ctx is not None and ctx.switches is not None and store is ctx.store:
+        # A web request reads the offset once, like its switches (lab.controls.guard).
+        if OFFSET_KEY not in ctx.switches:
+            ctx.switches[OFFSET_KEY] = offset(store)
+        return time.time() + float(ctx.switches[OFFSET_KEY])
+    return time.time() + offset(store)
 
 
 def now_int(store: Store | None = None) -> int:
@@ -39,11 +46,20 @@ def advance(store: Store, seconds: float) -> float:
         raise ValueError("the lab clock only moves forward")
     new = offset(store) + seconds
     store.set_setting(OFFSET_KEY, new)
+    _forget_cached()
     return new
 
 
 def reset(store: Store) -> None:
     store.set_setting(OFFSET_KEY, 0.0)
+    _forget_cached()
+
+
+def _forget_cached() -> None:
+    """The request that moved the clock reads the new time from here on."""
+    ctx = context.current_or_none()
+    if ctx is not None and ctx.switches is not None:
+        ctx.switches.pop(OFFSET_KEY, None)
 
 
 def parse_duration(text: str) -> float:

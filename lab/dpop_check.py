@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from lab import clock, dpop_replay
+from lab import clock, dpop_replay, jose_check
 from lab.controls import guard
 from lab.dpop_replay import Nonces
 
@@ -170,8 +170,9 @@ def parse(value: str, errors: ProofErrors) -> Proof:
         jwk = _check_key(header.get("jwk"), alg)
         jkt = thumbprint(jwk)
         # §4.3 check 6: "the JWT signature verifies with the public key contained in the jwk".
-        jwt.PyJWS().decode_complete(value, key=jwt.PyJWK(jwk, algorithm=alg), algorithms=[alg])
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        # The key object is kept between proofs of one client (jose_check.loaded_key).
+        jose_check.verify_with(value, jwk, alg)
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise DPOP.refuse(errors.invalid(), reason=f"DPoP proof key or signature: {exc!r}"[:160]
                           ) from None
     # §4.2: jti, htm, htu and iat are REQUIRED.

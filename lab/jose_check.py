@@ -9,6 +9,7 @@ the weak paths are written out here, marked, to show what the controls prevent.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -123,10 +124,29 @@ def _public_pem(jwk: dict[str, Any]) -> bytes:
                                serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+_JWS = jwt.PyJWS()   # stateless once built; building one per token costs more than a lookup
+
+
+@functools.lru_cache(maxsize=256)
+def _load(alg: str, jwk_json: str) -> jwt.PyJWK:
+    return jwt.PyJWK(json.loads(jwk_json), algorithm=alg)
+
+
+def loaded_key(jwk: dict[str, Any], alg: str) -> jwt.PyJWK:
+    """The JWK as a key object for `alg`, parsed once and then kept: parsing a JWK costs about
+    half a signature verification. The whole JWK is the cache key, so what PyJWK accepts or
+    refuses is unchanged; the cache is bounded, so a flood of made-up keys cannot grow it."""
+    return _load(alg, json.dumps(jwk, sort_keys=True, separators=(",", ":")))
+
+
+def verify_with(token: str, jwk: dict[str, Any], alg: str) -> Any:
+    """PyJWS's own checks and signature verification, with the key object kept from before."""
+    return _JWS.decode_complete(token, key=loaded_key(jwk, alg), algorithms=[alg])
+
+
 def _verify_asymmetric(token: str, jwk: dict[str, Any], alg: str) -> bool:
     try:
-        key = jwt.PyJWK(jwk, algorithm=alg)
-        jwt.PyJWS().decode_complete(token, key=key, algorithms=[alg])
+        verify_with(token, jwk, alg)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return False
     return True

@@ -7,6 +7,7 @@ were verified; refusals carry a DPoP challenge (lab/bank/errors.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,9 +96,16 @@ def _thumbprint(pem: str | None) -> str | None:
     if not pem:
         return None
     try:
-        return pki.thumbprint_s256(pem)
+        return _certificate_thumbprint(pem)
     except (ValueError, TypeError):
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _certificate_thumbprint(pem: str) -> str:
+    """x5t#S256 of a client certificate, parsed once: a kept-alive connection presents the
+    same certificate on every call (bounded, so many certificates cannot grow it)."""
+    return pki.thumbprint_s256(pem)
 
 
 def current_nonce() -> str | None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from lab import context
 
 from . import catalog, events
-from .registry import Registry
+from .registry import Registry, merged_params
 
 E = TypeVar("E", bound=BaseException)
 
@@ -80,8 +80,9 @@ class Guard:
 
     def param(self, name: str, default: Any = None) -> Any:
         _consulted(self.id)
-        params = self._cached(f"params:{self.id}", lambda: self._registry().params(self.id))
-        return params.get(name, default)
+        # One read of every control's parameters per request, whichever guards ask.
+        stored = self._cached("params", lambda: self._registry().stored_params())
+        return merged_params(self.id, stored).get(name, default)
 
     def _record(self, kind: events.EventKind, error: str | None, reason: str) -> None:
         ctx = context.current()

@@ -14,6 +14,13 @@ PARAMS_KEY = "controls_params"
 TPP_SETTINGS_KEY = "tpp_settings"
 
 
+def merged_params(control_id: str, stored: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A control's parameters: the catalog's defaults, overridden by what was set."""
+    merged = dict(catalog.get(control_id).params)
+    merged.update(stored.get(control_id, {}))
+    return merged
+
+
 class Registry:
     """Read and change which controls are on. Stateless: every read asks the store."""
 
@@ -36,9 +43,12 @@ class Registry:
         return str(self.store.get_setting(PROFILE_KEY, "fapi2-security"))
 
     def params(self, control_id: str) -> dict[str, Any]:
-        merged = dict(catalog.get(control_id).params)
-        merged.update(self.store.get_setting(PARAMS_KEY, {}).get(control_id, {}))
-        return merged
+        return merged_params(control_id, self.stored_params())
+
+    def stored_params(self) -> dict[str, dict[str, Any]]:
+        """Every parameter set away from its default, by control: one read for all controls."""
+        value = self.store.get_setting(PARAMS_KEY, {})
+        return value if isinstance(value, dict) else {}
 
     def tpp_overrides(self) -> dict[str, str]:
         """Explicit TPP settings (lab/tpp/settings.py keeps them); they decide "alt" marks."""

@@ -9,6 +9,8 @@ alg_allow_list decide what an assertion must look like.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -154,7 +156,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         jwks = getattr(client, "jwks", None)
         if not jwks:
             raise BadAssertionError(status_code=401)
-        return KeySet.import_key_set(jwks)
+        return _client_keys(json.dumps(jwks, sort_keys=True))
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:
@@ -216,16 +218,37 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         raise InvalidClientError(status_code=401)
 
 
+@functools.lru_cache(maxsize=256)
+def _client_keys(jwks_json: str) -> KeySet:
+    """A registered JWKS as key objects, imported once per distinct JWKS (the registration is
+    still read per request, so a changed JWKS is a new entry; bounded, so it cannot grow)."""
+    return KeySet.import_key_set(json.loads(jwks_json))
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+PURGE_EVERY = 10.0   # lab seconds between two sweeps of expired jti rows, per process
+_last_purge: dict[int, float] = {}
+
+
 def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float) -> bool:
-    """True only for the first use of (client_id, jti), across threads and processes."""
-    store.execute("DELETE FROM as_assertion_jti WHERE expires_at < ?", (now - 2 * LEEWAY,))
+    """True only for the first use of (client_id, jti), across threads and processes.
+
+    One statement decides: a new row, or a row long expired (not yet swept) taken over; a
+    remembered one stays and the row count is 0."""
+    forgotten = now - 2 * LEEWAY
+    last = _last_purge.get(id(store))
+    if last is None or not 0 <= now - last < PURGE_EVERY:
+        # Expired rows only take space: swept now and then, not before every assertion.
+        _last_purge[id(store)] = now
+        store.execute("DELETE FROM as_assertion_jti WHERE expires_at < ?", (forgotten,))
     return store.consume("INSERT INTO as_assertion_jti(client_id, jti, expires_at) "
-                         "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                         (client_id, jti, float(exp) + LEEWAY),
+                         "VALUES (?, ?, ?) ON CONFLICT(client_id, jti) DO UPDATE SET "
+                         "expires_at = excluded.expires_at "
+                         "WHERE as_assertion_jti.expires_at < ?",
+                         (client_id, jti, float(exp) + LEEWAY, forgotten),
                          once=Once("assertion_jti", once_key(client_id, jti),
                                    float(exp) + 3 * LEEWAY - now))
 

@@ -68,9 +68,11 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
                          expires_generator=lambda client, grant_type: access_token_lifetime())
         self.key = keys.signing_key(private_keys, "ES256")
         self.audience = audience
+        # Imported once: parsing the private JWK per token cost more than signing with it.
+        self._key_set = KeySet.import_key_set({"keys": [self.key]})
 
     def get_jwks(self) -> KeySet:
-        return KeySet.import_key_set({"keys": [self.key]})
+        return self._key_set
 
     def access_token_generator(self, client: Any, grant_type: str, user: Any,  # type: ignore[override]
                                scope: str) -> str:
