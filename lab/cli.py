@@ -26,6 +26,7 @@ from lab.cli_client import EXIT_USAGE, AdminClient, CliError, try_connect
 from lab.clock import parse_duration
 from lab.config import DATA_DIR_ENV, LOOPBACK, LabConfig, default_data_dir
 from lab.controls import catalog
+from lab.load import bench_cli
 from lab.stopping import held_signals
 
 EPILOG = f"data directory: --data-dir, else ${DATA_DIR_ENV}, else ~/.fapi-lab"
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     totp.add_argument("user")
 
     cli_load.register(add)
+    bench_cli.register(add)
     attacker_cli.register(add)
     cli_matrix.register(add)
     cli_scenario.register(add)
@@ -249,6 +251,7 @@ COMMANDS = {
     "totp": lambda config, args, console: cli_local.totp(config, args.user, console),
     "reset": lambda config, args, console: cli_local.reset(config, args.yes, console),
     "load": cli_load.run_load,
+    "benchmark": bench_cli.run,
     "attack": attacker_cli.run,
     "matrix": cli_matrix.run,
     "scenario": cli_scenario.run,

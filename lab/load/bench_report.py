@@ -1,0 +1,200 @@
+"""The benchmark's rows, ratios and targets, printed as a table and written as JSON and Markdown.
+
+Every figure is from one run: each row's rate as a share of a bare endpoint of the same
+server, as a share of the raw ES256 verification rate, and the issue's four targets as
+ratios between rows. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .bench_wrk import Measurement
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    server: str
+    what: str
+    bare: str | None = None     # the row of the same server's bare endpoint
+
+
+ROWS: tuple[Row, ...] = (
+    Row("bank-bare", "bank", "GET / (bare: a redirect, no token)"),
+    Row("bank-bearer", "bank", "GET /accounts, bearer token", "bank-bare"),
+    Row("bank-dpop", "bank", "GET /accounts, DPoP-bound token, fresh proof, jti written",
+        "bank-bare"),
+    Row("bank-bearer-ab", "bank", "GET /accounts, bearer token (the mTLS baseline)",
+        "bank-bare"),
+    Row("bank-mtls", "bank", "GET /accounts, mTLS-bound token, client certificate",
+        "bank-bare"),
+    Row("as-bare", "lab AS", "GET /jwks (bare)"),
+    Row("as-token-bearer", "lab AS", "POST /token client credentials, private_key_jwt, bearer",
+        "as-bare"),
+    Row("as-token-dpop", "lab AS", "POST /token client credentials, private_key_jwt, DPoP",
+        "as-bare"),
+    Row("op-bare", "oidc-provider", "GET /jwks (bare)"),
+    Row("op-token-bearer", "oidc-provider",
+        "POST /token client credentials, private_key_jwt, bearer", "op-bare"),
+    Row("op-token-dpop", "oidc-provider", "POST /token client credentials, private_key_jwt, DPoP",
+        "op-bare"),
+)
+BY_ID = {row.id: row for row in ROWS}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    row: str
+    baseline: str
+    at_least: float
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("DPoP-bound bank calls vs bearer", "bank-dpop", "bank-bearer", 0.70),
+    Target("mTLS-bound bank calls vs bearer", "bank-mtls", "bank-bearer-ab", 0.85),
+    Target("lab token endpoint vs oidc-provider, bearer", "as-token-bearer", "op-token-bearer",
+           0.50),
+    Target("lab token endpoint vs oidc-provider, DPoP", "as-token-dpop", "op-token-dpop", 1.00),
+)
+
+
+@dataclass
+class BenchResult:
+    settings: dict[str, Any]
+    machine: dict[str, Any]
+    crypto: dict[str, float]
+    measurements: dict[str, Measurement]
+
+    def rate(self, row_id: str) -> float | None:
+        found = self.measurements.get(row_id)
+        return found.rate if found else None
+
+    def ratio(self, row_id: str, baseline: str | None) -> float | None:
+        mine, base = self.rate(row_id), self.rate(baseline) if baseline else None
+        return mine / base if mine is not None and base else None
+
+    def cpu_ratio(self, row_id: str, baseline: str | None) -> float | None:
+        """The same ratio from server CPU per request (capacity): baseline's cost / this one's."""
+        mine = self.measurements.get(row_id)
+        base = self.measurements.get(baseline) if baseline else None
+        if mine is None or base is None or not mine.cpu_us or base.cpu_us is None:
+            return None
+        return base.cpu_us / mine.cpu_us
+
+    def row_json(self, row: Row) -> dict[str, Any]:
+        found = self.measurements[row.id]
+        verify = self.crypto.get("verify_per_s") or 0.0
+        cpu_verifies = found.cpu_us * verify / 1e6 if found.cpu_us is not None else None
+        return {"server": row.server, "what": row.what, **found.to_json(),
+                "of_bare": _round(self.ratio(row.id, row.bare)),
+                "of_bare_by_cpu": _round(self.cpu_ratio(row.id, row.bare)),
+                "of_es256_verify": _round(found.rate / verify if verify else None),
+                "cpu_in_es256_verifies": _round(cpu_verifies, 1)}
+
+    def targets(self) -> list[dict[str, Any]]:
+        out = []
+        for target in TARGETS:
+            ratio = self.ratio(target.row, target.baseline)
+            out.append({"target": target.name, "row": target.row, "baseline": target.baseline,
+                        "at_least": target.at_least, "ratio": _round(ratio),
+                        "ratio_by_cpu": _round(self.cpu_ratio(target.row, target.baseline)),
+                        "met": None if ratio is None else ratio >= target.at_least})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"settings": self.settings, "machine": self.machine, "crypto": self.crypto,
+                "rows": {row.id: self.row_json(row) for row in ROWS
+                         if row.id in self.measurements},
+                "targets": self.targets()}
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _num(value: float | None, fmt: str = ",.0f") -> str:
+    return "–" if value is None else format(value, fmt)
+
+
+def _cells(result: BenchResult, row: Row) -> list[str]:
+    data = result.row_json(row)
+    latency = data["latency_ms"]
+    flag = " (material ran out)" if data["material_ran_out"] else ""
+    return [row.id, row.what, data["generator"], _num(data["rate"]),
+            _num(latency.get("p50"), ".1f"), _num(latency.get("p99"), ".1f"),
+            f"{data['failed']}{flag}", _pct(data["server_busy"]),
+            _num(data["cpu_us_per_request"]), _pct(data["of_bare"]),
+            _pct(data["of_bare_by_cpu"]), _pct(data["of_es256_verify"]),
+            _num(data["cpu_in_es256_verifies"], ".1f")]
+
+
+HEADERS = ("row", "what", "generator", "req/s", "p50 ms", "p99 ms", "failed", "server busy",
+           "CPU µs/req", "of bare", "of bare (CPU)", "of ES256 verify/s", "CPU = ES256 verifies")
+TARGET_HEADERS = ("target", "ratio of", "by req/s", "by CPU/req", "target", "")
+
+
+def _target_cells(target: dict[str, Any]) -> list[str]:
+    met = {None: "not measured", True: "met", False: "MISSED"}[target["met"]]
+    return [target["target"], f"{target['row']} / {target['baseline']}", _pct(target["ratio"]),
+            _pct(target["ratio_by_cpu"]), f"≥ {target['at_least']:.0%}", met]
+
+
+def print_tables(result: BenchResult, console: Console) -> None:
+    crypto = result.crypto
+    console.print(f"ES256 in cryptography, one core: {crypto['verify_per_s']:,.0f} verify/s, "
+                  f"{crypto['sign_per_s']:,.0f} sign/s")
+    table = Table(*HEADERS, title="Rates (one run)")
+    for row in ROWS:
+        if row.id in result.measurements:
+            table.add_row(*_cells(result, row))
+    console.print(table)
+    targets = Table(*TARGET_HEADERS, title="Issue 7 targets (met: by req/s)")
+    for target in result.targets():
+        targets.add_row(*_target_cells(target))
+    console.print(targets)
+
+
+def _md_table(headers: tuple[str, ...] | list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def markdown(result: BenchResult) -> str:
+    settings, machine, crypto = result.settings, result.machine, result.crypto
+    rows = [_cells(result, row) for row in ROWS if row.id in result.measurements]
+    targets = [_target_cells(t) for t in result.targets()]
+    return "\n\n".join([
+        "# fapi-lab benchmark",
+        f"Command: `{settings['command']}`",
+        f"Machine: {machine['cpu']}, {machine['cpus']} CPUs, {machine['system']}; load "
+        f"average {machine['load_before']} before, {machine['load_after']} after.",
+        f"Server CPUs {settings['server_cpus']}, generator CPUs {settings['client_cpus']}; "
+        f"gunicorn {settings['workers']} workers × {settings['threads']} threads; "
+        f"{settings['connections']} connections; {settings['duration']} s per row.",
+        f"ES256 (cryptography {machine['cryptography']}, one core): "
+        f"{crypto['verify_per_s']:,.0f} verify/s, {crypto['sign_per_s']:,.0f} sign/s.",
+        "## Rates\n\n" + _md_table(HEADERS, rows),
+        "## Targets (met: by req/s)\n\n" + _md_table(TARGET_HEADERS, targets),
+        "Tools: " + ", ".join(f"{k} {v}" for k, v in machine["tools"].items()) + ".",
+    ]) + "\n"
+
+
+def write(out: Path, result: BenchResult) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / "benchmark.json", out / "benchmark.md"
+    json_path.write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    md_path.write_text(markdown(result))
+    return [json_path, md_path]

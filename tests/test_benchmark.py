@@ -1,0 +1,129 @@
+"""`fapi-lab benchmark` with 1-second rows: every row measured, figures sane, files written.
+
+Figures are printed, never asserted against thresholds: a rate is checked only for being
+a rate (positive, no failed request), and the ratios for being computed from the rows.
+The tools are never skipped: without wrk, ab, Node.js or the interop packages the test
+fails, saying how to install them (./fapi-lab test installs them all).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.load import bench_oidc_provider, bench_report, bench_wrk
+from tests.test_cli import ROOT, cli_env
+
+WRK_MISSING = ("the benchmark test needs Debian's wrk and ab: `apt-get install -y wrk "
+               "apache2-utils` (./fapi-lab test installs them)")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    for tool in ("wrk", "ab"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} not found: {WRK_MISSING}", pytrace=False)
+    try:
+        bench_oidc_provider.require()
+    except bench_wrk.BenchError as error:
+        pytest.fail(str(error), pytrace=False)
+    home = tmp_path_factory.mktemp("bench-home")
+    out = tmp_path_factory.mktemp("bench-out")
+    result = subprocess.run(
+        [sys.executable, "-m", "lab.cli", "benchmark", "--duration", "1", "--warmup", "1",
+         "--connections", "4", "--out", str(out)], cwd=ROOT,
+        env={**cli_env(home), "COLUMNS": "220"}, capture_output=True, text=True, timeout=300)
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data: dict[str, Any] = json.loads((out / "benchmark.json").read_text())
+    return {"json": data, "markdown": (out / "benchmark.md").read_text(),
+            "stdout": result.stdout, "home": home}
+
+
+def test_every_row_is_measured_with_a_positive_rate_and_no_failure(run: dict[str, Any]) -> None:
+    rows = run["json"]["rows"]
+    assert list(rows) == [row.id for row in bench_report.ROWS]
+    for row_id, row in rows.items():
+        assert row["requests"] > 0 and row["rate"] > 0, row_id
+        assert row["failed"] == 0 and not row["material_ran_out"], (row_id, row)
+        assert row["latency_ms"]["p50"] > 0, row_id
+        assert row["generator"] == ("ab" if row_id in ("bank-bearer-ab", "bank-mtls") else "wrk")
+        assert row["of_es256_verify"] == pytest.approx(
+            row["rate"] / run["json"]["crypto"]["verify_per_s"], abs=0.001)
+
+
+def test_each_row_is_a_share_of_its_own_servers_bare_endpoint(run: dict[str, Any]) -> None:
+    rows = run["json"]["rows"]
+    for row in bench_report.ROWS:
+        data = rows[row.id]
+        assert data["server"] == row.server
+        if row.bare is None:
+            assert data["of_bare"] is None
+        else:
+            assert rows[row.bare]["server"] == row.server
+            assert data["of_bare"] == pytest.approx(data["rate"] / rows[row.bare]["rate"],
+                                                    abs=0.001)
+
+
+def test_the_four_targets_are_ratios_of_rows_of_the_same_run(run: dict[str, Any]) -> None:
+    rows, targets = run["json"]["rows"], run["json"]["targets"]
+    assert [t["target"] for t in targets] == [t.name for t in bench_report.TARGETS]
+    for target in targets:
+        expected = rows[target["row"]]["rate"] / rows[target["baseline"]]["rate"]
+        assert target["ratio"] == pytest.approx(expected, abs=0.001)
+        assert target["met"] == (target["ratio"] >= target["at_least"])
+
+
+def test_the_crypto_floor_and_the_machine_are_recorded(run: dict[str, Any]) -> None:
+    data = run["json"]
+    assert data["crypto"]["verify_per_s"] > 0 and data["crypto"]["sign_per_s"] > 0
+    assert data["settings"]["duration"] == 1 and data["settings"]["warmup"] == 1
+    assert data["settings"]["workers"] == 2
+    assert data["settings"]["command"].startswith("fapi-lab benchmark --duration 1")
+    tools = data["machine"]["tools"]
+    assert tools["wrk"].startswith("wrk") and tools["oidc-provider"] != "not run"
+
+
+def test_the_table_is_printed_and_markdown_written(run: dict[str, Any]) -> None:
+    for row in bench_report.ROWS:
+        assert row.id in run["stdout"] and f"| {row.id} |" in run["markdown"]
+    for target in bench_report.TARGETS:
+        assert target.name in run["stdout"] and target.name in run["markdown"]
+    assert "ES256" in run["stdout"] and run["json"]["settings"]["command"] in run["markdown"]
+
+
+def test_the_users_own_lab_is_left_alone(run: dict[str, Any]) -> None:
+    # A private lab in a temporary directory: nothing is written to the user's data directory.
+    assert not any(Path(run["home"]).iterdir())
+
+
+def test_ab_report_parsing() -> None:
+    report = ("Time taken for tests:   2.004 seconds\nComplete requests:      1000\n"
+              "Failed requests:        3\nNon-2xx responses:      7\n"
+              "  50%      4\n  90%      6\n  99%     11\n 100%     30 (longest request)\n")
+    found = bench_wrk.parse_ab(report)
+    assert (found.requests, found.failed, found.ok) == (1000, 10, 990)
+    assert found.rate == pytest.approx(990 / 2.004)
+    assert found.latency_ms == {"p50": 4.0, "p90": 6.0, "p99": 11.0, "max": 30.0}
+    with pytest.raises(bench_wrk.BenchError):
+        bench_wrk.parse_ab("", "SSL handshake failed")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--duration", "16"], "--duration must be 1-15"),
+    (["--warmup", "9"], "--warmup must be 0-5"),
+    (["--server-cpus", "0", "--client-cpus", "0"], "separate CPUs"),
+    (["--server-cpus", "", "--client-cpus", "1"], "both --server-cpus and --client-cpus"),
+])
+def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path, args: list[str],
+                                                         message: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "lab.cli", "benchmark", *args], cwd=ROOT,
+                            env=cli_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not any(tmp_path.iterdir())
