@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lab.config import LabConfig
+from lab.ports import free_loopback_port as _free_port
 from lab.runner import start
 
 from . import catalog, matrix, matrix_report
@@ -50,11 +50,6 @@ def register(add: Any) -> None:
                      help="also append one JSON line per finished cell to FILE (for the "
                           "dashboard), a last line when the files are written or it fails")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def private_config(data_dir: Path) -> LabConfig:

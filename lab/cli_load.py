@@ -34,7 +34,7 @@ from lab.config import LabConfig
 from lab.controls import profiles
 from lab.load import report
 from lab.load.workloads import BASE_PROFILE, DEFAULT_WORKLOADS, WORKLOADS, Workload
-from lab.runner import free_loopback_port
+from lab.ports import free_loopback_port
 
 MAX_USERS = 50
 MAX_DURATION = 300

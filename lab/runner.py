@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from lab.admin.describe import status as describe_status
 from lab.bootstrap import bootstrap, open_store
 from lab.capture.proxy import CaptureProxy
 from lab.config import LabConfig
+from lab.ports import free_loopback_port
 from lab.serving import pool as serving_pool
 from lab.serving.pool import ServingPool
 from lab.serving.spec import ServingSpec
@@ -68,10 +68,6 @@ def open_lab_store(config: LabConfig, store_url: str | None = None) -> Store:
     return open_store(config, store_url)
 
 
-def free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,9 @@ from lab import clock
 from lab.config import LabConfig
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
+from lab.ports import free_loopback_port as free_port
 from lab.runner import RunningLab, start
 from lab.web.request_id import HEADER
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_config(data_dir: Path) -> LabConfig:

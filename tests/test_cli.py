@@ -24,16 +24,12 @@ import requests
 from lab.bank.customers import DEMO_USERS
 from lab.controls import catalog
 from lab.controls import events as lab_events
+from lab.ports import free_loopback_port as free_port
 from lab.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 90
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli_env(data_dir: Path) -> dict[str, str]:

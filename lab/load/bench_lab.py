@@ -10,7 +10,6 @@ sched_setaffinity), so the load generator on the other CPUs does not steal their
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import psutil
 from lab import clock, context
 from lab.config import LabConfig
 from lab.controls.registry import Registry
+from lab.ports import free_loopback_port as free_port
 from lab.runner import RunningLab, start
 from lab.store import Store
 
@@ -34,11 +34,6 @@ BINDINGS: dict[str, dict[str, bool]] = {
     "mtls": {"dpop_bound_tokens": False, "mtls_bound_tokens": True},
 }
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pin(pid: int, cpus: set[int]) -> list[int]:

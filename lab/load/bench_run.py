@@ -28,9 +28,10 @@ from rich.progress import (
 
 from lab import keys, pki
 from lab.load import prepare
+from lab.ports import free_loopback_port as free_port
 
 from . import bench_crypto, bench_machine, bench_material, bench_oidc_provider, bench_wrk
-from .bench_lab import PrivateLab, free_port
+from .bench_lab import PrivateLab
 from .bench_report import ROWS, BenchResult
 from .bench_wrk import BenchError, Measurement
 

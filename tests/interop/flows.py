@@ -13,8 +13,9 @@ import pytest
 import requests
 
 from lab import pki
+from lab.ports import free_loopback_port as free_port
 from lab.runner import RunningLab
-from tests.interop.harness import Node, NodeProcess, free_port
+from tests.interop.harness import Node, NodeProcess
 
 
 def start_outside_op(node: Node, lab: RunningLab, workdir: Path,

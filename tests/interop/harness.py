@@ -10,7 +10,6 @@ import json
 import os
 import queue
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -24,11 +23,6 @@ NODE_MODULES = HERE / "node_modules"
 NEEDED_PACKAGES = ("openid-client", "oidc-provider", "jose")
 PROCESS_DEADLINE = 240.0   # no Node helper lives longer than this, whatever the test does
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class NodeFailedError(AssertionError):

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from lab.ports import free_loopback_port as free_port
 from lab.runner import RunningLab
 from tests.interop.flows import (
     callback_catcher,
@@ -21,7 +22,7 @@ from tests.interop.flows import (
     sign_in_at_outside_op,
     start_outside_op,
 )
-from tests.interop.harness import BrowserThread, Node, free_port
+from tests.interop.harness import BrowserThread, Node
 
 pytestmark = pytest.mark.browser
 

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.ports import free_loopback_port as _free_port
+
 
 class RedisMissing(RuntimeError):
     pass
@@ -34,11 +36,6 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start(workdir: Path) -> RedisServer:
