@@ -14,6 +14,7 @@ import secrets
 from lab import clock, context
 from lab.controls import guard
 from lab.store.base import Once, Store, once_key
+from lab.store.sweep import PeriodicSweep
 
 NONCE = guard("dpop_nonce")
 IAT = guard("dpop_iat_window")
@@ -84,8 +85,7 @@ def _jti_lifetime() -> float:
     return float(IAT.param("past", 60)) + float(IAT.param("future", 10)) + 5
 
 
-PURGE_EVERY = 10.0   # lab seconds between two sweeps of expired rows, per process and store
-_last_purge: dict[int, float] = {}
+EXPIRED = PeriodicSweep("DELETE FROM dpop_jti WHERE expires_at < ?")
 
 
 def first_use(jti: str, target: str) -> bool:
@@ -93,7 +93,7 @@ def first_use(jti: str, target: str) -> bool:
     store = context.current().store
     _ensure_schema(store)
     now = clock.now()
-    _purge_expired(store, now)
+    EXPIRED.run(store, now, now)
     # RFC 9449 §11.1: "the server MAY store, in the context of the target URI, the jti value of
     # each DPoP proof for the time window in which the respective DPoP proof JWT would be
     # accepted". One statement decides, so two workers cannot both accept one proof: a new
@@ -107,15 +107,6 @@ def first_use(jti: str, target: str) -> bool:
         (target, jti, now + lifetime, now),
         once=Once("dpop_jti", once_key(target, jti), lifetime))
 
-
-def _purge_expired(store: Store, now: float) -> None:
-    """Expired rows only take space (the statement above ignores them): sweep them now and
-    then rather than before every proof, so a proof costs one write, not two."""
-    last = _last_purge.get(id(store))
-    if last is not None and 0 <= now - last < PURGE_EVERY:
-        return
-    _last_purge[id(store)] = now
-    store.execute("DELETE FROM dpop_jti WHERE expires_at < ?", (now,))
 
 
 def _ensure_schema(store: Store) -> None:

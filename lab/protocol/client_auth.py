@@ -24,6 +24,7 @@ from lab import clock, context
 from lab.controls import guard
 from lab.controls.guard import Guard
 from lab.store.base import Once, Store, once_key
+from lab.store.sweep import PeriodicSweep
 
 from . import metadata
 from .errors import InvalidClientError
@@ -229,8 +230,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-PURGE_EVERY = 10.0   # lab seconds between two sweeps of expired jti rows, per process
-_last_purge: dict[int, float] = {}
+EXPIRED = PeriodicSweep("DELETE FROM as_assertion_jti WHERE expires_at < ?")
 
 
 def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float) -> bool:
@@ -239,11 +239,7 @@ def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float)
     One statement decides: a new row, or a row long expired (not yet swept) taken over; a
     remembered one stays and the row count is 0."""
     forgotten = now - 2 * LEEWAY
-    last = _last_purge.get(id(store))
-    if last is None or not 0 <= now - last < PURGE_EVERY:
-        # Expired rows only take space: swept now and then, not before every assertion.
-        _last_purge[id(store)] = now
-        store.execute("DELETE FROM as_assertion_jti WHERE expires_at < ?", (forgotten,))
+    EXPIRED.run(store, now, forgotten)
     return store.consume("INSERT INTO as_assertion_jti(client_id, jti, expires_at) "
                          "VALUES (?, ?, ?) ON CONFLICT(client_id, jti) DO UPDATE SET "
                          "expires_at = excluded.expires_at "
