@@ -28,11 +28,9 @@ def now(store: Store | None = None) -> float:
         store = ctx.store if ctx else None
     if store is None:
         return time.time()
-    if ctx is not None and ctx.switches is not None and store is ctx.store:
+    if ctx is not None and store is ctx.store:
         # A web request reads the offset once, like its switches (lab.controls.guard).
-        if OFFSET_KEY not in ctx.switches:
-            ctx.switches[OFFSET_KEY] = offset(store)
-        return time.time() + float(ctx.switches[OFFSET_KEY])
+        return time.time() + float(ctx.cached(OFFSET_KEY, lambda: offset(store)))
     return time.time() + offset(store)
 
 
@@ -58,8 +56,8 @@ def reset(store: Store) -> None:
 def _forget_cached() -> None:
     """The request that moved the clock reads the new time from here on."""
     ctx = context.current_or_none()
-    if ctx is not None and ctx.switches is not None:
-        ctx.switches.pop(OFFSET_KEY, None)
+    if ctx is not None:
+        ctx.forget(OFFSET_KEY)
 
 
 def parse_duration(text: str) -> float:

@@ -6,7 +6,7 @@ of each request; guards and the clock read them here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +23,20 @@ class RequestContext:
     endpoint: str | None = None
     # Switches read once per web request and shared by every guard it meets (None: read live).
     switches: dict[str, Any] | None = None
+
+    def cached(self, key: str, read: Callable[[], Any]) -> Any:
+        """What several readers of one web request ask (switches, parameters, the clock
+        offset), read from the store once; read live outside a web request."""
+        if self.switches is None:
+            return read()
+        if key not in self.switches:
+            self.switches[key] = read()
+        return self.switches[key]
+
+    def forget(self, key: str) -> None:
+        """The request changed what `key` holds: its next read goes to the store."""
+        if self.switches is not None:
+            self.switches.pop(key, None)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("lab_request_context", default=None)

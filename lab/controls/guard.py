@@ -67,12 +67,7 @@ class Guard:
 
     def _cached(self, key: str, read: Any) -> Any:
         """One store read per request for what several guards of the request ask."""
-        cache = context.current().switches
-        if cache is None:
-            return read()
-        if key not in cache:
-            cache[key] = read()
-        return cache[key]
+        return context.current().cached(key, read)
 
     def on(self) -> bool:
         _consulted(self.id)
