@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
+from lab.admin.describe import serving_text
 from lab.cli_client import EXIT_USAGE, AdminClient, CliError, read_running
 from lab.cli_up import MAX_WORKERS as MAX_SERVING_WORKERS
 from lab.config import LabConfig
@@ -198,9 +199,8 @@ def target_lab(config: LabConfig, args: argparse.Namespace,
                 lab = runner.start(own, profile=args.profile, workers=args.workers)
             except (OSError, ServingStartError) as error:
                 raise CliError(f"could not start the private lab: {error}") from None
-        console.print(f"private lab: gunicorn (gthread), {args.workers} workers × 4 threads "
-                      f"each for the AS and the bank, no capture, in {data_dir}",
-                      highlight=False)
+        console.print(f"private lab: {serving_text(lab.status()['serving'])}; no capture; "
+                      f"in {data_dir}", highlight=False)
         try:
             yield own
         finally:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lab.admin.describe import serving_text
 from lab.controls import profiles as lab_profiles
 
 
@@ -23,10 +24,7 @@ def status(data: dict[str, Any], console: Console) -> None:
             table.add_row(f"[bold]{key}[/]", escape(str(data[key])))
     serving = data.get("serving")
     if isinstance(serving, dict) and serving.get("server"):
-        workers = (f", {serving['workers']} workers × {serving['threads']} threads"
-                   if serving.get("workers") else "")
-        table.add_row("[bold]serving[/]", escape(f"{serving['server']}{workers}; single use in "
-                                                 f"{serving.get('single_use', 'sqlite')}"))
+        table.add_row("[bold]serving[/]", escape(serving_text(serving)))
     offset = float(data.get("clock_offset") or 0)
     table.add_row("[bold]clock_offset[/]", duration(offset) if offset else "0 (wall time)")
     enabled = data.get("enabled_controls") or []

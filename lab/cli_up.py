@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 
 from lab import runner
+from lab.admin.describe import serving_text
 from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
@@ -104,12 +105,8 @@ def banner(lab: runner.RunningLab, console: Console,
                   f"({len(status['enabled_controls'])} controls on; `fapi-lab controls`)")
     console.print(f"  data directory        {config.data_dir}")
     serving = status.get("serving") or {}
-    if serving.get("workers"):
-        console.print(f"  serving               {serving['server']}: {serving['workers']} "
-                      f"workers × {serving['threads']} threads each for the AS and the bank; "
-                      f"single use decided in {serving['single_use']}")
-    elif serving.get("single_use", "sqlite") != "sqlite":
-        console.print(f"  single use            decided in {serving['single_use']}")
+    if serving.get("workers") or serving.get("single_use", "sqlite") != "sqlite":
+        console.print(f"  serving               {serving_text(serving)}")
     if lab.capture is not None:
         console.print("  capture               mitmproxy on the public ports "
                       "(`fapi-lab capture list`)")

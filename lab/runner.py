@@ -63,11 +63,6 @@ def build_apps(config: LabConfig, store: Store,
     return apps
 
 
-def open_lab_store(config: LabConfig, store_url: str | None = None) -> Store:
-    """The lab's SQLite file, with single-use state in Redis when `store_url` names one."""
-    return open_store(config, store_url)
-
-
 
 
 @dataclass
@@ -125,7 +120,7 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
     # One line per request drowns the URLs a workshop needs; FAPI_LAB_ACCESS_LOG=1 brings it back.
     if not os.environ.get("FAPI_LAB_ACCESS_LOG"):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    store = bootstrap(config, open_lab_store(config, store_url), profile=profile)
+    store = bootstrap(config, open_store(config, store_url), profile=profile)
     store.set_setting(DASHBOARD_SETTING, None)  # a dashboard of an earlier run is gone
     store.set_setting(CAPTURE_SETTING, capture)  # so the admin API's status can say so
     store.set_setting(SERVING_SETTING, serving_description(workers, threads, store_url))

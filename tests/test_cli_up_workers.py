@@ -40,7 +40,7 @@ def test_up_with_workers_serves_through_gunicorn_and_stops_it(tmp_path: Path) ->
     finally:
         code, out = up.stop(signal.SIGINT)
     assert code == 0, out
-    assert "gunicorn (gthread): 2 workers" in out, out
+    assert "gunicorn (gthread), 2 workers" in out, out
     assert not any(os.path.exists(f"/proc/{pid}") for pid in pids), "a worker outlived up"
 
 

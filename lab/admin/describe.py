@@ -40,6 +40,16 @@ def serving_description(workers: int, threads: int, store_url: str | None) -> di
             "single_use": single_use}
 
 
+def serving_text(serving: Any) -> str:
+    """How the lab is served, in one line: the banner, status, `fapi-lab load` and its results."""
+    if not isinstance(serving, dict) or not serving.get("server"):
+        return "an unknown server"
+    workers = (f", {serving['workers']} workers × {serving['threads']} threads each for the "
+               f"AS and the bank" if serving.get("workers") else "")
+    return (f"{serving['server']}{workers}; single use decided in "
+            f"{serving.get('single_use', 'sqlite')}")
+
+
 def profile_marks(control_id: str) -> dict[str, str | None]:
     """{profile: mark} for every profile; None where the control is off in it."""
     return {name: profiles.marks(name).get(control_id) for name in profiles.names()}

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.admin.describe import serving_text
+
 from .workloads import COMPARISONS
 
 
@@ -149,15 +151,6 @@ def _locust_mode(meta: dict[str, Any]) -> str:
     return f" (distributed: a master and {workers} workers)" if workers else ""
 
 
-def _serving(meta: dict[str, Any]) -> str:
-    serving = meta.get("serving") or {}
-    if not serving.get("server"):
-        return "an unknown server"
-    workers = (f", {serving['workers']} workers × {serving['threads']} threads each for the "
-               f"AS and the bank" if serving.get("workers") else "")
-    return f"{serving['server']}{workers}"
-
-
 def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rows = comparisons(results)
@@ -166,7 +159,7 @@ def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[P
     md = ["# fapi-lab load", "",
           f"users {meta['users']}, {meta['duration']} s per workload, base profile "
           f"`{meta['profile']}`, Locust {meta['locust']}{_locust_mode(meta)}", "",
-          f"served by {_serving(meta)}", "",
+          f"served by {serving_text(meta.get('serving'))}", "",
           "| workload | req/s | p50 ms | p95 ms | p99 ms | failures | requests |",
           "|---|---:|---:|---:|---:|---:|---:|"]
     md += [f"| {r.workload} | {r.rps:.1f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "

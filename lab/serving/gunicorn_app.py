@@ -37,13 +37,14 @@ def _worker_context(spec: ServingSpec) -> Callable[[Any, Any], ssl.SSLContext]:
 
 def build_site(spec: ServingSpec) -> Any:
     """The AS (with the admin API) and the bank, dispatched by port, over the lab's store."""
-    from lab.runner import build_apps, open_lab_store
+    from lab.bootstrap import open_store
+    from lab.runner import build_apps
     from lab.web.proxy_headers import SECRET_CONFIG_KEY
 
     from .site import PortDispatch
 
     config = spec.config()
-    store = open_lab_store(config, spec.store_url)
+    store = open_store(config, spec.store_url)
     apps = build_apps(config, store, names=tuple(spec.bind))
     for app in apps.values():
         app.config[SECRET_CONFIG_KEY] = spec.proxy_secret
