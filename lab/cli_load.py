@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -187,24 +187,21 @@ def target_lab(config: LabConfig, args: argparse.Namespace,
         yield LabConfig(data_dir=config.data_dir, as_port=_port(running["as"]),
                         bank_port=_port(running["bank"]), tpp_port=_port(running["tpp"]))
         return
-    from lab import runner
     from lab.serving.pool import ServingStartError
+    from lab.serving.private import private_lab
 
-    with tempfile.TemporaryDirectory(prefix="fapi-lab-load-lab-") as data_dir:
-        own = LabConfig(data_dir=Path(data_dir), as_port=free_loopback_port(),
-                        bank_port=free_loopback_port(), tpp_port=free_loopback_port())
+    with ExitStack() as stack:
         with console.status(f"starting a private lab: gunicorn, {args.workers} workers each "
                             f"for the AS and the bank", spinner="dots"):
             try:
-                lab = runner.start(own, profile=args.profile, workers=args.workers)
+                lab = stack.enter_context(private_lab(profile=args.profile,
+                                                      workers=args.workers,
+                                                      prefix="fapi-lab-load-lab-"))
             except (OSError, ServingStartError) as error:
                 raise CliError(f"could not start the private lab: {error}") from None
         console.print(f"private lab: {serving_text(lab.status()['serving'])}; no capture; "
-                      f"in {data_dir}", highlight=False)
-        try:
-            yield own
-        finally:
-            lab.stop()
+                      f"in {lab.config.data_dir}", highlight=False)
+        yield lab.config
 
 
 def run_load(config: LabConfig, args: argparse.Namespace, console: Console) -> int:

@@ -10,16 +10,14 @@ sched_setaffinity), so the load generator on the other CPUs does not steal their
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
+from contextlib import ExitStack
 
 import psutil
 
 from lab import clock, context
-from lab.config import LabConfig
 from lab.controls.registry import Registry
-from lab.ports import free_loopback_port as free_port
-from lab.runner import RunningLab, start
+from lab.runner import RunningLab
+from lab.serving.private import private_lab
 from lab.store import Store
 
 BASE_PROFILE = "fapi2-security"
@@ -53,11 +51,11 @@ class PrivateLab:
     """A lab of the benchmark's own; `stop()` ends its servers and removes its data."""
 
     def __init__(self, *, workers: int, threads: int, server_cpus: set[int]) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="fapi-lab-bench-")
-        self.config = LabConfig(data_dir=Path(self._dir.name) / "lab", as_port=free_port(),
-                                bank_port=free_port(), tpp_port=free_port())
-        self.lab: RunningLab = start(self.config, profile=BASE_PROFILE, write_state=False,
-                                     capture=False, workers=workers, threads=threads)
+        self._stack = ExitStack()
+        self.lab: RunningLab = self._stack.enter_context(private_lab(
+            profile=BASE_PROFILE, workers=workers, threads=threads, write_state=False,
+            prefix="fapi-lab-bench-"))
+        self.config = self.lab.config
         self.server_pids = [p for pool in self.lab.pools
                             for p in pin(pool.process.pid, server_cpus)]
         self.workers = workers
@@ -85,10 +83,7 @@ class PrivateLab:
         return [p for p in self.server_pids if p not in masters and psutil.pid_exists(p)]
 
     def stop(self) -> None:
-        try:
-            self.lab.stop()
-        finally:
-            self._dir.cleanup()
+        self._stack.close()
 
 
 def available_cpus() -> set[int]:
