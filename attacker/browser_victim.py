@@ -37,8 +37,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from lab import pki
-from lab.bank import ledger
 from lab.config import LabConfig
+from lab.domain import ledger
 from lab.tpp.driver import DashboardPage, parse_dashboard
 from lab.useragent import AuthorizationAnswer, HttpUserAgent, callback_params
 from lab.web.request_id import HEADER

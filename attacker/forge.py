@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from lab import clock, pki
-from lab.bank import ledger
+from lab.domain import ledger
 from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
 from lab.tpp import dpop as tpp_dpop
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from lab.bank import ledger
+from lab.domain import ledger
 from lab.tpp.driver import DashboardPage, TppBrowser, parse_dashboard
 from lab.useragent import AuthorizationResult, Form, HttpUserAgent
 from lab.web.request_id import HEADER

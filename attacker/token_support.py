@@ -18,7 +18,7 @@ import jwt
 import requests
 
 from lab.authserver.clients import TPP_CLIENT_ID
-from lab.bank import ledger
+from lab.domain import ledger
 from lab.tpp import dpop as tpp_dpop
 from lab.tpp import settings as tpp_settings
 

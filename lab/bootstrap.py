@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import secrets
 
-from lab import consent, pki
-from lab.bank import customers, ledger
+from lab import pki
 from lab.config import LabConfig
 from lab.controls.registry import ENABLED_KEY, Registry
+from lab.domain import consent, customers, ledger
 from lab.store import SQLiteStore, Store
 
 

@@ -17,10 +17,10 @@ from rich.console import Console
 
 from lab import runner
 from lab.admin.describe import serving_text
-from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
+from lab.domain.customers import DEMO_USERS
 from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
 from lab.store.redis_once import StoreUrlError

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from lab.bank import customers, ledger
 from lab.config import LabConfig
+from lab.domain import customers, ledger
 from lab.store.base import Store
 
 DEFAULT_ACCOUNTS = ("checking", "savings")

@@ -49,7 +49,7 @@ def test_id_token_carries_nonce_at_hash_and_auth_time(lab, controls, http):
 
 
 def test_consent_grants_only_the_chosen_accounts_and_permissions(lab, controls, http):
-    from lab import consent
+    from lab.domain import consent
     from tests.support.oauth import par_authorization_url, pkce_pair, push, victim
     controls.profile("fapi2-security")
     verifier, challenge = pkce_pair()

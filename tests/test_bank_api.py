@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lab.bank import ledger
+from lab.domain import ledger
 from lab.runner import RunningLab
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
 

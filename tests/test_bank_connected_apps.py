@@ -7,8 +7,7 @@ import re
 import pytest
 import requests
 
-from lab import consent
-from lab.bank import customers
+from lab.domain import consent, customers
 from lab.runner import RunningLab
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
 

@@ -21,9 +21,9 @@ import pyotp
 import pytest
 import requests
 
-from lab.bank.customers import DEMO_USERS
 from lab.controls import catalog
 from lab.controls import events as lab_events
+from lab.domain.customers import DEMO_USERS
 from lab.ports import free_loopback_port as free_port
 from lab.store import SQLiteStore
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from lab import consent
+from lab.domain import consent
 from lab.runner import RunningLab, start
 from tests.conftest import make_config
 from tests.support import dpop, oauth

@@ -8,9 +8,9 @@ from decimal import Decimal
 import jwt
 import pytest
 
-from lab import clock, consent, context
-from lab.bank import ledger
-from lab.protocol.revocation import revoke_grant
+from lab import clock, context
+from lab.domain import consent, ledger
+from lab.domain.revocation import revoke_grant
 from lab.tpp.driver import TppBrowser, link, user_agent
 
 SHARED = ("checking", "brokerage")

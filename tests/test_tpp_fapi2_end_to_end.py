@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from lab import clock, pki
-from lab.bank import ledger
 from lab.controls import events
+from lab.domain import ledger
 from lab.tpp import institutions, keyring, session
 from lab.tpp.driver import TppBrowser, user_agent
 from tests.support.tpp_fapi import claims, link_row, require_as, restored_tpp_settings

@@ -21,7 +21,7 @@ from attacker import login_support as ls
 from attacker import token_support as ts
 from attacker.context import AttackContext
 from attacker.model import Attack
-from lab.bank.customers import DEMO_USERS
+from lab.domain.customers import DEMO_USERS
 
 WORKERS = 8
 LIST_SIZE = 200

@@ -6,7 +6,8 @@ from flask import Flask
 
 from lab import keys, pki
 from lab.config import LabConfig
-from lab.protocol import client_auth, codes, par, refresh
+from lab.domain import refresh_tokens
+from lab.protocol import client_auth, codes, par
 from lab.protocol.oidc import Signing
 from lab.store import Store
 from lab.web.app_base import init_lab_app
@@ -20,7 +21,7 @@ def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): tables, the AS keys, the TPP's registration."""
     clients.ensure_schema(store)
     codes.ensure_schema(store)
-    refresh.ensure_schema(store)
+    refresh_tokens.ensure_schema(store)
     pending.ensure_schema(store)
     par.ensure_schema(store)
     client_auth.ensure_schema(store)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab import consent
-from lab.bank import ledger
+from lab.domain import consent, ledger
 from lab.protocol import resources
 from lab.store.base import Store
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lab import clock
-from lab.bank import customers
 from lab.controls import guard
+from lab.domain import customers
 from lab.protocol.errors import AccessDeniedError
 from lab.store.base import Store
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from lab.config import LabConfig
-from lab.protocol import revocation
+from lab.domain import revocation
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 

@@ -14,9 +14,10 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from lab import clock
-from lab.bank import binding, ledger, payments
+from lab.bank import binding, payments
 from lab.bank.errors import InvalidRequestError
 from lab.bank.protector import AccessToken, Protector
+from lab.domain import ledger
 
 bp = Blueprint("bank_api", __name__)
 

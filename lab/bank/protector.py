@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from lab import clock, consent, jose_check
-from lab.bank import ledger
+from lab import clock, jose_check
 from lab.bank.binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
 from lab.bank.errors import (
     ClientTokenError,
@@ -29,6 +28,7 @@ from lab.bank.errors import (
 from lab.bank.keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
+from lab.domain import consent, ledger
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")

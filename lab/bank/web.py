@@ -1,6 +1,6 @@
 """The customer's side of the bank: sign in (password + second factor) and revoke connected apps.
 
-Revoking calls `lab.protocol.revocation.revoke_grant`, so the user's "stop" reaches
+Revoking calls `lab.domain.revocation.revoke_grant`, so the user's "stop" reaches
 the tokens exactly as far as revocation_cascade and at_revocation_check allow.
 """
 
@@ -25,10 +25,8 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
-from lab import consent
 from lab.authserver import clients as as_clients
-from lab.bank import customers, ledger
-from lab.protocol import revocation
+from lab.domain import consent, customers, ledger, revocation
 from lab.store.base import Store
 
 bp = Blueprint("bank_web", __name__)

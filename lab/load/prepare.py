@@ -20,8 +20,8 @@ import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from lab import clock, context, keys, pki
-from lab.bank import customers
 from lab.config import LabConfig
+from lab.domain import customers
 from lab.store.base import Store
 from lab.tpp import assertion, dpop, keyring, session
 from lab.tpp.institutions import DEFAULT_ID

@@ -14,10 +14,10 @@ from typing import Any
 
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from lab import clock, consent
+from lab import clock
+from lab.domain import consent
+from lab.domain.revocation import revoke_family_of_refresh_token
 from lab.store.base import Once, Store
-
-from .revocation import revoke_family_of_refresh_token
 
 # How long a shared store remembers a redeemed code: past any lifetime a code can be given.
 USE_REMEMBERED = 3600.0

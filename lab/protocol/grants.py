@@ -14,12 +14,13 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.hooks import hooked
 
-from lab import clock, consent, context
-from lab.bank import customers, ledger
+from lab import clock, context
 from lab.controls import guard
+from lab.domain import consent, customers, ledger, refresh_tokens
+from lab.domain.revocation import revoke_family_of_refresh_token
 from lab.store.base import Store
 
-from . import codes, dpop, refresh, resources
+from . import codes, dpop, resources
 from .errors import (
     InvalidGrantError,
     InvalidRequestError,
@@ -30,7 +31,6 @@ from .errors import (
 )
 from .issuance import save_token
 from .redirect_uri import validate_redirect_uri
-from .revocation import revoke_family_of_refresh_token
 from .tokens import EndUser
 
 SINGLE_USE = guard("code_single_use")
@@ -172,7 +172,7 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
         store = _store()
         client = self._validate_request_client()
         self.request.client = client
-        token = refresh.find(store, self.request.form.get("refresh_token"))
+        token = refresh_tokens.find(store, self.request.form.get("refresh_token"))
         if token is None:
             raise InvalidGrantError()
         # RFC 6749 §6: the AS MUST "validate the refresh token" and that it "was issued to
@@ -199,7 +199,7 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
             raise InvalidTargetError()
         self.request.lab_resource = named[0]
 
-    def _check_revocation(self, store: Store, token: refresh.RefreshToken) -> None:
+    def _check_revocation(self, store: Store, token: refresh_tokens.RefreshToken) -> None:
         if token.revoked == "cascade":
             raise CASCADE.refuse(RefreshRevokedError(), reason="refresh token revoked with "
                                  "its grant (cascade)")
@@ -210,10 +210,10 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
             raise RefreshRevokedError()
         grant = consent.get_grant(store, token.grant_id) if token.grant_id else None
         if grant is not None and not grant["active"] and CASCADE.on():
-            refresh.revoke(store, token, "cascade")
+            refresh_tokens.revoke(store, token, "cascade")
             raise CASCADE.refuse(RefreshRevokedError(), reason="the grant was withdrawn")
 
-    def _check_scope(self, token: refresh.RefreshToken) -> None:
+    def _check_scope(self, token: refresh_tokens.RefreshToken) -> None:
         asked = self.request.payload.scope
         if not asked or not isinstance(asked, str):
             return
@@ -223,7 +223,7 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
             raise SCOPE_CHECK.refuse(InvalidScopeError(),
                                      reason="refresh asks for more: " + " ".join(sorted(extra)))
 
-    def authenticate_user(self, refresh_token: refresh.RefreshToken) -> EndUser:
+    def authenticate_user(self, refresh_token: refresh_tokens.RefreshToken) -> EndUser:
         grant = consent.get_grant(_store(), refresh_token.grant_id) \
             if refresh_token.grant_id else None
         auth_time = int(grant["auth_time"]) if grant and grant.get("auth_time") else None
@@ -233,10 +233,10 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         store = _store()
-        old: refresh.RefreshToken = self.request.refresh_token
+        old: refresh_tokens.RefreshToken = self.request.refresh_token
         rotate = ROTATION.on()
         # BCP §4.14.2: with rotation, "the previous refresh token is invalidated".
-        if rotate and not refresh.supersede(store, old):
+        if rotate and not refresh_tokens.supersede(store, old):
             raise refuse_reused_refresh(store, old)
         user = self.authenticate_user(old)
         resource = getattr(self.request, "lab_resource", None)
@@ -251,7 +251,7 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
-def refuse_reused_refresh(store: Store, token: refresh.RefreshToken) -> Exception:
+def refuse_reused_refresh(store: Store, token: refresh_tokens.RefreshToken) -> Exception:
     revoked = revoke_family_of_refresh_token(store, token.family, "reuse")
     return ROTATION.refuse(RefreshReusedError(), reason=f"superseded refresh token presented; "
                            f"revoked {revoked} token(s) of its family")

@@ -10,10 +10,9 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Request
 
-from lab import consent
+from lab.domain import consent, refresh_tokens
 from lab.store.base import Store
 
-from . import refresh
 from .tokens import ClientSubject, EndUser, unverified_claims
 
 
@@ -37,11 +36,11 @@ def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> l
         previous = getattr(request, "refresh_token", None)
         # RFC 6749 §6: a new refresh token keeps "the identical scope as that of the refresh
         # token included by the client in the request".
-        if isinstance(previous, refresh.RefreshToken):
+        if isinstance(previous, refresh_tokens.RefreshToken):
             family, scope = previous.family, previous.scope
         else:
-            family, scope = refresh.new_family(), token.get("scope", "")
-        refresh.save(store, token["refresh_token"], grant_id=grant_id, client_id=client_id,
+            family, scope = refresh_tokens.new_family(), token.get("scope", "")
+        refresh_tokens.save(store, token["refresh_token"], grant_id=grant_id, client_id=client_id,
                      username=username, scope=scope, family=family)
         minted.append({"family": family})
     request.lab_minted = minted  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from typing import Any
 from authlib.oidc.core import OpenIDCode, UserInfo
 
 from lab import clock, context, keys
-from lab.bank import customers
+from lab.domain import customers
 
 ID_TOKEN_LIFETIME = 300
 

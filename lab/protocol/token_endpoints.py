@@ -12,13 +12,13 @@ from typing import Any
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from lab import clock, consent, context
+from lab import clock, context
 from lab.controls import guard
+from lab.domain import consent, refresh_tokens
+from lab.domain.revocation import revoke_grant
 from lab.store.base import Store
 
-from . import refresh
 from .errors import InvalidRequestError
-from .revocation import revoke_grant
 from .tokens import verify_own
 
 CASCADE = guard("revocation_cascade")
@@ -72,8 +72,8 @@ def _access_token(server: Any, store: Store, value: str) -> AccessTokenRecord | 
     return AccessTokenRecord(claims, row) if row else None
 
 
-def _refresh_token(server: Any, store: Store, value: str) -> refresh.RefreshToken | None:
-    return refresh.find(store, value)
+def _refresh_token(server: Any, store: Store, value: str) -> refresh_tokens.RefreshToken | None:
+    return refresh_tokens.find(store, value)
 
 
 def _check_params(request: Any) -> None:
@@ -97,7 +97,7 @@ class LabRevocationEndpoint(RevocationEndpoint):
         if isinstance(token, AccessTokenRecord):
             consent.revoke_access_token(store, token.claims["jti"])
             return
-        refresh.revoke(store, token, "direct")
+        refresh_tokens.revoke(store, token, "direct")
         # RFC 7009 §2.1: for a refresh token the AS "SHOULD also invalidate all access
         # tokens based on the same authorization grant" — that is revocation_cascade.
         if token.grant_id and CASCADE.on():

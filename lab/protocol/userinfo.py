@@ -7,7 +7,8 @@ from typing import Any
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 from authlib.oidc.core import UserInfo
 
-from lab import clock, consent, context
+from lab import clock, context
+from lab.domain import consent
 
 from .errors import InvalidTokenError
 from .oidc import user_info

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from lab.bank import customers, ledger
-from lab.consent import grants_of
+from lab.domain import customers, ledger
+from lab.domain.consent import grants_of
 from lab.runner import RunningLab
 
 pytestmark = pytest.mark.browser

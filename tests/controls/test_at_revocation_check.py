@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab import consent, context
-from lab.protocol import revocation
+from lab import context
+from lab.domain import consent, revocation
 from lab.runner import RunningLab
 from tests.support.bank_tokens import bearer, ensure_bank_knows_as_keys, mint, www_authenticate
 

@@ -1,7 +1,7 @@
 """code_single_use: a second redemption is refused and the first one's tokens are revoked
 (RFC 6749 §4.1.2)."""
 
-from lab import consent
+from lab.domain import consent
 from tests.support.oauth import authorize, claims, redeem, refresh
 
 

@@ -1,7 +1,7 @@
 """mfa_required: a second factor at login; password-only paths, ROPC included, refused
 (PSD2 Art. 97; RTS Art. 4)."""
 
-from lab.bank import customers
+from lab.domain import customers
 from tests.support.oauth import (
     authorization_url,
     credentials,

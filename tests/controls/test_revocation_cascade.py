@@ -1,8 +1,9 @@
 """revocation_cascade: withdrawing a grant kills its refresh tokens and access tokens
 (RFC 7009 §2.1; FAPI2 §6.8)."""
 
-from lab import consent, context
-from lab.protocol.revocation import revoke_grant
+from lab import context
+from lab.domain import consent
+from lab.domain.revocation import revoke_grant
 from tests.support.oauth import claims, refresh, tokens, tpp_credentials
 
 

@@ -5,7 +5,7 @@ F1P1 §5.2.2, §5.2.3; RFC 6749 §5.1; attacks.md `authz-request-scope-tampering
 
 from __future__ import annotations
 
-from lab import consent
+from lab.domain import consent
 from lab.tpp.driver import TppBrowser, user_agent
 
 WIDER = "openid+accounts%3Aread+transactions%3Aread+payments%3Awrite+offline_access"

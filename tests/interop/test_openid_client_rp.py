@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lab.bank import customers, ledger
 from lab.controls import events as lab_events
+from lab.domain import customers, ledger
 from lab.ports import free_loopback_port as free_port
 from lab.runner import RunningLab
 from tests.interop.flows import callback_catcher, catch_callback, require_fapi2_metadata

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from lab import clock, consent, keys
-from lab.bank import ledger
+from lab import clock, keys
+from lab.domain import consent, ledger
 from lab.keys import public_jwks
 from lab.runner import RunningLab
 

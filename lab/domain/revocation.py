@@ -7,8 +7,9 @@ SHOULD also invalidate all access tokens based on the same authorization grant."
 
 from __future__ import annotations
 
-from lab import clock, consent
+from lab import clock
 from lab.controls import guard
+from lab.domain import consent
 from lab.store.base import Store
 
 CASCADE = guard("revocation_cascade")
