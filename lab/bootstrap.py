@@ -47,7 +47,9 @@ def bootstrap(config: LabConfig, store: Store | None = None, *, profile: str | N
     customers.seed(store)
     ledger.seed(store, [u.username for u in customers.DEMO_USERS])
 
-    from lab import authserver, bank, tpp
+    from lab.authserver import app as authserver
+    from lab.bank import app as bank
+    from lab.tpp import app as tpp
 
     authserver.setup(config, store)
     bank.setup(config, store)

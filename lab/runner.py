@@ -54,7 +54,9 @@ SERVED_BY_WORKERS = ("as", "bank")
 def build_apps(config: LabConfig, store: Store,
                names: tuple[str, ...] = APP_NAMES) -> dict[str, Flask]:
     """The named apps over one store; the admin API rides on the AS."""
-    from lab import authserver, bank, tpp
+    from lab.authserver import app as authserver
+    from lab.bank import app as bank
+    from lab.tpp import app as tpp
 
     factories = {"as": authserver.create_app, "bank": bank.create_app, "tpp": tpp.create_app}
     apps = {name: factories[name](config, store) for name in names}

@@ -103,7 +103,8 @@ def test_tpp_may_use_client_secret_post(lab, controls, http):
 
 
 def test_registration_survives_a_restart(lab, http):
-    from lab.authserver import clients, create_app, setup
+    from lab.authserver import clients
+    from lab.authserver.app import create_app, setup
     before = clients.get(lab.store, "tpp")
     setup(lab.config, lab.store)
     create_app(lab.config, lab.store)

@@ -1,43 +1,5 @@
-"""HonestBank's authorization server (OpenID Provider) on Authlib 1.9 and Flask."""
+"""HonestBank's authorization server (OpenID Provider) on Authlib 1.9 and Flask.
 
-from __future__ import annotations
-
-from flask import Flask
-
-from lab import keys, pki
-from lab.config import LabConfig
-from lab.domain import refresh_tokens
-from lab.protocol import client_auth, codes, par
-from lab.protocol.oidc import Signing
-from lab.store import Store
-from lab.web.app_base import init_lab_app
-
-from . import clients, pending
-from .server import build_server
-from .views import bp
-
-
-def setup(config: LabConfig, store: Store) -> None:
-    """First-start work (idempotent): tables, the AS keys, the TPP's registration."""
-    clients.ensure_schema(store)
-    codes.ensure_schema(store)
-    refresh_tokens.ensure_schema(store)
-    pending.ensure_schema(store)
-    par.ensure_schema(store)
-    client_auth.ensure_schema(store)
-    keys.ensure_keyset(config.keys_dir, "as")
-    # The TPP's public keys are part of its registration, as if handed over at onboarding,
-    # so it can switch to private_key_jwt without re-registering.
-    tpp_jwks = keys.public_jwks(keys.ensure_keyset(config.keys_dir, "tpp"))
-    # ... and the subject of its lab-CA client certificate, for tls_client_auth (RFC 8705 §2.1).
-    tpp_cert = pki.client_cert(config.pki_dir, "tpp")
-    clients.register_tpp(config, store, tpp_jwks, clients.subject_dn(tpp_cert.cert.read_text()))
-
-
-def create_app(config: LabConfig, store: Store) -> Flask:
-    app = Flask(__name__)
-    init_lab_app(app, component="as", store=store, data_dir=config.data_dir)
-    signing = Signing(config.issuer, keys.ensure_keyset(config.keys_dir, "as"))
-    app.extensions["lab_authorization_server"] = build_server(config, signing)
-    app.register_blueprint(bp)
-    return app
+The Flask app factory is `lab.authserver.app.create_app`; importing this package imports no
+Flask.
+"""

@@ -2,32 +2,5 @@
 
 An OAuth client of every institution in its directory. Tokens stay server-side
 in the store; pending flows live in the browser session (FAPI2 §5.3.3.2).
+The Flask app factory is `lab.tpp.app.create_app`; importing this package imports no Flask.
 """
-
-from __future__ import annotations
-
-from flask import Flask
-
-from lab.config import LabConfig
-from lab.store import Store
-from lab.web.app_base import init_lab_app
-
-from . import institutions, keyring, links, views
-
-
-def setup(config: LabConfig, store: Store) -> None:
-    """First-start work (idempotent): the TPP's tables and its directory's HonestBank entry.
-
-    Its keys and home certificate are made here, before requests race to create them.
-    """
-    links.ensure_schema(store)
-    institutions.seed(store, config)
-    keyring.ensure_home_material(config)
-
-
-def create_app(config: LabConfig, store: Store) -> Flask:
-    app = Flask(__name__)
-    init_lab_app(app, component="tpp", store=store, data_dir=config.data_dir)
-    app.extensions["lab_config"] = config
-    views.register(app)
-    return app

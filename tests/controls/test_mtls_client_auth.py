@@ -149,7 +149,7 @@ def test_discovery_offers_certificate_methods_only_when_on(lab, controls, http):
 
 
 def test_tpp_registration_is_brought_up_to_date_at_start(lab):
-    from lab import authserver
+    from lab.authserver import app as authserver
     from lab.authserver import clients
 
     tpp = clients.get(lab.store, "tpp")
