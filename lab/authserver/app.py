@@ -1,4 +1,4 @@
-"""HonestBank's authorization server (OpenID Provider) on Authlib 1.9 and Flask."""
+"""The authorization server's Flask app (Authlib 1.9) and its first-start set-up."""
 
 from __future__ import annotations
 

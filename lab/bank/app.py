@@ -1,11 +1,13 @@
-"""HonestBank: the open-banking API (resource server) and the customer's "connected apps" page."""
+"""HonestBank's Flask app: the open-banking API and the customer's "connected apps" page."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from lab.bank import api, web
+from lab.bank.protector import Protector
 from lab.config import LabConfig
-from lab.domain import revocation
+from lab.domain import refresh_tokens
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
@@ -13,13 +15,10 @@ from lab.web.app_base import init_lab_app
 def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): the page's revoke touches refresh_tokens, maybe before
     the AS has created the table."""
-    store.ensure_schema(revocation.REFRESH_TOKEN_SCHEMA)
+    refresh_tokens.ensure_schema(store)
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:
-    from lab.bank import api, web
-    from lab.bank.protector import Protector
-
     app = Flask(__name__)
     init_lab_app(app, component="bank", store=store, data_dir=config.data_dir)
     app.extensions["bank_protector"] = Protector(config, store)

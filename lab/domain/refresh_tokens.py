@@ -16,7 +16,21 @@ from authlib.oauth2.rfc6749 import TokenMixin
 from lab import clock
 from lab.store.base import Once, Store
 
-from .revocation import REFRESH_TOKEN_SCHEMA
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,          -- SHA-256 of the token; the token itself is not stored
+    grant_id TEXT,
+    client_id TEXT NOT NULL,
+    username TEXT,
+    scope TEXT NOT NULL,
+    family TEXT NOT NULL,
+    issued_at REAL NOT NULL,
+    superseded_at REAL,
+    revoked TEXT                          -- NULL, 'direct', 'cascade', 'reuse'
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_grant ON refresh_tokens(grant_id);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family);
+"""
 
 # How long a shared store remembers a rotated-out refresh token (they do not expire here).
 ROTATION_REMEMBERED = 30 * 86400.0
@@ -58,7 +72,7 @@ class RefreshToken(TokenMixin):
 
 
 def ensure_schema(store: Store) -> None:
-    store.ensure_schema(REFRESH_TOKEN_SCHEMA)
+    store.ensure_schema(SCHEMA)
 
 
 def new_family() -> str:
@@ -92,3 +106,16 @@ def supersede(store: Store, token: RefreshToken) -> bool:
 def revoke(store: Store, token: RefreshToken, reason: str = "direct") -> bool:
     return store.consume("UPDATE refresh_tokens SET revoked = ? WHERE token_hash = ? "
                          "AND revoked IS NULL", (reason, token.token_hash))
+
+
+def revoke_family(store: Store, family: str, reason: str) -> int:
+    """Used by reuse detection: every token of the family stops working."""
+    return store.execute("UPDATE refresh_tokens SET revoked = ?, superseded_at = "
+                         "COALESCE(superseded_at, ?) WHERE family = ? AND revoked IS NULL",
+                         (reason, clock.now(store), family))
+
+
+def revoke_of_grant(store: Store, grant_id: str) -> int:
+    """The cascade of a withdrawn grant: its live refresh tokens stop working."""
+    return store.execute("UPDATE refresh_tokens SET revoked = 'cascade' "
+                         "WHERE grant_id = ? AND revoked IS NULL", (grant_id,))

@@ -15,8 +15,7 @@ from typing import Any
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from lab import clock
-from lab.domain import consent
-from lab.domain.revocation import revoke_family_of_refresh_token
+from lab.domain import consent, refresh_tokens
 from lab.store.base import Once, Store
 
 # How long a shared store remembers a redeemed code: past any lifetime a code can be given.
@@ -154,6 +153,6 @@ def revoke_tokens_of(store: Store, code: AuthorizationCode) -> int:
         if "jti" in item:
             count += int(consent.revoke_access_token(store, item["jti"]))
         if "family" in item:
-            count += revoke_family_of_refresh_token(store, item["family"], "reuse")
+            count += refresh_tokens.revoke_family(store, item["family"], "reuse")
     return count
 

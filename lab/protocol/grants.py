@@ -17,7 +17,6 @@ from authlib.oauth2.rfc6749.hooks import hooked
 from lab import clock, context
 from lab.controls import guard
 from lab.domain import consent, customers, ledger, refresh_tokens
-from lab.domain.revocation import revoke_family_of_refresh_token
 from lab.store.base import Store
 
 from . import codes, dpop, resources
@@ -252,7 +251,7 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
 
 
 def refuse_reused_refresh(store: Store, token: refresh_tokens.RefreshToken) -> Exception:
-    revoked = revoke_family_of_refresh_token(store, token.family, "reuse")
+    revoked = refresh_tokens.revoke_family(store, token.family, "reuse")
     return ROTATION.refuse(RefreshReusedError(), reason=f"superseded refresh token presented; "
                            f"revoked {revoked} token(s) of its family")
 

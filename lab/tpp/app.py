@@ -1,8 +1,4 @@
-"""FinLens, the lab's TPP: an aggregator web app that links bank accounts into one view.
-
-An OAuth client of every institution in its directory. Tokens stay server-side
-in the store; pending flows live in the browser session (FAPI2 §5.3.3.2).
-"""
+"""FinLens's Flask app and its first-start set-up (tables, directory, keys)."""
 
 from __future__ import annotations
 
