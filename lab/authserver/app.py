@@ -6,6 +6,7 @@ from flask import Flask
 
 from lab import keys, pki
 from lab.config import LabConfig
+from lab.domain import clients as domain_clients
 from lab.domain import refresh_tokens
 from lab.protocol import client_auth, codes, par
 from lab.protocol.oidc import Signing
@@ -19,7 +20,7 @@ from .views import bp
 
 def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): tables, the AS keys, the TPP's registration."""
-    clients.ensure_schema(store)
+    domain_clients.ensure_schema(store)
     codes.ensure_schema(store)
     refresh_tokens.ensure_schema(store)
     pending.ensure_schema(store)

@@ -2,7 +2,7 @@
 
 The TPP is pre-registered at first start; everything else arrives by dynamic
 registration. Secrets are compared in constant time; registration access
-tokens (RFC 7592) are stored as hashes.
+tokens (RFC 7592) are stored as hashes. The table itself is lab/domain/clients.py's.
 """
 
 from __future__ import annotations
@@ -21,18 +21,6 @@ from lab import clock
 from lab.config import LabConfig
 from lab.protocol import redirect_uri
 from lab.store.base import Store
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS as_clients (
-    client_id TEXT PRIMARY KEY,
-    client_secret TEXT,
-    metadata TEXT NOT NULL,                 -- JSON, RFC 7591 client metadata
-    extra_auth_methods TEXT NOT NULL DEFAULT '[]',
-    client_id_issued_at INTEGER NOT NULL,
-    client_secret_expires_at INTEGER NOT NULL DEFAULT 0,
-    registration_token_hash TEXT
-);
-"""
 
 TPP_CLIENT_ID = "tpp"
 # rewards:read: PartnerRewards, a partner API with its own audience at this AS (RFC 8707).
@@ -128,10 +116,6 @@ class Client(ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in (self.metadata.get("grant_types") or ["authorization_code"])
-
-
-def ensure_schema(store: Store) -> None:
-    store.ensure_schema(SCHEMA)
 
 
 def _from_row(row: dict[str, Any]) -> Client:

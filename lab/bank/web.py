@@ -25,8 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
-from lab.authserver import clients as as_clients
-from lab.domain import consent, customers, ledger, revocation
+from lab.domain import clients, consent, customers, ledger, revocation
 from lab.store.base import Store
 
 bp = Blueprint("bank_web", __name__)
@@ -141,8 +140,7 @@ def _app_view(grant: dict[str, Any]) -> dict[str, Any]:
 
 def _app_name(client_id: str) -> str:
     """The name the app registered with (the AS's client directory is the bank's own)."""
-    client = as_clients.get(_store(), client_id)
-    return client.client_name if client else client_id
+    return clients.client_name(_store(), client_id)
 
 
 @bp.get("/connected-apps")
