@@ -44,17 +44,13 @@ def requested_scope(pending: Pending) -> list[str]:
     return (pending.param("scope") or "").split()
 
 
-def requested_permissions(scope: list[str]) -> list[str]:
-    return [p for p, s in consent.PERMISSION_SCOPES.items() if s in scope]
-
-
 def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
     scope = [s for s in requested_scope(pending) if s in client_scope.split()]
-    permissions = requested_permissions(scope)
+    permissions = consent.permissions_in(scope)
     words = accountless_scopes(store)
     return ConsentView(
         accounts=ledger.accounts_of(store, pending.username or "") if permissions else [],
-        permissions=[(p, ledger.PERMISSIONS[p]) for p in permissions],
+        permissions=[(p, consent.PERMISSIONS[p]) for p in permissions],
         identity=[words[s] for s in scope if s in words])
 
 

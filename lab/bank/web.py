@@ -132,7 +132,7 @@ def _app_view(grant: dict[str, Any]) -> dict[str, Any]:
     for account_id, permissions in grant["accounts"].items():
         account = ledger.get_account(_store(), account_id) or {"name": account_id, "iban": ""}
         accounts.append({"name": account["name"], "iban": account["iban"],
-                         "permissions": [ledger.PERMISSIONS.get(p, p) for p in permissions]})
+                         "permissions": [consent.PERMISSIONS.get(p, p) for p in permissions]})
     return {"grant_id": grant["id"], "client_id": grant["client_id"],
             "client_name": _app_name(grant["client_id"]), "scope": grant["scope"],
             "granted": _when(grant["created_at"]), "accounts": accounts}

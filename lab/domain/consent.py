@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from lab import clock
@@ -41,13 +42,24 @@ CREATE TABLE IF NOT EXISTS access_tokens (
 CREATE INDEX IF NOT EXISTS access_tokens_grant ON access_tokens(grant_id);
 """
 
-# Permission (what the user sees per account) → the OAuth scope that carries it.
+# Permission (what the user grants per account) → the words the consent and bank pages show.
+PERMISSIONS: dict[str, str] = {
+    "balances": "See the balance of this account",
+    "transactions": "See the transactions of this account (payees, amounts, dates)",
+    "payments": "Initiate payments from this account",
+}
+# ... and → the OAuth scope that carries it.
 PERMISSION_SCOPES: dict[str, str] = {
     "balances": "accounts:read",
     "transactions": "transactions:read",
     "payments": "payments:write",
 }
-SCOPE_PERMISSIONS = {v: k for k, v in PERMISSION_SCOPES.items()}
+
+
+def permissions_in(scope: Iterable[str]) -> list[str]:
+    """The per-account permissions a list of scope words asks for, in PERMISSIONS order."""
+    words = set(scope)
+    return [p for p, s in PERMISSION_SCOPES.items() if s in words]
 
 
 def ensure_schema(store: Store) -> None:

@@ -67,12 +67,6 @@ ACCOUNT_TYPES: tuple[AccountSpec, ...] = (
     AccountSpec("brokerage", "Index Fund Brokerage", 3_400_000),
 )
 
-PERMISSIONS: dict[str, str] = {
-    "balances": "See the balance of this account",
-    "transactions": "See the transactions of this account (payees, amounts, dates)",
-    "payments": "Initiate payments from this account",
-}
-
 # What each account type's history looks like: (description, counterparty, min, max cents, sign).
 _PATTERNS: dict[str, tuple[tuple[str, str, int, int, int], ...]] = {
     "checking": (

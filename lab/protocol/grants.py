@@ -299,7 +299,7 @@ class LabPasswordGrant(dpop.SenderConstrainedGrant, grants.ResourceOwnerPassword
 
 def password_grant_user(store: Store, username: str, client_id: str, scope: str) -> EndUser:
     """No consent screen: the grant covers every account for every requested permission."""
-    permissions = [p for p, s in consent.PERMISSION_SCOPES.items() if s in scope.split()]
+    permissions = consent.permissions_in(scope.split())
     accounts = {a["id"]: permissions for a in ledger.accounts_of(store, username)} \
         if permissions else {}
     now = clock.now_int(store)
