@@ -14,7 +14,7 @@ from lab.config import LabConfig
 from lab.controls import catalog as controls_catalog
 from lab.controls import profiles
 
-from . import catalog, runner, story
+from . import lookup, runner, story
 from .target import TargetError, open_target
 
 EXIT_USAGE = 2
@@ -53,7 +53,7 @@ def parse_switches(items: list[str]) -> dict[str, bool]:
 
 
 def _list(args: argparse.Namespace, console: Console) -> int:
-    rows = catalog.listing()
+    rows = lookup.listing()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -75,7 +75,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
         if not args.id:
             raise AttackCliError("name an attack (`fapi-lab attack --list` lists them)")
         try:
-            attack = catalog.get(args.id)
+            attack = lookup.get(args.id)
         except LookupError as exc:
             raise AttackCliError(str(exc)) from None
         if args.profile and args.profile not in profiles.names():

@@ -22,7 +22,7 @@ from lab.web.request_id import HEADER
 
 from . import net
 from .capture_view import CaptureView
-from .model import Attack, AttackSetupError, GoalMissed, GoalReached, Step
+from .outcome import Attack, AttackSetupError, GoalMissed, GoalReached, Step
 from .victim import HttpVictim
 
 OWN_CLIENT_KEY = "attacker_client"

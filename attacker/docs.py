@@ -16,7 +16,7 @@ from pathlib import Path
 from lab.controls import catalog as controls_catalog
 from lab.controls.attack_catalog import ATTACKS as EXPECTED
 
-from . import catalog
+from . import lookup
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "attacks.md"
@@ -28,7 +28,7 @@ def _controls(ids: tuple[str, ...]) -> str:
 
 
 def render() -> str:
-    attacks = catalog.implemented()
+    attacks = lookup.implemented()
     lines = [
         "# Attack catalog notes",
         "",
@@ -47,7 +47,7 @@ def render() -> str:
         lines.append("")
         attack = attacks.get(entry.id)
         if attack is None:
-            lines += [f"Pending: {catalog.PENDING.get(entry.id, 'not implemented yet')}.", ""]
+            lines += [f"Pending: {lookup.PENDING.get(entry.id, 'not implemented yet')}.", ""]
             continue
         needs = ", ".join(f"`{k}={v}`" for k, v in attack.needs.items()) or "—"
         lines += [

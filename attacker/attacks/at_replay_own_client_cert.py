@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from attacker.context import AttackContext
 from attacker.forge import balances_with
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 

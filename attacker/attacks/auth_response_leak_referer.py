@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from attacker import fixtures
 from attacker.context import AttackContext
 from attacker.inject import inject_code, render_callback
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 
 def run(ctx: AttackContext) -> None:

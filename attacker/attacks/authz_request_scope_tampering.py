@@ -20,7 +20,7 @@ import requests
 
 from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.victim import HttpVictim, VictimRefused
 
 CARD_FIELDS = {"client_id": r"client_id <code>([^<]*)</code>",

@@ -17,7 +17,7 @@ from attacker import frontchannel as fc
 from attacker import token_support as ts
 from attacker.context import AttackContext
 from attacker.inject import evil_received, link_evilbank
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 
 

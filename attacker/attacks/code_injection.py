@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import interrupted_victim
 
 

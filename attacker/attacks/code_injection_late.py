@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from attacker.attacks.code_injection import inject
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 DELAY = 90.0
 

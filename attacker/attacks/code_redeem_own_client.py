@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from attacker import token_support as ts
 from attacker.context import AttackContext
-from attacker.model import Attack, AttackSetupError
+from attacker.outcome import Attack, AttackSetupError
 from attacker.premises import interrupted_victim
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from attacker import insider
 from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, tpp_binding
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 SHARED = ("checking", "savings")
 

@@ -20,7 +20,7 @@ from typing import Any
 from attacker import login_support as ls
 from attacker import token_support as ts
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 from lab.bank.customers import DEMO_USERS
 
 WORKERS = 8

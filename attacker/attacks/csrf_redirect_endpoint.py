@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 
 def run(ctx: AttackContext) -> None:

@@ -17,7 +17,7 @@ import requests
 from attacker import insider
 from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, is_transactions
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 from lab import clock
 from lab.tpp import dpop as tpp_dpop

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from attacker.context import AttackContext
 from attacker.forge import is_transactions, replay
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, payment_body, replay
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 

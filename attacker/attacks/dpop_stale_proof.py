@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from attacker.context import AttackContext
 from attacker.forge import is_transactions, replay
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 
 # The catalog's 90-120 s, at its top: a server nonce (dpop_nonce, lifetime 120 s, accepted in

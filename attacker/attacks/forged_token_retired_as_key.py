@@ -14,7 +14,7 @@ from typing import Any
 
 from attacker.context import AttackContext
 from attacker.forge import sign_with, spend_forged, victim_facts
-from attacker.model import Attack, AttackSetupError
+from attacker.outcome import Attack, AttackSetupError
 from attacker.premises import linked_victim
 from lab import keys
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from attacker.context import AttackContext
 from attacker.forge import sign_none, spend_forged, victim_facts
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 
 PREMISE = ("Knows the victim's sub (a captured ID token, token leg) and an account id (a "

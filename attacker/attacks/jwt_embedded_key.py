@@ -11,7 +11,7 @@ from typing import Any
 
 from attacker.context import AttackContext
 from attacker.forge import attacker_site, sign_with, spend_forged, victim_facts
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 from lab import keys
 

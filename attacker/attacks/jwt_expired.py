@@ -13,7 +13,7 @@ import requests
 
 from attacker.context import AttackContext
 from attacker.forge import account_of, is_balances, replay, spend_token
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim, token_of
 
 DELAY = 2 * 86400

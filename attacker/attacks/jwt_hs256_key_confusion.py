@@ -18,7 +18,7 @@ from attacker.forge import (
     spend_forged,
     victim_facts,
 )
-from attacker.model import Attack, AttackSetupError
+from attacker.outcome import Attack, AttackSetupError
 from attacker.premises import linked_victim
 
 from .jwt_alg_none import PREMISE

@@ -14,7 +14,7 @@ from __future__ import annotations
 from attacker import fixtures
 from attacker.context import AttackContext
 from attacker.inject import evil_received, inject_code
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 
 def run(ctx: AttackContext) -> None:

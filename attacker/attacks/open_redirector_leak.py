@@ -16,7 +16,7 @@ from urllib.parse import quote
 from attacker import fixtures
 from attacker.context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 STEAL_PATH = "/steal"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from attacker import login_support as ls
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 from lab.tpp.driver import TppBrowser, parse_dashboard
 
 PHISHED = ("alice", "wonderland")

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from attacker import frontchannel as fc
 from attacker.capture_view import Leaked
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 from attacker.premises import linked_victim
 
 AMOUNT = "250.00"

@@ -14,7 +14,7 @@ import secrets
 
 from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 
 def _without_challenge(ctx: AttackContext, url: str) -> str:

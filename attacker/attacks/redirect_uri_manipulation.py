@@ -13,7 +13,7 @@ from __future__ import annotations
 from attacker import fixtures
 from attacker.context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from attacker import frontchannel as fc
 from attacker.capture_view import Leaked
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.outcome import Attack
 
 
 def _pushed_request_url(leaked: Leaked) -> bool:

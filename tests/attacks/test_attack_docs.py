@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attacker import catalog, docs
+from attacker import docs, lookup
 from lab.controls.attack_catalog import ATTACKS as EXPECTED
 
 
@@ -12,15 +12,15 @@ def test_docs_page_is_current() -> None:
 
 
 def test_every_catalog_attack_is_implemented_or_pending_with_a_reason() -> None:
-    implemented = catalog.implemented()
+    implemented = lookup.implemented()
     for entry in EXPECTED:
-        assert entry.id in implemented or catalog.PENDING.get(entry.id), entry.id
-    assert not set(implemented) & set(catalog.PENDING)
-    assert set(implemented) | set(catalog.PENDING) == {e.id for e in EXPECTED}
+        assert entry.id in implemented or lookup.PENDING.get(entry.id), entry.id
+    assert not set(implemented) & set(lookup.PENDING)
+    assert set(implemented) | set(lookup.PENDING) == {e.id for e in EXPECTED}
 
 
 def test_listing_says_why_each_pending_attack_waits() -> None:
-    rows = {r["id"]: r for r in catalog.listing()}
-    for attack_id, reason in catalog.PENDING.items():
+    rows = {r["id"]: r for r in lookup.listing()}
+    for attack_id, reason in lookup.PENDING.items():
         assert rows[attack_id]["state"] == "pending"
         assert rows[attack_id]["reason"] == reason

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from attacker import catalog, matrix
-from attacker.model import Attack, FiredEvent, Outcome
+from attacker import lookup, matrix
+from attacker.outcome import Attack, FiredEvent, Outcome
 from lab.cli import main
 
 
@@ -103,7 +103,7 @@ def test_the_matrix_runs_and_writes_its_three_files(tmp_path: Path,
     page = (out / "matrix.html").read_text()
     assert "<table>" in page
     assert "src=" not in page and "<link" not in page and "<script" not in page  # offline
-    implemented = list(catalog.implemented())
+    implemented = list(lookup.implemented())
     assert [a["id"] for a in data["attacks"]] == implemented
     assert len(data["cells"]) == len(implemented)
     for attack_id, row in data["cells"].items():

@@ -1,6 +1,6 @@
 """Every attack of attacks.md §3: implemented ones (attacker/attacks/*.py) and pending ones.
 
-An attack module defines `ATTACK` (an attacker.model.Attack). An attack whose mechanism
+An attack module defines `ATTACK` (an attacker.outcome.Attack). An attack whose mechanism
 the lab does not have yet is listed in PENDING with the reason, never faked.
 """
 
@@ -13,7 +13,7 @@ from functools import cache
 from lab.controls.attack_catalog import ATTACKS as EXPECTED
 
 from . import attacks as attacks_package
-from .model import Attack
+from .outcome import Attack
 
 PENDING: dict[str, str] = {
     "unsigned-request-object":
