@@ -52,6 +52,15 @@ def parse_switches(items: list[str]) -> dict[str, bool]:
     return changes
 
 
+def control_attacks(control_id: str) -> list[dict[str, Any]]:
+    """The catalog attacks naming a control in `blocked_by`, for `fapi-lab controls show`.
+
+    The lab never reads the attacks (attacker/attacks/), so the CLI adds them to the lab's
+    description of the control, whether that came from a running lab or the catalog alone.
+    """
+    return [lookup.row(entry) for entry in lookup.blocked_by(control_id)]
+
+
 def _list(args: argparse.Namespace, console: Console) -> int:
     rows = lookup.listing()
     if args.json:

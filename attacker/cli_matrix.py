@@ -22,7 +22,7 @@ from lab.ports import free_loopback_port as _free_port
 from lab.runner import start
 
 from . import lookup, matrix, matrix_report
-from .outcome import Attack
+from .attacks import Attack
 
 
 def default_jobs() -> int:

@@ -1,7 +1,8 @@
-"""Every attack of attacks.md §3: implemented ones (attacker/attacks/*.py) and pending ones.
+"""Finds the catalog's attacks (attacker/attacks/*.py), in catalog order, and looks them up.
 
-An attack module defines `ATTACK` (an attacker.outcome.Attack). An attack whose mechanism
-the lab does not have yet is listed in PENDING with the reason, never faked.
+Each module of attacker/attacks defines `ATTACK`: an Attack the lab runs, or a Pending
+entry saying what the lab lacks. Everything else (docs, `fapi-lab attack --list`, the
+matrix, `fapi-lab controls show`) reads the attacks through here.
 """
 
 from __future__ import annotations
@@ -9,70 +10,59 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
-
-from lab.controls.attack_catalog import ATTACKS as EXPECTED
+from typing import Any
 
 from . import attacks as attacks_package
-from .outcome import Attack
-
-PENDING: dict[str, str] = {
-    "unsigned-request-object":
-        "needs request objects at the authorization endpoint (JAR, RFC 9101): not built yet",
-    "request-object-replay":
-        "needs TPP-signed request objects (`request=jar`, RFC 9101): not built yet",
-    "payment-tampering-after-consent":
-        "needs payment consents with authorization_details (RFC 9396) and "
-        "payment_consent_binding: not built yet",
-    "payment-replay-altered-body":
-        "needs a payment FinLens makes (its \"move to savings\"), so that a POST /payments "
-        "crosses the resource leg to be replayed: not built yet",
-    "audit-log-tampering": "needs the hash-chained audit trail (audit_chain): not built yet",
-    "otp-brute-force":
-        "needs a bounded search: bob's 4-digit SMS code is one of 10,000 and the AS takes about "
-        "30 guesses/s through the proxy (about 3 min on average); it comes with "
-        "login_throttling and a lab setting for a small code space",
-    "id-token-replay-login":
-        "needs FinLens's \"Sign in with your bank\" (the `login` setting): not built yet",
-    "login-csrf": "needs FinLens's \"Sign in with your bank\" (the `login` setting): not built yet",
-    "id-token-wrong-audience":
-        "needs FinLens's \"Sign in with your bank\" (the `login` setting): not built yet",
-}
+from .attacks import ORDER, Attack, Entry, Pending
 
 
 @cache
-def implemented() -> dict[str, Attack]:
-    """Attack id → Attack, in catalog order."""
-    found: dict[str, Attack] = {}
+def entries() -> dict[str, Entry]:
+    """Attack id → its entry (implemented or pending), in catalog order (attacks.ORDER)."""
+    found: dict[str, Entry] = {}
     for module in pkgutil.iter_modules(attacks_package.__path__):
         loaded = importlib.import_module(f"{attacks_package.__name__}.{module.name}")
-        attack = getattr(loaded, "ATTACK", None)
-        if isinstance(attack, Attack):
-            found[attack.id] = attack
-    order = [e.id for e in EXPECTED]
-    return {i: found[i] for i in sorted(found, key=order.index)}
+        entry = getattr(loaded, "ATTACK", None)
+        if isinstance(entry, Entry):
+            found[entry.id] = entry
+    # an attack missing from ORDER still runs, listed last (tests/attacks catch the omission)
+    rank = {attack_id: i for i, attack_id in enumerate(ORDER)}
+    return {i: found[i] for i in sorted(found, key=lambda i: (rank.get(i, len(rank)), i))}
+
+
+def implemented() -> dict[str, Attack]:
+    """Attack id → Attack, in catalog order."""
+    return {i: e for i, e in entries().items() if isinstance(e, Attack)}
+
+
+def pending() -> dict[str, Pending]:
+    """Attack id → Pending entry (the reason it cannot run yet), in catalog order."""
+    return {i: e for i, e in entries().items() if isinstance(e, Pending)}
 
 
 def get(attack_id: str) -> Attack:
-    attacks = implemented()
-    if attack_id in attacks:
-        return attacks[attack_id]
-    if attack_id in PENDING:
-        raise LookupError(f"{attack_id} is pending: {PENDING[attack_id]}")
-    known = ", ".join(attacks)
+    entry = entries().get(attack_id)
+    if isinstance(entry, Attack):
+        return entry
+    if isinstance(entry, Pending):
+        raise LookupError(f"{attack_id} is pending: {entry.reason}")
+    known = ", ".join(implemented())
     raise LookupError(f"no attack {attack_id!r} (implemented: {known})")
 
 
-def listing() -> list[dict[str, str]]:
+def blocked_by(control_id: str) -> list[Entry]:
+    """The catalog attacks (implemented and pending) that name the control in `blocked_by`."""
+    return [e for e in entries().values() if control_id in e.blocked_by]
+
+
+def row(entry: Entry) -> dict[str, Any]:
+    """One attack as JSON: what `fapi-lab attack --list` and `controls show` print."""
+    return {"id": entry.id, "title": entry.title, "attacker": entry.attacker,
+            "victim": entry.victim if isinstance(entry, Attack) else "",
+            "state": entry.state, "reason": entry.reason if isinstance(entry, Pending) else "",
+            "blocked_by": list(entry.blocked_by), "source": entry.source}
+
+
+def listing() -> list[dict[str, Any]]:
     """Every catalog attack with its state: implemented, or pending and why."""
-    attacks = implemented()
-    rows = []
-    for entry in EXPECTED:
-        if entry.id in attacks:
-            a = attacks[entry.id]
-            rows.append({"id": entry.id, "title": entry.title, "attacker": entry.attacker,
-                         "victim": a.victim, "state": "implemented", "reason": ""})
-        else:
-            rows.append({"id": entry.id, "title": entry.title, "attacker": entry.attacker,
-                         "victim": "", "state": "pending",
-                         "reason": PENDING.get(entry.id, "not implemented yet")})
-    return rows
+    return [row(entry) for entry in entries().values()]

@@ -23,7 +23,8 @@ from lab.controls.guard import consult_trace
 from lab.store.base import Store
 
 from . import lookup, runner
-from .outcome import Attack, Outcome
+from .attacks import Attack
+from .outcome import Outcome
 
 SENDER_CONSTRAINTS = ("dpop_bound_tokens", "mtls_bound_tokens")
 
@@ -216,7 +217,7 @@ class Matrix:
                          "expected_blockers": list(a.blocked_by),
                          "fapi2_blocks": a.fapi2_blocks, "why_not": a.why_not,
                          "not_alone": a.not_alone} for a in self.attacks],
-            "pending": [{"id": i, "reason": r} for i, r in lookup.PENDING.items()],
+            "pending": [{"id": i, "reason": p.reason} for i, p in lookup.pending().items()],
             "cells": {a: {c: asdict(cell) for c, cell in row.items()}
                       for a, row in self.cells.items()},
             "mismatches": self.mismatches(),

@@ -162,7 +162,8 @@ def load(path: Path) -> Scenario:
         attack_node = fields["attack"]
         attack = checker.text(attack_node, f"{where}.attack")
         if attack not in implemented:
-            why = lookup.PENDING.get(attack)
+            waiting = lookup.pending().get(attack)
+            why = waiting.reason if waiting else None
             raise checker.fail(attack_node, f"{where}.attack",
                                f"{attack!r} is pending: {why}" if why else
                                f"unknown attack {attack!r} (`fapi-lab attack --list`)")

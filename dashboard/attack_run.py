@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from attacker import browser_victim, lookup, runner, story
+from attacker.attacks import Attack
 from attacker.context import oauth_error
-from attacker.outcome import Attack, Step
+from attacker.outcome import Step
 from attacker.target import TargetError, open_target
 from lab.cli_client import read_running
 from lab.controls import catalog as controls_catalog

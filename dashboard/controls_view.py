@@ -73,7 +73,7 @@ def teaching(control_id: str) -> Teaching:
     from attacker import lookup as attacks
 
     control = catalog.get(control_id)
-    blocked = [a.id for a in attacks.implemented().values() if control_id in a.blocked_by]
+    blocked = [a.id for a in attacks.blocked_by(control_id) if a.state == "implemented"]
     return Teaching(control.teaching, control.off_behaviour, blocked)
 
 

@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from attacker import lookup, matrix
-from attacker.outcome import Attack, FiredEvent, Outcome
+from attacker.attacks import Attack
+from attacker.outcome import FiredEvent, Outcome
 from lab.cli import main
 
 
 def _attack(**kw: Any) -> Attack:
     base: dict[str, Any] = {"id": "at-replay-bearer", "attacker": "A5", "legs": ("resource",),
+                            "title": "t", "blocked_by": ("dpop_bound_tokens", "mtls_bound_tokens"),
                             "victim": "prior", "premise": "p", "goal": "g",
                             "run": lambda ctx: None}
     base.update(kw)

@@ -46,7 +46,7 @@ def test_only_built_attacks_can_be_picked(page, legacy: Registry) -> None:  # ty
     app = page("attacks")
     pick = app.selectbox(key="attack_pick")
     assert set(pick.options) == {f"{a.id} — {a.title}" for a in lookup.implemented().values()}
-    assert not set(lookup.PENDING) & {o.split(" — ")[0] for o in pick.options}
+    assert not set(lookup.pending()) & {o.split(" — ")[0] for o in pick.options}
     assert app.radio(key="attack_victim").options == ["HTTP", "real browser"]
     assert _diagrams(app) == []  # nothing run yet
 
