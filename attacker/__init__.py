@@ -11,7 +11,12 @@ Writing an attack (one module in attacker/attacks/, defining ATTACK):
         ctx.succeeded("read the victim's balances", r.json())
 
     ATTACK = Attack(id="at-replay-bearer", attacker="A5", legs=("resource",), victim="prior",
+                    title="Stolen token replayed as bearer",
+                    blocked_by=("dpop_bound_tokens", "mtls_bound_tokens"),   # the catalog's
                     premise="...", goal="...", run=run)
+
+An attack the lab cannot run yet is `ATTACK = Pending(id=..., title=..., attacker=...,
+blocked_by=..., reason=...)` in its own module: the catalog row lives there all the same.
 
 Rules (attacks.md §0-§1): read only the legs of `legs` (the capture view refuses others);
 use the attacker's own client, keys and certificate (ctx.own_client_auth, ctx.dpop_signer,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lab.capture.store import get_capture, list_captures
 from lab.store.base import Store
 
-from .model import AttackSetupError, PremiseViolation
+from .outcome import AttackSetupError, PremiseViolation
 
 
 @dataclass

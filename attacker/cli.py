@@ -14,7 +14,7 @@ from lab.config import LabConfig
 from lab.controls import catalog as controls_catalog
 from lab.controls import profiles
 
-from . import catalog, runner, story
+from . import lookup, runner, story
 from .target import TargetError, open_target
 
 EXIT_USAGE = 2
@@ -52,8 +52,17 @@ def parse_switches(items: list[str]) -> dict[str, bool]:
     return changes
 
 
+def control_attacks(control_id: str) -> list[dict[str, Any]]:
+    """The catalog attacks naming a control in `blocked_by`, for `fapi-lab controls show`.
+
+    The lab never reads the attacks (attacker/attacks/), so the CLI adds them to the lab's
+    description of the control, whether that came from a running lab or the catalog alone.
+    """
+    return [lookup.row(entry) for entry in lookup.blocked_by(control_id)]
+
+
 def _list(args: argparse.Namespace, console: Console) -> int:
-    rows = catalog.listing()
+    rows = lookup.listing()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -75,7 +84,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
         if not args.id:
             raise AttackCliError("name an attack (`fapi-lab attack --list` lists them)")
         try:
-            attack = catalog.get(args.id)
+            attack = lookup.get(args.id)
         except LookupError as exc:
             raise AttackCliError(str(exc)) from None
         if args.profile and args.profile not in profiles.names():

@@ -21,8 +21,8 @@ from lab.config import LabConfig
 from lab.ports import free_loopback_port as _free_port
 from lab.runner import start
 
-from . import catalog, matrix, matrix_report
-from .model import Attack
+from . import lookup, matrix, matrix_report
+from .attacks import Attack
 
 
 def default_jobs() -> int:
@@ -59,8 +59,8 @@ def private_config(data_dir: Path) -> LabConfig:
 
 def chosen_attacks(ids: list[str] | None) -> list[Attack]:
     if not ids:
-        return list(catalog.implemented().values())
-    return [catalog.get(i) for i in ids]
+        return list(lookup.implemented().values())
+    return [lookup.get(i) for i in ids]
 
 
 class ProgressLog:

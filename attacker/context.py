@@ -21,8 +21,9 @@ from lab.tpp import dpop as tpp_dpop
 from lab.web.request_id import HEADER
 
 from . import net
+from .attacks import Attack
 from .capture_view import CaptureView
-from .model import Attack, AttackSetupError, GoalMissed, GoalReached, Step
+from .outcome import AttackSetupError, GoalMissed, GoalReached, Step
 from .victim import HttpVictim
 
 OWN_CLIENT_KEY = "attacker_client"

@@ -1,10 +1,11 @@
 """Renders docs/attacks.md: the catalog's notes — every attack, its premise, its expected
 blockers, and where the lab's measurement differs from attacks.md and why.
 
-The attack modules are the source; run after changing one:
+The attack modules are the source, with the controls catalog for docs/controls/*.md (their
+"Attacks it blocks" comes from here too, attacker.control_pages). Run after changing either:
 
-    python -m attacker.docs          # rewrite docs/attacks.md
-    python -m attacker.docs --check  # exit 1 when it is stale
+    python -m attacker.docs          # rewrite docs/attacks.md and docs/controls/*.md
+    python -m attacker.docs --check  # exit 1 when a page is missing or stale
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import sys
 from pathlib import Path
 
 from lab.controls import catalog as controls_catalog
-from lab.controls.attack_catalog import ATTACKS as EXPECTED
 
-from . import catalog
+from . import control_pages, lookup
+from .attacks import Pending
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "attacks.md"
@@ -28,27 +29,29 @@ def _controls(ids: tuple[str, ...]) -> str:
 
 
 def render() -> str:
-    attacks = catalog.implemented()
+    entries = lookup.entries()
+    attacks = lookup.implemented()
     lines = [
         "# Attack catalog notes",
         "",
         "<!-- Generated from attacker/attacks/*.py by `python -m attacker.docs`; edit the "
         "attack modules, not this page. -->",
         "",
-        f"{len(attacks)} of {len(EXPECTED)} attacks of attacks.md §3 run against the lab; the "
+        f"{len(attacks)} of {len(entries)} attacks of attacks.md §3 run against the lab; the "
         "others are pending, each with its reason. Run one with `fapi-lab attack ID`; "
         "`fapi-lab matrix` measures them all. *Notes* explain where a measured outcome "
         "differs from the catalog on purpose: a catalog blocker that does not block alone "
         "over `legacy`, or FAPI 2.0 not stopping the attack.",
         "",
     ]
-    for entry in EXPECTED:
+    for entry in entries.values():
         lines.append(f"## `{entry.id}` — {entry.title}")
         lines.append("")
-        attack = attacks.get(entry.id)
-        if attack is None:
-            lines += [f"Pending: {catalog.PENDING.get(entry.id, 'not implemented yet')}.", ""]
+        if isinstance(entry, Pending):
+            lines += [f"Pending: {entry.reason}. Attacker {entry.attacker}; catalog blockers "
+                      f"{_controls(entry.blocked_by)}; source `{entry.source}`.", ""]
             continue
+        attack = attacks[entry.id]
         needs = ", ".join(f"`{k}={v}`" for k, v in attack.needs.items()) or "—"
         lines += [
             "| | |", "|---|---|",
@@ -62,7 +65,7 @@ def render() -> str:
             f"| FAPI 2.0 | {'blocks it' if attack.fapi2_blocks else 'does not block it: '}"
             f"{'' if attack.fapi2_blocks else attack.why_not} |",
             f"| refs | {'; '.join(attack.refs) or '—'} |",
-            f"| source | `attacker/attacks/{attack.id.replace('-', '_')}.py` |",
+            f"| source | `{attack.source}` |",
             "",
         ]
         if attack.not_alone or attack.also_blocked_by:
@@ -82,12 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = render()
     if args.check:
+        stale = [str(control_pages.DOCS_DIR / f"{i}.md") for i in control_pages.stale()]
         if not PAGE.exists() or PAGE.read_text() != text:
-            print(f"{PAGE} is stale: run python -m attacker.docs", file=sys.stderr)
-            return 1
-        return 0
+            stale.append(str(PAGE))
+        for path in stale:
+            print(f"stale or missing: {path}: run python -m attacker.docs", file=sys.stderr)
+        return 1 if stale else 0
     PAGE.write_text(text)
-    print(f"wrote {PAGE}")
+    pages = control_pages.write_all()
+    print(f"wrote {PAGE} and {len(pages)} pages to {control_pages.DOCS_DIR}")
     return 0
 
 

@@ -31,7 +31,7 @@ from lab.tpp import dpop as tpp_dpop
 from . import insider, net
 from .capture_view import Leaked
 from .context import ATTACKER_SITE_PORT, AttackContext
-from .model import AttackSetupError
+from .outcome import AttackSetupError
 from .premises import token_of
 from .token_support import with_proof
 

@@ -17,7 +17,7 @@ from lab.tpp import assertion
 from lab.tpp import dpop as tpp_dpop
 
 from .context import AttackContext
-from .model import AttackSetupError, PremiseViolation
+from .outcome import AttackSetupError, PremiseViolation
 from .victim import HttpVictim
 
 TPP_KEY_FILES_PREFIX = "tpp-dpop"

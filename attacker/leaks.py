@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from .context import AttackContext
-from .model import AttackSetupError, PremiseViolation
+from .outcome import AttackSetupError, PremiseViolation
 
 LEAKED_TPP_SECRET = "leaked_tpp_secret"
 TPP_CREDENTIALS_FILE = ("secrets", "tpp-client.json")

@@ -19,7 +19,7 @@ from lab.useragent import parse_forms
 from . import net
 from . import token_support as ts
 from .context import AttackContext
-from .model import AttackSetupError
+from .outcome import AttackSetupError
 
 ROPC_CLIENT_KEY = "attacker_ropc_client"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

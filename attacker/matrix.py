@@ -22,8 +22,9 @@ from lab.controls import profiles
 from lab.controls.guard import consult_trace
 from lab.store.base import Store
 
-from . import catalog, runner
-from .model import Attack, Outcome
+from . import lookup, runner
+from .attacks import Attack
+from .outcome import Outcome
 
 SENDER_CONSTRAINTS = ("dpop_bound_tokens", "mtls_bound_tokens")
 
@@ -216,7 +217,7 @@ class Matrix:
                          "expected_blockers": list(a.blocked_by),
                          "fapi2_blocks": a.fapi2_blocks, "why_not": a.why_not,
                          "not_alone": a.not_alone} for a in self.attacks],
-            "pending": [{"id": i, "reason": r} for i, r in catalog.PENDING.items()],
+            "pending": [{"id": i, "reason": p.reason} for i, p in lookup.pending().items()],
             "cells": {a: {c: asdict(cell) for c, cell in row.items()}
                       for a, row in self.cells.items()},
             "mismatches": self.mismatches(),
@@ -232,7 +233,7 @@ def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None 
                progress: Progress | None = None, victim_factory: Any = None) -> Matrix:
     """Run every attack under every column; `progress(attack, column, cell)` after each."""
     cols = columns(profiles_only=profiles_only)
-    chosen = attacks if attacks is not None else list(catalog.implemented().values())
+    chosen = attacks if attacks is not None else list(lookup.implemented().values())
     matrix = Matrix(cols, chosen)
     started = time.monotonic()
     for attack in chosen:
@@ -285,7 +286,7 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
                     attack_id = tasks.get_nowait()
                 except queue_module.Empty:
                     break
-                attack = catalog.get(attack_id)
+                attack = lookup.get(attack_id)
 
                 def _tick(a: str, c: str, cell: Cell) -> None:
                     events.put(("tick", a, c, cell.status, cell.verdict, cell.inferred))

@@ -32,7 +32,7 @@ def token_of(leaked: Leaked) -> tuple[str, str]:
     value = leaked.header("Authorization") or ""
     scheme, _, token = value.partition(" ")
     if not token:
-        from .model import AttackSetupError
+        from .outcome import AttackSetupError
 
         raise AttackSetupError("the captured resource request carries no access token")
     return scheme, token

@@ -22,8 +22,9 @@ from lab.store.base import Store
 from lab.tpp import dpop as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
+from .attacks import Attack
 from .context import AttackContext
-from .model import Attack, AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
+from .outcome import AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
 from .victim import VictimRefused
 
 # An honest client's first DPoP request at a server is answered use_dpop_nonce and retried

@@ -12,8 +12,8 @@ from lab.controls.registry import Registry
 from lab.store.base import Store
 from lab.tpp import settings as tpp_settings
 
-from . import catalog, runner
-from .model import Outcome
+from . import lookup, runner
+from .outcome import Outcome
 from .scenarios import Scenario, Step
 
 
@@ -74,7 +74,7 @@ def run(scenario: Scenario, config: LabConfig, store: Store, *,
         label = " ".join([scenario.profile] + [f"{'+' if on else '-'}{c}"
                                                 for c, on in controls.items()]
                          + [f"{k}={v}" for k, v in tpp.items()])
-        outcome = runner.run(catalog.get(step.attack), config, store,
+        outcome = runner.run(lookup.get(step.attack), config, store,
                              runner.Configuration(None), victim_factory=victim_factory)
         passed, why = check(step, outcome)
         step_result = StepResult(step, outcome, label, passed, why)

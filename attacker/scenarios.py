@@ -29,7 +29,7 @@ from lab.controls import catalog as controls_catalog
 from lab.controls import profiles
 from lab.tpp import settings as tpp_settings
 
-from . import catalog
+from . import lookup
 
 OUTCOMES = ("succeeded", "blocked")
 TOP_KEYS = {"title": True, "story": True, "profile": True, "controls": False, "tpp": False,
@@ -151,7 +151,7 @@ def load(path: Path) -> Scenario:
     if root is None:
         raise ScenarioError(f"{path}: empty file")
     top = checker.mapping(root, "", TOP_KEYS)
-    implemented = catalog.implemented()
+    implemented = lookup.implemented()
     steps_node = top["steps"]
     if not isinstance(steps_node, yaml.SequenceNode) or not steps_node.value:
         raise checker.fail(steps_node, "steps", "must be a non-empty list")
@@ -162,7 +162,8 @@ def load(path: Path) -> Scenario:
         attack_node = fields["attack"]
         attack = checker.text(attack_node, f"{where}.attack")
         if attack not in implemented:
-            why = catalog.PENDING.get(attack)
+            waiting = lookup.pending().get(attack)
+            why = waiting.reason if waiting else None
             raise checker.fail(attack_node, f"{where}.attack",
                                f"{attack!r} is pending: {why}" if why else
                                f"unknown attack {attack!r} (`fapi-lab attack --list`)")

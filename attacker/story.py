@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from .model import Attack, Outcome
+from .attacks import Attack
+from .outcome import Outcome
 
 STATUS_STYLE = {"succeeded": "bold red", "blocked": "bold green", "error": "bold yellow"}
 STATUS_WORDS = {"succeeded": "SUCCEEDED — the attack worked",

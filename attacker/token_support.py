@@ -25,7 +25,7 @@ from lab.tpp import settings as tpp_settings
 from . import insider, net
 from .capture_view import Leaked
 from .context import AttackContext
-from .model import AttackSetupError
+from .outcome import AttackSetupError
 from .victim import HttpVictim
 
 

@@ -18,7 +18,7 @@ from lab.tpp.driver import DashboardPage, TppBrowser, parse_dashboard
 from lab.useragent import AuthorizationResult, HttpUserAgent
 from lab.web.request_id import HEADER
 
-from .model import GoalMissed
+from .outcome import GoalMissed
 
 if TYPE_CHECKING:
     from .context import AttackContext

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attacker import browser_victim, catalog, runner, story
+from attacker import browser_victim, lookup, runner, story
+from attacker.attacks import Attack
 from attacker.context import oauth_error
-from attacker.model import Attack, Step
+from attacker.outcome import Step
 from attacker.target import TargetError, open_target
 from lab.cli_client import read_running
 from lab.controls import catalog as controls_catalog
@@ -72,7 +73,7 @@ def attack_info(attack: Attack) -> dict[str, Any]:
 
 def choices() -> list[dict[str, Any]]:
     """Every catalog attack, in catalog order, with `runnable` (pending ones are not)."""
-    return [{**row, "runnable": row["state"] == "implemented"} for row in catalog.listing()]
+    return [{**row, "runnable": row["state"] == "implemented"} for row in lookup.listing()]
 
 
 def browser_missing() -> str | None:
@@ -146,7 +147,7 @@ def run_attack(lab: Lab, attack_id: str, *, browser: bool = False,
     """Run `attack_id` once on the running lab; its switches are as before afterwards."""
     changes = dict(changes or {})
     try:
-        attack = catalog.get(attack_id)
+        attack = lookup.get(attack_id)
     except LookupError as exc:
         return _error(attack_id, str(exc), browser=browser, changes=changes)
     meta = attack_info(attack)

@@ -70,10 +70,10 @@ class Teaching:
 
 def teaching(control_id: str) -> Teaching:
     """The catalog's teaching text and the implemented attacks that name the control."""
-    from attacker import catalog as attacks
+    from attacker import lookup as attacks
 
     control = catalog.get(control_id)
-    blocked = [a.id for a in attacks.implemented().values() if control_id in a.blocked_by]
+    blocked = [a.id for a in attacks.blocked_by(control_id) if a.state == "implemented"]
     return Teaching(control.teaching, control.off_behaviour, blocked)
 
 

@@ -178,6 +178,7 @@ def cmd_controls(config: LabConfig, args: argparse.Namespace, console: Console) 
                            EXIT_USAGE)
         data = client.get(f"/controls/{args.id}") if client else \
             describe.control_detail(catalog.get(args.id), None)
+        data = {**data, "attacks": attacker_cli.control_attacks(args.id)}
         emit_json(data) if args.json else cli_show.control_detail(data, console)
         return 0
     data = client.get("/controls") if client else describe.controls(None)

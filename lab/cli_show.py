@@ -87,12 +87,13 @@ def control_detail(c: dict[str, Any], console: Console) -> None:
         where = f"none of its own (fires via {', '.join(c.get('fires_via') or []) or 'others'})"
     else:
         where = "[red]missing[/] (no guard(\"" + c["id"] + "\") under lab/)"
-    attacks = ", ".join(c.get("attacks") or []) or "none found (attacker/attacks)"
+    attacks = ", ".join(a["id"] + (" (pending)" if a["state"] == "pending" else "")
+                        for a in c.get("attacks") or []) or "none (attacker/attacks)"
     places = Table(title="where to find it", title_justify="left", show_header=False, box=None,
                    pad_edge=False)
     places.add_column(style="bold", no_wrap=True)
     places.add_column()
-    places.add_row("definition", "lab/controls/catalog.py")
+    places.add_row("definition", escape(c.get("definition") or "lab/controls/catalog.py"))
     places.add_row("enforcement", where)
     places.add_row("attacks", escape(attacks))
     places.add_row("tests", _place(c.get("test"), c["test_expected"]))

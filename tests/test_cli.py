@@ -141,6 +141,8 @@ def test_controls_set_show_and_list_go_through_the_running_lab(up: UpProcess) ->
     assert "pkce_required: off" in result.stdout
     shown = up.json("controls", "show", "pkce_required")
     assert shown["on"] is False
+    assert "code-injection" in [a["id"] for a in shown["attacks"]]
+    assert shown["definition"] == "lab/controls/catalog.py"
     assert up.json("controls", "show", "code_short_lifetime")["params"]["lifetime"] == 30
     listing = up.json("controls")
     assert [c["id"] for c in listing["controls"]] == [c.id for c in catalog.CONTROLS]
@@ -289,9 +291,12 @@ def test_totp_works_without_a_running_lab(tmp_path: Path) -> None:
 
 
 def test_controls_show_works_from_the_catalog_without_a_lab(tmp_path: Path) -> None:
-    result = fapi_lab(tmp_path, "controls", "show", "aud_check", "--json")
+    result = fapi_lab(tmp_path, "controls", "show", "tpp_checks_iss", "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["on"] is None
+    shown = json.loads(result.stdout)
+    assert shown["on"] is None
+    assert "mix-up" in [a["id"] for a in shown["attacks"]]
+    assert shown["definition"] == "lab/controls/catalog_fapi2.py"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

@@ -1,10 +1,11 @@
 """The spine (style.md §1): every control id has its five places, and profiles name real ids.
 
-One control id, used verbatim: definition (lab/controls/catalog.py), enforcement
-point (`guard("<id>")` under lab/), tests (tests/controls/test_<id>.py), docs
-(docs/controls/<id>.md), and the registry. A control missing any of them fails
-here, by name, with the path it expected. Nothing is skipped: a red test means
-a place is still missing.
+One control id, used verbatim: definition (lab/controls/catalog.py or a part of it),
+enforcement point (`guard("<id>")` under lab/), tests (tests/controls/test_<id>.py), docs
+(docs/controls/<id>.md), and the registry; the attacks it blocks name it in their
+`blocked_by` (tests/attacks/test_attack_docs.py checks those and the pages' currency).
+A control missing any of them fails here, by name, with the path it expected. Nothing is
+skipped: a red test means a place is still missing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from lab.admin import spine
-from lab.controls import catalog, docs, profiles
+from lab.controls import catalog, profiles
 from lab.controls.registry import Registry
 from lab.store import SQLiteStore
 
@@ -25,12 +26,14 @@ GUARDED = [c.id for c in catalog.CONTROLS if c.kind != "enabler" and not c.fires
 @pytest.mark.parametrize("control_id", IDS)
 def test_control_has_a_docs_page(control_id: str) -> None:
     path = spine.control_docs_path(control_id)
-    assert path.exists(), f"missing {spine.relative(path)}: run `python -m lab.controls.docs`"
+    assert path.exists(), f"missing {spine.relative(path)}: run `python -m attacker.docs`"
 
 
-def test_docs_pages_match_the_catalog() -> None:
-    stale = docs.stale()
-    assert not stale, f"stale docs for {stale}: run `python -m lab.controls.docs`"
+@pytest.mark.parametrize("control_id", IDS)
+def test_control_has_one_definition_module(control_id: str) -> None:
+    definition = spine.definition(control_id)
+    assert definition and definition.startswith("lab/controls/catalog"), control_id
+    assert spine.places(control_id)["definition"] == definition
 
 
 @pytest.mark.parametrize("control_id", IDS)

@@ -9,8 +9,8 @@ resource server "shall verify the ... revocation status of access tokens".
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -25,6 +25,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="access-token-after-revocation", attacker="MT", legs=("store",), victim="prior",
+    title="Unexpired token used after revocation",
+    blocked_by=("at_revocation_check",),
     premise="A FinLens insider with a copy of its database and keys; the victim has revoked "
             "FinLens on the bank's connected-apps page; the access token has not expired.",
     goal="the victim's balances after she revoked FinLens", run=run,

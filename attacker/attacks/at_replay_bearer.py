@@ -6,9 +6,9 @@ The A5 attacker reads TPP→bank requests, not the TPP's key or certificate
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import balances_with
-from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 
@@ -28,6 +28,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="at-replay-bearer", attacker="A5", legs=("resource",), victim="prior",
+    title="Stolen token replayed as bearer",
+    blocked_by=("dpop_bound_tokens", "mtls_bound_tokens"),
     premise="Holds the access token of one captured resource request; not the TPP's key or "
             "certificate.",
     goal="the victim's balances", run=run,

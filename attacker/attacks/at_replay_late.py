@@ -8,9 +8,9 @@ Only a short token lifetime, checked by the bank, or a sender constraint stops i
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import replay
-from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim
 
 DELAY = 20 * 60
@@ -33,6 +33,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="at-replay-late", attacker="A5", legs=("resource",), victim="prior",
+    title="Bearer token reused 20 minutes later",
+    blocked_by=("short_access_token_lifetime",),
     premise="Holds one captured GET /accounts (token, and proof if any); uses it 20 minutes "
             "later (lab clock).",
     goal="the victim's account list", run=run,

@@ -7,9 +7,9 @@ token's cnf.x5t#S256 (RFC 8705 §3, §3.2; FAPI2 §5.3.2.1, §5.3.4; F1P2 §8.2)
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import balances_with
-from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 
@@ -30,6 +30,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="at-replay-own-client-cert", attacker="A5", legs=("resource",), victim="prior",
+    title="Certificate-bound token used over the attacker's TLS",
+    blocked_by=("mtls_bound_tokens",),
     premise="Holds the access token of one captured resource request and its own lab-CA "
             "client certificate; not FinLens's certificate or key.",
     goal="the victim's balances", run=run, needs={"sender_constraint": "mtls"},

@@ -8,9 +8,9 @@ token's cnf.jkt (RFC 9449 §7.1, FAPI2 §5.3.4).
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import authorization_scheme, balances_with, dpop_send
-from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 
@@ -32,6 +32,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="at-replay-own-dpop-key", attacker="A5", legs=("resource",), victim="prior",
+    title="Stolen DPoP-bound token with the attacker's own proof",
+    blocked_by=("dpop_bound_tokens",),
     premise="Holds the access token of one captured resource request and a P-256 key of its "
             "own; not FinLens's DPoP key.",
     goal="the victim's balances", run=run, needs={"sender_constraint": "dpop"},

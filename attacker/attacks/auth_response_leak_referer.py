@@ -13,9 +13,9 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from attacker import fixtures
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.inject import inject_code, render_callback
-from attacker.model import Attack
 
 
 def run(ctx: AttackContext) -> None:
@@ -37,6 +37,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="auth-response-leak-referer", attacker="A1 (attacker site)", legs=("own",),
+    title="Code leaked through the callback page's Referer",
+    blocked_by=("tpp_referrer_policy", "pkce_required", "tpp_checks_nonce", "code_single_use"),
     victim="live",
     premise="Runs PartnerRewards, whose image FinLens's legacy callback page embeds; reads "
             "only its own server's log.",

@@ -19,8 +19,8 @@ import re
 import requests
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.victim import HttpVictim, VictimRefused
 
 CARD_FIELDS = {"client_id": r"client_id <code>([^<]*)</code>",
@@ -101,6 +101,8 @@ def _refusal(response: requests.Response) -> dict[str, object]:
 
 ATTACK = Attack(
     id="authz-request-scope-tampering", attacker="UA", legs=(), victim="live",
+    title="Extension widens the request the victim approves",
+    blocked_by=("par_required", "jar_required", "tpp_checks_granted_scope"),
     premise="An extension in the victim's browser reads and rewrites his front channel; no "
             "back channel, no keys, no capture.",
     goal="FinLens's grant carries payment permission the user did not intend", run=run,

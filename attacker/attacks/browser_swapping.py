@@ -12,8 +12,8 @@ no redirect-based protocol fully prevents this.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 
 def run(ctx: AttackContext) -> None:
@@ -36,6 +36,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="browser-swapping", attacker="A1 + A3b", legs=("authz_response",), victim="live",
+    title="Attacker-started flow completed by the victim",
+    blocked_by=(),
     premise="Has its own browser and FinLens account; sends the victim a link; reads the "
             "authorization response of the flow the victim completes.",
     goal="the attacker's FinLens account linked to the victim's accounts", run=run,

@@ -15,9 +15,9 @@ from __future__ import annotations
 from attacker import fixtures
 from attacker import frontchannel as fc
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.inject import evil_received, link_evilbank
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -59,6 +59,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="client-assertion-audience-injection", attacker="A1a + A4", legs=("evil_as", "token"),
+    title="Genuine TPP assertion harvested by a rogue AS",
+    blocked_by=("tpp_assertion_aud_issuer", "client_assertion_aud_check"),
     victim="prior", needs={"client_auth": "private_key_jwt"},
     premise="Runs EvilBank, listed in FinLens's directory under FinLens's client_id; reads a "
             "victim refresh token on the token leg (A4); never holds FinLens's key.",

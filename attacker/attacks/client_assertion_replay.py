@@ -9,8 +9,8 @@ jti "MUST only be used once"; otherwise the assertion is a bearer credential.
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 # Past the access token's lifetime (3600 s without short_access_token_lifetime), so FinLens
@@ -44,6 +44,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="client-assertion-replay", attacker="A4", legs=("token",), victim="prior",
+    title="Captured client assertion reused",
+    blocked_by=("client_assertion_jti_single_use",),
     needs={"client_auth": "private_key_jwt"},
     premise="Reads FinLens's token requests: a refresh request with its refresh token and "
             "private_key_jwt client assertion, replayed within the assertion's 60 s.",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from attacker import leaks
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 from lab.tpp.dpop import Signer
 
@@ -53,6 +53,10 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="client-impersonation-leaked-secret", attacker="A4", legs=("token",),
+    title="Client impersonated with an old leaked secret + a stolen refresh token, for lasting "
+          "access",
+    blocked_by=("private_key_jwt_only", "mtls_client_auth", "client_secret_rotation",
+                "refresh_rotation_reuse_detection"),
     grants=(leaks.LEAKED_TPP_SECRET,), victim="prior",
     premise="Holds a refresh token from the token leg and FinLens's client secret, leaked 40 "
             "days ago in an old configuration backup.",

@@ -10,8 +10,8 @@ the flow (BCP §4.5, FAPI2 §5.3.3.2 via RFC 7636 §4.6); the nonce check binds 
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import interrupted_victim
 
 
@@ -42,6 +42,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="code-injection", attacker="A3b", legs=("authz_response",), victim="prior",
+    title="Leaked code injected into the attacker's TPP session",
+    blocked_by=("pkce_required", "tpp_checks_nonce", "jarm", "tpp_checks_state"),
     premise="Holds code_V from the authorization response of a victim flow interrupted before "
             "the callback; has its own browser and FinLens account.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,

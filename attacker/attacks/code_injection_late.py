@@ -6,9 +6,9 @@ The lab clock moves on 90 s before the injection; FAPI2 §5.3.2.1 limits codes t
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.attacks.code_injection import inject
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 DELAY = 90.0
 
@@ -19,6 +19,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="code-injection-late", attacker="A3b", legs=("authz_response",), victim="prior",
+    title="The same, 90 s after issue",
+    blocked_by=("code_short_lifetime",),
     premise="As code-injection, but the code is used 90 s after the AS issued it.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("FAPI2 §5.3.2.1", "FAPI2 §6.4", "RFC 6749 §4.1.2"),

@@ -10,8 +10,9 @@ the authorization code was issued to the authenticated confidential client"; PKC
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack, AttackSetupError
+from attacker.outcome import AttackSetupError
 from attacker.premises import interrupted_victim
 
 
@@ -36,6 +37,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="code-redeem-own-client", attacker="A3b", legs=("authz_response",), victim="prior",
+    title="Leaked code redeemed by the attacker's client",
+    blocked_by=("code_client_binding", "pkce_required"),
     premise="Reads the authorization response of a victim flow interrupted before FinLens "
             "redeemed the code; has its own registered client.",
     goal="the victim's tokens in the attacker's own client, then her balances", run=run,

@@ -10,8 +10,8 @@ tokens revoked); OIDC §9: an assertion's jti is good once.
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -37,6 +37,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="code-replay", attacker="A4", legs=("token",), victim="prior",
+    title="Captured code redemption replayed",
+    blocked_by=("code_single_use", "client_assertion_jti_single_use"),
     premise="Reads FinLens's token requests: the redeemed code, its verifier and the client "
             "authentication exactly as sent.",
     goal="a second token set for the victim's grant", run=run,

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from attacker import insider
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, tpp_binding
-from attacker.model import Attack
 
 SHARED = ("checking", "savings")
 
@@ -65,6 +65,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="consent-bypass-unconsented-account", attacker="MT", legs=("store", "resource"),
+    title="Token used on an account not shared",
+    blocked_by=("consent_per_account",),
     victim="prior",
     premise="A FinLens insider: the victim's token (consent: checking + savings) and FinLens's "
             "keys from its store, and FinLens's own request log (the resource leg), which "

@@ -19,8 +19,8 @@ from typing import Any
 
 from attacker import login_support as ls
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from lab.domain.customers import DEMO_USERS
 
 WORKERS = 8
@@ -101,6 +101,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="credential-stuffing", attacker="CS", legs=("own",), victim="none",
+    title="Leaked passwords at the login page",
+    blocked_by=("login_throttling", "risk_based_auth"),
     premise="200 (username, password) pairs for alice and bob from other sites' breaches; bob "
             "reused his real password (no. 120).",
     goal="a password confirmed: the second-factor step reached, or signed in", run=run,

@@ -11,8 +11,8 @@ own. RFC 6749 §10.12 (state bound to the user agent), BCP §4.7, FAPI2 §5.3.2.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 
 def run(ctx: AttackContext) -> None:
@@ -33,6 +33,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="csrf-redirect-endpoint", attacker="A1", legs=("own",), victim="live",
+    title="Attacker's code forced into the victim's TPP session",
+    blocked_by=("tpp_checks_state", "pkce_required", "tpp_checks_nonce"),
     premise="Has its own browser, FinLens account and HonestBank customer (mallory); sends the "
             "victim, signed in to FinLens, a link the victim's browser follows.",
     goal="the victim's FinLens shows mallory's account as his own", run=run,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from attacker import fixtures
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.inject import evil_received, link_evilbank
-from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 
@@ -50,6 +50,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="cuckoos-token", attacker="A1a + A5", legs=("resource", "evil_as"), victim="prior",
+    title="Stolen bound token laundered through the honest TPP",
+    blocked_by=("tpp_per_as_keys", "dpop_bound_tokens"),
     premise="Holds a victim access token from the resource leg (not FinLens's key); runs "
             "EvilBank, listed in FinLens's directory, whose entry names the honest bank's API.",
     goal="the victim's accounts in the attacker's FinLens account", run=run,

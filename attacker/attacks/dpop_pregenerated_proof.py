@@ -15,9 +15,9 @@ from typing import Any
 import requests
 
 from attacker import insider
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, is_transactions
-from attacker.model import Attack
 from attacker.premises import linked_victim
 from lab import clock
 from lab.tpp import dpop as tpp_dpop
@@ -75,6 +75,8 @@ def _send(ctx: AttackContext, url: str, token: str, scheme: str, proofs: dict[in
 
 ATTACK = Attack(
     id="dpop-pregenerated-proof", attacker="MT", legs=("store", "resource"), victim="prior",
+    title="Proofs signed in advance, used after losing the key (why nonces; nonce bypass)",
+    blocked_by=("dpop_nonce", "short_access_token_lifetime", "token_usage_monitoring"),
     premise="A FinLens insider who briefly had FinLens's store and keys: copied the victim's "
             "token, signed 20 proofs in advance (iat over 10 minutes) and lost the key; knows "
             "the account id from FinLens's own request log (the resource leg).",

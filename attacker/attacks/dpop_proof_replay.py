@@ -8,9 +8,9 @@ server nonces tells the copy from the original (RFC 9449 §11.1; FAPI2 §6.2).
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import is_transactions, replay
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -29,6 +29,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="dpop-proof-replay", attacker="A5", legs=("resource",), victim="prior",
+    title="Resource request replayed verbatim",
+    blocked_by=("dpop_jti_replay", "dpop_nonce"),
     premise="Reads one captured TPP→bank request (URL, Authorization, DPoP) and resends it "
             "within the proof's 60 s window; holds no key.",
     goal="the victim's transactions", run=run, needs={"sender_constraint": "dpop"},

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, payment_body, replay
-from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of
 
 
@@ -47,6 +47,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="dpop-proof-retarget", attacker="A5", legs=("resource",), victim="prior",
+    title="Proof reused for another URL, method or token",
+    blocked_by=("dpop_proof_binding",),
     premise="Reads captured TPP→bank requests: alice's GET /accounts (token + proof) and "
             "bob's token, both bound to FinLens's key; holds no key.",
     goal="any other request answered: alice's transactions, a payment to mallory, or bob's "

@@ -7,9 +7,9 @@ FAPI2 §5.3.2.1's clock rule), or remember the jti.
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import is_transactions, replay
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 # The catalog's 90-120 s, at its top: a server nonce (dpop_nonce, lifetime 120 s, accepted in
@@ -34,6 +34,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="dpop-stale-proof", attacker="A5", legs=("resource",), victim="prior",
+    title="Old proof replayed after the `jti` window",
+    blocked_by=("dpop_iat_window", "dpop_jti_replay"),
     premise="Reads one captured TPP→bank request (URL, Authorization, DPoP) and resends it "
             f"about {DELAY} s later (lab clock), while the token is still valid; holds no key.",
     goal="the victim's transactions", run=run, needs={"sender_constraint": "dpop"},

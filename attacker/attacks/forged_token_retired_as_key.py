@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import sign_with, spend_forged, victim_facts
-from attacker.model import Attack, AttackSetupError
+from attacker.outcome import AttackSetupError
 from attacker.premises import linked_victim
 from lab import keys
 
@@ -40,6 +41,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="forged-token-retired-as-key", attacker="A1", legs=("token", "resource"),
+    title="forged with the AS key of 40 days ago (leaked backup; without rotation still current)",
+    blocked_by=("as_key_rotation",),
     grants=("as_signing_key_backup",), victim="prior",
     premise="Holds a leaked 40-day-old backup of the AS signing key (still current: the lab "
             "has no AS key rotation yet). Knows the victim's sub (a captured ID token, token "

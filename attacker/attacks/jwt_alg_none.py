@@ -6,9 +6,9 @@ token's header pick the algorithm accepts it (RFC 8725 §2.1, §3.1; FAPI2 §5.4
 
 from __future__ import annotations
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import sign_none, spend_forged, victim_facts
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 PREMISE = ("Knows the victim's sub (a captured ID token, token leg) and an account id (a "
@@ -23,6 +23,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="jwt-alg-none", attacker="A1", legs=("token", "resource"), victim="prior",
+    title="unsigned token (`alg: none`)",
+    blocked_by=("alg_allow_list",),
     premise=PREMISE, goal="the victim's balances or a payment to mallory", run=run,
     refs=("RFC 8725 §2.1, §3.1", "FAPI2 §5.4.1"),
     also_blocked_by={

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import attacker_site, sign_with, spend_forged, victim_facts
-from attacker.model import Attack
 from attacker.premises import linked_victim
 from lab import keys
 
@@ -36,6 +36,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="jwt-embedded-key", attacker="A1", legs=("token", "resource"), victim="prior",
+    title="ES256 by the attacker's key, named in `jwk`/`jku`, unknown `kid`",
+    blocked_by=("trusted_keys_only",),
     premise=PREMISE + " Signs with its own key.",
     goal="the victim's balances or a payment to mallory", run=run,
     refs=("RFC 8725 §3.10", "FAPI2 §5.4.2", "OIDC §10.1"),

@@ -11,9 +11,9 @@ from typing import Any
 
 import requests
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import account_of, is_balances, replay, spend_token
-from attacker.model import Attack
 from attacker.premises import linked_victim, token_of
 
 DELAY = 2 * 86400
@@ -39,7 +39,9 @@ def run(ctx: AttackContext) -> None:
 
 
 ATTACK = Attack(
-    id="jwt-expired", attacker="A5", legs=("resource",), victim="prior",
+    id="jwt-expired", attacker="A5 (capture history)", legs=("resource",), victim="prior",
+    title="genuine token two days past `exp`",
+    blocked_by=("token_expiry_check",),
     premise="Keeps a history of captured TPP→bank requests: FinLens's GET "
             "/accounts/{id}/balances with its genuine token, used two days later (lab clock).",
     goal="the victim's balances or a payment to mallory", run=run,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import (
     as_metadata,
@@ -18,7 +19,7 @@ from attacker.forge import (
     spend_forged,
     victim_facts,
 )
-from attacker.model import Attack, AttackSetupError
+from attacker.outcome import AttackSetupError
 from attacker.premises import linked_victim
 
 from .jwt_alg_none import PREMISE
@@ -42,6 +43,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="jwt-hs256-key-confusion", attacker="A1", legs=("token", "resource"), victim="prior",
+    title="HS256 keyed with the AS's published public key, AS `kid`",
+    blocked_by=("alg_allow_list",),
     premise=PREMISE + " Reads the AS's published JWKS.",
     goal="the victim's balances or a payment to mallory", run=run,
     refs=("RFC 8725 §2.1, §3.1", "FAPI2 §5.4.1"),

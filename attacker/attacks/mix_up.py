@@ -12,9 +12,9 @@ issuer, not EvilBank's; PAR (RFC 9126) makes a forwarded front-channel request u
 from __future__ import annotations
 
 from attacker import fixtures
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.inject import evil_received, inject_code
-from attacker.model import Attack
 
 
 def run(ctx: AttackContext) -> None:
@@ -41,6 +41,9 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="mix-up", attacker="A1a", legs=("evil_as",), victim="live",
+    title="Honest bank's code sent to the attacker's AS",
+    blocked_by=("tpp_checks_iss", "par_required", "jar_required", "pkce_required",
+                "tpp_checks_nonce", "jarm"),
     premise="Runs EvilBank, listed in FinLens's directory; knows FinLens's client_id and "
             "redirect URI at the honest AS (public); the lured victim links EvilBank.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,

@@ -14,9 +14,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from attacker import fixtures
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
-from attacker.model import Attack
 
 STEAL_PATH = "/steal"
 
@@ -36,6 +36,9 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="open-redirector-leak", attacker="A1", legs=("own",), victim="live",
+    title="Code forwarded by the TPP's open redirector",
+    blocked_by=("exact_redirect_uri", "tpp_no_open_redirect", "par_required", "jar_required",
+                "pkce_required"),
     premise="Runs the attacker site; knows FinLens's client_id, redirect URI and its /go "
             "partner redirector (public); the victim follows its link and consents.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,

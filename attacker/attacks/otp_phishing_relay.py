@@ -12,8 +12,8 @@ built yet). The FAPI 2.0 attacker model leaves user authentication out of scope 
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 RELAY_DELAY = 15.0
 
@@ -39,6 +39,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="otp-phishing-relay", attacker="CS + A1", legs=("own",), victim="live",
+    title="Password and TOTP relayed in real time",
+    blocked_by=("risk_based_auth",),
     premise="Runs a look-alike HonestBank login page the victim types into; has its own "
             "browser and FinLens account.",
     goal="the victim's balances in the attacker's FinLens account", run=run,

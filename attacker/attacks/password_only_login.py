@@ -9,8 +9,8 @@ authentication needs a second, independent element; the lab's ◐ mfa_required a
 from __future__ import annotations
 
 from attacker import login_support as ls
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from lab.tpp.driver import TppBrowser, parse_dashboard
 
 PHISHED = ("alice", "wonderland")
@@ -66,6 +66,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="password-only-login", attacker="CS", legs=("own",), victim="none",
+    title="Phished password links the victim's accounts",
+    blocked_by=("mfa_required", "risk_based_auth"),
     premise="Holds alice's phished password, not her authenticator; uses its own browser and "
             "its own FinLens account.",
     goal="alice's balances in the attacker's FinLens account", run=run,

@@ -10,8 +10,8 @@ authentication policy out of scope (AM §6).
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 THREE_DAYS = 3 * 24 * 3600
@@ -37,6 +37,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="payment-without-step-up", attacker="MT", legs=("store",), victim="prior",
+    title="Payment on a days-old authentication",
+    blocked_by=("step_up_for_payments", "payment_consent_binding"),
     needs={"payments": "on"},
     premise="A FinLens insider with a copy of its database, keys and credentials; the victim "
             "linked FinLens, payments included, three days ago.",

@@ -16,9 +16,9 @@ import secrets
 from urllib.parse import urlencode
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.capture_view import Leaked
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 AMOUNT = "250.00"
@@ -78,6 +78,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="pkce-chosen-challenge", attacker="A1 + A3b + A4", legs=("authz_response", "token"),
+    title="Forged request carrying the attacker's challenge",
+    blocked_by=("par_required", "jar_required", "private_key_jwt_only"),
     victim="live", needs={"client_auth": "client_secret_post"},
     premise="Holds FinLens's client secret from a token request on the token leg (the premise "
             "needs a secret-based FinLens: client_secret_post); reads authorization responses; "

@@ -13,8 +13,8 @@ from __future__ import annotations
 import secrets
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 
 def _without_challenge(ctx: AttackContext, url: str) -> str:
@@ -48,6 +48,9 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="pkce-downgrade", attacker="A1", legs=("own",), victim="live", needs={"pkce": "S256"},
+    title="Challenge stripped from the attacker's own request",
+    blocked_by=("pkce_required", "pkce_downgrade_check", "par_required", "jar_required",
+                "tpp_checks_state"),
     premise="Has its own browser, FinLens account and HonestBank customer (mallory); sends the "
             "victim links his browser follows.",
     goal="the victim's FinLens linked to mallory's account", run=run,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -62,6 +62,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="pkce-plain-leak", attacker="A3a + A3b + A4",
+    title="A `plain` challenge is the verifier",
+    blocked_by=("pkce_s256_only", "par_required", "private_key_jwt_only"),
     legs=("authz_request", "authz_response", "token"), victim="prior",
     # Explicit settings: FinLens keeps them even where the AS's metadata says otherwise, so
     # par_required / private_key_jwt_only refuse the victim's own flow (attacks.md §3: "the

@@ -11,9 +11,9 @@ code lands on the attacker's site; the attacker injects it into its own FinLens 
 from __future__ import annotations
 
 from attacker import fixtures
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
-from attacker.model import Attack
 
 STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares
 
@@ -33,6 +33,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="redirect-uri-manipulation", attacker="A1", legs=("own",), victim="live",
+    title="Code delivered to the attacker's origin",
+    blocked_by=("exact_redirect_uri", "par_required", "jar_required", "pkce_required"),
     premise="Runs the attacker site; knows FinLens's client_id and redirect URI (public); the "
             "victim follows its link and consents on a page that names FinLens.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,

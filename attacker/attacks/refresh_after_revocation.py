@@ -8,8 +8,8 @@ accounts. RFC 7009 §2.1 / FAPI2 §6.8: withdrawing a grant should end its token
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -29,6 +29,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="refresh-after-revocation", attacker="MT", legs=("store",), victim="prior",
+    title="Refresh after the user revoked the TPP",
+    blocked_by=("revocation_cascade",),
     premise="A FinLens insider with a copy of its database, keys and credentials; the victim "
             "has revoked FinLens on the bank's connected-apps page.",
     goal="the victim's balances after she revoked FinLens", run=run,

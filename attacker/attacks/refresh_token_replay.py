@@ -9,8 +9,8 @@ own client's authentication (and its own DPoP key where the AS binds tokens): RF
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -31,6 +31,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="refresh-token-replay", attacker="A4", legs=("token",), victim="prior",
+    title="Refresh token redeemed by the attacker's client",
+    blocked_by=("refresh_token_client_binding",),
     premise="Reads FinLens's token responses (a TLS-terminating proxy log): the victim's refresh "
             "token, not FinLens's credentials or keys.",
     goal="the victim's balances, through tokens issued to the attacker's own client", run=run,

@@ -14,9 +14,9 @@ at authorization, a faster attacker wins.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attacks import Attack
 from attacker.capture_view import Leaked
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 
 def _pushed_request_url(leaked: Leaked) -> bool:
@@ -45,6 +45,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="request-uri-replay-csrf", attacker="A3a + A1", legs=("authz_request",), victim="live",
+    title="Leaked `request_uri` used by the attacker, code forced into the victim",
+    blocked_by=("request_uri_single_use",),
     needs={"request": "par"},
     premise="Reads authorization requests (client_id + request_uri) in the front channel; has "
             "its own browser and HonestBank customer (mallory); sends the victim links. The "

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from attacker import login_support as ls
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 
 PHISHED = ("alice", "wonderland")
 
@@ -33,6 +33,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="ropc-mfa-bypass", attacker="CS", legs=("own",), victim="none",
+    title="Password grant skips second factor and consent",
+    blocked_by=("ropc_disabled", "mfa_required"),
     premise="Holds alice's phished password and its own client registered for the password "
             "grant; not her second factor.",
     goal="alice's tokens without second factor or consent", run=run,

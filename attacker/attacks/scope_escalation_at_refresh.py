@@ -9,8 +9,8 @@ RFC 6749 §6: "The requested scope MUST NOT include any scope not originally gra
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 EXTRA_SCOPE = "payments:write"
@@ -38,6 +38,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="scope-escalation-at-refresh", attacker="MT", legs=("store",), victim="prior",
+    title="Payment scope added at refresh",
+    blocked_by=("refresh_scope_check",),
     premise="A FinLens insider with a copy of its database, keys and credentials; the victim "
             "granted FinLens read access only.",
     goal="a payment from the victim's account to mallory", run=run,

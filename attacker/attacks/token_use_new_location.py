@@ -12,8 +12,8 @@ Bounded: one short burst of BURST requests, the lab clock moving 1 s per RATE of
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attacks import Attack
 from attacker.context import AttackContext
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 BURST = 40
@@ -56,6 +56,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="token-use-new-location", attacker="MT", legs=("store",), victim="prior",
+    title="Exfiltrated key and tokens used elsewhere",
+    blocked_by=("token_usage_monitoring",),
     premise="A FinLens insider exfiltrated its DPoP key, client credentials and the victim's "
             "current tokens, and uses them from another address and user agent.",
     goal="at least 95 % of a burst of transaction requests answered", run=run,

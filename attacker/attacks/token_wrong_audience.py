@@ -11,9 +11,9 @@ GET /accounts at the bank. aud_check: the token names PartnerRewards, not the ba
 from __future__ import annotations
 
 from attacker import fixtures
+from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.forge import balances_with
-from attacker.model import Attack
 from attacker.premises import linked_victim
 
 
@@ -43,6 +43,8 @@ def run(ctx: AttackContext) -> None:
 
 ATTACK = Attack(
     id="token-wrong-audience", attacker="A1 running PartnerRewards (BCP A5)", legs=("own",),
+    title="Partner API replays the token it received",
+    blocked_by=("aud_check", "scope_check"),
     victim="prior",
     premise="Runs PartnerRewards, a partner API FinLens calls with a token from the honest AS; "
             "keeps what it receives. Cannot make DPoP proofs for FinLens's key.",

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from attacker import catalog
+from attacker import lookup
 from dashboard import attack_run, attacks_view, data, sequence, shell
 
 lab = shell.require_lab()
@@ -32,7 +32,7 @@ if pending:
 if pick is None:
     st.stop()
 
-info = attack_run.attack_info(catalog.get(pick))
+info = attack_run.attack_info(lookup.get(pick))
 with st.container(border=True):
     st.markdown(f"**Premise:** {info['premise']}")
     st.markdown(f"**Goal:** {info['goal']}")

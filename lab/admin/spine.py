@@ -2,8 +2,9 @@
 
 One definition, used by `fapi-lab controls show`, `GET /admin/controls/<id>`,
 the docs generator and tests/test_spine.py, so they never disagree on where
-to look. Paths are relative to the source checkout; an installed lab without
-a checkout reports them as missing.
+to look. The attacks a control blocks live in attacker/attacks/, which the lab never
+imports or reads: the attacker side (attacker.lookup.blocked_by) adds them. Paths are
+relative to the source checkout; an installed lab without a checkout reports them as missing.
 """
 
 from __future__ import annotations
@@ -58,20 +59,25 @@ def enforcement_points(control_id: str) -> list[str]:
     return [path for path, text in _sources() if pattern.search(text)]
 
 
-def blocking_attacks(control_id: str) -> list[str]:
-    """Attack modules naming the control (in `blocked_by`); empty until attacker/attacks exists."""
-    needle = re.compile(r"""["']""" + re.escape(control_id) + r"""["']""")
-    return [path for path, text in _python_files("attacker/attacks") if needle.search(text)]
+def definition(control_id: str) -> str | None:
+    """The lab/controls module whose table holds `Control("<id>", ...)` (catalog.py or a part)."""
+    pattern = re.compile(r"""\bControl\(\s*(?:id=)?["']""" + re.escape(control_id) + r"""["']""")
+    found = [path for path, text in _python_files("lab/controls") if pattern.search(text)]
+    return found[0] if len(found) == 1 else None
 
 
 def places(control_id: str) -> dict[str, object]:
-    """The five places as JSON-ready values; a missing file is reported as None."""
+    """The lab's places as JSON-ready values; a missing file is reported as None.
+
+    The attacks a control blocks are the fifth place; they live in attacker/attacks/, which
+    the lab never reads: `fapi-lab controls show` and the docs generator add them.
+    """
     docs, test = control_docs_path(control_id), control_test_path(control_id)
     return {
+        "definition": definition(control_id),
         "docs": relative(docs) if docs.exists() else None,
         "docs_expected": relative(docs),
         "test": relative(test) if test.exists() else None,
         "test_expected": relative(test),
         "enforcement_points": enforcement_points(control_id),
-        "attacks": blocking_attacks(control_id),
     }

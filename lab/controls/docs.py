@@ -1,41 +1,45 @@
-"""Renders each control's catalog entry to docs/controls/<id>.md (style.md §1: the docs place).
+"""A control's catalog entry as its page docs/controls/<id>.md (style.md §1: the docs place).
 
-The catalog is the single source; the pages are generated so they never drift
-from it. After changing lab/controls/catalog.py or profiles.py, run
+The catalog is the single source; the pages are generated so they never drift from it.
+A page also lists the attacks the control blocks, which live in attacker/attacks/: the lab
+never reads them, so the attacker side renders that section and writes the pages. After
+changing a catalog module, profiles.py or an attack, run
 
-    python -m lab.controls.docs          # rewrite docs/controls/*.md
-    python -m lab.controls.docs --check  # exit 1 when a page is missing or stale
+    python -m attacker.docs          # rewrite docs/controls/*.md and docs/attacks.md
+    python -m attacker.docs --check  # exit 1 when a page is missing or stale
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
+from collections.abc import Sequence
 
-from . import attack_catalog, catalog, profiles
+from lab.admin import spine
+
+from . import catalog, profiles
 from .model import Control
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-DOCS_DIR = ROOT / "docs" / "controls"
 MARK_WORDS = {"✔": "on: required by the profile's source",
               "◐": "on: lab baseline, where the source recommends it or leaves it open",
               "alt": "on when the TPP setting selects it: the other option of a one-of"}
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _ids(ids: tuple[str, ...]) -> str:
+def control_links(ids: tuple[str, ...]) -> str:
     """Links to the pages of built controls; later controls of the catalog as plain names."""
     return ", ".join(f"[`{i}`]({i}.md)" if i in catalog.BY_ID else f"`{i}` (not built yet)"
                      for i in ids) or "—"
 
 
-def render(control: Control) -> str:
-    """The page for one control, Markdown, deterministic (so --check can compare)."""
+def render(control: Control, attacks_section: Sequence[str]) -> str:
+    """The page for one control, Markdown, deterministic (so --check can compare).
+
+    attacks_section: the lines of "Attacks it blocks", rendered from the attack modules.
+    """
     c = control
+    definition = spine.definition(c.id) or "lab/controls/catalog.py"
     required_by = tuple(o.id for o in catalog.CONTROLS if c.id in o.requires)
     rows = [
         ("checks", c.checks),
@@ -43,21 +47,21 @@ def render(control: Control) -> str:
         ("enforced at", " + ".join(c.enforced_at)),
         ("refusal", str(c.refusal)),
         ("spec", c.spec),
-        ("requires", _ids(c.requires)),
-        ("required by", _ids(required_by)),
-        ("fires via", _ids(c.fires_via)),
+        ("requires", control_links(c.requires)),
+        ("required by", control_links(required_by)),
+        ("fires via", control_links(c.fires_via)),
         ("discovery metadata", ", ".join(f"`{m}`" for m in c.metadata) or "—"),
         ("parameters", ", ".join(f"`{k}` = `{v!r}`" for k, v in c.params.items()) or "—"),
     ]
     lines = [
         f"# `{c.id}` — {c.title}",
         "",
-        "<!-- Generated from lab/controls/catalog.py by `python -m lab.controls.docs`; "
-        "edit the catalog, not this page. -->",
+        f"<!-- Generated from {definition} and attacker/attacks/ by `python -m attacker.docs`; "
+        "edit those, not this page. -->",
         "",
         "| | |",
         "|---|---|",
-        *(f"| {label} | {_cell(value)} |" for label, value in rows),
+        *(f"| {label} | {cell(value)} |" for label, value in rows),
         "",
         "## Why",
         "",
@@ -80,43 +84,31 @@ def render(control: Control) -> str:
     if c.kind == "enabler":
         where += "; an enabler: it refuses nothing itself"
     if c.fires_via:
-        where += f"; its refusals are recorded by {_ids(c.fires_via)}"
+        where += f"; its refusals are recorded by {control_links(c.fires_via)}"
     lines += [
         "",
         "## Where to find it",
         "",
         "| | |",
         "|---|---|",
-        "| definition | `lab/controls/catalog.py` |",
+        f"| definition | `{definition}` |",
         f"| enforcement point | {where} |",
         f"| tests | `tests/controls/test_{c.id}.py` |",
+        f"| attacks | `blocked_by` in `attacker/attacks/*.py` (listed below; "
+        f"`grep -rl '\"{c.id}\"' attacker/attacks/` finds them) |",
         f"| at run time | `fapi-lab controls show {c.id}`, "
         f"`fapi-lab controls set {c.id}=on` / `=off` |",
         "",
     ]
-    lines += _attacks_section(c) + _see_it_section(c)
+    lines += [*attacks_section, *_see_it_section(c)]
     return "\n".join(lines)
-
-
-def _attacks_section(c: Control) -> list[str]:
-    expected = attack_catalog.blocked_by(c.id)
-    lines = ["## Attacks it blocks", ""]
-    if not expected:
-        lines.append("None on its own in the attack catalog (../shared/attacks.md §3)"
-                     + ("; it enables the checks that do." if c.kind == "enabler" else "."))
-    for attack in expected:
-        others = [b for b in attack.blocked_by if b != c.id]
-        also = f" (also blocked by {_ids(tuple(others))})" if others else ""
-        lines.append(f"- `{attack.id}`: {_cell(attack.title)}, attacker {attack.attacker}{also}")
-    lines += ["", "Expected by the catalog; the attack matrix measures it from fired events.", ""]
-    return lines
 
 
 def _see_it_section(c: Control) -> list[str]:
     lines = ["## See it in the lab", "",
              f"1. `fapi-lab controls set {c.id}=off`, then repeat the weak request of "
              f"`tests/controls/test_{c.id}.py`: it goes through."
-             + (f" {_cell(c.off_behaviour)}" if c.off_behaviour else ""),
+             + (f" {cell(c.off_behaviour)}" if c.off_behaviour else ""),
              f"2. `fapi-lab controls set {c.id}=on` and send the same request again."]
     if c.kind == "enabler":
         lines.append(f"   Nothing is refused by `{c.id}` itself; watch what it adds "
@@ -125,48 +117,9 @@ def _see_it_section(c: Control) -> list[str]:
         lines.append(f"   The attack surface is gone: `fapi-lab events --control {c.id}` "
                      "shows a `prevented` event.")
     else:
-        target = _ids(c.fires_via) if c.fires_via else f"`{c.id}`"
-        lines.append(f"   It is refused ({_cell(str(c.refusal))}); `fapi-lab events` shows the "
+        target = control_links(c.fires_via) if c.fires_via else f"`{c.id}`"
+        lines.append(f"   It is refused ({cell(str(c.refusal))}); `fapi-lab events` shows the "
                      f"control-fired event of {target} with the response's `X-Lab-Request-Id`.")
     lines += ["3. Both ways, as a test: "
               f"`./fapi-lab test tests/controls/test_{c.id}.py -v`.", ""]
     return lines
-
-
-def stale(out_dir: Path = DOCS_DIR) -> list[str]:
-    """Ids whose page is missing or differs from what the catalog renders."""
-    result = []
-    for control in catalog.CONTROLS:
-        path = out_dir / f"{control.id}.md"
-        if not path.exists() or path.read_text(encoding="utf-8") != render(control):
-            result.append(control.id)
-    return result
-
-
-def write_all(out_dir: Path = DOCS_DIR) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for control in catalog.CONTROLS:
-        path = out_dir / f"{control.id}.md"
-        path.write_text(render(control), encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lab.controls.docs", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="only report missing/stale pages")
-    parser.add_argument("--out", type=Path, default=DOCS_DIR)
-    args = parser.parse_args(argv)
-    if args.check:
-        ids = stale(args.out)
-        for control_id in ids:
-            print(f"stale or missing: {args.out / (control_id + '.md')}", file=sys.stderr)
-        return 1 if ids else 0
-    paths = write_all(args.out)
-    print(f"wrote {len(paths)} pages to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from attacker import runner
-from attacker.model import Attack, Outcome
+from attacker.attacks import Attack
+from attacker.outcome import Outcome
 from lab.runner import RunningLab, start
 from tests.conftest import make_config
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from attacker import catalog
+from attacker import lookup
 from lab.controls import catalog as controls_catalog
 from tests.attacks.conftest import story
 
-ATTACKS = list(catalog.implemented().values())
+ATTACKS = list(lookup.implemented().values())
 SENDER_CONSTRAINTS = ("dpop_bound_tokens", "mtls_bound_tokens")
 KNOWN = {c.id for c in controls_catalog.CONTROLS}
 

@@ -17,10 +17,10 @@ import jwt
 import pytest
 import requests
 
-from attacker import catalog, fixtures, runner
+from attacker import fixtures, lookup, runner
 from attacker.context import AttackContext
 from attacker.fixtures import evilbank
-from attacker.model import PremiseViolation
+from attacker.outcome import PremiseViolation
 from lab.controls.registry import Registry
 from lab.runner import RunningLab
 from lab.tpp import institutions
@@ -116,7 +116,7 @@ def test_evilbank_metadata_follows_the_plan(fx: fixtures.Fixtures,
 
 def test_only_an_evil_as_attacker_reads_evilbanks_log(fx: fixtures.Fixtures,
                                                       attack_lab: RunningLab) -> None:
-    a5 = catalog.get("at-replay-bearer")
+    a5 = lookup.get("at-replay-bearer")
     ctx = AttackContext(a5, attack_lab.config, attack_lab.store, capture_since=0)
     with pytest.raises(PremiseViolation):
         fx.received(ctx, "evil_as", since=0)
@@ -191,7 +191,7 @@ def _run(attack_lab: RunningLab, attack_id: str, configuration: runner.Configura
          ) -> Any:
     state = runner.SavedState(attack_lab.store)
     try:
-        return runner.run(catalog.get(attack_id), attack_lab.config, attack_lab.store,
+        return runner.run(lookup.get(attack_id), attack_lab.config, attack_lab.store,
                           configuration)
     finally:
         state.restore()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from attacker import catalog, runner
+from attacker import lookup, runner
 from lab.runner import RunningLab
 from tests.attacks.conftest import story
 
@@ -25,7 +25,7 @@ def restored(attack_lab: RunningLab) -> Iterator[RunningLab]:
 
 def test_request_uri_consumed_at_authorization_lets_a_fast_attacker_win(
         restored: RunningLab) -> None:
-    attack = catalog.get("request-uri-replay-csrf")
+    attack = lookup.get("request-uri-replay-csrf")
     configuration = runner.Configuration(
         "legacy", {"request_uri_single_use": True},
         {"request_uri_single_use": {"consume_at": "authorization"}})
@@ -34,7 +34,7 @@ def test_request_uri_consumed_at_authorization_lets_a_fast_attacker_win(
 
 
 def test_request_uri_consumed_at_load_stops_the_attacker(restored: RunningLab) -> None:
-    attack = catalog.get("request-uri-replay-csrf")
+    attack = lookup.get("request-uri-replay-csrf")
     configuration = runner.Configuration(
         "legacy", {"request_uri_single_use": True},
         {"request_uri_single_use": {"consume_at": "load"}})
@@ -45,7 +45,7 @@ def test_request_uri_consumed_at_load_stops_the_attacker(restored: RunningLab) -
 
 
 def test_state_check_alone_does_not_stop_code_injection(restored: RunningLab) -> None:
-    attack = catalog.get("code-injection")
+    attack = lookup.get("code-injection")
     outcome = runner.run(attack, restored.config, restored.store,
                          runner.Configuration("legacy", {"tpp_checks_state": True}))
     assert outcome.status == "succeeded", story(outcome)

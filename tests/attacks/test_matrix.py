@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
-from attacker import catalog, matrix
-from attacker.model import Attack, FiredEvent, Outcome
+from attacker import lookup, matrix
+from attacker.attacks import Attack
+from attacker.outcome import FiredEvent, Outcome
 from lab.cli import main
 
 
 def _attack(**kw: Any) -> Attack:
     base: dict[str, Any] = {"id": "at-replay-bearer", "attacker": "A5", "legs": ("resource",),
+                            "title": "t", "blocked_by": ("dpop_bound_tokens", "mtls_bound_tokens"),
                             "victim": "prior", "premise": "p", "goal": "g",
                             "run": lambda ctx: None}
     base.update(kw)
@@ -103,7 +105,7 @@ def test_the_matrix_runs_and_writes_its_three_files(tmp_path: Path,
     page = (out / "matrix.html").read_text()
     assert "<table>" in page
     assert "src=" not in page and "<link" not in page and "<script" not in page  # offline
-    implemented = list(catalog.implemented())
+    implemented = list(lookup.implemented())
     assert [a["id"] for a in data["attacks"]] == implemented
     assert len(data["cells"]) == len(implemented)
     for attack_id, row in data["cells"].items():

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from attacker import catalog, runner
+from attacker import lookup, runner
 from attacker.browser_victim import BrowserVictim, BrowserVictimFactory, spki_pin
-from attacker.model import Outcome
+from attacker.outcome import Outcome
 from lab import pki
 from lab.runner import RunningLab, start
 from tests.attacks.conftest import story
@@ -55,7 +55,7 @@ def run_in_browser(browser: Any, capture_lab: RunningLab, shots: Path) -> Iterat
 
     def _run(attack_id: str, profile: str) -> tuple[Outcome, list[BrowserVictim]]:
         first = len(factory.victims)
-        outcome = runner.run(catalog.get(attack_id), capture_lab.config, capture_lab.store,
+        outcome = runner.run(lookup.get(attack_id), capture_lab.config, capture_lab.store,
                              runner.Configuration(profile), victim_factory=factory)
         return outcome, factory.victims[first:]
 

@@ -64,13 +64,13 @@ def measured_matrix(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def fapi2_tokens(dash_lab: RunningLab) -> list[Any]:
     """The JWTs of a FAPI 2.0 link flow plus a token replay, as the capture recorded them."""
-    from attacker import catalog, runner
+    from attacker import lookup, runner
     from dashboard import data, tokens
 
     saved = runner.SavedState(dash_lab.store)
     lab = data.connect()
     since = lab.last_capture_id()
-    runner.run(catalog.get("at-replay-bearer"), dash_lab.config, dash_lab.store,
+    runner.run(lookup.get("at-replay-bearer"), dash_lab.config, dash_lab.store,
                runner.Configuration("fapi2-security"))
     saved.restore()
     return list(tokens.recent(lab, limit=lab.last_capture_id() - since))

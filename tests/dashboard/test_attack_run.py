@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from attacker import catalog
+from attacker import lookup
 from attacker.net import ATTACKER_ADDRESS
 from attacker.runner import SavedState
 from dashboard import attack_run, data
@@ -68,7 +68,7 @@ def test_with_no_changes_it_runs_under_the_current_switches(
 
 @pytest.mark.parametrize(("attack_id", "changes", "says"), [
     ("no-such-attack", None, "no attack 'no-such-attack'"),
-    (next(iter(catalog.PENDING)), None, "pending"),
+    (next(iter(lookup.pending())), None, "pending"),
     ("at-replay-bearer", {"no_such_control": True}, "unknown control"),
 ])
 def test_a_run_that_cannot_start_is_an_error_with_a_reason(
@@ -91,8 +91,8 @@ def test_a_missing_browser_is_an_error_not_an_exception(
 
 def test_choices_list_every_catalog_attack_and_only_built_ones_are_runnable() -> None:
     rows = attack_run.choices()
-    assert {r["id"] for r in rows if r["runnable"]} == set(catalog.implemented())
-    assert {r["id"] for r in rows if not r["runnable"]} == set(catalog.PENDING)
+    assert {r["id"] for r in rows if r["runnable"]} == set(lookup.implemented())
+    assert {r["id"] for r in rows if not r["runnable"]} == set(lookup.pending())
 
 
 def test_no_running_lab_is_an_error(lab: data.Lab, tmp_path) -> None:  # type: ignore[no-untyped-def]

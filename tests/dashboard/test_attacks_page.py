@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from attacker import catalog
+from attacker import lookup
 from attacker.runner import SavedState
 from lab.controls import catalog as controls_catalog
 from lab.controls.registry import Registry
@@ -45,8 +45,8 @@ def _diagrams(app: AppTest) -> list[str]:
 def test_only_built_attacks_can_be_picked(page, legacy: Registry) -> None:  # type: ignore[no-untyped-def]
     app = page("attacks")
     pick = app.selectbox(key="attack_pick")
-    assert set(pick.options) == {f"{a.id} — {a.title}" for a in catalog.implemented().values()}
-    assert not set(catalog.PENDING) & {o.split(" — ")[0] for o in pick.options}
+    assert set(pick.options) == {f"{a.id} — {a.title}" for a in lookup.implemented().values()}
+    assert not set(lookup.pending()) & {o.split(" — ")[0] for o in pick.options}
     assert app.radio(key="attack_victim").options == ["HTTP", "real browser"]
     assert _diagrams(app) == []  # nothing run yet
 
@@ -54,7 +54,7 @@ def test_only_built_attacks_can_be_picked(page, legacy: Registry) -> None:  # ty
 def test_running_an_attack_shows_outcome_story_diagram_and_exchanges(
         page, legacy: Registry) -> None:  # type: ignore[no-untyped-def]
     app = page("attacks")
-    attack = catalog.get("at-replay-bearer")
+    attack = lookup.get("at-replay-bearer")
     app.selectbox(key="attack_pick").set_value("at-replay-bearer").run()
     assert attack.premise in _texts(app)
     _run(app, "at-replay-bearer")

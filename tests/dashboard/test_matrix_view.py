@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attacker import matrix
-from attacker.model import FiredEvent, Outcome, Step
+from attacker.outcome import FiredEvent, Outcome, Step
 from dashboard import matrix_job, matrix_view
 
 ROOT = Path(__file__).resolve().parents[2]

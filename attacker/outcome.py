@@ -1,73 +1,14 @@
-"""What an attack is (metadata) and what running it gives (an outcome with evidence).
+"""What running an attack gives: the story's steps, the fired events, the measured outcome.
 
-Metadata follows attacks.md §3's header: id · attacker · legs · victim mode · needs.
-The expected blockers come from lab.controls.attack_catalog, so the catalog stays
-the one place they are written down; the run measures the real ones.
+What an attack *is* (its catalog row, premise and run) lives in attacker/attacks/.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
-
-from lab.controls.attack_catalog import ATTACKS as CATALOG
-
-if TYPE_CHECKING:
-    from .context import AttackContext
+from typing import Any, Literal
 
 Status = Literal["succeeded", "blocked", "error"]
-VictimMode = Literal["live", "prior", "none"]
-LEGS = ("authz_request", "authz_response", "par", "token", "userinfo", "revocation",
-        "introspection", "resource", "tpp_ui", "evil_as", "store", "own")
-
-
-@dataclass(frozen=True)
-class Attack:
-    """One catalog attack: who attacks, what it may read, and its run.
-
-    legs: the capture legs its attacker type reads (attacks.md §1); "own" = its own traffic.
-    grants: what the premise hands over beyond those legs (a leaked secret, TPP keys, ...).
-    needs: TPP settings the attack needs (attacks.md §0), applied over the profile.
-    fapi2_blocks: False where the catalog says FAPI 2.0 does not stop it, with `why_not`.
-    counts_prevented: preventive controls whose `prevented` event is what stops this attack
-    (elsewhere they are incidental: every F2 callback records one).
-    not_alone: catalog blockers that do not block this attack when switched on alone over
-    `legacy`, each with the reason (shown as an explained mismatch in the matrix).
-    also_blocked_by: controls the catalog does not name that measurably block this attack too,
-    each with the reason (the matrix expects them and shows the difference as explained).
-    """
-
-    id: str
-    attacker: str
-    legs: tuple[str, ...]
-    victim: VictimMode
-    premise: str
-    goal: str
-    run: Callable[[AttackContext], Any]
-    needs: dict[str, str] = field(default_factory=dict)
-    grants: tuple[str, ...] = ()
-    fapi2_blocks: bool = True
-    why_not: str = ""
-    refs: tuple[str, ...] = ()
-    counts_prevented: tuple[str, ...] = ()
-    not_alone: dict[str, str] = field(default_factory=dict)
-    also_blocked_by: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def title(self) -> str:
-        return expected(self.id).title
-
-    @property
-    def blocked_by(self) -> tuple[str, ...]:
-        return expected(self.id).blocked_by
-
-
-def expected(attack_id: str) -> Any:
-    for entry in CATALOG:
-        if entry.id == attack_id:
-            return entry
-    raise KeyError(f"{attack_id} is not in the attack catalog")
 
 
 @dataclass
