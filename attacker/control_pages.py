@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.admin import spine
-from lab.controls import catalog
+from lab.controls import catalog, spine
 from lab.controls import docs as control_docs
 from lab.controls.model import Control
 

@@ -24,7 +24,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lab import pki
-from lab.admin import create_blueprint
+from lab.admin.api import create_blueprint
 from lab.admin.describe import (
     CAPTURE_SETTING,
     DASHBOARD_SETTING,

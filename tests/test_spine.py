@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.admin import spine
-from lab.controls import catalog, profiles
+from lab.controls import catalog, profiles, spine
 from lab.controls.registry import Registry
 from lab.store import SQLiteStore
 

@@ -1,5 +1,5 @@
-"""The admin API (controls, profiles, events, clock) mounted on the AS origin under /admin."""
+"""The admin API (controls, profiles, events, clock) mounted on the AS origin under /admin.
 
-from .api import create_blueprint
-
-__all__ = ["create_blueprint"]
+The Flask blueprint lives in `lab.admin.api`; this package's `__init__` imports nothing, so
+its Flask-free modules (describe, changes) can be used without pulling in Flask.
+"""

@@ -12,13 +12,11 @@ from typing import Any
 
 from lab import clock
 from lab.config import LabConfig
-from lab.controls import catalog, profiles
+from lab.controls import catalog, profiles, spine
 from lab.controls.events import ControlFired
 from lab.controls.model import Control
 from lab.controls.registry import Registry
 from lab.store.base import Store
-
-from . import spine
 
 DASHBOARD_SETTING = "dashboard_url"
 CAPTURE_SETTING = "capture_on"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lab.admin import spine
+from lab.controls import spine
 
 from . import catalog, profiles
 from .model import Control

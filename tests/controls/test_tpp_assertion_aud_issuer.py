@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from lab.admin import spine
+from lab.controls import spine
 from lab.tpp import client, institutions, session
 from lab.tpp.driver import TppBrowser, link, user_agent
 from tests.support.tpp_fapi import claims, restored_tpp_settings
