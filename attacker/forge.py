@@ -26,7 +26,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from lab import clock, pki
 from lab.bank import ledger
 from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 
 from . import insider, net
 from .capture_view import Leaked

@@ -13,15 +13,16 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import TokenValidator
 
-from lab import dpop_check, pki
+from lab import pki
 from lab.bank.errors import REALM, InvalidDPoPProofError, InvalidTokenError, UseDPoPNonceError
 from lab.controls import guard
+from lab.jose import dpop_proof
 
 DPOP = guard("dpop_bound_tokens")
 MTLS = guard("mtls_bound_tokens")
 
-NONCES = dpop_check.Nonces("bank")
-ERRORS = dpop_check.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
+NONCES = dpop_proof.Nonces("bank")
+ERRORS = dpop_proof.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class DPoPTokenValidator(TokenValidator):  # type: ignore[misc]
         # bearer token.
         if scheme != "dpop":
             raise DPOP.refuse(InvalidTokenError(), reason="DPoP-bound token sent as Bearer")
-        proof = dpop_check.validate(request.dpop, method=request.method, uri=request.url,
+        proof = dpop_proof.validate(request.dpop, method=request.method, uri=request.url,
                                     errors=ERRORS, nonces=NONCES, access_token=access_token)
         # RFC 9449 §7.1: check "that the public key to which the access token is bound matches
         # the public key from the DPoP proof".
@@ -110,6 +111,6 @@ def _certificate_thumbprint(pem: str) -> str:
 
 def current_nonce() -> str | None:
     """The DPoP-Nonce for this response, while nonces are required (RFC 9449 §9)."""
-    if DPOP.on() and dpop_check.NONCE.on():
+    if DPOP.on() and dpop_proof.NONCE.on():
         return NONCES.current()
     return None

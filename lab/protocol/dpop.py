@@ -14,8 +14,8 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
 
-from lab import dpop_check
 from lab.controls import guard
+from lab.jose import dpop_proof
 
 from . import metadata, mtls_binding
 from .tokens import EndUser
@@ -23,7 +23,7 @@ from .tokens import EndUser
 DPOP = guard("dpop_bound_tokens")
 NONCE = guard("dpop_nonce")
 
-NONCES = dpop_check.Nonces("as")
+NONCES = dpop_proof.Nonces("as")
 MAX_JKT = 128
 
 
@@ -48,7 +48,7 @@ class UseDPoPNonceError(OAuth2Error):
         return [*super().get_headers(), ("DPoP-Nonce", self.nonce)]
 
 
-ERRORS = dpop_check.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
+ERRORS = dpop_proof.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
 
 
 def _dpop_values(request: Any) -> list[str]:
@@ -59,8 +59,8 @@ def _dpop_values(request: Any) -> list[str]:
     return [str(value)] if value is not None else []
 
 
-def check_proof(request: Any) -> dpop_check.Proof:
-    return dpop_check.validate(_dpop_values(request), method=request.method, uri=request.uri,
+def check_proof(request: Any) -> dpop_proof.Proof:
+    return dpop_proof.validate(_dpop_values(request), method=request.method, uri=request.uri,
                                errors=ERRORS, nonces=NONCES)
 
 
@@ -165,7 +165,7 @@ def contribute_metadata(meta: dict[str, Any]) -> None:
     # RFC 9449 §5.1: "dpop_signing_alg_values_supported: A JSON array containing a list of the
     # JWS alg values ... supported by the authorization server for DPoP proof JWTs".
     if DPOP.on():
-        meta["dpop_signing_alg_values_supported"] = dpop_check.supported_algs()
+        meta["dpop_signing_alg_values_supported"] = dpop_proof.supported_algs()
 
 
 if contribute_metadata not in metadata.CONTRIBUTORS:

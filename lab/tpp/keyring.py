@@ -62,7 +62,7 @@ def ensure_home_material(config: LabConfig) -> None:
 
 def describe(config: LabConfig, inst: Institution, chosen: Any) -> dict[str, str]:
     """What the settings page shows: which keys and certificate go to this institution."""
-    from .dpop import thumbprint
+    from .dpop_signer import thumbprint
 
     shown: dict[str, str] = {}
     if chosen.client_auth == "private_key_jwt":

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from lab import clock, dpop_replay, jose_check
+from lab import clock
 from lab.controls import guard
-from lab.dpop_replay import Nonces
+from lab.jose import dpop_replay, jws
+from lab.jose.dpop_replay import Nonces
 
 DPOP = guard("dpop_bound_tokens")
 BINDING = guard("dpop_proof_binding")
@@ -170,8 +171,8 @@ def parse(value: str, errors: ProofErrors) -> Proof:
         jwk = _check_key(header.get("jwk"), alg)
         jkt = thumbprint(jwk)
         # §4.3 check 6: "the JWT signature verifies with the public key contained in the jwk".
-        # The key object is kept between proofs of one client (jose_check.loaded_key).
-        jose_check.verify_with(value, jwk, alg)
+        # The key object is kept between proofs of one client (jws.loaded_key).
+        jws.verify_with(value, jwk, alg)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise DPOP.refuse(errors.invalid(), reason=f"DPoP proof key or signature: {exc!r}"[:160]
                           ) from None
