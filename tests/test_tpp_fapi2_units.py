@@ -11,6 +11,8 @@ import pytest
 import requests
 
 from lab import clock, context, keys
+from lab.jose import dpop_proof
+from lab.jose import jwk as jose_jwk
 from lab.tpp import assertion, dpop_signer, keyring, settings
 from lab.tpp.institutions import Institution
 
@@ -43,10 +45,10 @@ def test_proof_has_the_rfc_9449_header_and_claims_and_verifies_with_its_own_jwk(
                          nonce="n-1")
     header = jwt.get_unverified_header(proof)
     assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256"
-    assert "d" not in header["jwk"] and dpop_signer.thumbprint(header["jwk"]) == signer.jkt
+    assert "d" not in header["jwk"] and jose_jwk.thumbprint(header["jwk"]) == signer.jkt
     claims = jwt.decode(proof, jwt.PyJWK(header["jwk"]).key, algorithms=["ES256"])
     assert claims["htm"] == "GET" and claims["htu"] == "https://bank.example/accounts"
-    assert claims["ath"] == dpop_signer.ath("at-1") and claims["nonce"] == "n-1"
+    assert claims["ath"] == dpop_proof.ath("at-1") and claims["nonce"] == "n-1"
     assert abs(claims["iat"] - clock.now()) < 5 and len(claims["jti"]) >= 16
     assert signer.proof("GET", "https://bank.example/accounts") != proof
 
@@ -56,7 +58,7 @@ def test_thumbprint_matches_rfc_7638_example_key():
     from joserfc.jwk import ECKey
 
     key = ECKey.generate_key("P-256", private=True)
-    assert dpop_signer.thumbprint(key.as_dict(private=False)) == key.thumbprint()
+    assert jose_jwk.thumbprint(key.as_dict(private=False)) == key.thumbprint()
 
 
 @pytest.mark.parametrize("status, headers, body, expected", [

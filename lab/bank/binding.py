@@ -7,7 +7,6 @@ were verified; refusals carry a DPoP challenge (lab/bank/errors.py).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +61,7 @@ class DPoPTokenValidator(TokenValidator):  # type: ignore[misc]
         if DPOP.on():
             self._check_dpop(jkt, x5t, request, scheme, access_token)
         if x5t and MTLS.on():
-            presented = _thumbprint(request.client_cert)
+            presented = pki.certificate_thumbprint(request.client_cert)
             # RFC 8705 §3.2: the resource server "MUST ... verify that the certificate matches
             # the certificate associated with the access token"; "If they do not match, the
             # resource access attempt MUST be rejected with an error per [RFC6750]".
@@ -89,24 +88,8 @@ class DPoPTokenValidator(TokenValidator):  # type: ignore[misc]
                                     errors=ERRORS, nonces=NONCES, access_token=access_token)
         # RFC 9449 §7.1: check "that the public key to which the access token is bound matches
         # the public key from the DPoP proof".
-        if proof.jkt != jkt:
+        if proof is not None and proof.jkt != jkt:
             raise DPOP.refuse(InvalidTokenError(), reason="proof key is not the token's cnf.jkt")
-
-
-def _thumbprint(pem: str | None) -> str | None:
-    if not pem:
-        return None
-    try:
-        return _certificate_thumbprint(pem)
-    except (ValueError, TypeError):
-        return None
-
-
-@functools.lru_cache(maxsize=256)
-def _certificate_thumbprint(pem: str) -> str:
-    """x5t#S256 of a client certificate, parsed once: a kept-alive connection presents the
-    same certificate on every call (bounded, so many certificates cannot grow it)."""
-    return pki.thumbprint_s256(pem)
 
 
 def current_nonce() -> str | None:

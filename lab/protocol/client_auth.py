@@ -23,6 +23,7 @@ from joserfc.jwk import KeySet
 from lab import clock, context
 from lab.controls import guard
 from lab.controls.guard import Guard
+from lab.jose import algs, jws
 from lab.store.base import Once, Store, once_key
 from lab.store.sweep import PeriodicSweep
 
@@ -37,8 +38,7 @@ JTI = guard("client_assertion_jti_single_use")
 
 # RFC 7523 §3 rule 9 and FAPI2 §5.4.1: never "none"; private_key_jwt is asymmetric (OIDC §9),
 # so no HMAC either, whatever the allow-list says.
-ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                         "ES512", "EdDSA"]
+ASYMMETRIC_ALGORITHMS = list(algs.ASYMMETRIC)
 SECRET_METHODS = ("client_secret_basic", "client_secret_post", "none")
 MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
 LEEWAY = 60
@@ -115,7 +115,7 @@ def _refusing(method: str) -> list[Guard]:
 
 def allowed_algorithms() -> list[str]:
     if ALGS.on():
-        return [str(a) for a in ALGS.param("algorithms", ["PS256", "ES256", "EdDSA"])]
+        return jws.allow_list()
     return ASYMMETRIC_ALGORITHMS
 
 

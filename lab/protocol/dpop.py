@@ -59,7 +59,8 @@ def _dpop_values(request: Any) -> list[str]:
     return [str(value)] if value is not None else []
 
 
-def check_proof(request: Any) -> dpop_proof.Proof:
+def check_proof(request: Any) -> dpop_proof.Proof | None:
+    """The request's proof, checked; None while dpop_bound_tokens is off."""
     return dpop_proof.validate(_dpop_values(request), method=request.method, uri=request.uri,
                                errors=ERRORS, nonces=NONCES)
 
@@ -74,6 +75,8 @@ def sender_constraint(request: Any, bound_jkt: str | None) -> dict[str, str] | N
     # carries a proof, or redeems a code bound with dpop_jkt, gets it checked anyway.
     if _dpop_values(request) or not cnf or bound_jkt:
         proof = check_proof(request)
+        if proof is None:
+            return cnf or None
         # RFC 9449 §10: the AS "MUST ensure that the dpop_jkt value matches the JWK Thumbprint
         # of the public key in the DPoP proof" of the token request.
         if bound_jkt and proof.jkt != bound_jkt:
@@ -154,6 +157,8 @@ def par_dpop_jkt(request: Any) -> str | None:
     if not _dpop_values(request):
         return sent
     proof = check_proof(request)
+    if proof is None:
+        return None
     # RFC 9449 §10.1: "if both ... are present, the authorization server MUST check that the
     # dpop_jkt parameter value matches the JWK Thumbprint of the proof's public key".
     if sent is not None and sent != proof.jkt:

@@ -32,20 +32,11 @@ def client_cert(request: Any) -> str | None:
     return None
 
 
-def thumbprint(pem: str | None) -> str | None:
-    if not pem:
-        return None
-    try:
-        return pki.thumbprint_s256(pem)
-    except (ValueError, TypeError):
-        return None
-
-
 def cnf_for(request: Any) -> dict[str, str] | None:
     """The cnf of a token requested over mutual TLS while mtls_bound_tokens is on, else None."""
     if not MTLS.on():
         return None  # weak: the token works from any TLS client
-    x5t = thumbprint(client_cert(request))
+    x5t = pki.certificate_thumbprint(client_cert(request))
     # RFC 8705 §3.1: the x5t#S256 confirmation method member is "the base64url-encoded SHA-256
     # hash (a.k.a. thumbprint ...) of the DER encoding of the X.509 certificate".
     return {"x5t#S256": x5t} if x5t else None
