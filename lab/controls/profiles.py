@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import catalog
+
 Marks = dict[str, str]
 
 LEGACY: Marks = {}
@@ -100,12 +102,6 @@ PROFILES: dict[str, Marks] = {
     "fapi2-security": FAPI2_SECURITY,
 }
 
-# Control parameters a profile sets (attacks.md §2.4: the allow-list differs per profile).
-PROFILE_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
-    "oauth2": {"alg_allow_list": {"algorithms": ["RS256", "PS256", "ES256"]}},
-    "fapi2-security": {"alg_allow_list": {"algorithms": ["PS256", "ES256", "EdDSA"]}},
-}
-
 DESCRIPTIONS: dict[str, str] = {
     "legacy": "Every control off: OAuth as it is too often deployed.",
     "oauth2": "RFC 6749/6750/7636, OpenID Connect and the OAuth Security BCP (RFC 9700).",
@@ -151,4 +147,8 @@ def enabled(profile: str, tpp_settings: dict[str, str] | None = None) -> set[str
 
 
 def params(profile: str) -> dict[str, dict[str, Any]]:
-    return PROFILE_PARAMS.get(base_name(profile), {})
+    """Control parameters the profile sets, from each catalog entry's `profile_params`
+    (attacks.md §2.4: the allow-list differs per profile)."""
+    base = base_name(profile)
+    return {c.id: dict(c.profile_params[base]) for c in catalog.CONTROLS
+            if base in c.profile_params}

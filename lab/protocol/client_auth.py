@@ -22,12 +22,12 @@ from joserfc.jwk import KeySet
 
 from lab import clock, context
 from lab.controls import guard
+from lab.controls.catalog_fapi2 import MTLS_METHODS, SECRET_METHODS
 from lab.controls.guard import Guard
 from lab.jose import algs, jws
 from lab.store.base import Once, Store, once_key
 from lab.store.sweep import PeriodicSweep
 
-from . import metadata
 from .errors import InvalidClientError
 
 ALGS = guard("alg_allow_list")
@@ -39,8 +39,6 @@ JTI = guard("client_assertion_jti_single_use")
 # RFC 7523 §3 rule 9 and FAPI2 §5.4.1: never "none"; private_key_jwt is asymmetric (OIDC §9),
 # so no HMAC either, whatever the allow-list says.
 ASYMMETRIC_ALGORITHMS = list(algs.ASYMMETRIC)
-SECRET_METHODS = ("client_secret_basic", "client_secret_post", "none")
-MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
 LEEWAY = 60
 MAX_LIFETIME = 60
 
@@ -249,14 +247,3 @@ def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float)
                                    float(exp) + 3 * LEEWAY - now))
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    """attacks.md §2.8: the *_auth_methods_supported lists say what the switches accept."""
-    for key in ("token_endpoint_auth_methods_supported",
-                "revocation_endpoint_auth_methods_supported",
-                "introspection_endpoint_auth_methods_supported"):
-        if isinstance(meta.get(key), list):
-            meta[key] = permitted_methods(meta[key])
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)

@@ -17,7 +17,7 @@ from authlib.oauth2.base import OAuth2Error
 from lab.controls import guard
 from lab.jose import dpop_proof
 
-from . import metadata, mtls_binding
+from . import mtls_binding
 from .tokens import EndUser
 
 DPOP = guard("dpop_bound_tokens")
@@ -166,15 +166,6 @@ def par_dpop_jkt(request: Any) -> str | None:
     return proof.jkt
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    # RFC 9449 §5.1: "dpop_signing_alg_values_supported: A JSON array containing a list of the
-    # JWS alg values ... supported by the authorization server for DPoP proof JWTs".
-    if DPOP.on():
-        meta["dpop_signing_alg_values_supported"] = dpop_proof.supported_algs()
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)
 
 
 def bind_code_jkt(data: Any) -> str | None:

@@ -12,8 +12,6 @@ from typing import Any
 from lab import pki
 from lab.controls import guard
 
-from . import metadata
-
 MTLS = guard("mtls_bound_tokens")
 
 CERT_ATTRIBUTES = ("client_cert", "ssl_client_cert", "tls_client_cert", "client_certificate")
@@ -42,12 +40,3 @@ def cnf_for(request: Any) -> dict[str, str] | None:
     return {"x5t#S256": x5t} if x5t else None
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    # RFC 8705 §3.3: "tls_client_certificate_bound_access_tokens ... indicating server support
-    # for mutual-TLS client certificate-bound access tokens".
-    if MTLS.on():
-        meta["tls_client_certificate_bound_access_tokens"] = True
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)
