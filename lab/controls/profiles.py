@@ -96,6 +96,12 @@ ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
     "mtls_bound_tokens": ("sender_constraint", ("mtls",)),
 }
 
+# The one TPP default no control decides (lab/tpp/settings.py derives the rest from the marks):
+# which shared-secret method FinLens uses where the profile allows secrets. RFC 6749 §2.3.1:
+# the AS "MUST support the HTTP Basic authentication scheme", the default elsewhere; legacy
+# shows the form-post credentials too many integrations copy.
+TPP_SECRET_METHOD: dict[str, str] = {"legacy": "client_secret_post"}
+
 PROFILES: dict[str, Marks] = {
     "legacy": LEGACY,
     "oauth2": OAUTH2,
