@@ -17,7 +17,7 @@ from lab import clock, keys, pki
 from lab.config import LabConfig
 from lab.store.base import Store
 from lab.tpp import assertion
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 from lab.web.request_id import HEADER
 
 from . import net

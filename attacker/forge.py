@@ -8,7 +8,6 @@ reads a leg or a key by itself: callers pass what their premise allows.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -20,13 +19,13 @@ from urllib.parse import quote
 
 import jwt
 import requests
-from cryptography.hazmat.primitives import serialization
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from lab import clock, pki
 from lab.domain import ledger
+from lab.jose import b64
+from lab.jose.jwk import public_pem as public_pem  # what a confused verifier keys HMAC with
 from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 
 from . import insider, net
 from .capture_view import Leaked
@@ -181,12 +180,8 @@ def victim_facts(ctx: AttackContext, *, with_grant: bool = False) -> VictimFacts
     return VictimFacts(sub, account_id, str(client_id), grant_id)
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def _segment(value: dict[str, Any]) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
+    return b64.encode(json.dumps(value, separators=(",", ":")).encode())
 
 
 def sign_none(header: dict[str, Any], claims: dict[str, Any]) -> str:
@@ -194,21 +189,11 @@ def sign_none(header: dict[str, Any], claims: dict[str, Any]) -> str:
     return f"{_segment({**header, 'alg': 'none'})}.{_segment(claims)}."
 
 
-def public_pem(jwk: dict[str, Any]) -> bytes:
-    """The SubjectPublicKeyInfo PEM of a published JWK: the bytes a confused verifier uses
-    as an HMAC secret (RFC 8725 §2.1)."""
-    loader: Any = RSAAlgorithm if jwk.get("kty") == "RSA" else ECAlgorithm
-    key = loader.from_jwk(json.dumps(jwk))
-    public = key.public_key() if hasattr(key, "private_bytes") else key
-    return bytes(public.public_bytes(serialization.Encoding.PEM,
-                                     serialization.PublicFormat.SubjectPublicKeyInfo))
-
-
 def sign_hs256(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
     """HS256 by hand (PyJWT refuses a PEM as an HMAC secret, which is the point)."""
     signing_input = f"{_segment({**header, 'alg': 'HS256'})}.{_segment(claims)}"
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64url(mac)}"
+    return f"{signing_input}.{b64.encode(mac)}"
 
 
 def sign_with(private_jwk: dict[str, Any], header: dict[str, Any], claims: dict[str, Any],
@@ -349,7 +334,7 @@ def spend_forged(ctx: AttackContext, facts: VictimFacts,
 def unverified_header(token: str) -> dict[str, Any]:
     try:
         head = token.split(".")[0]
-        data = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+        data = json.loads(b64.decode(head))
     except (IndexError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

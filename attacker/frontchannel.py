@@ -9,10 +9,7 @@ The attacker's browser is a real one at FinLens and at the AS (one cookie jar, f
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -190,13 +187,6 @@ def response_url(leaked: Leaked) -> str:
 
 def callback_with(ctx: AttackContext, params: dict[str, str]) -> str:
     return ctx.url("tpp", "/callback") + "?" + urlencode(params)
-
-
-def pkce_pair() -> tuple[str, str]:
-    """RFC 7636 §4.1-4.2: a verifier of the attacker's own and its S256 challenge."""
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 # --- lures: the victim's browser opens what the attacker sends (A1, attacks.md §1) -----------

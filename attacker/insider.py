@@ -14,7 +14,7 @@ import jwt
 
 from lab import clock, keys, pki
 from lab.tpp import assertion
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 
 from .context import AttackContext
 from .outcome import AttackSetupError, PremiseViolation

@@ -4,8 +4,6 @@ attacker/token_support.py, which it builds on."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -13,6 +11,7 @@ from urllib.parse import urlencode, urljoin
 import requests
 
 from lab import clock, keys
+from lab.jose import b64
 from lab.tpp import assertion
 from lab.useragent import parse_forms
 
@@ -28,8 +27,7 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 def pkce_pair() -> tuple[str, str]:
     """RFC 7636 §4.1-4.2: a verifier and its S256 challenge."""
     verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return verifier, b64.sha256(verifier)
 
 
 def attacker_session(ctx: AttackContext) -> requests.Session:

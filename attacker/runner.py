@@ -19,7 +19,7 @@ from lab.config import LabConfig
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
 from lab.store.base import Store
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
 from .attacks import Attack

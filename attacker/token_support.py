@@ -19,7 +19,7 @@ import requests
 
 from lab.authserver.clients import TPP_CLIENT_ID
 from lab.domain import ledger
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
 from . import insider, net

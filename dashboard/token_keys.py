@@ -9,10 +9,7 @@ key-confusion forgery (RFC 8725 §2.1) only recomputes what a confused verifier 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,17 +17,14 @@ from typing import Any, Protocol
 
 import jwt
 import requests
-from cryptography.hazmat.primitives import serialization
 from joserfc.jwk import JWKRegistry
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
-HMAC_ALGS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
-# RFC 7638 §3.2: the required members of each key type (the rest is not hashed).
-THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"),
-                      "OKP": ("crv", "kty", "x")}
-PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
-KTY_PREFIX = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
+from lab.jose import algs, b64
+from lab.jose.algs import EMBEDDED_KEY_HEADERS
+from lab.jose.jwk import PRIVATE_MEMBERS, THUMBPRINT_MEMBERS, public, public_pem
+from lab.jose.jwk import thumbprint as rfc7638_thumbprint
+from lab.jose.jws import HMAC_HASHES as HMAC_ALGS
+
 CLIENT_KINDS = ("client_assertion", "request_object")
 TIMEOUT = 10.0
 
@@ -59,18 +53,17 @@ class Verdict:
     owner: str | None = None
 
 
-def thumbprint(jwk: object) -> str | None:
-    """RFC 7638 §3 SHA-256 thumbprint of a public JWK (what cnf.jkt carries), or None."""
-    if not isinstance(jwk, dict) or jwk.get("kty") not in THUMBPRINT_MEMBERS:
-        return None
-    members = {m: jwk[m] for m in THUMBPRINT_MEMBERS[str(jwk["kty"])]
-               if isinstance(jwk.get(m), str)}
-    if len(members) != len(THUMBPRINT_MEMBERS[str(jwk["kty"])]):
+def thumbprint(key: object) -> str | None:
+    """RFC 7638 §3 SHA-256 thumbprint of a public JWK (what cnf.jkt carries), or None for
+    anything that is not a usable public key (joserfc must be able to load it)."""
+    if not isinstance(key, dict) or key.get("kty") not in THUMBPRINT_MEMBERS:
         return None
     try:
-        return str(JWKRegistry.import_key(members).thumbprint())
+        jkt = rfc7638_thumbprint(key)
+        JWKRegistry.import_key(public(key))
     except Exception:  # joserfc refuses a malformed key in many ways; none of them is news
         return None
+    return jkt
 
 
 def _check(token: str, jwk: dict[str, Any], alg: str) -> str | None:
@@ -88,21 +81,16 @@ def _check(token: str, jwk: dict[str, Any], alg: str) -> str | None:
     return None
 
 
-def _public_pem(jwk: dict[str, Any]) -> bytes | None:
+def _public_pem(key: dict[str, Any]) -> bytes | None:
     """The PEM a confused verifier would use as an HMAC secret."""
-    loaders: dict[str, Any] = {"RSA": RSAAlgorithm, "EC": ECAlgorithm, "OKP": OKPAlgorithm}
     try:
-        key = loaders[str(jwk.get("kty"))].from_jwk(json.dumps(jwk))
-        public = key.public_key() if hasattr(key, "private_bytes") else key
-        return bytes(public.public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+        return public_pem(key)
     except (KeyError, ValueError, TypeError, jwt.PyJWTError, AttributeError):
         return None
 
 
 def _signature(token: str) -> bytes:
-    part = token.rsplit(".", 1)[-1]
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return b64.decode(token.rsplit(".", 1)[-1])
 
 
 def _kid(key: dict[str, Any]) -> str:
@@ -155,7 +143,7 @@ def _owner_keys(claims: dict[str, Any], kind: str, ring: KeyRing
 
 
 def _fits(key: dict[str, Any], alg: str) -> bool:
-    return KTY_PREFIX.get(alg[:2]) == key.get("kty")
+    return algs.kty_for(alg) == key.get("kty")
 
 
 def verify(token: str, header: dict[str, Any], claims: dict[str, Any], kind: str,

@@ -8,14 +8,15 @@ Finding tokens in captures is `dashboard.token_find`; signatures are checked in
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from lab.jose import b64
+from lab.jose.dpop_proof import ath, htu
 
 from . import token_keys
 from .token_find import KINDS, Found, find_in_capture, recent
@@ -68,7 +69,7 @@ class Inspection:
 
 def _b64json(part: str, what: str) -> dict[str, Any]:
     try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        raw = b64.decode(part)
     except ValueError:
         raise ValueError(f"the {what} is not base64url") from None
     try:
@@ -194,11 +195,6 @@ def time_words(claims: dict[str, Any], now: float) -> tuple[dict[str, str], bool
 
 # --- DPoP and exchange checks ----------------------------------------------------------------
 
-def _b64sha256(text: str) -> str:
-    digest = hashlib.sha256(text.encode("ascii", "replace")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def _claims_of(token: str | None) -> dict[str, Any]:
     if not token:
         return {}
@@ -206,11 +202,6 @@ def _claims_of(token: str | None) -> dict[str, Any]:
         return decode(token).claims
     except ValueError:
         return {}
-
-
-def _htu(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def dpop_checks(claims: dict[str, Any], jkt: str | None, found: Found | None) -> list[Check]:
@@ -224,9 +215,9 @@ def dpop_checks(claims: dict[str, Any], jkt: str | None, found: Found | None) ->
                             f"{'matches' if same else 'differs from'} the request's "
                             f"method {found.method}"))
     if found.url and "htu" in claims:
-        same = claims.get("htu") == _htu(found.url)
+        same = claims.get("htu") == htu(found.url)
         checks.append(Check("htu", same, f"htu {'matches' if same else 'differs from'} the "
-                            f"URL it was sent to ({_htu(found.url)})"))
+                            f"URL it was sent to ({htu(found.url)})"))
     bound = _claims_of(found.access_token).get("cnf")
     if jkt and isinstance(bound, dict) and "jkt" in bound:
         same = bound.get("jkt") == jkt
@@ -236,7 +227,7 @@ def dpop_checks(claims: dict[str, Any], jkt: str | None, found: Found | None) ->
         checks.append(Check("cnf.jkt", same, f"its key's thumbprint {verb} the cnf.jkt of "
                             f"{whose}"))
     if found.access_token_role == "presented" and found.access_token:
-        same = claims.get("ath") == _b64sha256(found.access_token)
+        same = claims.get("ath") == ath(found.access_token)
         checks.append(Check("ath", same, "ath is the hash of the access token beside it" if same
                             else "ath is missing or is not the hash of the access token "
                                  "beside it"))

@@ -8,6 +8,7 @@ the lab is real TLS, never `verify=False`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import ssl
@@ -20,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from lab.jose import b64
 
 CA_NAME = "FAPI Lab local CA"
 VALIDITY_DAYS = 825
@@ -166,10 +169,23 @@ def trust_client_certificate(pki_dir: Path, cert_pem: str) -> None:
 
 def thumbprint_s256(cert_pem: str | bytes) -> str:
     """x5t#S256 (RFC 8705 §3.1): base64url SHA-256 of the DER certificate."""
-    import base64
-
     data = cert_pem.encode() if isinstance(cert_pem, str) else cert_pem
     der = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
-    digest = hashes.Hash(hashes.SHA256())
-    digest.update(der)
-    return base64.urlsafe_b64encode(digest.finalize()).rstrip(b"=").decode()
+    return b64.sha256(der)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_thumbprint(cert_pem: str | bytes) -> str:
+    return thumbprint_s256(cert_pem)
+
+
+def certificate_thumbprint(cert_pem: str | bytes | None) -> str | None:
+    """x5t#S256 of a presented client certificate, or None for none or an unreadable one.
+    Parsed once: a kept-alive connection presents the same certificate on every call (the
+    cache is bounded, so many certificates cannot grow it)."""
+    if not cert_pem:
+        return None
+    try:
+        return _cached_thumbprint(cert_pem)
+    except (ValueError, TypeError):
+        return None

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from locust import events
 from locust.clients import HttpSession
 
-from lab.tpp import assertion, dpop
+from lab.tpp import assertion
+from lab.tpp import dpop_signer as tpp_dpop
 
 MATERIAL_ENV = "FAPI_LAB_LOAD_MATERIAL"
 # More figures for <csv prefix>_summary.json, by name (the flows add their linkings).
@@ -40,9 +41,9 @@ def lab_now() -> int:
     return int(time.time() + float(MATERIAL.get("clock_offset") or 0.0))
 
 
-def dpop_signer(private_jwk: dict[str, Any]) -> dpop.Signer:
+def dpop_signer(private_jwk: dict[str, Any]) -> tpp_dpop.Signer:
     """The TPP's RFC 9449 proof maker, timed by the lab clock as read from the material."""
-    return dpop.Signer(private_jwk, now=lab_now)
+    return tpp_dpop.Signer(private_jwk, now=lab_now)
 
 
 class ClientAssertions:
@@ -83,7 +84,7 @@ class DPoPSender:
     request is sent once more with the nonce. Nonces are kept per origin.
     """
 
-    def __init__(self, client: HttpSession, signer: dpop.Signer) -> None:
+    def __init__(self, client: HttpSession, signer: tpp_dpop.Signer) -> None:
         self.client, self.signer = client, signer
         self.nonces: dict[str, str] = {}
 
@@ -92,16 +93,16 @@ class DPoPSender:
              headers: dict[str, str] | None = None) -> Any:
         """`url` absolute; `data` makes the form afresh per attempt (assertions are single use).
         Returns the response, already marked failed when it is an error."""
-        where = dpop.origin(url)
+        where = tpp_dpop.origin(url)
         for attempt in range(2):
             proof = self.signer.proof(method, url, access_token=access_token,
                                       nonce=self.nonces.get(where))
             with self.client.request(method, url, name=name, catch_response=True,
                                      data=data() if data else None,
                                      headers={**(headers or {}), "DPoP": proof}) as response:
-                if response.headers.get(dpop.NONCE_HEADER):
-                    self.nonces[where] = response.headers[dpop.NONCE_HEADER]
-                if attempt == 0 and dpop.asks_for_nonce(response):
+                if response.headers.get(tpp_dpop.NONCE_HEADER):
+                    self.nonces[where] = response.headers[tpp_dpop.NONCE_HEADER]
+                if attempt == 0 and tpp_dpop.asks_for_nonce(response):
                     response.request_meta["name"] = f"{name} (use_dpop_nonce)"
                     response.success()
                     continue

@@ -65,7 +65,10 @@ def test_registry_knows_every_control(control_id: str, tmp_path_factory: pytest.
 def test_profiles_name_only_catalog_controls(profile: str) -> None:
     unknown = set(profiles.marks(profile)) - set(catalog.BY_ID)
     assert not unknown, f"profile {profile} names unknown controls {sorted(unknown)}"
-    assert set(profiles.PROFILE_PARAMS.get(profile, {})) <= set(catalog.BY_ID)
+    for control_id, params in profiles.params(profile).items():
+        assert set(params) <= set(catalog.get(control_id).params), f"{control_id}: {params}"
+    for control in catalog.CONTROLS:
+        assert set(control.profile_params) <= set(profiles.PROFILES), control.id
     assert profiles.DESCRIPTIONS.get(profile), f"profile {profile} has no description"
 
 

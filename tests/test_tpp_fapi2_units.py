@@ -11,7 +11,9 @@ import pytest
 import requests
 
 from lab import clock, context, keys
-from lab.tpp import assertion, dpop, keyring, settings
+from lab.jose import dpop_proof
+from lab.jose import jwk as jose_jwk
+from lab.tpp import assertion, dpop_signer, keyring, settings
 from lab.tpp.institutions import Institution
 
 HONEST = Institution("honestbank", "HonestBank", "https://as.example", "https://bank.example")
@@ -38,15 +40,15 @@ def _response(status: int, headers: dict[str, str], body: bytes = b"{}") -> requ
 def test_proof_has_the_rfc_9449_header_and_claims_and_verifies_with_its_own_jwk(lab, tpp_ctx):
     private = keys.signing_key(keys.ensure_keyset(lab.config.keys_dir, "unit-dpop",
                                                   ("ES256",)), "ES256")
-    signer = dpop.Signer(private)
+    signer = dpop_signer.Signer(private)
     proof = signer.proof("get", "https://bank.example/accounts?x=1#f", access_token="at-1",
                          nonce="n-1")
     header = jwt.get_unverified_header(proof)
     assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256"
-    assert "d" not in header["jwk"] and dpop.thumbprint(header["jwk"]) == signer.jkt
+    assert "d" not in header["jwk"] and jose_jwk.thumbprint(header["jwk"]) == signer.jkt
     claims = jwt.decode(proof, jwt.PyJWK(header["jwk"]).key, algorithms=["ES256"])
     assert claims["htm"] == "GET" and claims["htu"] == "https://bank.example/accounts"
-    assert claims["ath"] == dpop.ath("at-1") and claims["nonce"] == "n-1"
+    assert claims["ath"] == dpop_proof.ath("at-1") and claims["nonce"] == "n-1"
     assert abs(claims["iat"] - clock.now()) < 5 and len(claims["jti"]) >= 16
     assert signer.proof("GET", "https://bank.example/accounts") != proof
 
@@ -56,7 +58,7 @@ def test_thumbprint_matches_rfc_7638_example_key():
     from joserfc.jwk import ECKey
 
     key = ECKey.generate_key("P-256", private=True)
-    assert dpop.thumbprint(key.as_dict(private=False)) == key.thumbprint()
+    assert jose_jwk.thumbprint(key.as_dict(private=False)) == key.thumbprint()
 
 
 @pytest.mark.parametrize("status, headers, body, expected", [
@@ -67,24 +69,24 @@ def test_thumbprint_matches_rfc_7638_example_key():
     (200, {"DPoP-Nonce": "n"}, b"{}", False),
 ])
 def test_use_dpop_nonce_is_recognised_at_the_as_and_the_bank(status, headers, body, expected):
-    assert dpop.asks_for_nonce(_response(status, headers, body)) is expected
+    assert dpop_signer.asks_for_nonce(_response(status, headers, body)) is expected
 
 
 def test_send_retries_once_with_the_servers_nonce_and_remembers_it(lab, tpp_ctx):
-    dpop.forget_nonces()
-    signer = dpop.Signer(keyring.dpop_key(lab.config, HONEST))
+    dpop_signer.forget_nonces()
+    signer = dpop_signer.Signer(keyring.dpop_key(lab.config, HONEST))
     seen: list[dict[str, Any]] = []
 
     def server(extra: dict[str, str]) -> requests.Response:
         seen.append(jwt.decode(extra["DPoP"], options={"verify_signature": False}))
         return _response(400, {"DPoP-Nonce": f"n{len(seen)}"}, b'{"error": "use_dpop_nonce"}')
 
-    r = dpop.send(server, signer, "POST", "https://as.example/token")
+    r = dpop_signer.send(server, signer, "POST", "https://as.example/token")
     assert r.status_code == 400 and len(seen) == 2            # once more, not forever
     assert "nonce" not in seen[0] and seen[1]["nonce"] == "n1"
-    assert dpop.nonce_for("https://as.example/par") == "n2"   # per server (origin)
-    assert dpop.nonce_for("https://bank.example/accounts") is None
-    dpop.forget_nonces()
+    assert dpop_signer.nonce_for("https://as.example/par") == "n2"   # per server (origin)
+    assert dpop_signer.nonce_for("https://bank.example/accounts") is None
+    dpop_signer.forget_nonces()
 
 
 # --- private_key_jwt (RFC 7523) -------------------------------------------------------------

@@ -15,7 +15,7 @@ from attacker import token_support as ts
 from attacker.attacks import Attack
 from attacker.context import AttackContext
 from attacker.premises import linked_victim
-from lab.tpp.dpop import Signer
+from lab.tpp.dpop_signer import Signer
 
 PAST_EXPIRY = 7200   # past a 3600 s access token: FinLens refreshes on the next dashboard
 

@@ -20,7 +20,7 @@ from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, is_transactions
 from attacker.premises import linked_victim
 from lab import clock
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 
 PROOFS = 20
 SPACING = 30          # seconds between the proofs' iat: 20 proofs cover 10 minutes

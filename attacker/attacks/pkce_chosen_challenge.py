@@ -19,6 +19,7 @@ from attacker import frontchannel as fc
 from attacker.attacks import Attack
 from attacker.capture_view import Leaked
 from attacker.context import AttackContext
+from attacker.login_support import pkce_pair
 from attacker.premises import linked_victim
 
 AMOUNT = "250.00"
@@ -37,7 +38,7 @@ def run(ctx: AttackContext) -> None:
     client_id, redirect_uri = form["client_id"], form["redirect_uri"]
     ctx.step("attacker", "reads FinLens's client_id and client_secret in a token request on "
              "the token leg")
-    verifier, challenge = fc.pkce_pair()
+    verifier, challenge = pkce_pair()
     forged = ctx.url("as", "/authorize") + "?" + urlencode({
         "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
         "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}", "state": secrets.token_urlsafe(16),

@@ -7,21 +7,21 @@ were verified; refusals carry a DPoP challenge (lab/bank/errors.py).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.oauth2.rfc6749 import TokenValidator
 
-from lab import dpop_check, pki
+from lab import pki
 from lab.bank.errors import REALM, InvalidDPoPProofError, InvalidTokenError, UseDPoPNonceError
 from lab.controls import guard
+from lab.jose import dpop_proof
 
 DPOP = guard("dpop_bound_tokens")
 MTLS = guard("mtls_bound_tokens")
 
-NONCES = dpop_check.Nonces("bank")
-ERRORS = dpop_check.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
+NONCES = dpop_proof.Nonces("bank")
+ERRORS = dpop_proof.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class DPoPTokenValidator(TokenValidator):  # type: ignore[misc]
         if DPOP.on():
             self._check_dpop(jkt, x5t, request, scheme, access_token)
         if x5t and MTLS.on():
-            presented = _thumbprint(request.client_cert)
+            presented = pki.certificate_thumbprint(request.client_cert)
             # RFC 8705 §3.2: the resource server "MUST ... verify that the certificate matches
             # the certificate associated with the access token"; "If they do not match, the
             # resource access attempt MUST be rejected with an error per [RFC6750]".
@@ -84,32 +84,16 @@ class DPoPTokenValidator(TokenValidator):  # type: ignore[misc]
         # bearer token.
         if scheme != "dpop":
             raise DPOP.refuse(InvalidTokenError(), reason="DPoP-bound token sent as Bearer")
-        proof = dpop_check.validate(request.dpop, method=request.method, uri=request.url,
+        proof = dpop_proof.validate(request.dpop, method=request.method, uri=request.url,
                                     errors=ERRORS, nonces=NONCES, access_token=access_token)
         # RFC 9449 §7.1: check "that the public key to which the access token is bound matches
         # the public key from the DPoP proof".
-        if proof.jkt != jkt:
+        if proof is not None and proof.jkt != jkt:
             raise DPOP.refuse(InvalidTokenError(), reason="proof key is not the token's cnf.jkt")
-
-
-def _thumbprint(pem: str | None) -> str | None:
-    if not pem:
-        return None
-    try:
-        return _certificate_thumbprint(pem)
-    except (ValueError, TypeError):
-        return None
-
-
-@functools.lru_cache(maxsize=256)
-def _certificate_thumbprint(pem: str) -> str:
-    """x5t#S256 of a client certificate, parsed once: a kept-alive connection presents the
-    same certificate on every call (bounded, so many certificates cannot grow it)."""
-    return pki.thumbprint_s256(pem)
 
 
 def current_nonce() -> str | None:
     """The DPoP-Nonce for this response, while nonces are required (RFC 9449 §9)."""
-    if DPOP.on() and dpop_check.NONCE.on():
+    if DPOP.on() and dpop_proof.NONCE.on():
         return NONCES.current()
     return None

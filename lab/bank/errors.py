@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from authlib.oauth2.base import OAuth2Error
 
-from lab import dpop_check
 from lab.controls import guard
+from lab.jose import dpop_proof
 
 REALM = "HonestBank"
 DPOP = guard("dpop_bound_tokens")
@@ -32,7 +32,7 @@ def challenge(scheme: str, params: list[str]) -> str:
     if scheme == "DPoP":
         # RFC 9449 §7.1: "algs: A space-delimited list of the JWS alg values ... that the
         # resource server supports" for DPoP proofs.
-        params = [*params, f'algs="{" ".join(dpop_check.supported_algs())}"']
+        params = [*params, f'algs="{" ".join(dpop_proof.supported_algs())}"']
     return f"{scheme} " + ", ".join(params)
 
 

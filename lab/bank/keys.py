@@ -1,7 +1,7 @@
 """Where the bank gets the AS's keys: discovery (OIDC Discovery §4, RFC 8414 §3), then jwks_uri.
 
 Fetched lazily on first use (the AS may start after the bank) over TLS with the
-lab CA, and cached; `lab.jose_check.JwksSource` refreshes once for an unknown kid.
+lab CA, and cached; `lab.jose.jws.JwksSource` refreshes once for an unknown kid.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from lab.config import LabConfig
-from lab.jose_check import JwksSource
+from lab.jose.jws import JwksSource
 
 TIMEOUT = 10
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from lab import clock, jose_check
+from lab import clock
 from lab.bank.binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
 from lab.bank.errors import (
     ClientTokenError,
@@ -29,6 +29,7 @@ from lab.bank.keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
 from lab.domain import consent, ledger
+from lab.jose import jws
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")
@@ -126,7 +127,7 @@ class Protector:
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:
-            return jose_check.verify(token, self.keys.jwks(), InvalidTokenError)
+            return jws.verify(token, self.keys.jwks(), InvalidTokenError)
         except KeysUnavailable as exc:
             log.warning("cannot fetch the AS keys: %s", exc)
             raise KeysUnavailableError() from None

@@ -6,7 +6,9 @@ enforcement point names a control from here through `guard(id)`.
 
 from __future__ import annotations
 
-from .model import Control, Refusal
+from lab.jose import algs
+
+from .model import Control, Edit, Param, Refusal
 
 R = Refusal
 
@@ -30,7 +32,8 @@ CONTROLS: tuple[Control, ...] = (
         "RFC 7636 §4.2, §4.4.1; FAPI2 §5.3.2.2",
         "With the 'plain' method the challenge that travels in the front channel IS the verifier: "
         "whoever reads the authorization request can redeem the code. S256 sends only a hash.",
-        metadata=("code_challenge_methods_supported",),
+        # RFC 7636 §4.2 / FAPI2 §5.3.2.2: S256 only.
+        metadata={"code_challenge_methods_supported": ["S256"]},
         off_behaviour="'plain' (or no method, meaning plain) is accepted.",
     ),
     Control(
@@ -61,7 +64,8 @@ CONTROLS: tuple[Control, ...] = (
         "Tokens in the front channel (implicit and hybrid flows) end up in browser history, "
         "Referer headers and logs, and can be injected. The code flow keeps tokens on the back "
         "channel where the client authenticates.",
-        metadata=("response_types_supported",),
+        # FAPI2 §5.3.2.2: "shall require the response_type value code".
+        metadata={"response_types_supported": ["code"], "response_modes_supported": ["query"]},
         off_behaviour="response_type 'token', 'id_token', 'code id_token' and the like are served.",
     ),
     # --- 2.3 Token endpoint, grants ---------------------------------------------------------
@@ -72,7 +76,8 @@ CONTROLS: tuple[Control, ...] = (
         "BCP §2.4; FAPI2 §5.3.2.1",
         "The password grant hands the user's bank password to the client and skips the bank's "
         "login page, its second factor and its consent screen.",
-        metadata=("grant_types_supported",),
+        # BCP §2.4: the password grant MUST NOT be used.
+        metadata={"grant_types_supported": Edit(remove=("password",))},
         off_behaviour="grant_type=password issues tokens for a username and password.",
     ),
     Control(
@@ -207,9 +212,16 @@ CONTROLS: tuple[Control, ...] = (
         "RFC 8725 §3.1–3.2; FAPI2 §5.4.1; F1P2 §8.6",
         "If the verifier lets the token choose its own algorithm, 'alg: none' needs no signature "
         "and HS256 can be keyed with the AS's public key, which everybody has.",
-        metadata=("id_token_signing_alg_values_supported",
-                  "token_endpoint_auth_signing_alg_values_supported"),
-        params={"algorithms": ["PS256", "ES256", "EdDSA"]},
+        metadata={
+            "id_token_signing_alg_values_supported": Param("algorithms"),
+            "userinfo_signing_alg_values_supported": Param("algorithms", drop=("none",)),
+            "token_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
+            "revocation_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
+            "introspection_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
+        },
+        params={"algorithms": list(algs.FAPI2)},
+        profile_params={"oauth2": {"algorithms": ["RS256", "PS256", "ES256"]},
+                        "fapi2-security": {"algorithms": list(algs.FAPI2)}},
         off_behaviour="The verifier uses whatever alg the header names, including none and HS256.",
     ),
     Control(

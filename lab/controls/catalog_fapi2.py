@@ -5,9 +5,19 @@ Ids, refusals, specs and profile marks from ../shared/attacks.md §2.2, §2.3, �
 
 from __future__ import annotations
 
-from .model import Control, Refusal
+from lab.jose import algs
+
+from .model import Control, Edit, Param, Refusal
 
 R = Refusal
+
+# Client authentication methods (RFC 8414 §2, RFC 8705 §2): the ones a shared secret (or
+# nothing) authenticates, and the mutual-TLS ones.
+SECRET_METHODS = ("client_secret_basic", "client_secret_post", "none")
+MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
+AUTH_METHOD_KEYS = ("token_endpoint_auth_methods_supported",
+                    "revocation_endpoint_auth_methods_supported",
+                    "introspection_endpoint_auth_methods_supported")
 
 FAPI2_CONTROLS: tuple[Control, ...] = (
     # --- 2.2 Authorization endpoint and PAR -------------------------------------------------
@@ -20,7 +30,8 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "Parameters in the front channel can be read and changed by anything between the user "
         "and the bank (a browser extension, a proxy, a crafted link). Pushing them over the "
         "authenticated back channel means the AS only acts on what the client itself sent.",
-        metadata=("require_pushed_authorization_requests",),
+        # RFC 9126 §5: "require_pushed_authorization_requests".
+        metadata={"require_pushed_authorization_requests": True},
         off_behaviour="Authorization requests with all their parameters in the URL are served.",
     ),
     Control(
@@ -44,7 +55,8 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "A client that talks to several banks must know which one answered. The `iss` "
         "parameter tells it, so it can spot a response that came back from the wrong place.",
         kind="enabler",
-        metadata=("authorization_response_iss_parameter_supported",),
+        # RFC 9207 §3: "authorization_response_iss_parameter_supported".
+        metadata={"authorization_response_iss_parameter_supported": True},
         off_behaviour="Authorization responses carry no iss.",
     ),
     # --- 2.3 Client authentication ----------------------------------------------------------
@@ -58,7 +70,8 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "A shared secret travels with every request and sits in config files and backups: "
         "once it leaks, anyone can be the client. With private_key_jwt the client proves it "
         "holds a key that never leaves it.",
-        metadata=("token_endpoint_auth_methods_supported",),
+        # FAPI2 §5.3.2.1: "shall only support confidential clients" (MTLS or private_key_jwt).
+        metadata=dict.fromkeys(AUTH_METHOD_KEYS, Edit(remove=SECRET_METHODS)),
         off_behaviour="client_secret_basic, client_secret_post and none are accepted.",
     ),
     Control(
@@ -69,7 +82,7 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         ("AS",), R(401, "invalid_client"),
         "RFC 8705 §2; FAPI2 §5.3.2.1",
         "The client proves itself with the TLS handshake: nothing reusable crosses the wire.",
-        metadata=("token_endpoint_auth_methods_supported", "tls_client_auth"),
+        metadata=dict.fromkeys(AUTH_METHOD_KEYS, Edit(add=MTLS_METHODS, remove=SECRET_METHODS)),
         off_behaviour="tls_client_auth and self_signed_tls_client_auth are not offered.",
     ),
     Control(
@@ -115,7 +128,11 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "RFC 9449 §4.3, §5, §6.1, §7.1–7.2, §10; FAPI2 §5.3.2.1, §5.3.4",
         "A bearer token works for whoever holds it. A DPoP-bound token works only with a proof "
         "signed by the client's private key, which never travels: a stolen token is useless.",
-        metadata=("dpop_signing_alg_values_supported",),
+        # RFC 9449 §5.1: "dpop_signing_alg_values_supported": the proof algorithms, i.e. the
+        # allow-list's asymmetric ones (any asymmetric one while the allow-list is off).
+        metadata={"dpop_signing_alg_values_supported": Param(
+            "algorithms", control="alg_allow_list", keep=algs.ASYMMETRIC,
+            otherwise=algs.ASYMMETRIC)},
         off_behaviour="Tokens are bearer tokens; DPoP headers are ignored.",
     ),
     Control(
@@ -169,7 +186,8 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "RFC 8705 §3, §3.1; F1P2 §5.2.2, §8.2; FAPI2 §5.3.2.1",
         "The token works only over a TLS connection authenticated with the client's "
         "certificate, whose private key never leaves the client.",
-        metadata=("tls_client_certificate_bound_access_tokens",),
+        # RFC 8705 §3.3: "tls_client_certificate_bound_access_tokens".
+        metadata={"tls_client_certificate_bound_access_tokens": True},
         off_behaviour="Tokens are not bound to the certificate.",
     ),
     Control(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Side = Literal["AS", "bank", "TPP"]
 Kind = Literal["refusing", "preventive", "enabler"]
@@ -21,6 +22,33 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Param:
+    """A discovery value read, when the document is built, from a control's parameter.
+
+    `control`: another control's parameter ("" = this one's); while that control is off the
+    value is `otherwise`. `keep` (when given) and `drop` filter the parameter's values."""
+
+    name: str
+    control: str = ""
+    keep: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    otherwise: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change to a list the base document (or an earlier control) put under the key."""
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+# A discovery key's value while the control is on: a JSON value as it stands, a Param, or an
+# Edit (RFC 8414 §2 / OIDC Discovery §3 keys; lab/protocol/metadata.py applies them).
+Discovery = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Control:
     id: str
     title: str
@@ -32,6 +60,9 @@ class Control:
     kind: Kind = "refusing"
     requires: tuple[str, ...] = ()
     fires_via: tuple[str, ...] = ()
-    metadata: tuple[str, ...] = ()
+    # The discovery keys and values the control contributes while it is on.
+    metadata: Discovery = field(default_factory=dict)
+    # Parameter defaults, and what a profile sets instead (attacks.md §2.4).
     params: dict[str, object] = field(default_factory=dict)
+    profile_params: dict[str, dict[str, object]] = field(default_factory=dict)
     off_behaviour: str = ""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import catalog
+
 Marks = dict[str, str]
 
 LEGACY: Marks = {}
@@ -94,16 +96,16 @@ ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
     "mtls_bound_tokens": ("sender_constraint", ("mtls",)),
 }
 
+# The one TPP default no control decides (lab/tpp/settings.py derives the rest from the marks):
+# which shared-secret method FinLens uses where the profile allows secrets. RFC 6749 §2.3.1:
+# the AS "MUST support the HTTP Basic authentication scheme", the default elsewhere; legacy
+# shows the form-post credentials too many integrations copy.
+TPP_SECRET_METHOD: dict[str, str] = {"legacy": "client_secret_post"}
+
 PROFILES: dict[str, Marks] = {
     "legacy": LEGACY,
     "oauth2": OAUTH2,
     "fapi2-security": FAPI2_SECURITY,
-}
-
-# Control parameters a profile sets (attacks.md §2.4: the allow-list differs per profile).
-PROFILE_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
-    "oauth2": {"alg_allow_list": {"algorithms": ["RS256", "PS256", "ES256"]}},
-    "fapi2-security": {"alg_allow_list": {"algorithms": ["PS256", "ES256", "EdDSA"]}},
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -151,4 +153,8 @@ def enabled(profile: str, tpp_settings: dict[str, str] | None = None) -> set[str
 
 
 def params(profile: str) -> dict[str, dict[str, Any]]:
-    return PROFILE_PARAMS.get(base_name(profile), {})
+    """Control parameters the profile sets, from each catalog entry's `profile_params`
+    (attacks.md §2.4: the allow-list differs per profile)."""
+    base = base_name(profile)
+    return {c.id: dict(c.profile_params[base]) for c in catalog.CONTROLS
+            if base in c.profile_params}

@@ -19,7 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lab.tpp import assertion, dpop
+from lab.tpp import assertion
+from lab.tpp import dpop_signer as tpp_dpop
 
 MARGIN = 1.5        # lines per request the rate bound allows: a faster run must not run out
 EXTRA = 200
@@ -34,14 +35,14 @@ def count_for(bound_rate: float, duration: float) -> int:
 
 def _proofs(jwk: dict[str, Any], method: str, url: str, access_token: str | None, iat: int,
             count: int) -> list[str]:
-    signer = dpop.Signer(jwk, now=lambda: iat)
+    signer = tpp_dpop.Signer(jwk, now=lambda: iat)
     return [signer.proof(method, url, access_token=access_token) for _ in range(count)]
 
 
 def _token_lines(client_id: str, assertion_jwk: dict[str, Any], aud: str, iat: int,
                  dpop_jwk: dict[str, Any] | None, token_url: str, count: int) -> list[str]:
     signer = assertion.Signer(client_id, assertion_jwk, "ES256", now=lambda: iat)
-    prover = dpop.Signer(dpop_jwk, now=lambda: iat) if dpop_jwk else None
+    prover = tpp_dpop.Signer(dpop_jwk, now=lambda: iat) if dpop_jwk else None
     lines = []
     for _ in range(count):
         line = signer.make(aud)

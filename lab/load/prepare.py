@@ -23,7 +23,8 @@ from lab import clock, context, keys, pki
 from lab.config import LabConfig
 from lab.domain import customers
 from lab.store.base import Store
-from lab.tpp import assertion, dpop, keyring, session
+from lab.tpp import assertion, keyring, session
+from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp.institutions import DEFAULT_ID
 from lab.useragent import HttpUserAgent
 
@@ -58,7 +59,7 @@ class TppClient:
         self.redirect_uri = config.tpp_url + "/callback"
         self.assertion_jwk = keyring.assertion_key(config, ASSERTION_ALG)
         self.dpop_jwk = _dpop_jwk(config) if binding == "dpop" else None
-        self.signer = dpop.Signer(self.dpop_jwk) if self.dpop_jwk else None
+        self.signer = tpp_dpop.Signer(self.dpop_jwk) if self.dpop_jwk else None
         self.cert = _home_certificate(config) if binding == "mtls" else None
         self.http = requests.Session()
         self.http.verify = str(config.ca_cert_path)
@@ -75,7 +76,7 @@ class TppClient:
                                   timeout=30)
 
         with context.bound(self.store, "tpp"):   # proofs and assertions in lab time
-            return dpop.send(do, self.signer, "POST", url) if self.signer else do({})
+            return tpp_dpop.send(do, self.signer, "POST", url) if self.signer else do({})
 
     def tokens(self, username: str = "alice") -> dict[str, Any]:
         """One whole linking: PAR, login + SCA + consent, code redemption."""

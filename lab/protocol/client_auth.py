@@ -22,11 +22,12 @@ from joserfc.jwk import KeySet
 
 from lab import clock, context
 from lab.controls import guard
+from lab.controls.catalog_fapi2 import MTLS_METHODS, SECRET_METHODS
 from lab.controls.guard import Guard
+from lab.jose import algs, jws
 from lab.store.base import Once, Store, once_key
 from lab.store.sweep import PeriodicSweep
 
-from . import metadata
 from .errors import InvalidClientError
 
 ALGS = guard("alg_allow_list")
@@ -37,10 +38,7 @@ JTI = guard("client_assertion_jti_single_use")
 
 # RFC 7523 §3 rule 9 and FAPI2 §5.4.1: never "none"; private_key_jwt is asymmetric (OIDC §9),
 # so no HMAC either, whatever the allow-list says.
-ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                         "ES512", "EdDSA"]
-SECRET_METHODS = ("client_secret_basic", "client_secret_post", "none")
-MTLS_METHODS = ("tls_client_auth", "self_signed_tls_client_auth")
+ASYMMETRIC_ALGORITHMS = list(algs.ASYMMETRIC)
 LEEWAY = 60
 MAX_LIFETIME = 60
 
@@ -115,7 +113,7 @@ def _refusing(method: str) -> list[Guard]:
 
 def allowed_algorithms() -> list[str]:
     if ALGS.on():
-        return [str(a) for a in ALGS.param("algorithms", ["PS256", "ES256", "EdDSA"])]
+        return jws.allow_list()
     return ASYMMETRIC_ALGORITHMS
 
 
@@ -249,14 +247,3 @@ def remember_jti(store: Store, client_id: str, jti: str, exp: float, now: float)
                                    float(exp) + 3 * LEEWAY - now))
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    """attacks.md §2.8: the *_auth_methods_supported lists say what the switches accept."""
-    for key in ("token_endpoint_auth_methods_supported",
-                "revocation_endpoint_auth_methods_supported",
-                "introspection_endpoint_auth_methods_supported"):
-        if isinstance(meta.get(key), list):
-            meta[key] = permitted_methods(meta[key])
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)

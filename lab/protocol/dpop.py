@@ -14,16 +14,16 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.oauth2.base import OAuth2Error
 
-from lab import dpop_check
 from lab.controls import guard
+from lab.jose import dpop_proof
 
-from . import metadata, mtls_binding
+from . import mtls_binding
 from .tokens import EndUser
 
 DPOP = guard("dpop_bound_tokens")
 NONCE = guard("dpop_nonce")
 
-NONCES = dpop_check.Nonces("as")
+NONCES = dpop_proof.Nonces("as")
 MAX_JKT = 128
 
 
@@ -48,7 +48,7 @@ class UseDPoPNonceError(OAuth2Error):
         return [*super().get_headers(), ("DPoP-Nonce", self.nonce)]
 
 
-ERRORS = dpop_check.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
+ERRORS = dpop_proof.ProofErrors(InvalidDPoPProofError, UseDPoPNonceError)
 
 
 def _dpop_values(request: Any) -> list[str]:
@@ -59,8 +59,9 @@ def _dpop_values(request: Any) -> list[str]:
     return [str(value)] if value is not None else []
 
 
-def check_proof(request: Any) -> dpop_check.Proof:
-    return dpop_check.validate(_dpop_values(request), method=request.method, uri=request.uri,
+def check_proof(request: Any) -> dpop_proof.Proof | None:
+    """The request's proof, checked; None while dpop_bound_tokens is off."""
+    return dpop_proof.validate(_dpop_values(request), method=request.method, uri=request.uri,
                                errors=ERRORS, nonces=NONCES)
 
 
@@ -74,6 +75,8 @@ def sender_constraint(request: Any, bound_jkt: str | None) -> dict[str, str] | N
     # carries a proof, or redeems a code bound with dpop_jkt, gets it checked anyway.
     if _dpop_values(request) or not cnf or bound_jkt:
         proof = check_proof(request)
+        if proof is None:
+            return cnf or None
         # RFC 9449 §10: the AS "MUST ensure that the dpop_jkt value matches the JWK Thumbprint
         # of the public key in the DPoP proof" of the token request.
         if bound_jkt and proof.jkt != bound_jkt:
@@ -154,6 +157,8 @@ def par_dpop_jkt(request: Any) -> str | None:
     if not _dpop_values(request):
         return sent
     proof = check_proof(request)
+    if proof is None:
+        return None
     # RFC 9449 §10.1: "if both ... are present, the authorization server MUST check that the
     # dpop_jkt parameter value matches the JWK Thumbprint of the proof's public key".
     if sent is not None and sent != proof.jkt:
@@ -161,15 +166,6 @@ def par_dpop_jkt(request: Any) -> str | None:
     return proof.jkt
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    # RFC 9449 §5.1: "dpop_signing_alg_values_supported: A JSON array containing a list of the
-    # JWS alg values ... supported by the authorization server for DPoP proof JWTs".
-    if DPOP.on():
-        meta["dpop_signing_alg_values_supported"] = dpop_check.supported_algs()
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)
 
 
 def bind_code_jkt(data: Any) -> str | None:

@@ -13,8 +13,6 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 
 from lab.controls import guard
 
-from . import metadata
-
 ISS = guard("iss_response_param")
 
 
@@ -45,11 +43,3 @@ class LabIssuerParameter(IssuerParameter):
         response.location = add_params_to_uri(location, [("iss", issuer)], fragment=in_fragment)
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    if ISS.on():
-        # RFC 9207 §3: "authorization_response_iss_parameter_supported".
-        meta["authorization_response_iss_parameter_supported"] = True
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)

@@ -1,20 +1,21 @@
 """Discovery metadata (RFC 8414 §2, OIDC Discovery §3), computed per request from the switches.
 
-A client that reads this learns what the AS enforces right now (attacks.md §2.8).
-Later controls add their keys through `CONTRIBUTORS`.
+A client that reads this learns what the AS enforces right now (attacks.md §2.8). The
+document is the base below (what the AS offers with every control off), changed by each
+control that is on, in catalog order, as its catalog entry's `metadata` says; the scopes of
+registered resource servers come last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from lab.controls import guard
+from lab import context
+from lab.controls import catalog, guard
+from lab.controls.guard import Guard
+from lab.controls.model import Control, Edit, Param
 
-PKCE_S256 = guard("pkce_s256_only")
-CODE_ONLY = guard("response_type_code_only")
-ROPC = guard("ropc_disabled")
-ALGS = guard("alg_allow_list")
+from . import resources
 
 SCOPES = ["openid", "offline_access", "accounts:read", "transactions:read", "payments:write"]
 ALL_RESPONSE_TYPES = ["code", "token", "id_token", "id_token token", "code id_token",
@@ -26,8 +27,10 @@ ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_k
 WIDE_ID_TOKEN_ALGS = ["ES256", "PS256", "RS256", "HS256", "none"]
 WIDE_AUTH_ALGS = ["ES256", "PS256", "RS256", "EdDSA", "HS256"]
 
-Contributor = Callable[[dict[str, Any]], None]
-CONTRIBUTORS: list[Contributor] = []
+# Every control that changes discovery, with its guard, in catalog order.
+CONTRIBUTING: tuple[tuple[Control, Guard], ...] = tuple(
+    (c, guard(c.id)) for c in catalog.CONTROLS if c.metadata)
+_GUARDS = {c.id: g for c, g in CONTRIBUTING}
 
 
 def endpoints(issuer: str) -> dict[str, str]:
@@ -40,42 +43,66 @@ def endpoints(issuer: str) -> dict[str, str]:
         "revocation_endpoint": issuer + "/revoke",
         "introspection_endpoint": issuer + "/introspect",
         "userinfo_endpoint": issuer + "/userinfo",
+        "pushed_authorization_request_endpoint": issuer + "/par",
     }
 
 
-def build(issuer: str) -> dict[str, Any]:
-    """The metadata document as the switches stand for this request."""
-    meta: dict[str, Any] = endpoints(issuer)
-    # RFC 7636 §4.2 / FAPI2 §5.3.2.2: S256 only.
-    meta["code_challenge_methods_supported"] = ["S256"] if PKCE_S256.on() else ["S256", "plain"]
-    # FAPI2 §5.3.2.2: "shall require the response_type value code".
-    meta["response_types_supported"] = ["code"] if CODE_ONLY.on() else list(ALL_RESPONSE_TYPES)
-    meta["response_modes_supported"] = ["query"] if CODE_ONLY.on() else \
-        ["query", "fragment", "form_post"]
-    # BCP §2.4: the password grant MUST NOT be used.
-    meta["grant_types_supported"] = [g for g in GRANT_TYPES if g != "password" or not ROPC.on()]
-    if ALGS.on():
-        algs = [str(a) for a in ALGS.param("algorithms", ["PS256", "ES256", "EdDSA"])]
-        id_token_algs, auth_algs = list(algs), list(algs)
-    else:
-        id_token_algs, auth_algs = list(WIDE_ID_TOKEN_ALGS), list(WIDE_AUTH_ALGS)
-    meta.update({
+def base(issuer: str) -> dict[str, Any]:
+    """The document with every control off."""
+    return {
+        **endpoints(issuer),
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "response_types_supported": list(ALL_RESPONSE_TYPES),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": list(GRANT_TYPES),
         "scopes_supported": list(SCOPES),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-        "token_endpoint_auth_signing_alg_values_supported": auth_algs,
+        "token_endpoint_auth_signing_alg_values_supported": list(WIDE_AUTH_ALGS),
         "revocation_endpoint_auth_methods_supported": list(ENDPOINT_AUTH_METHODS),
-        "revocation_endpoint_auth_signing_alg_values_supported": auth_algs,
+        "revocation_endpoint_auth_signing_alg_values_supported": list(WIDE_AUTH_ALGS),
         "introspection_endpoint_auth_methods_supported": list(ENDPOINT_AUTH_METHODS),
-        "introspection_endpoint_auth_signing_alg_values_supported": auth_algs,
+        "introspection_endpoint_auth_signing_alg_values_supported": list(WIDE_AUTH_ALGS),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": id_token_algs,
-        "userinfo_signing_alg_values_supported": [a for a in id_token_algs if a != "none"],
+        "id_token_signing_alg_values_supported": list(WIDE_ID_TOKEN_ALGS),
+        "userinfo_signing_alg_values_supported": [a for a in WIDE_ID_TOKEN_ALGS if a != "none"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
                              "amr", "azp", "at_hash", "c_hash", "name"],
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "service_documentation": issuer + "/",
-    })
-    for contribute in CONTRIBUTORS:
-        contribute(meta)
+    }
+
+
+def _param(owner: Guard, value: Param) -> list[str]:
+    source = (_GUARDS.get(value.control) or guard(value.control)) if value.control else owner
+    if source is not owner and not source.on():
+        return list(value.otherwise)
+    found = [str(a) for a in source.param(value.name, source.control.params.get(value.name))]
+    return [a for a in found if (not value.keep or a in value.keep) and a not in value.drop]
+
+
+def _apply(meta: dict[str, Any], key: str, value: Any, owner: Guard) -> None:
+    if isinstance(value, Param):
+        meta[key] = _param(owner, value)
+    elif isinstance(value, Edit):
+        current = meta.get(key)
+        if isinstance(current, list):
+            added = current + [m for m in value.add if m not in current]
+            meta[key] = [m for m in added if m not in value.remove]
+    else:
+        meta[key] = value.copy() if isinstance(value, list | dict) else value
+
+
+def build(issuer: str) -> dict[str, Any]:
+    """The metadata document as the switches stand for this request."""
+    meta = base(issuer)
+    for control, switch in CONTRIBUTING:
+        if switch.on():
+            for key, value in control.metadata.items():
+                _apply(meta, key, value, switch)
+    ctx = context.current_or_none()
+    if ctx is not None:
+        # RFC 8707: the scopes of the other resource servers this AS issues tokens for.
+        meta["scopes_supported"] += [s for s in resources.scope_words(ctx.store)
+                                     if s not in meta["scopes_supported"]]
     return meta

@@ -12,8 +12,6 @@ from typing import Any
 from lab import pki
 from lab.controls import guard
 
-from . import metadata
-
 MTLS = guard("mtls_bound_tokens")
 
 CERT_ATTRIBUTES = ("client_cert", "ssl_client_cert", "tls_client_cert", "client_certificate")
@@ -32,31 +30,13 @@ def client_cert(request: Any) -> str | None:
     return None
 
 
-def thumbprint(pem: str | None) -> str | None:
-    if not pem:
-        return None
-    try:
-        return pki.thumbprint_s256(pem)
-    except (ValueError, TypeError):
-        return None
-
-
 def cnf_for(request: Any) -> dict[str, str] | None:
     """The cnf of a token requested over mutual TLS while mtls_bound_tokens is on, else None."""
     if not MTLS.on():
         return None  # weak: the token works from any TLS client
-    x5t = thumbprint(client_cert(request))
+    x5t = pki.certificate_thumbprint(client_cert(request))
     # RFC 8705 §3.1: the x5t#S256 confirmation method member is "the base64url-encoded SHA-256
     # hash (a.k.a. thumbprint ...) of the DER encoding of the X.509 certificate".
     return {"x5t#S256": x5t} if x5t else None
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    # RFC 8705 §3.3: "tls_client_certificate_bound_access_tokens ... indicating server support
-    # for mutual-TLS client certificate-bound access tokens".
-    if MTLS.on():
-        meta["tls_client_certificate_bound_access_tokens"] = True
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)

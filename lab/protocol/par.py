@@ -22,7 +22,7 @@ from lab import clock, context
 from lab.controls import guard
 from lab.store.base import Once, Store
 
-from . import dpop, errors, metadata
+from . import dpop, errors
 from .grants import CLIENT_AUTH_METHODS
 
 PAR = guard("par_required")
@@ -189,12 +189,3 @@ class PushedAuthorizationEndpoint(Endpoint):
         return 201, body, list(default_json_headers)
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    meta["pushed_authorization_request_endpoint"] = meta["issuer"] + "/par"
-    if PAR.on():
-        # RFC 9126 §5: "require_pushed_authorization_requests".
-        meta["require_pushed_authorization_requests"] = True
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)

@@ -9,12 +9,7 @@ metadata and on the consent page as an account-less permission.
 
 from __future__ import annotations
 
-from typing import Any
-
-from lab import context
 from lab.store.base import Store
-
-from . import metadata
 
 SETTING_KEY = "as_resource_servers"
 
@@ -44,14 +39,3 @@ def known(store: Store, bank_url: str, resource: str) -> bool:
     return resource == bank_url or resource in registered(store)
 
 
-def contribute_metadata(meta: dict[str, Any]) -> None:
-    ctx = context.current_or_none()
-    if ctx is None or not isinstance(meta.get("scopes_supported"), list):
-        return
-    for scope in scope_words(ctx.store):
-        if scope not in meta["scopes_supported"]:
-            meta["scopes_supported"].append(scope)
-
-
-if contribute_metadata not in metadata.CONTRIBUTORS:
-    metadata.CONTRIBUTORS.append(contribute_metadata)

@@ -8,7 +8,6 @@ lab clock, never from time.time().
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from joserfc.jwk import KeySet
 
 from lab import clock, keys
 from lab.controls import guard
+from lab.jose import b64
 
 SHORT_LIFETIME = guard("short_access_token_lifetime")
 AUD = guard("aud_check")
@@ -110,7 +110,7 @@ def unverified_claims(token: str) -> dict[str, Any]:
     """Claims of a token this AS just minted (for bookkeeping, never for trust)."""
     try:
         payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data = json.loads(b64.decode(payload))
     except (IndexError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

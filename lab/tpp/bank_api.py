@@ -20,7 +20,7 @@ from lab import clock, context
 from lab.config import LabConfig
 from lab.web.request_id import HEADER
 
-from . import client, dpop, institutions, keyring, links, session
+from . import client, dpop_signer, institutions, keyring, links, session
 from .errors import InstitutionUnavailableError, TokenRequestFailedError
 from .institutions import Institution
 
@@ -99,7 +99,7 @@ class LinkSession:
             # RFC 9449 §7.1: "Authorization: DPoP <token>" and a proof whose ath is the
             # token's hash, made with the key the token is bound to.
             signer = session.dpop_signer(self.config, self.inst)
-            return dpop.send(lambda extra: self.http.get(
+            return dpop_signer.send(lambda extra: self.http.get(
                 url, params=params, timeout=TIMEOUT,
                 headers={"Authorization": f"DPoP {token}", **extra}),
                 signer, "GET", url, access_token=token)

@@ -14,7 +14,7 @@ from requests import RequestException
 
 from lab import clock
 from lab.controls import guard
-from lab.jose_check import JwksSource, verify
+from lab.jose.jws import JwksSource, verify
 
 from .errors import IdTokenInvalidError, InstitutionUnavailableError, NonceMismatchError
 

@@ -18,7 +18,7 @@ import requests
 from lab import context
 from lab.config import LabConfig
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY
-from lab.jose_check import JwksSource
+from lab.jose.jws import JwksSource
 from lab.store.base import Store
 
 from .errors import InstitutionUnavailableError

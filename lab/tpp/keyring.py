@@ -13,6 +13,7 @@ from typing import Any
 from lab import keys, pki
 from lab.config import LabConfig
 from lab.controls import guard
+from lab.jose.jwk import thumbprint
 
 from .institutions import DEFAULT_ID, Institution
 
@@ -62,8 +63,6 @@ def ensure_home_material(config: LabConfig) -> None:
 
 def describe(config: LabConfig, inst: Institution, chosen: Any) -> dict[str, str]:
     """What the settings page shows: which keys and certificate go to this institution."""
-    from .dpop import thumbprint
-
     shown: dict[str, str] = {}
     if chosen.client_auth == "private_key_jwt":
         shown["assertion key (kid)"] = str(assertion_key(config, chosen.assertion_alg)["kid"])

@@ -18,7 +18,7 @@ import requests
 from lab import context
 from lab.config import LabConfig
 
-from . import client, dpop, institutions, keyring, links, redirector, session
+from . import client, dpop_signer, institutions, keyring, links, redirector, session
 from .errors import InstitutionUnavailableError, TokenRequestFailedError
 from .institutions import Institution
 
@@ -59,7 +59,7 @@ def _call(config: LabConfig, inst: Institution, url: str, token: dict[str, Any]
     if client.prepare(config, inst)[1].uses_mtls:
         http.cert = keyring.client_certificate(config, inst)
     # RFC 9449 §7.1: the token is bound to the key FinLens used at this bank's AS.
-    return dpop.send(lambda extra: http.get(
+    return dpop_signer.send(lambda extra: http.get(
         url, timeout=TIMEOUT, headers={"Authorization": f"DPoP {access_token}", **extra}),
         session.dpop_signer(config, inst), "GET", url, access_token=access_token)
 

@@ -18,7 +18,9 @@ from lab import context
 from lab.config import LabConfig
 from lab.web.request_id import HEADER
 
-from . import assertion, dpop, institutions, keyring
+from . import assertion, institutions, keyring
+from .dpop_signer import Signer
+from .dpop_signer import send as send_with_proof
 from .errors import InstitutionUnavailableError
 from .institutions import Institution
 from .settings import Effective
@@ -69,7 +71,7 @@ def _send(http: OAuth2Session, method: str, url: str, **kwargs: Any) -> requests
 class FapiSession(OAuth2Session):  # type: ignore[misc]
     """OAuth2Session whose requests carry a DPoP proof, retried once with a server nonce."""
 
-    signer: dpop.Signer | None = None
+    signer: Signer | None = None
 
     def request(self, method: str, url: str, withhold_token: bool = False,
                 auth: Any = None, **kwargs: Any) -> requests.Response:
@@ -84,11 +86,11 @@ class FapiSession(OAuth2Session):  # type: ignore[misc]
 
         # RFC 9449 §5: "a DPoP proof ... in a DPoP header" with the token request; §10.1: and
         # with the PAR request, which binds the code to the key.
-        return dpop.send(do, self.signer, method, url)
+        return send_with_proof(do, self.signer, method, url)
 
 
-def dpop_signer(config: LabConfig, inst: Institution) -> dpop.Signer:
-    return dpop.Signer(keyring.dpop_key(config, inst))
+def dpop_signer(config: LabConfig, inst: Institution) -> Signer:
+    return Signer(keyring.dpop_key(config, inst))
 
 
 def _cached_token_endpoint(config: LabConfig, inst: Institution) -> str | None:

@@ -31,19 +31,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 # Settings that decide an "alt" control (profiles.ALT_SELECTED_BY).
 ALT_SETTINGS = ("client_auth", "sender_constraint")
 
-_FAPI2 = {"client_auth": "private_key_jwt", "sender_constraint": "dpop", "request": "par",
-          "pkce": "S256", "response_mode": "query"}
-PROFILE_DEFAULTS: dict[str, dict[str, str]] = {
-    "legacy": {"client_auth": "client_secret_post", "sender_constraint": "none",
-               "request": "query", "pkce": "none", "response_mode": "query"},
-    "oauth2": {"client_auth": "client_secret_basic", "sender_constraint": "none",
-               "request": "query", "pkce": "S256", "response_mode": "query"},
-    "fapi2-security": _FAPI2,
-}
 FALLBACK_PROFILE = "fapi2-security"
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 ASYMMETRIC_METHODS = ("private_key_jwt", "tls_client_auth")
-# The TPP's assertion keys (lab.keys "tpp" set); FAPI2 §5.4.1: PS256, ES256 or EdDSA.
+# The TPP's assertion keys (lab.keys "tpp" set), both on the FAPI2 list (lab.jose.algs.FAPI2).
 ASSERTION_ALGS = ("ES256", "PS256")
 DPOP_ALG = "ES256"
 
@@ -72,13 +63,31 @@ class Effective:
 
 
 # Settings whose default is the same in every profile.
-COMMON_DEFAULTS = {"payments": "off"}
+COMMON_DEFAULTS = {"payments": "off", "response_mode": "query"}
+
+
+def defaults_for(profile: str) -> dict[str, str]:
+    """The mechanisms FinLens uses by default under `profile`: what the profile's controls
+    demand of a client. An "alt" control is the other option, chosen only explicitly."""
+    base = profiles.base_name(profile)
+    if base not in profiles.PROFILES:
+        base = FALLBACK_PROFILE
+    demanded = {c for c, mark in profiles.marks(base).items() if mark != "alt"}
+    return {
+        **COMMON_DEFAULTS,
+        "client_auth": "private_key_jwt" if "private_key_jwt_only" in demanded
+        else "tls_client_auth" if "mtls_client_auth" in demanded
+        else profiles.TPP_SECRET_METHOD.get(base, "client_secret_basic"),
+        "sender_constraint": "dpop" if "dpop_bound_tokens" in demanded
+        else "mtls" if "mtls_bound_tokens" in demanded else "none",
+        "request": "par" if "par_required" in demanded else "query",
+        "pkce": "S256" if "pkce_s256_only" in demanded
+        else "plain" if "pkce_required" in demanded else "none",
+    }
 
 
 def profile_defaults(store: Store) -> dict[str, str]:
-    profile = profiles.base_name(Registry(store).profile())
-    return {**COMMON_DEFAULTS,
-            **PROFILE_DEFAULTS.get(profile, PROFILE_DEFAULTS[FALLBACK_PROFILE])}
+    return defaults_for(Registry(store).profile())
 
 
 def overrides(store: Store) -> dict[str, str]:

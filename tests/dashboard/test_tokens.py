@@ -16,7 +16,7 @@ from attacker import forge
 from dashboard import claims, data, token_keys, tokens
 from lab import keys
 from lab.runner import RunningLab
-from lab.tpp import dpop as tpp_dpop
+from lab.tpp import dpop_signer as tpp_dpop
 
 ISSUER = "https://as.test"
 BANK = "https://bank.test"

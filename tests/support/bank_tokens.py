@@ -147,7 +147,7 @@ def www_authenticate(response: requests.Response) -> str:
 def ensure_bank_knows_as_keys(lab: RunningLab) -> str:
     """The bank discovers the AS's JWKS itself; while the AS serves no discovery (it is built
     separately), give the bank the same public keys directly. Returns which path is in use."""
-    from lab.jose_check import JwksSource
+    from lab.jose.jws import JwksSource
 
     url = lab.config.issuer + "/.well-known/openid-configuration"
     try:

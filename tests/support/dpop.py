@@ -44,7 +44,7 @@ class DPoPKey:
 
     @property
     def jkt(self) -> str:
-        """RFC 7638 thumbprint, computed independently of lab.dpop_check."""
+        """RFC 7638 thumbprint, computed independently of lab.dpop_proof."""
         members = {k: self.public_jwk[k] for k in ("crv", "kty", "x", "y")}
         canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
         return b64url(hashlib.sha256(canonical.encode()).digest())

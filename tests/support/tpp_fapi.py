@@ -17,7 +17,7 @@ import requests
 
 from lab import context
 from lab.runner import RunningLab
-from lab.tpp import dpop, institutions, settings
+from lab.tpp import dpop_signer, institutions, settings
 
 
 class TppSettings:
@@ -39,7 +39,7 @@ def restored_tpp_settings(lab: RunningLab) -> Iterator[TppSettings]:
     saved = lab.store.get_setting(settings.SETTINGS_KEY)
     lab.store.set_setting(settings.SETTINGS_KEY, {})
     institutions.forget_metadata()
-    dpop.forget_nonces()
+    dpop_signer.forget_nonces()
     with context.bound(lab.store, "tpp"):
         yield TppSettings(lab.store)
     lab.store.set_setting(settings.SETTINGS_KEY, saved or {})

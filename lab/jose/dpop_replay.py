@@ -6,7 +6,6 @@ secret kept in the store; jti values are rows whose INSERT decides atomically.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -15,6 +14,8 @@ from lab import clock, context
 from lab.controls import guard
 from lab.store.base import Once, Store, once_key
 from lab.store.sweep import PeriodicSweep
+
+from . import b64
 
 NONCE = guard("dpop_nonce")
 IAT = guard("dpop_iat_window")
@@ -64,7 +65,7 @@ class Nonces:
 
     def _for_step(self, step: int) -> str:
         mac = hmac.new(self._secret(), f"{self.server}|{step}".encode(), hashlib.sha256)
-        return base64.urlsafe_b64encode(mac.digest()[:24]).rstrip(b"=").decode()
+        return b64.encode(mac.digest()[:24])
 
     def current(self) -> str:
         return self._for_step(int(clock.now() // self._step_length()))

@@ -8,8 +8,6 @@ the weak paths are written out here, marked, to show what the controls prevent.
 
 from __future__ import annotations
 
-import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -20,15 +18,22 @@ from typing import Any
 
 import jwt
 import requests
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from lab.controls import guard
+
+from . import algs, b64
+from .algs import EMBEDDED_KEY_HEADERS
+from .jwk import loaded_key, public_pem
 
 ALG_ALLOW_LIST = guard("alg_allow_list")
 TRUSTED_KEYS_ONLY = guard("trusted_keys_only")
 
-EMBEDDED_KEY_HEADERS = ("jwk", "jku", "x5u", "x5c")
-_HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+HMAC_HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def allow_list() -> list[str]:
+    """The algorithms alg_allow_list accepts (its `algorithms` parameter); only while it is on."""
+    return [str(a) for a in ALG_ALLOW_LIST.param("algorithms", list(algs.FAPI2))]
 
 
 class JwksSource:
@@ -78,24 +83,8 @@ class JwksSource:
         keys = self.keys()
         if kid is not None:
             return next((k for k in keys if k.get("kid") == kid), None)
-        fitting = [k for k in keys if _kty_for(alg) == k.get("kty")]
+        fitting = [k for k in keys if algs.kty_for(alg) == k.get("kty")]
         return fitting[0] if len(fitting) == 1 else None
-
-
-def _kty_for(alg: str | None) -> str | None:
-    if not alg:
-        return None
-    if alg.startswith(("RS", "PS")):
-        return "RSA"
-    if alg.startswith("ES"):
-        return "EC"
-    if alg == "EdDSA":
-        return "OKP"
-    return None
-
-
-def _b64decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
@@ -104,9 +93,9 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         raise ValueError("not a compact JWS")
     head_b64, body_b64, sig_b64 = token.split(".")
     try:
-        header = json.loads(_b64decode(head_b64))
-        claims = json.loads(_b64decode(body_b64))
-        signature = _b64decode(sig_b64)
+        header = json.loads(b64.decode(head_b64))
+        claims = json.loads(b64.decode(body_b64))
+        signature = b64.decode(sig_b64)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError("undecodable JWS") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -114,29 +103,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     return header, claims, f"{head_b64}.{body_b64}".encode(), signature
 
 
-def _public_pem(jwk: dict[str, Any]) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
-    loaders: dict[str, Any] = {"RSA": RSAAlgorithm, "EC": ECAlgorithm, "OKP": OKPAlgorithm}
-    key = loaders[jwk["kty"]].from_jwk(json.dumps(jwk))
-    public = key.public_key() if hasattr(key, "private_bytes") else key
-    return public.public_bytes(serialization.Encoding.PEM,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
 _JWS = jwt.PyJWS()   # stateless once built; building one per token costs more than a lookup
-
-
-@functools.lru_cache(maxsize=256)
-def _load(alg: str, jwk_json: str) -> jwt.PyJWK:
-    return jwt.PyJWK(json.loads(jwk_json), algorithm=alg)
-
-
-def loaded_key(jwk: dict[str, Any], alg: str) -> jwt.PyJWK:
-    """The JWK as a key object for `alg`, parsed once and then kept: parsing a JWK costs about
-    half a signature verification. The whole JWK is the cache key, so what PyJWK accepts or
-    refuses is unchanged; the cache is bounded, so a flood of made-up keys cannot grow it."""
-    return _load(alg, json.dumps(jwk, sort_keys=True, separators=(",", ":")))
 
 
 def verify_with(token: str, jwk: dict[str, Any], alg: str) -> Any:
@@ -168,7 +135,7 @@ def verify(token: str, source: JwksSource, error: Callable[[], Exception]) -> di
 
     # RFC 8725 §3.1: the verifier, not the token, decides which algorithms are acceptable.
     if ALG_ALLOW_LIST.on():
-        allowed = ALG_ALLOW_LIST.param("algorithms", ["PS256", "ES256", "EdDSA"])
+        allowed = allow_list()
         if alg not in allowed:
             raise ALG_ALLOW_LIST.refuse(error(), reason=f"alg {alg!r} is not in {allowed}")
     elif alg.lower() == "none":
@@ -176,12 +143,12 @@ def verify(token: str, source: JwksSource, error: Callable[[], Exception]) -> di
         if signature:
             raise error()
         return claims
-    elif alg in _HMAC:
+    elif alg in HMAC_HASHES:
         # Weak path: an HMAC keyed with the issuer's *public* key, which anybody can fetch.
         candidates = [source.find(header.get("kid"), None)] if header.get("kid") else \
             source.keys()
         for jwk in filter(None, candidates):
-            mac = hmac.new(_public_pem(jwk), signing_input, _HMAC[alg]).digest()
+            mac = hmac.new(public_pem(jwk), signing_input, HMAC_HASHES[alg]).digest()
             if hmac.compare_digest(mac, signature):
                 return claims
         raise error()

@@ -7,21 +7,22 @@ challenge). Each check belongs to one control and fires through its guard.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import jwt
 
-from lab import clock, dpop_replay, jose_check
+from lab import clock
 from lab.controls import guard
-from lab.dpop_replay import Nonces
+
+from . import algs, b64, dpop_replay, jws
+from .dpop_replay import Nonces
+from .jwk import PRIVATE_MEMBERS, THUMBPRINT_MEMBERS, thumbprint
 
 DPOP = guard("dpop_bound_tokens")
 BINDING = guard("dpop_proof_binding")
@@ -30,14 +31,7 @@ JTI = guard("dpop_jti_replay")
 NONCE = guard("dpop_nonce")
 ALG_ALLOW_LIST = guard("alg_allow_list")
 
-ASYMMETRIC = ("PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
-              "RS256", "RS384", "RS512")
-DEFAULT_ALGS = ["PS256", "ES256", "EdDSA"]
 EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
-# RFC 7638 §3.2: the required members of each key type, in lexicographic order.
-THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"),
-                      "OKP": ("crv", "kty", "x")}
-PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 MAX_PROOF = 8192
 JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -61,28 +55,21 @@ class Proof:
 def supported_algs() -> list[str]:
     """What proofs may be signed with: the alg_allow_list when on, else any asymmetric alg."""
     if ALG_ALLOW_LIST.on():
-        return [str(a) for a in ALG_ALLOW_LIST.param("algorithms", DEFAULT_ALGS)
-                if a in ASYMMETRIC]
-    return list(ASYMMETRIC)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+        return [a for a in jws.allow_list() if a in algs.ASYMMETRIC]
+    return list(algs.ASYMMETRIC)
 
 
 def ath(access_token: str) -> str:
-    # RFC 9449 §4.2: ath is "the base64url-encoded SHA-256 hash of the ASCII encoding of the
-    # associated access token's value".
-    return b64url(hashlib.sha256(access_token.encode("ascii", "replace")).digest())
+    """RFC 9449 §4.2: ath is "the base64url-encoded SHA-256 hash of the ASCII encoding of the
+    associated access token's value"."""
+    return b64.sha256(access_token)
 
 
-def thumbprint(jwk: dict[str, Any]) -> str:
-    """RFC 7638 §3: SHA-256 over the required members, sorted, no whitespace."""
-    members = THUMBPRINT_MEMBERS[jwk["kty"]]
-    if not all(isinstance(jwk.get(m), str) for m in members):
-        raise ValueError("thumbprint member missing")
-    canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
-    return b64url(hashlib.sha256(canonical.encode()).digest())
+def htu(url: str) -> str:
+    """RFC 9449 §4.2: "The HTTP target URI ..., without query and fragment parts" (what a
+    client puts in a proof; the check compares after normalise_uri)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def normalise_uri(uri: object) -> str | None:
@@ -124,7 +111,7 @@ def single_value(values: str | list[str] | None, errors: ProofErrors) -> str:
 
 
 def _decode_part(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return json.loads(b64.decode(part))
 
 
 def _check_key(jwk: object, alg: str) -> dict[str, Any]:
@@ -161,7 +148,7 @@ def parse(value: str, errors: ProofErrors) -> Proof:
         raise DPOP.refuse(errors.invalid(), reason=f"typ is {str(header.get('typ'))[:40]!r}")
     alg = header.get("alg")
     # §4.3 check 5: alg "is not none", "is an asymmetric algorithm" and acceptable to policy.
-    if not isinstance(alg, str) or alg not in ASYMMETRIC:
+    if not isinstance(alg, str) or alg not in algs.ASYMMETRIC:
         raise DPOP.refuse(errors.invalid(), reason=f"alg {str(alg)[:20]!r} is not asymmetric")
     allowed = supported_algs()
     if alg not in allowed:
@@ -170,8 +157,8 @@ def parse(value: str, errors: ProofErrors) -> Proof:
         jwk = _check_key(header.get("jwk"), alg)
         jkt = thumbprint(jwk)
         # §4.3 check 6: "the JWT signature verifies with the public key contained in the jwk".
-        # The key object is kept between proofs of one client (jose_check.loaded_key).
-        jose_check.verify_with(value, jwk, alg)
+        # The key object is kept between proofs of one client (jws.loaded_key).
+        jws.verify_with(value, jwk, alg)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise DPOP.refuse(errors.invalid(), reason=f"DPoP proof key or signature: {exc!r}"[:160]
                           ) from None
@@ -196,8 +183,12 @@ def _text(value: object, limit: int) -> bool:
 
 
 def validate(values: str | list[str] | None, *, method: str, uri: str, errors: ProofErrors,
-             nonces: Nonces, access_token: str | None = None) -> Proof:
-    """All of RFC 9449 §4.3 for one request; returns the proof with its key's thumbprint."""
+             nonces: Nonces, access_token: str | None = None) -> Proof | None:
+    """All of RFC 9449 §4.3 for one request; returns the proof with its key's thumbprint.
+
+    Each check asks its own control; with dpop_bound_tokens off nothing is checked (None)."""
+    if not DPOP.on():
+        return None  # weak: DPoP headers are ignored; the token is a bearer token
     proof = parse(single_value(values, errors), errors)
     claims = proof.claims
     target = normalise_uri(uri) or uri

@@ -6,48 +6,23 @@ header, so the server can bind the token to it (cnf.jkt, §6.1).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import jwt
 import requests
 
 from lab import clock
+from lab.jose import jwk
+from lab.jose.dpop_proof import ath, htu
 
-PUBLIC_EC = ("kty", "crv", "x", "y")
 NONCE_HEADER = "DPoP-Nonce"
 
 _nonces: dict[str, str] = {}
 _lock = threading.Lock()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def thumbprint(public_jwk: dict[str, Any]) -> str:
-    """RFC 7638 §3: SHA-256 over the required members, sorted, no whitespace."""
-    members = {k: public_jwk[k] for k in PUBLIC_EC}
-    return _b64(hashlib.sha256(json.dumps(members, sort_keys=True,
-                                          separators=(",", ":")).encode()).digest())
-
-
-def ath(access_token: str) -> str:
-    """RFC 9449 §4.2: "base64url-encoded SHA-256 hash of the ASCII encoding of the
-    associated access token's value"."""
-    return _b64(hashlib.sha256(access_token.encode("ascii")).digest())
-
-
-def htu(url: str) -> str:
-    """RFC 9449 §4.2: "The HTTP target URI ..., without query and fragment parts"."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def origin(url: str) -> str:
@@ -64,8 +39,8 @@ class Signer:
         passes its own reading of it."""
         self.alg = alg
         self._now = now
-        self.public = {k: private_jwk[k] for k in PUBLIC_EC}
-        self.jkt = thumbprint(self.public)
+        self.public = jwk.public(private_jwk)
+        self.jkt = jwk.thumbprint(self.public)
         self._key = jwt.PyJWK(private_jwk, algorithm=alg).key
 
     def proof(self, method: str, url: str, *, access_token: str | None = None,

@@ -1,0 +1,1 @@
+"""JOSE and DPoP in one place: JWS verification, DPoP proofs and their replay defences."""
