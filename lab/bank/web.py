@@ -30,13 +30,14 @@ from lab.authserver import clients as as_clients
 from lab.bank import customers, ledger
 from lab.protocol import revocation
 from lab.store.base import Store
+from lab.web.look import HONESTBANK_CSS
 
 bp = Blueprint("bank_web", __name__)
 
 MAX_CODE_ATTEMPTS = 5
 PAGE_HEADERS = {
     # No external assets, no framing (a revoke button must not be clickjacked).
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -64,7 +65,7 @@ def _check_csrf() -> None:
 
 def _page(template: str, status: int = 200, **values: Any) -> Response:
     body = render_template(template, user=session.get("user"), csrf_token=_csrf_token(),
-                           **values)
+                           honestbank_css=HONESTBANK_CSS, **values)
     return Response(body, status=status, headers=PAGE_HEADERS, mimetype="text/html")
 
 
