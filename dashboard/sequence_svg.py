@@ -2,7 +2,7 @@
 
 One <svg> with inline attributes only (no script, no stylesheet, no font to fetch), so the
 workshop screen works offline; dashboard.sequence decides what is drawn. Sized for a
-projector: no text under 14 px, and the page shows it whole, scaled to its width.
+projector: no text under 14 px (arrow labels 16), and the page shows it whole, scaled to its width.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ LIFELINES: tuple[tuple[str, str], ...] = (
     ("attacker", "Attacker"))
 COLOURS = {"browser": "#1f4e79", "tpp": "#2e7d32", "attacker": "#8e24aa",
            "refused": "#c62828", "capture": "#ef6c00", "line": "#9e9e9e", "text": "#212121"}
-COLUMN, LEFT, TOP, ROW, RESPONSE_ROW = 200, 50, 74, 40, 30
-CHAR = 8.4     # about how wide one 15 px sans-serif character is
+COLUMN, LEFT, TOP, ROW, RESPONSE_ROW = 170, 50, 74, 42, 30
+CHAR = 9.0     # about how wide one 16 px sans-serif character is
 WIDTH = LEFT + COLUMN * len(LIFELINES) + 20
 HAIRPIN = 9
 
@@ -31,7 +31,7 @@ def _x(lifeline: str) -> int:
     return LEFT + COLUMN * names.index(lifeline) + COLUMN // 2
 
 
-def _text(x: float, y: float, value: str, *, size: int = 15, anchor: str = "middle",
+def _text(x: float, y: float, value: str, *, size: int = 16, anchor: str = "middle",
           colour: str = COLOURS["text"], weight: str = "normal") -> str:
     return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" '
             f'fill="{colour}" font-weight="{weight}">{html.escape(value)}</text>')
@@ -98,7 +98,7 @@ def _arrow_svg(arrow: Arrow, y: int) -> tuple[str, int]:
     rxs = list(reversed(xs))
     if xs[0] == xs[-1]:
         rxs = xs
-    parts = parts[:-1] + [_text(_label_x(xs, answer), ry - 4, answer, size=14, colour=back,
+    parts = parts[:-1] + [_text(_label_x(xs, answer), ry - 4, answer, size=15, colour=back,
                                 weight="bold" if arrow.refused else "normal"),
                           _line(rxs, ry, back, dash="5 4"), "</g>"]
     return "".join(parts), height + RESPONSE_ROW
@@ -130,7 +130,7 @@ def render(diagram: Diagram) -> str:
                      f'stroke-opacity="0.45" stroke-dasharray="3 4"/>')
         heads.append(f'<rect x="{x - COLUMN // 2 + 4}" y="{TOP - 40}" width="{COLUMN - 8}" '
                      f'height="36" rx="5" fill="#fafafa" stroke="{colour}"/>')
-        heads.append(_text(x, TOP - 16, title, size=16, colour=colour, weight="bold"))
+        heads.append(_text(x, TOP - 16, title, size=15, colour=colour, weight="bold"))
     legend = _text(LEFT, 18, "solid: request · dashed: response · ● recorded by mitmproxy · "
                    "purple: attacker · red: refused · dotted: not captured (EvilBank, "
                    "the attacker's site)",
