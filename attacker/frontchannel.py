@@ -46,9 +46,10 @@ class AttackerAgent(HttpUserAgent):
         return self.relayed_code if self.relayed_code is not None else super().second_factor()
 
     def _fill_consent(self, form: Form) -> list[tuple[str, str]]:
-        # Every account and permission box on the page: no knowledge of the bank's ledger.
+        # Every box on the page (accounts, permissions, what else is offered): no knowledge
+        # of the bank's ledger.
         ticked = [(box.get("name", ""), box.get("value", "")) for box in form.checkboxes
-                  if box.get("name") == "account" or box.get("name", "").startswith("perm:")]
+                  if box.get("name")]
         return [*form.fields, *ticked, ("action", "approve")]
 
 

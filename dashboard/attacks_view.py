@@ -5,10 +5,12 @@ Streamlit, so the page only lays it out."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from lab.controls import catalog as controls_catalog
 
@@ -136,3 +138,66 @@ def body_view(body: Any) -> tuple[str, str | None]:
 def lab_origins(config: Any) -> dict[str, str]:
     """label → base URL of the lab's public origins (what the capture fronts)."""
     return {"as": str(config.as_url), "bank": str(config.bank_url), "tpp": str(config.tpp_url)}
+
+
+class _ErrorPage(HTMLParser):
+    """The text of FinLens's error page's #error-code and #error-description, nothing else."""
+
+    WANTED = {"error-code": "error", "error-description": "error_description"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, str] = {}
+        self._into: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        wanted = self.WANTED.get(dict(attrs).get("id") or "")
+        if wanted:
+            self._into = wanted
+            self.found[wanted] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        self._into = None
+
+    def handle_data(self, data: str) -> None:
+        if self._into:
+            self.found[self._into] += data
+
+
+_CHALLENGE = re.compile(r'(error|error_description)="([^"]*)"')
+
+
+def _oauth_fields(refusal: Mapping[str, Any]) -> dict[str, str]:
+    """error and error_description from wherever the refusal carried them: a JSON body
+    (RFC 6749 §5.2), a WWW-Authenticate challenge (RFC 6750 §3), an error redirect
+    (§4.1.2.1), or FinLens's error page."""
+    body = refusal.get("body")
+    try:
+        parsed = json.loads(body) if isinstance(body, str) and body else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+        return {k: str(parsed[k]) for k in ("error", "error_description") if k in parsed}
+    challenge = dict(_CHALLENGE.findall(str(refusal.get("www_authenticate") or "")))
+    if "error" in challenge:
+        return challenge
+    query = parse_qs(urlsplit(str(refusal.get("url") or "")).query)
+    if "error" in query:
+        return {k: query[k][0] for k in ("error", "error_description") if k in query}
+    if isinstance(body, str) and "<" in body:
+        page = _ErrorPage()
+        page.feed(body)
+        if page.found.get("error"):
+            return {k: v.strip() for k, v in page.found.items()}
+    return {"error": str(refusal["error"])} if refusal.get("error") else {}
+
+
+def refusal_view(refusal: Mapping[str, Any]) -> dict[str, Any]:
+    """What the refusal box shows: who said no and the OAuth error with its description,
+    not the refusing page's navigation and chrome."""
+    url = urlsplit(str(refusal.get("url") or ""))
+    shown: dict[str, Any] = {"status": refusal.get("status"),
+                             "where": f"{url.scheme}://{url.netloc}{url.path}" if url.netloc
+                             else None,
+                             "request_id": refusal.get("request_id"), **_oauth_fields(refusal)}
+    return {k: v for k, v in shown.items() if v not in (None, "")}

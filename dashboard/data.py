@@ -81,6 +81,14 @@ class Lab:
         """The newest capture id; exchanges after it belong to what happens next."""
         return int(self._get("/captures", limit=1)["newest_id"])
 
+    def workshop(self) -> dict[str, Any]:
+        """Workshop progress kept in the lab: {"exercises": {n: record}, "order": [n, ...]}."""
+        return dict(self._get("/workshop"))
+
+    def record_workshop(self, number: int, step: str, result: dict[str, Any]) -> dict[str, Any]:
+        """Record that exercise `number` did `step` (setup, ran, checked), with its result."""
+        return dict(self._post(f"/workshop/{number}", {"step": step, "result": result}))
+
     def metadata(self) -> dict[str, Any]:
         """The AS's discovery document (RFC 8414), as a client reads it."""
         url = self.config.as_url + "/.well-known/oauth-authorization-server"

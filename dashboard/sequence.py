@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from lab.controls import catalog as controls_catalog
 
-from .sequence_svg import COLOURS, LIFELINES, render, scrollable
+from .sequence_svg import COLOURS, LIFELINES, render, whole
 
-__all__ = ["COLOURS", "LIFELINES", "Arrow", "Diagram", "build", "render", "scrollable",
+__all__ = ["COLOURS", "LIFELINES", "Arrow", "Diagram", "build", "render", "whole",
            "sender_of", "receiver_of", "short_label"]
 
 ATTACKER_ADDRESS = "127.0.0.2"   # attacker/net.py: the attacker's clients bind it
@@ -77,8 +77,8 @@ class Diagram:
     def svg(self) -> str:
         return render(self)
 
-    def html(self, max_height: int = 640) -> str:
-        return scrollable(render(self), max_height)
+    def html(self) -> str:
+        return whole(render(self))
 
 
 def sender_of(exchange: Mapping[str, Any]) -> str:

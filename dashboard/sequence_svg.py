@@ -1,7 +1,8 @@
 """The sequence diagram drawn: lifelines, arrows through the Capture lifeline, responses.
 
 One <svg> with inline attributes only (no script, no stylesheet, no font to fetch), so the
-workshop screen works offline; dashboard.sequence decides what is drawn.
+workshop screen works offline; dashboard.sequence decides what is drawn. Sized for a
+projector: no text under 14 px (arrow labels 16), and the page shows it whole, scaled to its width.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ LIFELINES: tuple[tuple[str, str], ...] = (
     ("attacker", "Attacker"))
 COLOURS = {"browser": "#1f4e79", "tpp": "#2e7d32", "attacker": "#8e24aa",
            "refused": "#c62828", "capture": "#ef6c00", "line": "#9e9e9e", "text": "#212121"}
-COLUMN, LEFT, TOP, ROW, RESPONSE_ROW = 140, 44, 58, 30, 22
+COLUMN, LEFT, TOP, ROW, RESPONSE_ROW = 170, 50, 74, 42, 30
+CHAR = 9.0     # about how wide one 16 px sans-serif character is
 WIDTH = LEFT + COLUMN * len(LIFELINES) + 20
-HAIRPIN = 7
+HAIRPIN = 9
 
 
 def _x(lifeline: str) -> int:
@@ -29,7 +31,7 @@ def _x(lifeline: str) -> int:
     return LEFT + COLUMN * names.index(lifeline) + COLUMN // 2
 
 
-def _text(x: float, y: float, value: str, *, size: int = 11, anchor: str = "middle",
+def _text(x: float, y: float, value: str, *, size: int = 16, anchor: str = "middle",
           colour: str = COLOURS["text"], weight: str = "normal") -> str:
     return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" '
             f'fill="{colour}" font-weight="{weight}">{html.escape(value)}</text>')
@@ -62,9 +64,9 @@ def _line(xs: list[int], y: int, colour: str, *, dash: str = "") -> str:
 
 
 def _label_x(xs: list[int], label: str) -> float:
-    """Centred over the arrow's span, kept inside the drawing (about 6px a character)."""
-    half = len(label) * 3.1
-    mid = xs[0] - 60 if len(set(xs)) == 1 else (min(xs) + max(xs)) / 2
+    """Centred over the arrow's span, kept inside the drawing."""
+    half = len(label) * CHAR / 2
+    mid = xs[0] - 80 if len(set(xs)) == 1 else (min(xs) + max(xs)) / 2
     return min(max(mid, LEFT + half), WIDTH - 4 - half)
 
 
@@ -79,7 +81,7 @@ def _arrow_svg(arrow: Arrow, y: int) -> tuple[str, int]:
     if arrow.note:
         title += f" — {arrow.note}"
     parts = [f"<g><title>{html.escape(title)}</title>",
-             _text(LEFT - 8, y + 4, str(arrow.number), size=10, anchor="end",
+             _text(LEFT - 8, y + 5, str(arrow.number), size=14, anchor="end",
                    colour=COLOURS["line"]),
              _text(mid, y - 5, arrow.label, colour=colour),
              _line(xs, y, colour, dash="" if arrow.captured else "2 3")]
@@ -96,7 +98,7 @@ def _arrow_svg(arrow: Arrow, y: int) -> tuple[str, int]:
     rxs = list(reversed(xs))
     if xs[0] == xs[-1]:
         rxs = xs
-    parts = parts[:-1] + [_text(_label_x(xs, answer), ry - 4, answer, size=10, colour=back,
+    parts = parts[:-1] + [_text(_label_x(xs, answer), ry - 4, answer, size=15, colour=back,
                                 weight="bold" if arrow.refused else "normal"),
                           _line(rxs, ry, back, dash="5 4"), "</g>"]
     return "".join(parts), height + RESPONSE_ROW
@@ -112,11 +114,11 @@ def render(diagram: Diagram) -> str:
         y += height
     if not diagram.arrows:
         body.append(_text(WIDTH / 2, y + 6, "No exchanges were recorded during this run "
-                          "(is the capture on?).", size=13, colour=COLOURS["line"]))
+                          "(is the capture on?).", size=16, colour=COLOURS["line"]))
         y += 30
     if diagram.left_out:
         body.append(_text(WIDTH / 2, y + 6, f"… and {diagram.left_out} more exchanges, not "
-                          "drawn (listed below).", size=12, colour=COLOURS["line"]))
+                          "drawn (listed below).", size=15, colour=COLOURS["line"]))
         y += 30
     height = y + 10
     heads: list[str] = []
@@ -126,27 +128,27 @@ def render(diagram: Diagram) -> str:
             COLOURS["attacker"] if name == "attacker" else COLOURS["text"]
         heads.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{height}" stroke="{colour}" '
                      f'stroke-opacity="0.45" stroke-dasharray="3 4"/>')
-        heads.append(f'<rect x="{x - COLUMN // 2 + 4}" y="{TOP - 34}" width="{COLUMN - 8}" '
-                     f'height="30" rx="5" fill="#fafafa" stroke="{colour}"/>')
-        heads.append(_text(x, TOP - 15, title, size=11, colour=colour, weight="bold"))
-    legend = _text(LEFT, 16, "solid: request · dashed: response · ● recorded by mitmproxy · "
+        heads.append(f'<rect x="{x - COLUMN // 2 + 4}" y="{TOP - 40}" width="{COLUMN - 8}" '
+                     f'height="36" rx="5" fill="#fafafa" stroke="{colour}"/>')
+        heads.append(_text(x, TOP - 16, title, size=15, colour=colour, weight="bold"))
+    legend = _text(LEFT, 18, "solid: request · dashed: response · ● recorded by mitmproxy · "
                    "purple: attacker · red: refused · dotted: not captured (EvilBank, "
                    "the attacker's site)",
-                   size=10, anchor="start", colour=COLOURS["line"])
+                   size=14, anchor="start", colour=COLOURS["line"])
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
             f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" role="img" '
             f'aria-label="sequence diagram of {len(diagram.arrows)} exchanges">'
             + legend + "".join(heads) + "".join(body) + "</svg>")
 
 
-def scrollable(svg: str, max_height: int = 640) -> str:
-    """The SVG in a box that scrolls when a run has many exchanges.
+def whole(svg: str) -> str:
+    """The SVG as wide as the page, at full height: on a projector the attacker's arrows must
+    not hide below the fold of a scroll box, and the labels grow with the screen.
 
     st.html sanitizes with DOMPurify's HTML profile, which drops inline <svg>; an <img> with
     a data: URI is kept, and it still loads nothing from anywhere.
     """
     data = base64.b64encode(svg.encode()).decode()
-    return (f'<div style="max-height:{max_height}px;overflow:auto;border:1px solid #e0e0e0;'
-            f'border-radius:6px;background:#ffffff">'
+    return (f'<div style="border:1px solid #e0e0e0;border-radius:6px;background:#ffffff">'
             f'<img src="data:image/svg+xml;base64,{data}" alt="sequence diagram" '
-            f'style="display:block;width:100%;max-width:{WIDTH}px;height:auto"/></div>')
+            f'style="display:block;width:100%;height:auto"/></div>')

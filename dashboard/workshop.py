@@ -3,13 +3,15 @@
 An exercise starts the lab where its scenario starts, shows the attack working, and asks
 the participant to find the switch that makes it fail. The check runs the same attack under
 the lab's switches as they are now and judges it the way the scenario does: blocked, and
-the step's control among the fired ones.
+the step's control among the fired ones. How far each exercise got is kept in the lab
+(admin API /workshop), not in the browser session, so a reload or a second tab goes on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from attacker import scenario_run
 from attacker.scenarios import Scenario, discover
@@ -102,3 +104,55 @@ def judge(exercise: Exercise, run: AttackRun) -> Verdict:
                    [f"It was refused by {', '.join(names) or 'a control'}: {summary}",
                     "That works too; to learn this step's lesson, switch that one off again and "
                     "find the control the hint points to."])
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What step 2 showed: how the attack went under the exercise's starting switches."""
+
+    status: str                  # succeeded | blocked | error
+    summary: str
+    fired: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, run: AttackRun) -> Ran:
+        return cls(run.status, run.summary, run.fired)
+
+
+@dataclass
+class Progress:
+    """One exercise's progress as the lab keeps it."""
+
+    setup: str | None = None
+    ran: Ran | None = None
+    checked: Verdict | None = None
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Progress:
+        ran, checked = record.get("ran"), record.get("checked")
+        return cls(setup=str(record["setup"]["note"]) if "setup" in record else None,
+                   ran=Ran(str(ran["status"]), str(ran["summary"]), list(ran["fired"]))
+                   if ran else None,
+                   checked=Verdict(bool(checked["solved"]), str(checked["tone"]),
+                                   str(checked["headline"]), list(checked["details"]))
+                   if checked else None)
+
+
+def progress(lab: Lab) -> tuple[dict[int, Progress], int | None]:
+    """Every exercise's progress, and the one the participant touched last (or None)."""
+    kept = lab.workshop()
+    order = [int(n) for n in kept.get("order", [])]
+    return ({int(n): Progress.from_json(r) for n, r in kept.get("exercises", {}).items()},
+            order[0] if order else None)
+
+
+def record_setup(lab: Lab, number: int, note: str) -> None:
+    lab.record_workshop(number, "setup", {"note": note})
+
+
+def record_run(lab: Lab, number: int, ran: Ran) -> None:
+    lab.record_workshop(number, "ran", asdict(ran))
+
+
+def record_check(lab: Lab, number: int, verdict: Verdict) -> None:
+    lab.record_workshop(number, "checked", asdict(verdict))

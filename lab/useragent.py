@@ -193,7 +193,11 @@ class HttpUserAgent:
             account_box = name == "account" and value in wanted
             permission_box = name.startswith("perm:") and name[5:] in wanted and \
                 (self.permissions is None or value in self.permissions)
-            if account_box or permission_box:
+            # Other boxes (offline access, a partner's API) go as the page set them, as a
+            # browser sends them.
+            other_box = name not in ("account", "") and not name.startswith("perm:") and \
+                "checked" in box
+            if account_box or permission_box or other_box:
                 data.append((name, value))
         return data + [("action", "approve")]
 

@@ -21,6 +21,7 @@ ROUTES = [
     ("GET", "/status"), ("GET", "/controls"), ("GET", "/controls/pkce_required"),
     ("POST", "/controls"), ("POST", "/profile"), ("GET", "/profiles"), ("GET", "/events"),
     ("POST", "/clock/advance"), ("GET", "/clock"), ("POST", "/clock/reset"),
+    ("GET", "/workshop"), ("POST", "/workshop/1"),
 ]
 
 
@@ -265,3 +266,24 @@ def test_fuzzed_admin_bodies_never_cause_a_500(lab: RunningLab, controls: Any, p
         assert r.status_code < 500, r.get_data(as_text=True)
     finally:
         controls.restore()
+
+
+def test_workshop_progress_is_kept_in_order_and_setting_up_starts_over(admin: Admin) -> None:
+    assert admin.post("/workshop/7", {"step": "ran", "result": {}}).status_code == 409
+    assert admin.post("/workshop/7", {"step": "setup", "result": {"note": "n"}}).ok
+    ran = {"status": "succeeded", "summary": "s", "fired": []}
+    assert admin.post("/workshop/7", {"step": "ran", "result": ran}).ok
+    kept = admin.get("/workshop").json()
+    assert kept["order"][0] == 7 and kept["exercises"]["7"]["ran"] == ran
+    assert admin.post("/workshop/7", {"step": "setup", "result": {"note": "again"}}).ok
+    assert "ran" not in admin.get("/workshop").json()["exercises"]["7"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/workshop/0", {"step": "setup"}), ("/workshop/1", {"step": "jump"}),
+    ("/workshop/1", ["setup"]), ("/workshop/1", {"step": "setup", "result": "x"}),
+    ("/workshop/1", {"step": "setup", "result": {"note": "x" * 20_000}}),
+])
+def test_bad_workshop_records_are_refused_readably(admin: Admin, path: str, body: Any) -> None:
+    response = admin.post(path, body)
+    assert response.status_code in (400, 413) and response.json()["error_description"]

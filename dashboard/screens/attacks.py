@@ -134,7 +134,7 @@ if run.story.get("captured"):
                     f"{leaked['status']}")
 if run.story.get("refusal"):
     st.subheader("The refusal")
-    st.json(run.story["refusal"])
+    st.json(attacks_view.refusal_view(run.story["refusal"]))
 
 
 def _detail(capture_id: int) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, events_view, shell
@@ -29,7 +30,9 @@ def feed() -> None:
                             newest=events_view.SHOWN)
     st.markdown(events_view.headline(feed_state.total, rows))
     if rows:
-        st.dataframe(rows, hide_index=True, use_container_width=True, key="events_table")
+        # st.table, not st.dataframe: its cells wrap, so the reason is read whole on a
+        # projector instead of being cut off at the grid column's width.
+        st.table(pd.DataFrame(rows).set_index("#"))
 
 
 feed()

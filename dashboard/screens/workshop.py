@@ -3,6 +3,9 @@ the participant has made the attack fail, and with which control."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from attacker.scenarios import ScenarioError
@@ -19,10 +22,16 @@ except ScenarioError as error:
     st.error(f"A scenario file is broken, so the exercises cannot be listed: {error}")
     st.stop()
 by_number = {e.number: e for e in exercises}
+try:
+    kept_progress, last_touched = workshop.progress(lab)
+except data.LabUnavailableError as error:
+    shell.show_unavailable(error)
+    st.stop()
 # The picker's own state is dropped while another page is shown (Controls, in step 3), so the
-# chosen exercise is kept under a key of its own and handed back to the picker.
+# chosen exercise is kept under a key of its own and handed back to the picker; a new browser
+# session (a reload, a second tab) starts at the exercise the lab saw worked on last.
 numbers = list(by_number)
-kept = st.session_state.get("workshop_current", numbers[0])
+kept = st.session_state.get("workshop_current", last_touched or numbers[0])
 number = st.selectbox("Exercise", numbers, key="workshop_exercise",
                       index=numbers.index(kept) if kept in numbers else 0,
                       on_change=lambda: st.session_state.update(
@@ -30,8 +39,7 @@ number = st.selectbox("Exercise", numbers, key="workshop_exercise",
                       format_func=lambda n: f"{n}. {by_number[n].title}")
 exercise = by_number[number]
 scenario = exercise.scenario
-results: dict[int, dict[str, object]] = st.session_state.setdefault("workshop_results", {})
-mine = results.setdefault(number, {})
+mine = kept_progress.get(number, workshop.Progress())
 
 st.header(f"{exercise.number}. {exercise.title}")
 st.markdown(scenario.brief or scenario.story)
@@ -40,26 +48,37 @@ if scenario.brief:
         # it for one exercise must not open (and give away) the next
         st.markdown(scenario.story)
 
+
+def _keep(save: Callable[[data.Lab, int, Any], None], result: Any) -> None:
+    """Record a step's result in the lab; if the lab is gone, the page still shows it."""
+    try:
+        save(lab, number, result)
+    except data.LabUnavailableError as error:
+        st.warning(f"Your progress could not be saved in the lab ({error}); "
+                   "it is shown here until you reload the page.")
+
+
 st.subheader("Step 1 — set up the lab")
 st.markdown("Puts every switch where this exercise starts (your earlier changes are undone).")
 if st.button("Set up this exercise", key="workshop_setup"):
     try:
-        mine["setup"] = workshop.set_up(lab, exercise)
-        mine.pop("first", None)
-        mine.pop("check", None)
+        note = workshop.set_up(lab, exercise)
+        workshop.record_setup(lab, number, note)
+        mine = workshop.Progress(setup=note)
     except data.LabUnavailableError as error:
         shell.show_unavailable(error)
-if "setup" in mine:
-    st.success(str(mine["setup"]))
+if mine.setup is not None:
+    st.success(mine.setup)
 
 st.subheader("Step 2 — watch the attack work")
 st.markdown(f"Runs the attack **{exercise.attack}** against the lab as it is now.")
-if st.button("Run the attack", key="workshop_run", disabled="setup" not in mine,
+if st.button("Run the attack", key="workshop_run", disabled=mine.setup is None,
              help="Set up the exercise first (step 1)."):
     with st.spinner("The victim signs in and the attacker strikes…"):
-        mine["first"] = attack_run.run_attack(lab, exercise.attack)
-first = mine.get("first")
-if isinstance(first, attack_run.AttackRun):
+        mine.ran = workshop.Ran.of(attack_run.run_attack(lab, exercise.attack))
+    _keep(workshop.record_run, mine.ran)
+first = mine.ran
+if first is not None:
     if first.status == "succeeded":
         st.error(f"The attack worked: {first.summary}")
     elif first.status == "error":
@@ -79,13 +98,14 @@ else:
     with st.expander(f"Hint for exercise {number}"):
         st.markdown(scenario.hint or "Look at the controls whose teaching text mentions what "
                     "the attacker abused in the story.")
-    if st.button("Check", key="workshop_check", disabled="first" not in mine,
+    if st.button("Check", key="workshop_check", disabled=mine.ran is None,
                  help="Run the attack once first (step 2), so you have seen it work."):
         with st.spinner("Running the attack again with your switches…"):
             run = attack_run.run_attack(lab, exercise.attack)
-            mine["check"] = workshop.judge(exercise, run)
-    verdict = mine.get("check")
-    if isinstance(verdict, workshop.Verdict):
+            mine.checked = workshop.judge(exercise, run)
+        _keep(workshop.record_check, mine.checked)
+    verdict = mine.checked
+    if verdict is not None:
         show = {"success": st.success, "warning": st.warning, "error": st.error,
                 "info": st.info}[verdict.tone]
         show(verdict.headline)

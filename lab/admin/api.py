@@ -1,5 +1,5 @@
 """The admin API, mounted under /admin on the AS origin: controls, profiles, events, clock,
-captures.
+captures, workshop progress.
 
 The CLI (and later the dashboard) changes the running lab only through here, so
 a switch flipped anywhere reaches the registry in the store, which every worker
@@ -23,7 +23,7 @@ from lab.controls import events as lab_events
 from lab.controls.registry import Registry
 from lab.store.base import Store
 
-from . import describe
+from . import describe, workshop
 from .changes import (
     AdminInputError,
     int_arg,
@@ -62,6 +62,7 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     bp = Blueprint("lab_admin", __name__)
     token = ensure_admin_token(config).encode()
     captures.ensure_schema(store)
+    workshop.ensure_schema(store)
     registry = Registry(store)
 
     @bp.before_request
@@ -162,5 +163,13 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
         if row is None:
             return _error(404, "not_found", f"no capture {capture_id}")
         return _json(row)
+
+    @bp.get("/workshop")
+    def workshop_progress() -> Response:
+        return _json(workshop.progress(store))
+
+    @bp.post("/workshop/<int:number>")
+    def workshop_step(number: int) -> Response:
+        return _json(workshop.record(store, number, _body()))
 
     return bp

@@ -26,7 +26,8 @@ IDENTITY_SCOPES = {
 class ConsentView:
     accounts: list[dict[str, Any]]
     permissions: list[tuple[str, str]]       # (permission, plain words)
-    identity: list[str]                      # plain words for openid / offline_access
+    identity: list[str]                      # plain words for openid (signing in needs it)
+    extras: list[tuple[str, str]]            # (scope, words): refusable account-less scopes
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,15 @@ def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
     return ConsentView(
         accounts=ledger.accounts_of(store, pending.username or "") if permissions else [],
         permissions=[(p, consent.PERMISSIONS[p]) for p in permissions],
-        identity=[words[s] for s in scope if s in words])
+        identity=[words[s] for s in scope if s == "openid"],
+        extras=[(s, words[s]) for s in scope if s in words and s != "openid"])
 
 
 def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: list[str],
-           chosen: dict[str, list[str]]) -> Decision | None:
-    """What the user ticked, limited to their accounts and the requested permissions.
+           chosen: dict[str, list[str]], shared: list[str] | None = None
+           ) -> Decision | None:
+    """What the user ticked, limited to their accounts and the requested permissions, and of
+    the account-less lines (offline access, a partner's API) those in `shared` (None: all).
     None when permissions were asked for but no account and permission was ticked."""
     consent_view = view(store, pending, client_scope)
     own = {a["id"] for a in consent_view.accounts}
@@ -67,7 +71,9 @@ def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: l
     if asked and not accounts:
         return None
     granted = {consent.PERMISSION_SCOPES[p] for perms in accounts.values() for p in perms}
-    accountless = accountless_scopes(store)
+    accountless = set(accountless_scopes(store))
+    if shared is not None:   # openid is not a line to untick: signing in is what it asks
+        accountless &= set(shared) | {"openid"}
     scope = [s for s in requested_scope(pending)
              if s in granted or (s in accountless and s in client_scope.split())]
     return Decision(accounts=accounts, scope=" ".join(dict.fromkeys(scope)))

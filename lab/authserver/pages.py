@@ -9,30 +9,16 @@ from typing import Any
 
 from flask import render_template_string
 
+from lab.web.look import HONESTBANK_CSS
+
 LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} · HonestBank</title>
-<style>
- body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f6f8;color:#1d2733;
-      margin:0}
- header{background:#0b3d5c;color:#fff;padding:.8rem 1.5rem;font-weight:600;letter-spacing:.02em}
- main{max-width:34rem;margin:2rem auto;background:#fff;border-radius:8px;padding:1.5rem 2rem;
-      box-shadow:0 1px 4px rgba(0,0,0,.08)}
- h1{font-size:1.35rem;margin-top:0} label{display:block;margin:.8rem 0 .2rem;font-weight:500}
- input[type=text],input[type=password]{width:100%;padding:.55rem;border:1px solid #b8c2cc;
-      border-radius:4px;font-size:1rem;box-sizing:border-box}
- button{margin-top:1rem;padding:.55rem 1.2rem;border:0;border-radius:4px;font-size:1rem;
-      cursor:pointer;background:#0b6e4f;color:#fff} button.secondary{background:#8a94a0}
- .error{background:#fff1f0;border-left:4px solid #c0392b;padding:.5rem .8rem;margin:.8rem 0}
- .muted{color:#5b6775;font-size:.9rem} .client{font-weight:600}
- fieldset{border:1px solid #d5dce3;border-radius:6px;margin:.8rem 0;padding:.6rem 1rem}
- legend{font-weight:600} .perm{margin:.3rem 0 .3rem 1.6rem;font-size:.95rem}
- table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:.35rem;
-      border-bottom:1px solid #e3e7eb;font-size:.92rem}
- code{background:#eef1f4;padding:.05rem .3rem;border-radius:3px}
-</style></head>
-<body><header>HonestBank</header><main>{{ body|safe }}</main></body></html>"""
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>{{ css|safe }}</style></head>
+<body><header><span class="brand">HonestBank</span></header>
+<main>{{ body|safe }}</main></body></html>"""
 
 LOGIN = """<h1>Sign in to continue to <span class="client">{{ client_name }}</span></h1>
 <p class="muted"><span class="client">{{ client_name }}</span> wants to connect to your
@@ -56,12 +42,9 @@ MFA = """<h1>Confirm it's you</h1>
  <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code">
  <button type="submit" name="action" value="verify">Confirm</button>
  {% if sms %}
- {% if sms %}
  <button type="submit" name="action" value="resend" class="secondary">Send a new code</button>
  <p class="muted">Lab: the code arrives in the
  <a href="{{ sms_url }}" target="_blank">SMS inbox</a>.</p>
- {% endif %}
-  <a href="{{ sms_url }}" target="_blank">SMS inbox</a>.</p>
  {% endif %}
 </form>"""
 
@@ -72,10 +55,14 @@ withdraw it at any time on the bank's connected-apps page.</p>
 <form method="post" action="{{ action }}" data-step="consent">
  <input type="hidden" name="pending" value="{{ pending }}">
  {% if identity %}<ul>{% for line in identity %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
+ {% for scope, words in extras %}
+ <div><label><input type="checkbox" name="share" value="{{ scope }}" checked>
+  {{ words }}</label></div>
+ {% endfor %}
  {% for account in accounts %}
  <fieldset>
   <legend><label><input type="checkbox" name="account" value="{{ account.id }}"
-   data-type="{{ account.type }}"> {{ account.name }}</label></legend>
+   data-type="{{ account.type }}" checked> {{ account.name }}</label></legend>
   <div class="muted">{{ account.iban }} · {{ account.currency }}</div>
   {% for perm, words in permissions %}
   <div class="perm"><label><input type="checkbox" name="perm:{{ account.id }}" value="{{ perm }}"
@@ -103,4 +90,4 @@ INDEX = """<h1>HonestBank authorization server</h1>
 
 def page(title: str, template: str, **context: Any) -> str:
     body = render_template_string(template, **context)
-    return render_template_string(LAYOUT, title=title, body=body)
+    return render_template_string(LAYOUT, title=title, body=body, css=HONESTBANK_CSS)

@@ -133,6 +133,7 @@ def consent_page(message: str = "", status: int = 200) -> Response:
                             username=pending.username, pending=pending.id,
                             action=url_for(".consent_decision"), accounts=view.accounts,
                             permissions=view.permissions, identity=view.identity,
+                            extras=view.extras,
                             message=message), status)
 
 
@@ -145,7 +146,8 @@ def consent_decision() -> Response:
         chosen = {key[5:]: request.form.getlist(key) for key in request.form
                   if key.startswith("perm:")}
         decision = consent_flow.decide(store, pending, _client_scope(pending),
-                                       request.form.getlist("account"), chosen)
+                                       request.form.getlist("account"), chosen,
+                                       request.form.getlist("share"))
         if decision is None:
             return consent_page("Choose at least one account and one permission, or deny.", 400)
     if not pending_store.finish(store, pending):

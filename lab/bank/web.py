@@ -27,13 +27,14 @@ from werkzeug.exceptions import BadRequest
 
 from lab.domain import clients, consent, customers, ledger, revocation
 from lab.store.base import Store
+from lab.web.look import HONESTBANK_CSS
 
 bp = Blueprint("bank_web", __name__)
 
 MAX_CODE_ATTEMPTS = 5
 PAGE_HEADERS = {
     # No external assets, no framing (a revoke button must not be clickjacked).
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -61,7 +62,7 @@ def _check_csrf() -> None:
 
 def _page(template: str, status: int = 200, **values: Any) -> Response:
     body = render_template(template, user=session.get("user"), csrf_token=_csrf_token(),
-                           **values)
+                           honestbank_css=HONESTBANK_CSS, **values)
     return Response(body, status=status, headers=PAGE_HEADERS, mimetype="text/html")
 
 
@@ -122,12 +123,14 @@ def logout() -> Response:
 
 
 def _when(ts: float | None) -> str:
+    """To the second: two links of one app made a minute apart must read differently."""
     if not ts:
         return "at an unknown time"
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("on %d %b %Y at %H:%M UTC")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("on %d %b %Y at %H:%M:%S UTC")
 
 
-def _app_view(grant: dict[str, Any]) -> dict[str, Any]:
+def _app_view(grant: dict[str, Any], number: int, of: int) -> dict[str, Any]:
+    """One connected-app entry; `number` of `of` tells apart several links of one app."""
     accounts = []
     for account_id, permissions in grant["accounts"].items():
         account = ledger.get_account(_store(), account_id) or {"name": account_id, "iban": ""}
@@ -135,7 +138,18 @@ def _app_view(grant: dict[str, Any]) -> dict[str, Any]:
                          "permissions": [consent.PERMISSIONS.get(p, p) for p in permissions]})
     return {"grant_id": grant["id"], "client_id": grant["client_id"],
             "client_name": _app_name(grant["client_id"]), "scope": grant["scope"],
-            "granted": _when(grant["created_at"]), "accounts": accounts}
+            "granted": _when(grant["created_at"]), "accounts": accounts,
+            "link": f"link {number} of {of}" if of > 1 else "",
+            "account_names": ", ".join(a["name"] for a in accounts) or "no accounts"}
+
+
+def _app_views(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first; an app linked more than once has its links numbered oldest first."""
+    per_client: dict[str, list[str]] = {}
+    for grant in sorted(grants, key=lambda g: g["created_at"] or 0):
+        per_client.setdefault(grant["client_id"], []).append(grant["id"])
+    return [_app_view(g, per_client[g["client_id"]].index(g["id"]) + 1,
+                      len(per_client[g["client_id"]])) for g in grants]
 
 
 def _app_name(client_id: str) -> str:
@@ -148,7 +162,7 @@ def connected_apps() -> Response:
     user = session.get("user")
     if not user:
         return redirect(url_for("bank_web.login"), 303)  # type: ignore[return-value]
-    apps = [_app_view(g) for g in consent.grants_of(_store(), user)]
+    apps = _app_views(consent.grants_of(_store(), user))
     return _page("bank_connected_apps.html", apps=apps)
 
 
@@ -164,5 +178,18 @@ def revoke() -> Response:
     # RFC 7009 §2.1 and FAPI2 §6.8: withdrawing consent should end every token under it;
     # how far that reaches is revocation_cascade's and at_revocation_check's call.
     if revocation.revoke_grant(_store(), grant["id"]):
-        flash(f"{_app_name(grant['client_id'])} can no longer access your accounts.")
+        flash(_revoked_message(user, grant))
     return redirect(url_for("bank_web.connected_apps"), 303)  # type: ignore[return-value]
+
+
+def _revoked_message(user: str, grant: dict[str, Any]) -> str:
+    """What revoking one link did, truthfully: other links of the same app keep working."""
+    name = _app_name(grant["client_id"])
+    revoked = _app_view(grant, 1, 1)
+    left = [g for g in consent.grants_of(_store(), user) if g["client_id"] == grant["client_id"]]
+    said = f"The link of {name} made {revoked['granted']} ({revoked['account_names']}) is revoked."
+    if not left:
+        return f"{said} {name} can no longer access your accounts."
+    return (f"{said} {name} still has access through {len(left)} other "
+            f"link{'s' if len(left) > 1 else ''} listed below; revoke "
+            f"{'those' if len(left) > 1 else 'it'} too to stop it entirely.")

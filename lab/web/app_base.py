@@ -15,6 +15,10 @@ from .proxy_headers import SECRET_CONFIG_KEY, ProxyTrust
 from .request_id import HEADER, accept_incoming, new_request_id
 
 MAX_BODY = 64 * 1024
+STATIC = Path(__file__).resolve().parent / "static"
+# One icon per origin, served by the lab itself: without it every page view logs a 404, and a
+# browser must never fetch one from anywhere else. The AS and the bank are both HonestBank.
+ICONS = {"as": "honestbank.svg", "bank": "honestbank.svg", "tpp": "finlens.svg"}
 
 
 def app_secret(data_dir: Path, component: str) -> bytes:
@@ -38,6 +42,14 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
         MAX_CONTENT_LENGTH=MAX_BODY,
     )
     app.extensions["lab_store"] = store
+    icon = (STATIC / ICONS.get(component, "honestbank.svg")).read_bytes()
+
+    def favicon() -> Response:
+        return Response(icon, mimetype="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    app.add_url_rule("/favicon.ico", "lab_favicon", favicon)
+    app.add_url_rule("/favicon.svg", "lab_favicon_svg", favicon)
     # The capture proxy's client certificate and address, believed only with its secret.
     app.wsgi_app = ProxyTrust(  # type: ignore[method-assign]
         app.wsgi_app, lambda: app.config.get(SECRET_CONFIG_KEY))

@@ -128,3 +128,47 @@ def test_every_page_renders_offline(screen: tuple[Any, list[str]],
         assert not page.locator('[data-testid="stException"]').count(), name
         page.screenshot(path=shots / f"{number:02d}-{name}.png", full_page=True)
     assert not outside, outside
+
+
+def _settled(page: Any) -> None:
+    """Streamlit has finished rerunning the page (its status widget says "Running" until)."""
+    page.wait_for_load_state("networkidle")
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=RUN_TIMEOUT)
+
+
+def _press(page: Any, key: str) -> None:
+    _settled(page)
+    button = page.locator(f".st-key-{key} button").first
+    button.wait_for()
+    assert button.is_enabled(), f"{key} is greyed out"
+    button.click()
+
+
+def test_workshop_progress_survives_a_reload(screen: tuple[Any, list[str]],
+                                             dashboard_lab: tuple[RunningLab, str],
+                                             shots: Path) -> None:
+    """Steps 1 and 2 of exercise 1, a reload, then step 3: the page goes on where it was."""
+    page, outside = screen
+    lab, url = dashboard_lab
+    registry = Registry(lab.store)
+    _open(page, url, "")     # the workshop is the dashboard's main page
+    _press(page, "workshop_setup")
+    page.get_by_text("The lab now runs the").wait_for()
+    _press(page, "workshop_run")
+    page.get_by_text("The attack worked").wait_for(timeout=RUN_TIMEOUT)
+
+    page.reload()   # a new browser session: Streamlit's session state is gone
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
+    _settled(page)
+    page.get_by_text("The attack worked").wait_for()          # step 2 is still done
+    assert page.locator(".st-key-workshop_run button").first.is_enabled()
+    assert page.locator(".st-key-workshop_check button").first.is_enabled()
+    page.screenshot(path=shots / "01-after-reload.png", full_page=True)
+
+    registry.set({CONTROL: True})       # step 3, as the Controls page does it
+    _press(page, "workshop_check")
+    page.get_by_text("Solved: Exact redirect URI refused the attack.").wait_for(
+        timeout=RUN_TIMEOUT)
+    page.screenshot(path=shots / "02-solved.png", full_page=True)
+    registry.apply_profile("legacy")
+    assert not outside, outside

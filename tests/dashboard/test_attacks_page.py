@@ -143,3 +143,35 @@ def test_headers_are_one_per_line_and_bad_ones_are_skipped() -> None:
 
     assert headers_text([["Host", "a"], ["DPoP", "x.y.z"], ["broken"]]) == "Host: a\nDPoP: x.y.z"
     assert headers_text(None) == "(none)"
+
+
+FINLENS_ERROR_PAGE = """<!doctype html><html><head><title>Link failed · FinLens</title></head>
+<body><header><div class="bar"><a class="brand" href="/">FinLens</a><nav><a href="/">Overview</a>
+<a href="/institutions">Connect a bank</a><a href="/settings">Settings</a></nav></div></header>
+<main><h1>Link failed</h1><div class="card" data-testid="error">
+<p><code id="error-code" data-testid="error-code">invalid_state</code></p>
+<p id="error-description">The state in the callback is not the one FinLens sent.</p>
+</div></main></body></html>"""
+
+
+@pytest.mark.parametrize("refusal, error, description", [
+    ({"status": 400, "url": "https://127.0.0.1:9445/callback?code=x", "body": FINLENS_ERROR_PAGE},
+     "invalid_state", "The state in the callback is not the one FinLens sent."),
+    ({"status": 400, "url": "https://127.0.0.1:9443/token",
+      "body": '{"error": "invalid_grant", "error_description": "code already used"}'},
+     "invalid_grant", "code already used"),
+    ({"status": 401, "url": "https://127.0.0.1:9444/accounts", "body": "",
+      "www_authenticate": 'DPoP error="invalid_token", error_description="token revoked"'},
+     "invalid_token", "token revoked"),
+    ({"status": 200, "url": "https://127.0.0.1:9445/callback?error=access_denied"
+                            "&error_description=the+user+said+no", "body": "Overview Settings"},
+     "access_denied", "the user said no"),
+])
+def test_the_refusal_box_shows_the_oauth_error_not_the_page(refusal: dict[str, object],
+                                                            error: str, description: str) -> None:
+    from dashboard import attacks_view
+
+    shown = attacks_view.refusal_view(refusal)
+    assert shown["error"] == error and shown["error_description"] == description
+    assert "Settings" not in str(shown) and "Connect a bank" not in str(shown)
+    assert shown["status"] == refusal["status"]
