@@ -159,3 +159,7 @@ def clock(data: dict[str, Any], console: Console) -> None:
     console.print(f"lab time  {data['now_iso']}", highlight=False)
     console.print(f"wall time {data['wall']}", highlight=False)
     console.print(f"offset    {duration(data['offset'])}", highlight=False)
+    if data["offset"]:
+        console.print("Authorization codes, tokens and SMS codes now expire by the lab clock. "
+                      "TOTP codes stay on real time, so authenticator apps keep working. "
+                      "`fapi-lab clock reset` puts the lab back on wall time.", highlight=False)
