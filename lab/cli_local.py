@@ -10,6 +10,7 @@ from pathlib import Path
 import pyotp
 from rich.console import Console
 
+from lab import datadir_lock
 from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
 from lab.config import LabConfig
@@ -67,7 +68,11 @@ def reset(config: LabConfig, yes: bool, console: Console) -> int:
         if answer.strip().lower() != "yes":
             console.print("not reset", highlight=False)
             return 1
-    shutil.rmtree(data_dir)
+    try:
+        with datadir_lock.hold(data_dir, "fapi-lab reset"):  # an `up` starting right now
+            shutil.rmtree(data_dir)
+    except datadir_lock.DataDirBusy as busy:
+        raise CliError(f"not reset: {busy}") from None
     console.print(f"reset: {data_dir} deleted; the next `fapi-lab up` starts afresh "
                   f"(new CA: trust it again)", highlight=False)
     return 0

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from lab import runner
+from lab import datadir_lock, runner
 from lab.admin.describe import serving_text
 from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
@@ -162,6 +162,15 @@ def start_dashboard(lab: runner.RunningLab, port: int, console: Console) -> Any:
 def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
                        bank_port=args.bank_port, tpp_port=args.tpp_port)
+    try:
+        with datadir_lock.hold(config.data_dir):
+            return _run_up(config, args, console)
+    except datadir_lock.DataDirBusy as busy:
+        raise CliError(str(busy)) from None
+
+
+def _run_up(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    """The lab's whole life, with the data directory held (lab.datadir_lock)."""
     preflight(config, args, console)
     # Held from the start: a Ctrl-C or SIGTERM while the lab, the fixtures and the dashboard
     # start waits until they are up, so nothing half-started is left behind (a running.json,

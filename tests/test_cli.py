@@ -240,7 +240,7 @@ def test_a_second_up_for_the_same_data_dir_is_refused(up: UpProcess) -> None:
     result = up.run("up", "--no-capture", "--as-port", str(free_port()),
                     "--bank-port", str(free_port()), "--tpp-port", str(free_port()))
     assert_clean_failure(result)
-    assert "already running" in result.stderr
+    assert f"in use by pid {up.proc.pid} (fapi-lab up" in result.stderr, result.stderr
 
 
 def test_reset_refuses_while_the_lab_runs(up: UpProcess) -> None:
