@@ -21,6 +21,7 @@ from lab.bank.customers import DEMO_USERS
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
+from lab.ports import listener
 from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
 from lab.store.redis_once import StoreUrlError
@@ -44,10 +45,43 @@ def check_port_free(host: str, port: int, name: str) -> None:
             probe.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise CliError(f"port {port} on {host} is already in use; choose another for "
-                               f"the {name} with --{name}-port") from None
+                raise CliError(port_in_use(host, port, name)) from None
             raise CliError(f"cannot listen on {host}:{port} for the {name}: "
                            f"{error.strerror or error}") from None
+
+
+# How `fapi-lab up` and its children show in a process list.
+UP_MARKS = ("lab.cli", "fapi-lab")
+CHILD_MARKS = ("lab.serving.gunicorn_app", "dashboard/app.py")
+
+
+def _whose(pid: int, command: str) -> str:
+    """' - another FAPI Lab' or ' - a leftover of an earlier `fapi-lab up`' where it shows."""
+    import psutil
+
+    if any(mark in command for mark in UP_MARKS):
+        return " - another FAPI Lab"
+    if not any(mark in command for mark in CHILD_MARKS):
+        return ""
+    try:
+        parent = " ".join(psutil.Process(pid).parent().cmdline())  # type: ignore[union-attr]
+    except (psutil.Error, AttributeError):
+        parent = ""
+    if any(mark in parent for mark in UP_MARKS):
+        return " - part of another running FAPI Lab"
+    return " - a leftover of an earlier `fapi-lab up`"
+
+
+def port_in_use(host: str, port: int, name: str) -> str:
+    """Who holds the port, where psutil can tell, and the two ways out."""
+    found = listener(port)
+    if found is None:
+        return (f"port {port} on {host} is in use by another program (`ss -ltnp 'sport = "
+                f":{port}'` names it); stop it, or choose another port for the {name} with "
+                f"--{name}-port")
+    pid, command = found
+    return (f"port {port} is in use by pid {pid} ({command}){_whose(pid, command)}; free it "
+            f"with `kill {pid}`, or choose another port for the {name} with --{name}-port")
 
 
 def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> None:
