@@ -37,7 +37,8 @@ def test_up_installs_the_lab_without_the_test_tools_and_only_once(tmp_path: Path
     script, calls = _project(tmp_path)
     _run(script, "up", "--help")
     installs = calls.read_text().splitlines()
-    assert installs == [f"-m pip install --disable-pip-version-check --no-compile -e {tmp_path}"], installs
+    assert installs == ["-m pip install --disable-pip-version-check --no-compile "
+                        f"-e {tmp_path}"], installs
     _run(script, "status")
     assert calls.read_text().splitlines() == installs  # the stamp holds: nothing again
 
