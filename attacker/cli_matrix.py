@@ -103,6 +103,12 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
         console.print("fapi-lab: --jobs is 1 to 8")
         log.write("error", message="--jobs is 1 to 8")
         return 2
+    try:
+        matrix_report.prepare_out(args.out)
+    except matrix_report.OutputError as exc:
+        console.print(f"fapi-lab: {exc}", markup=False)
+        log.write("error", message=str(exc))
+        return 2
     cols = matrix.columns(profiles_only=args.profiles_only)
     total = len(attacks) * len(cols)
     done = 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
+from lab import clock
 from lab.config import LabConfig
 
 from . import runner, scenario_run, scenarios
@@ -52,6 +53,11 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
     try:
         with open_target(config) as target:
             saved = runner.SavedState(target.store)
+            offset = clock.offset(target.store)
+            if offset:
+                console.print(f"note: each attack runs on wall time; the lab clock's offset "
+                              f"({offset:+.0f} s, `fapi-lab clock`) is put back afterwards",
+                              markup=False)
             try:
                 for scenario in loaded:
                     console.print(f"\n[bold]{scenario.title}[/bold]  ({scenario.path.name})")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +13,42 @@ COLOURS = {"succeeded": "#d9534f", "blocked": "#3c9d5d", "error": "#e0a800"}
 SHORT = {"succeeded": "✗ won", "blocked": "✓ blocked", "error": "! error"}
 
 
+class OutputError(Exception):
+    """The output location cannot take the three files; said before the matrix runs."""
+
+
+def prepare_out(out: Path) -> None:
+    """Create the output directory now, so a bad --out costs a line, not a whole run."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create --out {out}: {error.strerror or error}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write into --out {out}")
+
+
 def write_all(data: dict[str, Any], out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "matrix.json", out / "matrix.md", out / "matrix.html"]
-    paths[0].write_text(json.dumps(data, indent=1, ensure_ascii=False))
-    paths[1].write_text(markdown(data))
-    paths[2].write_text(page(data))
-    return paths
+    prepare_out(out)
+    texts = {"matrix.json": json.dumps(data, indent=1, ensure_ascii=False),
+             "matrix.md": markdown(data), "matrix.html": page(data)}
+    return [_replace(out / name, text) for name, text in texts.items()]
+
+
+def _replace(path: Path, text: str) -> Path:
+    """Write a new file beside `path`, then rename it over: a symlink planted at `path` is
+    replaced, never written through, and a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _cell_md(cell: dict[str, Any]) -> str:

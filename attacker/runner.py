@@ -69,9 +69,12 @@ def apply(store: Store, configuration: Configuration, attack: Attack) -> list[st
 
 
 class SavedState:
-    """The lab's switches, TPP settings and clock, to put back after a run on a user's lab."""
+    """The lab's switches, TPP settings and clock, to put back after a run on a user's lab.
 
-    KEYS = (ENABLED_KEY, PROFILE_KEY, PARAMS_KEY, tpp_settings.SETTINGS_KEY)
+    Each run resets the clock for itself; the offset the user had set (`fapi-lab clock
+    advance`) comes back afterwards, rather than silently vanishing."""
+
+    KEYS = (ENABLED_KEY, PROFILE_KEY, PARAMS_KEY, tpp_settings.SETTINGS_KEY, clock.OFFSET_KEY)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -83,7 +86,8 @@ class SavedState:
                 self.store.set_setting(key, value)
             elif key == tpp_settings.SETTINGS_KEY:
                 self.store.set_setting(key, {})
-        clock.reset(self.store)
+            elif key == clock.OFFSET_KEY:
+                clock.reset(self.store)
 
 
 def _last_event_id(store: Store) -> int:

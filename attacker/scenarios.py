@@ -32,6 +32,7 @@ from lab.tpp import settings as tpp_settings
 from . import lookup
 
 OUTCOMES = ("succeeded", "blocked")
+MAX_BYTES = 256 * 1024   # the workshop files are 1-3 KiB
 TOP_KEYS = {"title": True, "story": True, "profile": True, "controls": False, "tpp": False,
             "steps": True, "order": False, "brief": False, "hint": False, "lesson": False}
 STEP_KEYS = {"attack": True, "expect": True, "set": False, "tpp": False, "blocked_by": False,
@@ -134,20 +135,36 @@ class _Checker:
         return result
 
 
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text, at most MAX_BYTES read: /dev/zero or a stray binary is a
+    ScenarioError, not an exhausted memory or a decode traceback."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(f"{path}: larger than {MAX_BYTES // 1024} KiB; "
+                            f"not a scenario file") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}); "
+                            f"save it as UTF-8") from None
+
+
 def load(path: Path) -> Scenario:
     """Read and validate one scenario file."""
     checker = _Checker(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        root = yaml.compose(text)
+        root = yaml.compose(read_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ScenarioError(f"{path}{line}: not valid YAML: "
                             f"{getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not a scenario: nested too deeply") from None
     if root is None:
         raise ScenarioError(f"{path}: empty file")
     top = checker.mapping(root, "", TOP_KEYS)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+from lab.children import dying_with_parent
+
 APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8501
 START_TIMEOUT = 60.0
@@ -74,7 +76,7 @@ def start(data_dir: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     """Start Streamlit and wait until it answers; its output goes to `log` (or nowhere)."""
     url = f"http://{host}:{port}"
     out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(command(host, port), env=environment(data_dir),
+    process = subprocess.Popen(dying_with_parent(command(host, port)), env=environment(data_dir),
                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:

@@ -11,11 +11,11 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from lab.capture.legs import LEGS
 from lab.cli_client import AdminClient
+from lab.cli_show import safe
 from lab.config import LabConfig
 
 
@@ -58,31 +58,36 @@ def listing(rows: list[dict[str, Any]], console: Console) -> None:
         console.print("nothing captured yet (is the lab running with capture on?)",
                       highlight=False)
         return
+    # Everything but the ids and times came over the wire: shown with controls escaped.
     table = Table()
     for column in ("id", "time", "origin", "leg", "method", "status", "request id"):
         table.add_column(column, no_wrap=True)
     table.add_column("url")
     for r in rows:
-        table.add_row(str(r["id"]), _time(r["ts"]), r["label"], r["leg"], r["method"],
-                      str(r["status"] if r["status"] is not None else "—"),
-                      escape(r["request_id"] or "—"), escape(r["url"]))
+        table.add_row(str(r["id"]), _time(r["ts"]), safe(r["label"]), safe(r["leg"]),
+                      safe(r["method"]), str(r["status"] if r["status"] is not None else "—"),
+                      safe(r["request_id"] or "—"), safe(r["url"]))
     console.print(table)
 
 
 def show(row: dict[str, Any], console: Console) -> None:
-    console.print(f"#{row['id']} {_time(row['ts'])} {row['label']} leg={row['leg']} "
-                  f"request id {row['request_id'] or '—'}", highlight=False)
-    console.print(escape(f"{row['method']} {row['url']}"), highlight=False)
+    """One exchange; headers and bodies are the client's and the server's own bytes, so every
+    control character in them is printed as a visible escape, never sent to the terminal."""
+    def line(text: str) -> None:
+        console.print(safe(text), highlight=False)
+
+    line(f"#{row['id']} {_time(row['ts'])} {row['label']} leg={row['leg']} "
+         f"request id {row['request_id'] or '—'}")
+    line(f"{row['method']} {row['url']}")
     for name, value in row["request_headers"]:
-        console.print(escape(f"{name}: {value}"), highlight=False)
+        line(f"{name}: {value}")
     if row["request_body"]:
-        console.print("")
-        console.print(escape(row["request_body"]), highlight=False)
-    console.print("")
-    console.print(f"→ {row['status'] if row['status'] is not None else 'no response'}",
-                  highlight=False)
+        line("")
+        line(row["request_body"])
+    line("")
+    line(f"→ {row['status'] if row['status'] is not None else 'no response'}")
     for name, value in row["response_headers"]:
-        console.print(escape(f"{name}: {value}"), highlight=False)
+        line(f"{name}: {value}")
     if row["response_body"]:
-        console.print("")
-        console.print(escape(row["response_body"]), highlight=False)
+        line("")
+        line(row["response_body"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyotp
 from rich.console import Console
 
+from lab import datadir_lock
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
 from lab.config import LabConfig
 from lab.domain.customers import DEMO_USERS
@@ -20,7 +21,8 @@ LAB_MARKERS = ("admin-token", "lab.sqlite3", "pki")
 
 
 def totp(config: LabConfig, username: str, console: Console) -> int:
-    """Print the user's current code at lab time (the running lab's clock offset, if any)."""
+    """Print the user's current code: at real time, as an authenticator app shows it
+    (the lab clock never applies to TOTP, see lab.domain.customers)."""
     users = {u.username: u for u in DEMO_USERS}
     user = users.get(username)
     if user is None:
@@ -31,19 +33,12 @@ def totp(config: LabConfig, username: str, console: Console) -> int:
         console.print(f"{username} has no TOTP app: his 4-digit code comes by SMS. "
                       f"Start a login, then read it at {where}", highlight=False)
         return 0
-    offset = 0.0
-    client = try_connect(config)
-    if client is not None:
-        try:
-            offset = float(client.get("/clock")["offset"])
-        except (CliError, KeyError, TypeError, ValueError):
-            offset = 0.0
-    now = time.time() + offset
     generator = pyotp.TOTP(user.totp_secret)
-    print(generator.at(int(now)))
+    now = time.time()
+    print(generator.at(now))
     left = generator.interval - int(now) % generator.interval
-    clock = "lab time" if offset else "wall time"
-    print(f"({clock}; valid for {left} more seconds)", file=sys.stderr)
+    print(f"(real time, like an authenticator app: the lab clock does not apply to TOTP; "
+          f"valid for {left} more seconds)", file=sys.stderr)
     return 0
 
 
@@ -73,7 +68,11 @@ def reset(config: LabConfig, yes: bool, console: Console) -> int:
         if answer.strip().lower() != "yes":
             console.print("not reset", highlight=False)
             return 1
-    shutil.rmtree(data_dir)
+    try:
+        with datadir_lock.hold(data_dir, "fapi-lab reset"):  # an `up` starting right now
+            shutil.rmtree(data_dir)
+    except datadir_lock.DataDirBusy as busy:
+        raise CliError(f"not reset: {busy}") from None
     console.print(f"reset: {data_dir} deleted; the next `fapi-lab up` starts afresh "
                   f"(new CA: trust it again)", highlight=False)
     return 0

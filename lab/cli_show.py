@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -10,6 +11,22 @@ from rich.table import Table
 
 from lab.admin.describe import serving_text
 from lab.controls import profiles as lab_profiles
+
+# C0 controls but newline and tab, DEL, C1 controls, and the bidi overrides that reorder
+# what a terminal shows. rich escapes markup, not these: a captured request's ESC sequences
+# would retitle, clear or recolour the reader's terminal. (rich.control.escape_control_codes
+# covers only BEL, BS, VT, FF and CR.)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Untrusted text for a terminal: every control character as a visible escape (\\x1b)."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def safe(text: str) -> str:
+    """Untrusted text for console.print: control characters shown, rich markup escaped."""
+    return escape(visible(text))
 
 
 def _state(on: bool | None) -> str:
@@ -125,8 +142,8 @@ def events(rows: list[dict[str, Any]], console: Console, *, header: bool = True)
     table.add_column("reason")
     for e in rows:
         table.add_row(str(e["id"]), e["time"], e["kind"], e["control"],
-                      escape(e["request_id"] or "—"), escape(e["endpoint"] or e["component"] or ""),
-                      escape(e["error"] or ""), escape(e["reason"] or ""))
+                      safe(e["request_id"] or "—"), safe(e["endpoint"] or e["component"] or ""),
+                      safe(e["error"] or ""), safe(e["reason"] or ""))
     console.print(table)
 
 
@@ -143,3 +160,7 @@ def clock(data: dict[str, Any], console: Console) -> None:
     console.print(f"lab time  {data['now_iso']}", highlight=False)
     console.print(f"wall time {data['wall']}", highlight=False)
     console.print(f"offset    {duration(data['offset'])}", highlight=False)
+    if data["offset"]:
+        console.print("Authorization codes, tokens and SMS codes now expire by the lab clock. "
+                      "TOTP codes stay on real time, so authenticator apps keep working. "
+                      "`fapi-lab clock reset` puts the lab back on wall time.", highlight=False)

@@ -15,12 +15,13 @@ from typing import Any
 
 from rich.console import Console
 
-from lab import runner
+from lab import datadir_lock, runner
 from lab.admin.describe import serving_text
 from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
 from lab.domain.customers import DEMO_USERS
+from lab.ports import listener
 from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
 from lab.store.redis_once import StoreUrlError
@@ -44,10 +45,43 @@ def check_port_free(host: str, port: int, name: str) -> None:
             probe.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise CliError(f"port {port} on {host} is already in use; choose another for "
-                               f"the {name} with --{name}-port") from None
+                raise CliError(port_in_use(host, port, name)) from None
             raise CliError(f"cannot listen on {host}:{port} for the {name}: "
                            f"{error.strerror or error}") from None
+
+
+# How `fapi-lab up` and its children show in a process list.
+UP_MARKS = ("lab.cli", "fapi-lab")
+CHILD_MARKS = ("lab.serving.gunicorn_app", "dashboard/app.py")
+
+
+def _whose(pid: int, command: str) -> str:
+    """' - another FAPI Lab' or ' - a leftover of an earlier `fapi-lab up`' where it shows."""
+    import psutil
+
+    if any(mark in command for mark in UP_MARKS):
+        return " - another FAPI Lab"
+    if not any(mark in command for mark in CHILD_MARKS):
+        return ""
+    try:
+        parent = " ".join(psutil.Process(pid).parent().cmdline())  # type: ignore[union-attr]
+    except (psutil.Error, AttributeError):
+        parent = ""
+    if any(mark in parent for mark in UP_MARKS):
+        return " - part of another running FAPI Lab"
+    return " - a leftover of an earlier `fapi-lab up`"
+
+
+def port_in_use(host: str, port: int, name: str) -> str:
+    """Who holds the port, where psutil can tell, and the two ways out."""
+    found = listener(port)
+    if found is None:
+        return (f"port {port} on {host} is in use by another program (`ss -ltnp 'sport = "
+                f":{port}'` names it); stop it, or choose another port for the {name} with "
+                f"--{name}-port")
+    pid, command = found
+    return (f"port {port} is in use by pid {pid} ({command}){_whose(pid, command)}; free it "
+            f"with `kill {pid}`, or choose another port for the {name} with --{name}-port")
 
 
 def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> None:
@@ -162,6 +196,15 @@ def start_dashboard(lab: runner.RunningLab, port: int, console: Console) -> Any:
 def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
                        bank_port=args.bank_port, tpp_port=args.tpp_port)
+    try:
+        with datadir_lock.hold(config.data_dir):
+            return _run_up(config, args, console)
+    except datadir_lock.DataDirBusy as busy:
+        raise CliError(str(busy)) from None
+
+
+def _run_up(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    """The lab's whole life, with the data directory held (lab.datadir_lock)."""
     preflight(config, args, console)
     # Held from the start: a Ctrl-C or SIGTERM while the lab, the fixtures and the dashboard
     # start waits until they are up, so nothing half-started is left behind (a running.json,

@@ -218,7 +218,7 @@ class HttpUserAgent:
         if customer is None:
             raise ValueError(f"unknown user {self.username}")
         if customer["totp_secret"]:
-            return customers.totp_now(customer["totp_secret"], self.store)
+            return customers.totp_now(customer["totp_secret"])
         row = self.store.query_one("SELECT code FROM sms_inbox WHERE username = ? AND used = 0 "
                                    "ORDER BY id DESC LIMIT 1", (self.username,))
         if row is None:

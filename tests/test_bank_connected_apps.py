@@ -38,7 +38,7 @@ def sign_in(lab: RunningLab, http: requests.Session, username: str = "alice",
     if username == "bob":
         code = customers.sms_inbox(lab.store, 1)[0]["code"]
     else:
-        code = customers.totp_now(ALICE_TOTP or "", lab.store)
+        code = customers.totp_now(ALICE_TOTP or "")
     return http.post(_url(lab, "/login/code"), data={"code": code, "csrf_token": _csrf(r.text)})
 
 

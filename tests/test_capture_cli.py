@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -9,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
+from rich.console import Console
 
+from lab import cli_capture
+from lab.runner import RunningLab
 from tests.test_cli import ROOT, START_TIMEOUT, cli_env, fapi_lab, free_port
 
 
@@ -54,3 +59,34 @@ def test_up_captures_by_default_and_the_cli_lists_and_shows(tmp_path: Path) -> N
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "capture" in out and "mitmproxy" in out
+
+
+@pytest.mark.parametrize("capture_id", [2**63, 2**64 + 5, 10**30])
+def test_a_capture_id_past_sqlite_integers_is_a_404_not_a_500(lab: RunningLab,
+                                                               capture_id: int) -> None:
+    client = lab.apps["as"].test_client()
+    token = lab.config.admin_token_path.read_text().strip()
+    r = client.get(f"/admin/captures/{capture_id}", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 404, r.get_data(as_text=True)
+    assert r.get_json()["error"] == "not_found"
+
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b31m\x00\rhidden"
+
+
+def test_capture_show_prints_control_characters_as_visible_escapes() -> None:
+    """A captured request is attacker input: its bytes must not drive the terminal."""
+    row = {"id": 7, "ts": time.time(), "label": "as", "leg": "token", "request_id": HOSTILE,
+           "method": "POST", "url": "https://127.0.0.1/token?x=" + HOSTILE,
+           "request_headers": [["X-Evil" + HOSTILE, HOSTILE]], "request_body": "a=1\n" + HOSTILE,
+           "status": 200, "response_headers": [["X-Back", HOSTILE]],
+           "response_body": HOSTILE + "\n\tindented"}
+    out = io.StringIO()
+    cli_capture.show(row, Console(file=out, width=200, force_terminal=True, color_system=None))
+    cli_capture.listing([{**row, "status": None}],
+                        Console(file=out, width=400, force_terminal=True, color_system=None))
+    text = out.getvalue()
+    bad = [c for c in text if (ord(c) < 32 and c not in "\n\t") or 0x7f <= ord(c) < 0xa0]
+    assert bad == [], repr(text)
+    assert "\\x1b]0;pwned" in text and "\\x9b" in text and "\\r" in text
+    assert "a=1\n" in text and "\n        indented" in text  # layout kept (rich expands tabs)

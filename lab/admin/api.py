@@ -159,7 +159,8 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
 
     @bp.get("/captures/<int:capture_id>")
     def show_capture(capture_id: int) -> Response:
-        row = captures.get_capture(store, capture_id)
+        # Past SQLite's 64-bit integers the lookup itself would raise (a 500): no such row.
+        row = captures.get_capture(store, capture_id) if capture_id < 2**63 else None
         if row is None:
             return _error(404, "not_found", f"no capture {capture_id}")
         return _json(row)

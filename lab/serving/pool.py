@@ -18,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.children import dying_with_parent
+
 from .spec import SPEC_ENV, ServingSpec
 
 READY_PATHS = {"as": "/.well-known/oauth-authorization-server", "bank": "/"}
@@ -79,7 +81,9 @@ def launch(spec: ServingSpec) -> ServingPool:
     root = Path(__file__).resolve().parent.parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "lab.serving.gunicorn_app"],
+        # Dies with `up` even on kill -9 (its own session keeps it from a terminal's Ctrl-C).
+        process = subprocess.Popen(dying_with_parent([sys.executable, "-m",
+                                                      "lab.serving.gunicorn_app"]),
                                    env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     return ServingPool(spec, process, log)

@@ -126,3 +126,34 @@ def test_a_measured_blocker_the_catalog_does_not_name_is_explained_by_the_attack
     profile_cell = matrix.judge(attack, _column("oauth2"),
                                 _outcome("blocked", "consent_per_account"))
     assert profile_cell.verdict == "explained"
+
+
+def test_matrix_out_on_an_existing_file_fails_before_running_anything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: the whole matrix ran, then writing into a file crashed and every result was lost."""
+    from attacker import cli_matrix
+
+    ran: list[str] = []
+    monkeypatch.setattr(cli_matrix.matrix, "run_parallel", lambda *a, **k: ran.append("p"))
+    monkeypatch.setattr(cli_matrix, "start", lambda *a, **k: ran.append("lab"))
+    taken = tmp_path / "results"
+    taken.write_text("not a directory")
+    assert main(["matrix", "--out", str(taken), "--jobs", "1",
+                 "--attack", next(iter(lookup.implemented()))]) == 2
+    assert ran == []
+    assert taken.read_text() == "not a directory"
+
+
+def test_the_report_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
+    from attacker import matrix_report
+
+    out, victim = tmp_path / "out", tmp_path / "precious"
+    out.mkdir()
+    victim.write_text("keep me")
+    (out / "matrix.json").symlink_to(victim)
+    data = {"columns": [], "attacks": [], "cells": {}, "pending": [], "runs": 0, "inferred": 0,
+            "seconds": {"total": 0}, "mismatches": []}
+    paths = matrix_report.write_all(data, out)
+    assert victim.read_text() == "keep me"
+    assert not (out / "matrix.json").is_symlink()
+    assert json.loads(paths[0].read_text())["runs"] == 0

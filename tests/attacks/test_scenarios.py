@@ -90,3 +90,34 @@ def test_a_wrong_expectation_fails_the_run(tmp_path: Path, attack_lab: RunningLa
     assert "expected blocked, measured succeeded" in result.steps[0].why
 
 
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"title: caf\xe9\n", "not UTF-8 text"),
+    (b"title: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+    (b"title: " + b"x" * (2 * 1024 * 1024) + b"\n", "larger than"),
+], ids=["latin-1", "deeply-nested", "huge"])
+def test_a_hostile_file_is_a_scenario_error(tmp_path: Path, content: bytes,
+                                            message: str) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(content)
+    with pytest.raises(scenarios.ScenarioError) as error:
+        scenarios.load(path)
+    assert str(error.value).startswith(str(path)) and message in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["latin-1", "nested", "dev-zero"])
+def test_scenario_check_on_a_hostile_file_says_why_and_exits_2(
+        tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: 'unexpected error' (UnicodeDecodeError, RecursionError) or MemoryError."""
+    from lab.cli import main
+
+    path = Path("/dev/zero") if name == "dev-zero" else tmp_path / f"{name}.yaml"
+    if name == "latin-1":
+        path.write_bytes(b"title: caf\xe9\n")
+    elif name == "nested":
+        path.write_text("steps: " + "[" * 20000 + "]" * 20000 + "\n")
+    assert main(["--data-dir", str(tmp_path / "lab"), "scenario", "check", str(path)]) == 2
+    out = capsys.readouterr()
+    assert "unexpected error" not in out.out + out.err
+    assert str(path) in out.out

@@ -39,7 +39,7 @@ def _alice_signs_in_and_approves(page: Any, lab: RunningLab, shots: Path,
     page.screenshot(path=shots / "01-as-login.png", full_page=True)
     page.locator("button[type=submit]").first.click()
     page.wait_for_selector("#code")
-    page.fill("#code", customers.totp_now(ALICE.totp_secret or "", lab.store))
+    page.fill("#code", customers.totp_now(ALICE.totp_secret or ""))
     page.screenshot(path=shots / "02-as-second-factor.png", full_page=True)
     page.locator("button[type=submit]").first.click()
     page.wait_for_selector("form[data-step=consent]")
