@@ -21,7 +21,7 @@ from attacker import browser_victim, catalog, runner, story
 from attacker.context import oauth_error
 from attacker.model import Attack, Step
 from attacker.target import TargetError, open_target
-from lab.cli_client import read_running
+from lab.cli.client import read_running
 from lab.controls import catalog as controls_catalog
 from lab.useragent import callback_params
 

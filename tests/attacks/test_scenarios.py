@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from attacker import runner, scenario_run, scenarios
-from attacker.cli_scenario import DEFAULT_DIR
+from lab.cli.scenario import DEFAULT_DIR
 from lab.runner import RunningLab
 
 WORKSHOP = sorted(DEFAULT_DIR.glob("*.yaml"))

@@ -11,7 +11,7 @@ import pyotp
 from rich.console import Console
 
 from lab.bank.customers import DEMO_USERS
-from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
+from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
 from lab.config import LabConfig
 
 # Files only a lab data directory holds: `reset` wipes a directory only when it finds one,

@@ -18,7 +18,7 @@ from rich.console import Console
 from lab import runner
 from lab.admin.describe import serving_text
 from lab.bank.customers import DEMO_USERS
-from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
+from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
 from lab.serving.pool import ServingStartError

@@ -10,12 +10,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from attacker import catalog, runner, story
+from attacker.target import TargetError, open_target
 from lab.config import LabConfig
 from lab.controls import catalog as controls_catalog
 from lab.controls import profiles
-
-from . import catalog, runner, story
-from .target import TargetError, open_target
 
 EXIT_USAGE = 2
 
@@ -84,7 +83,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
         configuration = runner.Configuration(args.profile, parse_switches(args.set))
         victim_factory = None
         if args.browser:
-            from .browser_victim import BrowserVictimFactory
+            from attacker.browser_victim import BrowserVictimFactory
 
             victim_factory = BrowserVictimFactory()
         try:

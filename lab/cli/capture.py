@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.capture.legs import LEGS
-from lab.cli_client import AdminClient
+from lab.cli.client import AdminClient
 from lab.config import LabConfig
 
 

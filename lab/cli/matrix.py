@@ -17,12 +17,11 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from attacker import catalog, matrix, matrix_report
+from attacker.model import Attack
 from lab.config import LabConfig
 from lab.ports import free_loopback_port as _free_port
 from lab.runner import start
-
-from . import catalog, matrix, matrix_report
-from .model import Attack
 
 
 def default_jobs() -> int:
