@@ -272,7 +272,7 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
     import tempfile
     from pathlib import Path
 
-    from lab.runner import start
+    from lab.serving.in_process import start
 
     from .cli_matrix import private_config
 

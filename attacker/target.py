@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from lab.bootstrap import open_store
 from lab.cli.client import read_running
 from lab.config import LabConfig
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from lab.store.base import Store
 
 

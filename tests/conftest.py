@@ -20,7 +20,7 @@ from lab.config import LabConfig
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
 from lab.ports import free_loopback_port as free_port
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from lab.web.request_id import HEADER
 
 

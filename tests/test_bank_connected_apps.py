@@ -9,7 +9,7 @@ import requests
 
 from lab import consent
 from lab.bank import customers
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
 
 ALICE_TOTP = next(u.totp_secret for u in customers.DEMO_USERS if u.username == "alice")

@@ -10,7 +10,7 @@ import requests
 
 from lab.bank.keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import (
     as_private_keys,
     bearer,

@@ -16,7 +16,7 @@ from lab.capture import legs
 from lab.capture.addon import LabCapture
 from lab.capture.store import MAX_BODY, get_capture, list_captures
 from lab.controls.registry import Registry
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from lab.store import SQLiteStore
 from lab.web.proxy_headers import CLIENT_ADDR_HEADER, CLIENT_CERT_HEADER, SECRET_HEADER
 from tests.conftest import make_config

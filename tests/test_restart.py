@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from lab import consent
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from tests.conftest import make_config
 from tests.support import dpop, oauth
 

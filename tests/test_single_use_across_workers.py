@@ -21,7 +21,7 @@ import requests
 
 from lab.controls import events as lab_events
 from lab.controls.registry import Registry
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from lab.serving.site import WORKER_HEADER
 from lab.web.request_id import HEADER
 from tests.conftest import make_config

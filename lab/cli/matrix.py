@@ -21,7 +21,7 @@ from attacker import catalog, matrix, matrix_report
 from attacker.model import Attack
 from lab.config import LabConfig
 from lab.ports import free_loopback_port as _free_port
-from lab.runner import start
+from lab.serving.in_process import start
 
 
 def default_jobs() -> int:

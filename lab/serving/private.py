@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lab import runner
 from lab.config import LabConfig
 from lab.ports import free_loopback_port
-from lab.runner import RunningLab
+from lab.serving import in_process
+from lab.serving.in_process import RunningLab
 
 
 @contextmanager
@@ -25,7 +25,7 @@ def private_lab(*, profile: str, workers: int, threads: int = 4, write_state: bo
     with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
         config = LabConfig(data_dir=Path(data_dir) / "lab", as_port=free_loopback_port(),
                            bank_port=free_loopback_port(), tpp_port=free_loopback_port())
-        lab = runner.start(config, profile=profile, write_state=write_state, capture=False,
+        lab = in_process.start(config, profile=profile, write_state=write_state, capture=False,
                            workers=workers, threads=threads)
         try:
             yield lab

@@ -8,7 +8,7 @@ import pytest
 
 from attacker import runner
 from attacker.model import Attack, Outcome
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from tests.conftest import make_config
 
 

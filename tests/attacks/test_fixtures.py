@@ -22,7 +22,7 @@ from attacker.context import AttackContext
 from attacker.fixtures import evilbank
 from attacker.model import PremiseViolation
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import institutions
 from lab.tpp.driver import TppBrowser, link, user_agent
 from tests.attacks.conftest import story

@@ -23,7 +23,7 @@ from attacker import catalog, runner
 from attacker.browser_victim import BrowserVictim, BrowserVictimFactory, spki_pin
 from attacker.model import Outcome
 from lab import pki
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from tests.attacks.conftest import story
 from tests.browser.conftest import spki_hash
 from tests.conftest import make_config

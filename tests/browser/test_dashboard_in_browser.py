@@ -19,7 +19,7 @@ import pytest
 
 from dashboard import launch
 from lab.controls.registry import Registry
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from tests.conftest import free_port, make_config
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from tests.browser.test_link_and_revoke_in_browser import link_two_accounts_then_revoke
 from tests.conftest import make_config
 

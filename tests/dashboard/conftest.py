@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.shell import PAGES
 from lab.config import DATA_DIR_ENV
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from tests.conftest import make_config
 
 PAGE_TIMEOUT = 60

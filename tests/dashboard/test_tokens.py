@@ -15,7 +15,7 @@ from hypothesis import strategies as hs
 from attacker import forge
 from dashboard import claims, data, token_keys, tokens
 from lab import keys
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import dpop as tpp_dpop
 
 ISSUER = "https://as.test"
