@@ -46,7 +46,7 @@ from lab.web.request_id import HEADER
 from .victim import VictimRefused
 
 if TYPE_CHECKING:
-    from .context import AttackContext
+    from .attack_context import AttackContext
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",

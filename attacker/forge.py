@@ -29,8 +29,8 @@ from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unche
 from lab.tpp import dpop as tpp_dpop
 
 from . import insider, net
+from .attack_context import ATTACKER_SITE_PORT, AttackContext
 from .capture_view import Leaked
-from .context import ATTACKER_SITE_PORT, AttackContext
 from .model import AttackSetupError
 from .premises import token_of
 from .token_support import with_proof

@@ -16,7 +16,7 @@ from lab import clock, keys, pki
 from lab.tpp import assertion
 from lab.tpp import dpop as tpp_dpop
 
-from .context import AttackContext
+from .attack_context import AttackContext
 from .model import AttackSetupError, PremiseViolation
 from .victim import HttpVictim
 

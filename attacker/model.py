@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from lab.controls.attack_catalog import ATTACKS as CATALOG
 
 if TYPE_CHECKING:
-    from .context import AttackContext
+    from .attack_context import AttackContext
 
 Status = Literal["succeeded", "blocked", "error"]
 VictimMode = Literal["live", "prior", "none"]

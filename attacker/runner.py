@@ -22,7 +22,7 @@ from lab.store.base import Store
 from lab.tpp import dpop as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
-from .context import AttackContext
+from .attack_context import AttackContext
 from .model import Attack, AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
 from .victim import VictimRefused
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from attacker import browser_victim, catalog, runner, story
-from attacker.context import oauth_error
+from attacker.attack_context import oauth_error
 from attacker.model import Attack, Step
 from attacker.target import TargetError, open_target
 from lab.cli.client import read_running

@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from attacker import fixtures
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.inject import inject_code, render_callback
 from attacker.model import Attack
 

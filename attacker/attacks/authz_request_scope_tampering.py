@@ -19,7 +19,7 @@ import re
 import requests
 
 from attacker import frontchannel as fc
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from attacker.victim import HttpVictim, VictimRefused
 

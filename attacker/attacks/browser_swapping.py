@@ -12,7 +12,7 @@ no redirect-based protocol fully prevents this.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 
 

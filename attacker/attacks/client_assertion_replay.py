@@ -9,7 +9,7 @@ jti "MUST only be used once"; otherwise the assertion is a bearer credential.
 from __future__ import annotations
 
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from attacker.premises import linked_victim
 

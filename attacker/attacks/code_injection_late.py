@@ -6,8 +6,8 @@ The lab clock moves on 90 s before the injection; FAPI2 §5.3.2.1 limits codes t
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks.code_injection import inject
-from attacker.context import AttackContext
 from attacker.model import Attack
 
 DELAY = 90.0

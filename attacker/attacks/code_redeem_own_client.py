@@ -10,7 +10,7 @@ the authorization code was issued to the authenticated confidential client"; PKC
 from __future__ import annotations
 
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack, AttackSetupError
 from attacker.premises import interrupted_victim
 

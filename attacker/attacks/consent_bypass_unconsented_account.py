@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from attacker import insider
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import account_of, accounts_url, tpp_binding
 from attacker.model import Attack
 

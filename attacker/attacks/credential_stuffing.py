@@ -19,7 +19,7 @@ from typing import Any
 
 from attacker import login_support as ls
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from lab.bank.customers import DEMO_USERS
 

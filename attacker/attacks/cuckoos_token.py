@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from attacker import fixtures
 from attacker import frontchannel as fc
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.inject import evil_received, link_evilbank
 from attacker.model import Attack
 from attacker.premises import is_accounts_list, linked_victim, token_of

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from attacker import insider
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import account_of, accounts_url, is_transactions
 from attacker.model import Attack
 from attacker.premises import linked_victim

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import sign_with, spend_forged, victim_facts
 from attacker.model import Attack, AttackSetupError
 from attacker.premises import linked_victim

@@ -6,7 +6,7 @@ token's header pick the algorithm accepts it (RFC 8725 §2.1, §3.1; FAPI2 §5.4
 
 from __future__ import annotations
 
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import sign_none, spend_forged, victim_facts
 from attacker.model import Attack
 from attacker.premises import linked_victim

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import attacker_site, sign_with, spend_forged, victim_facts
 from attacker.model import Attack
 from attacker.premises import linked_victim

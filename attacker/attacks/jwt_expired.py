@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import account_of, is_balances, replay, spend_token
 from attacker.model import Attack
 from attacker.premises import linked_victim, token_of

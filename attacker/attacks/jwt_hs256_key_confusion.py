@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.forge import (
     as_metadata,
     as_public_keys,

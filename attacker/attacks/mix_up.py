@@ -12,7 +12,7 @@ issuer, not EvilBank's; PAR (RFC 9126) makes a forwarded front-channel request u
 from __future__ import annotations
 
 from attacker import fixtures
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.inject import evil_received, inject_code
 from attacker.model import Attack
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from attacker import fixtures
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
 from attacker.model import Attack
 

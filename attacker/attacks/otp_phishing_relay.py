@@ -12,7 +12,7 @@ built yet). The FAPI 2.0 attacker model leaves user authentication out of scope 
 from __future__ import annotations
 
 from attacker import frontchannel as fc
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 
 RELAY_DELAY = 15.0

@@ -9,7 +9,7 @@ authentication needs a second, independent element; the lab's ◐ mfa_required a
 from __future__ import annotations
 
 from attacker import login_support as ls
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from lab.tpp.driver import TppBrowser, parse_dashboard
 

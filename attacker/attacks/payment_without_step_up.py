@@ -10,7 +10,7 @@ authentication policy out of scope (AM §6).
 from __future__ import annotations
 
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from attacker.premises import linked_victim
 

@@ -16,8 +16,8 @@ import secrets
 from urllib.parse import urlencode
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.capture_view import Leaked
-from attacker.context import AttackContext
 from attacker.model import Attack
 from attacker.premises import linked_victim
 

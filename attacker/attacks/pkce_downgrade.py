@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from attacker import frontchannel as fc
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 
 

@@ -11,7 +11,7 @@ code lands on the attacker's site; the attacker injects it into its own FinLens 
 from __future__ import annotations
 
 from attacker import fixtures
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
 from attacker.model import Attack
 

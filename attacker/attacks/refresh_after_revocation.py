@@ -8,7 +8,7 @@ accounts. RFC 7009 §2.1 / FAPI2 §6.8: withdrawing a grant should end its token
 from __future__ import annotations
 
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from attacker.premises import linked_victim
 

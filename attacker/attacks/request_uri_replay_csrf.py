@@ -14,8 +14,8 @@ at authorization, a faster attacker wins.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.capture_view import Leaked
-from attacker.context import AttackContext
 from attacker.model import Attack
 
 

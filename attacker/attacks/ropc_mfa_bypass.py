@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from attacker import login_support as ls
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 
 PHISHED = ("alice", "wonderland")

@@ -9,7 +9,7 @@ RFC 6749 §6: "The requested scope MUST NOT include any scope not originally gra
 from __future__ import annotations
 
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from attacker.premises import linked_victim
 

@@ -12,7 +12,7 @@ Bounded: one short burst of BURST requests, the lab clock moving 1 s per RATE of
 from __future__ import annotations
 
 from attacker import token_support as ts
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.model import Attack
 from attacker.premises import linked_victim
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from attacker import catalog, fixtures, runner
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.fixtures import evilbank
 from attacker.model import PremiseViolation
 from lab.controls.registry import Registry
