@@ -83,7 +83,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
         configuration = runner.Configuration(args.profile, parse_switches(args.set))
         victim_factory = None
         if args.browser:
-            from attacker.browser_victim import BrowserVictimFactory
+            from attacker.browser_launch import BrowserVictimFactory
 
             victim_factory = BrowserVictimFactory()
         try:

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from attacker import catalog, runner
-from attacker.browser_victim import BrowserVictim, BrowserVictimFactory, spki_pin
+from attacker.browser_launch import BrowserVictimFactory, spki_pin
+from attacker.browser_victim import BrowserVictim
 from attacker.model import Outcome
 from lab import pki
 from lab.serving.in_process import RunningLab, start
