@@ -289,7 +289,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fapi-lab: unexpected error: {type(error).__name__}: {error} "
               f"(FAPI_LAB_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
