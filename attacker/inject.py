@@ -23,7 +23,7 @@ from lab.web.request_id import HEADER
 
 from . import fixtures
 from . import frontchannel as fc
-from .context import AttackContext
+from .attack_context import AttackContext
 from .victim import HttpVictim, VictimRefused
 
 

@@ -16,7 +16,7 @@ from lab import clock, keys, pki
 from lab.tpp import assertion
 from lab.tpp import dpop_signer as tpp_dpop
 
-from .context import AttackContext
+from .attack_context import AttackContext
 from .outcome import AttackSetupError, PremiseViolation
 from .victim import HttpVictim
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .context import AttackContext
+from .attack_context import AttackContext
 from .outcome import AttackSetupError, PremiseViolation
 
 LEAKED_TPP_SECRET = "leaked_tpp_secret"

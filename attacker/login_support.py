@@ -17,7 +17,7 @@ from lab.useragent import parse_forms
 
 from . import net
 from . import token_support as ts
-from .context import AttackContext
+from .attack_context import AttackContext
 from .outcome import AttackSetupError
 
 ROPC_CLIENT_KEY = "attacker_ropc_client"

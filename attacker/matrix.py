@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from lab.config import LabConfig
 from lab.controls import catalog as controls_catalog
 from lab.controls import profiles
 from lab.controls.guard import consult_trace
+from lab.serving.in_process import RunningLab
+from lab.serving.private import private_lab
 from lab.store.base import Store
 
 from . import lookup, runner
@@ -267,20 +270,18 @@ def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None 
     return matrix
 
 
+def matrix_lab() -> AbstractContextManager[RunningLab]:
+    """A private lab for matrix runs: legacy, capture on (the attacks read their legs)."""
+    return private_lab(profile="legacy", capture=True, write_state=False,
+                       prefix="fapi-lab-matrix-")
+
+
 def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, Any]) -> None:
     """One process: a private lab of its own; pulls attack ids until none are left."""
     import queue as queue_module
-    import tempfile
-    from pathlib import Path
 
-    from lab.runner import start
-
-    from .cli_matrix import private_config
-
-    with tempfile.TemporaryDirectory(prefix="fapi-lab-matrix-") as tmp:
-        config = private_config(Path(tmp))
-        lab = start(config, profile="legacy", write_state=False, capture=True)
-        try:
+    try:
+        with matrix_lab() as lab:
             while True:
                 try:
                     attack_id = tasks.get_nowait()
@@ -291,17 +292,16 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
                 def _tick(a: str, c: str, cell: Cell) -> None:
                     events.put(("tick", a, c, cell.status, cell.verdict, cell.inferred))
 
-                part = run_matrix(config, lab.store, attacks=[attack], progress=_tick,
+                part = run_matrix(lab.config, lab.store, attacks=[attack], progress=_tick,
                                   profiles_only=options["profiles_only"],
                                   exhaustive=options["exhaustive"])
                 events.put(("row", attack_id,
                             {c: asdict(cell) for c, cell in part.cells[attack_id].items()},
                             part.runs, part.inferred))
-        except Exception as exc:  # reported to the parent, which marks the rows as errors
-            events.put(("crash", repr(exc)))
-        finally:
-            lab.stop()
-            events.put(("done",))
+    except Exception as exc:  # reported to the parent, which marks the rows as errors
+        events.put(("crash", repr(exc)))
+    finally:
+        events.put(("done",))   # after the lab stopped, or failed to start: never a hang
 
 
 def run_parallel(attacks: list[Attack], *, jobs: int, profiles_only: bool = False,

@@ -6,8 +6,8 @@ attack then reads only the legs its attacker type may see.
 
 from __future__ import annotations
 
+from .attack_context import AttackContext
 from .capture_view import Leaked
-from .context import AttackContext
 from .victim import HttpVictim
 
 

@@ -22,8 +22,8 @@ from lab.store.base import Store
 from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
+from .attack_context import AttackContext
 from .attacks import Attack
-from .context import AttackContext
 from .outcome import AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
 from .victim import VictimRefused
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lab.bootstrap import open_store
-from lab.cli_client import read_running
+from lab.cli.client import read_running
 from lab.config import LabConfig
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
 from lab.store.base import Store
 
 

@@ -23,8 +23,8 @@ from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
 from . import insider, net
+from .attack_context import AttackContext
 from .capture_view import Leaked
-from .context import AttackContext
 from .outcome import AttackSetupError
 from .victim import HttpVictim
 

@@ -21,7 +21,7 @@ from lab.web.request_id import HEADER
 from .outcome import GoalMissed
 
 if TYPE_CHECKING:
-    from .context import AttackContext
+    from .attack_context import AttackContext
 
 
 class VictimRefused(GoalMissed):

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attacker import browser_victim, lookup, runner, story
+from attacker import browser_launch, lookup, runner, story
+from attacker.attack_context import oauth_error
 from attacker.attacks import Attack
-from attacker.context import oauth_error
 from attacker.outcome import Step
 from attacker.target import TargetError, open_target
-from lab.cli_client import read_running
+from lab.cli.client import read_running
 from lab.controls import catalog as controls_catalog
 from lab.useragent import callback_params
 
@@ -31,7 +31,7 @@ from .data import Lab, LabUnavailableError
 MAX_EXCHANGES = 2_000        # a run's capture rows shown at most (a page, not an archive)
 PAGE = 500
 MAX_DETAILS = 300            # redirects and refusals looked up for the diagram
-CHROMIUM = browser_victim.CHROMIUM   # checked before a run: a missing browser is an error
+CHROMIUM = browser_launch.CHROMIUM   # checked before a run: a missing browser is an error
 
 # One run at a time per dashboard process: two tabs running at once would flip each other's
 # switches and read each other's captures.
@@ -178,7 +178,7 @@ def _run_locked(lab: Lab, attack: Attack, browser: bool, changes: dict[str, bool
     victim_factory: Any = None
     try:
         if browser:
-            victim_factory = browser_victim.BrowserVictimFactory()
+            victim_factory = browser_launch.BrowserVictimFactory()
         with open_target(lab.config) as target:
             saved = runner.SavedState(target.store)
             try:

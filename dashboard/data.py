@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from lab.cli_client import AdminClient, CliError, read_running
+from lab.cli.client import AdminClient, CliError, read_running
 from lab.config import LabConfig, default_data_dir
 
 TIMEOUT = 10.0

@@ -9,33 +9,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from lab import clock
-from lab.config import LabConfig
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
-from lab.ports import free_loopback_port as free_port
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab
+from lab.serving.private import private_lab
 from lab.web.request_id import HEADER
-
-
-def make_config(data_dir: Path) -> LabConfig:
-    return LabConfig(data_dir=data_dir, as_port=free_port(), bank_port=free_port(),
-                     tpp_port=free_port())
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     """One real lab for the session, built by the same factories `fapi-lab up` uses."""
-    running = start(make_config(tmp_path_factory.mktemp("lab-data")), profile="fapi2-security",
-                    write_state=False)
-    yield running
-    running.stop()
+    with private_lab(profile="fapi2-security", write_state=False,
+                     data_dir=tmp_path_factory.mktemp("lab-data")) as running:
+        yield running
 
 
 class Switches:

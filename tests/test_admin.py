@@ -15,7 +15,7 @@ from lab import clock
 from lab.controls import catalog
 from lab.controls import events as lab_events
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 ROUTES = [
     ("GET", "/status"), ("GET", "/controls"), ("GET", "/controls/pkce_required"),

@@ -10,7 +10,7 @@ import requests
 
 from lab import pki
 from lab.authserver import clients
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.dpop import DPoPKey, bank_get, challenge, token_url
 from tests.support.oauth import (
     assertion_params,

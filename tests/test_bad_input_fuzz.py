@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 PARAM_NAMES = [
     "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lab.domain import ledger
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
 
 BANK_CONTROLS = ("token_expiry_check", "at_revocation_check", "aud_check", "scope_check",

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from lab.domain import consent, customers
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
 
 ALICE_TOTP = next(u.totp_secret for u in customers.DEMO_USERS if u.username == "alice")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
 
 ODD = st.sampled_from(["", " ", "0", "-1", "1e400", "99999999999999999999", "ü", "\x00", '"',

@@ -16,10 +16,10 @@ from lab.capture import legs
 from lab.capture.addon import LabCapture
 from lab.capture.store import MAX_BODY, get_capture, list_captures
 from lab.controls.registry import Registry
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab
+from lab.serving.private import private_lab
 from lab.store import SQLiteStore
 from lab.web.proxy_headers import CLIENT_ADDR_HEADER, CLIENT_CERT_HEADER, SECRET_HEADER
-from tests.conftest import make_config
 from tests.support.oauth import pkce_pair, tpp_redirect_uri, victim
 
 
@@ -160,10 +160,9 @@ def test_an_older_captures_table_gains_client_addr(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def captured_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    running = start(make_config(tmp_path_factory.mktemp("capture-lab")),
-                    profile="fapi2-security", write_state=False, capture=True)
-    yield running
-    running.stop()
+    with private_lab(profile="fapi2-security", write_state=False, capture=True,
+                     data_dir=tmp_path_factory.mktemp("capture-lab")) as running:
+        yield running
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 import requests
 from rich.console import Console
 
-from lab import cli_capture
-from lab.runner import RunningLab
+from lab.cli import capture as cli_capture
+from lab.serving.in_process import RunningLab
 from tests.test_cli import ROOT, START_TIMEOUT, cli_env, fapi_lab, free_port
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from lab import cli_load
+from lab.cli import load as cli_load
 from lab.config import LabConfig
 from lab.load import prepare
 from tests.test_cli import UpProcess, start_up

@@ -14,7 +14,7 @@ import pyotp
 from attacker import runner
 from lab import clock
 from lab.domain import customers
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 ALICE = next(u for u in customers.DEMO_USERS if u.username == "alice")
 

@@ -8,8 +8,8 @@ from typing import Any
 import requests
 
 from lab.domain import consent
-from lab.runner import RunningLab, start
-from tests.conftest import make_config
+from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 from tests.support import dpop, oauth
 
 REDIRECT = "https://127.0.0.1:9446/callback"
@@ -27,7 +27,7 @@ def _assertion(lab: RunningLab, client_id: str, key: Any) -> dict[str, str]:
 
 
 def test_registration_grant_and_refresh_token_survive_a_restart(tmp_path: Path) -> None:
-    config = make_config(tmp_path / "data")
+    config = private_config(tmp_path / "data")
 
     first = start(config, profile="fapi2-security", write_state=False)
     try:

@@ -21,10 +21,10 @@ import requests
 
 from lab.controls import events as lab_events
 from lab.controls.registry import Registry
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 from lab.serving.site import WORKER_HEADER
 from lab.web.request_id import HEADER
-from tests.conftest import make_config
 from tests.support import dpop as dpop_support
 from tests.support import oauth, redis_server
 
@@ -39,7 +39,7 @@ def served(request: pytest.FixtureRequest,
     if request.param == "redis":
         server = redis_server.start(tmp_path_factory.mktemp("redis"))
     try:
-        lab = start(make_config(tmp_path_factory.mktemp(f"served-{request.param}")),
+        lab = start(private_config(tmp_path_factory.mktemp(f"served-{request.param}")),
                     profile="fapi2-security", write_state=False, workers=WORKERS,
                     store_url=server.url if server else None)
         try:

@@ -14,7 +14,7 @@ from flask import Flask
 
 from lab.authserver import consent_flow, pages
 from lab.protocol import resources
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import institutions
 from lab.tpp.driver import TppBrowser, link, user_agent
 from tests.support.bank_tokens import account, ensure_bank_knows_as_keys, mint

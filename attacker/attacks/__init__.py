@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from attacker.context import AttackContext
+    from attacker.attack_context import AttackContext
 
 VictimMode = Literal["live", "prior", "none"]
 State = Literal["implemented", "pending"]

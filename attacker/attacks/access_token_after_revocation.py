@@ -9,8 +9,8 @@ resource server "shall verify the ... revocation status of access tokens".
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 

@@ -6,8 +6,8 @@ The A5 attacker reads TPP→bank requests, not the TPP's key or certificate
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import balances_with
 from attacker.premises import is_accounts_list, linked_victim, token_of
 

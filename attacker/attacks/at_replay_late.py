@@ -8,8 +8,8 @@ Only a short token lifetime, checked by the bank, or a sender constraint stops i
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import replay
 from attacker.premises import is_accounts_list, linked_victim
 

@@ -7,8 +7,8 @@ token's cnf.x5t#S256 (RFC 8705 §3, §3.2; FAPI2 §5.3.2.1, §5.3.4; F1P2 §8.2)
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import balances_with
 from attacker.premises import is_accounts_list, linked_victim, token_of
 

@@ -8,8 +8,8 @@ token's cnf.jkt (RFC 9449 §7.1, FAPI2 §5.3.4).
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import authorization_scheme, balances_with, dpop_send
 from attacker.premises import is_accounts_list, linked_victim, token_of
 

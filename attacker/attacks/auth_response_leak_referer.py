@@ -13,8 +13,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from attacker import fixtures
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.inject import inject_code, render_callback
 
 

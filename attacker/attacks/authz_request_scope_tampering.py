@@ -19,8 +19,8 @@ import re
 import requests
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.victim import HttpVictim, VictimRefused
 
 CARD_FIELDS = {"client_id": r"client_id <code>([^<]*)</code>",

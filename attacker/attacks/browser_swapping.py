@@ -12,8 +12,8 @@ no redirect-based protocol fully prevents this.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 
 
 def run(ctx: AttackContext) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from attacker import fixtures
 from attacker import frontchannel as fc
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.inject import evil_received, link_evilbank
 from attacker.premises import linked_victim
 

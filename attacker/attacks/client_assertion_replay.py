@@ -9,8 +9,8 @@ jti "MUST only be used once"; otherwise the assertion is a bearer credential.
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 # Past the access token's lifetime (3600 s without short_access_token_lifetime), so FinLens

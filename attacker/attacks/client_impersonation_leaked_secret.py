@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from attacker import leaks
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 from lab.tpp.dpop_signer import Signer
 

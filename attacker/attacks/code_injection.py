@@ -10,8 +10,8 @@ the flow (BCP §4.5, FAPI2 §5.3.3.2 via RFC 7636 §4.6); the nonce check binds 
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import interrupted_victim
 
 

@@ -6,9 +6,9 @@ The lab clock moves on 90 s before the injection; FAPI2 §5.3.2.1 limits codes t
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.attacks.code_injection import inject
-from attacker.context import AttackContext
 
 DELAY = 90.0
 

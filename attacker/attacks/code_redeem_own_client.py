@@ -10,8 +10,8 @@ the authorization code was issued to the authenticated confidential client"; PKC
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.outcome import AttackSetupError
 from attacker.premises import interrupted_victim
 

@@ -10,8 +10,8 @@ tokens revoked); OIDC §9: an assertion's jti is good once.
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from attacker import insider
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, tpp_binding
 
 SHARED = ("checking", "savings")

@@ -19,8 +19,8 @@ from typing import Any
 
 from attacker import login_support as ls
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from lab.domain.customers import DEMO_USERS
 
 WORKERS = 8

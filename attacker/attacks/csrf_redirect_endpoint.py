@@ -11,8 +11,8 @@ own. RFC 6749 §10.12 (state bound to the user agent), BCP §4.7, FAPI2 §5.3.2.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 
 
 def run(ctx: AttackContext) -> None:

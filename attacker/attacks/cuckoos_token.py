@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from attacker import fixtures
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.inject import evil_received, link_evilbank
 from attacker.premises import is_accounts_list, linked_victim, token_of
 

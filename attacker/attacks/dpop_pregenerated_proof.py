@@ -15,8 +15,8 @@ from typing import Any
 import requests
 
 from attacker import insider
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, is_transactions
 from attacker.premises import linked_victim
 from lab import clock

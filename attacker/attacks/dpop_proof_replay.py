@@ -8,8 +8,8 @@ server nonces tells the copy from the original (RFC 9449 §11.1; FAPI2 §6.2).
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import is_transactions, replay
 from attacker.premises import linked_victim
 

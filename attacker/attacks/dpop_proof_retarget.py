@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import account_of, accounts_url, payment_body, replay
 from attacker.premises import is_accounts_list, linked_victim, token_of
 

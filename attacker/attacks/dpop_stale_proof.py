@@ -7,8 +7,8 @@ FAPI2 §5.3.2.1's clock rule), or remember the jti.
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import is_transactions, replay
 from attacker.premises import linked_victim
 

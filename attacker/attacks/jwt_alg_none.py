@@ -6,9 +6,10 @@ token's header pick the algorithm accepts it (RFC 8725 §2.1, §3.1; FAPI2 §5.4
 
 from __future__ import annotations
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
-from attacker.forge import sign_none, spend_forged, victim_facts
+from attacker.forge import spend_forged, victim_facts
+from attacker.forged_jws import sign_none
 from attacker.premises import linked_victim
 
 PREMISE = ("Knows the victim's sub (a captured ID token, token leg) and an account id (a "

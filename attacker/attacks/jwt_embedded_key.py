@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
-from attacker.forge import attacker_site, sign_with, spend_forged, victim_facts
+from attacker.forge import attacker_site, spend_forged, victim_facts
+from attacker.forged_jws import sign_with
 from attacker.premises import linked_victim
 from lab import keys
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import account_of, is_balances, replay, spend_token
 from attacker.premises import linked_victim, token_of
 

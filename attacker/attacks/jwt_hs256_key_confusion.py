@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import (
     as_metadata,
     as_public_keys,
-    public_pem,
-    sign_hs256,
     spend_forged,
     victim_facts,
 )
+from attacker.forged_jws import public_pem, sign_hs256
 from attacker.outcome import AttackSetupError
 from attacker.premises import linked_victim
 

@@ -12,8 +12,8 @@ issuer, not EvilBank's; PAR (RFC 9126) makes a forwarded front-channel request u
 from __future__ import annotations
 
 from attacker import fixtures
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.inject import evil_received, inject_code
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from attacker import fixtures
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
 
 STEAL_PATH = "/steal"

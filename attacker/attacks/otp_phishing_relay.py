@@ -12,8 +12,8 @@ built yet). The FAPI 2.0 attacker model leaves user authentication out of scope 
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 
 RELAY_DELAY = 15.0
 

@@ -9,8 +9,8 @@ authentication needs a second, independent element; the lab's ◐ mfa_required a
 from __future__ import annotations
 
 from attacker import login_support as ls
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from lab.tpp.driver import TppBrowser, parse_dashboard
 
 PHISHED = ("alice", "wonderland")

@@ -10,8 +10,8 @@ authentication policy out of scope (AM §6).
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 THREE_DAYS = 3 * 24 * 3600

@@ -16,9 +16,9 @@ import secrets
 from urllib.parse import urlencode
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.capture_view import Leaked
-from attacker.context import AttackContext
 from attacker.login_support import pkce_pair
 from attacker.premises import linked_victim
 

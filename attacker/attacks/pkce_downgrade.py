@@ -13,8 +13,8 @@ from __future__ import annotations
 import secrets
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 
 
 def _without_challenge(ctx: AttackContext, url: str) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 

@@ -11,8 +11,8 @@ code lands on the attacker's site; the attacker injects it into its own FinLens 
 from __future__ import annotations
 
 from attacker import fixtures
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.inject import code_lured_to_site, inject_code
 
 STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares

@@ -8,8 +8,8 @@ accounts. RFC 7009 §2.1 / FAPI2 §6.8: withdrawing a grant should end its token
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 

@@ -9,8 +9,8 @@ own client's authentication (and its own DPoP key where the AS binds tokens): RF
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 

@@ -14,9 +14,9 @@ at authorization, a faster attacker wins.
 from __future__ import annotations
 
 from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.capture_view import Leaked
-from attacker.context import AttackContext
 
 
 def _pushed_request_url(leaked: Leaked) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from attacker import login_support as ls
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 
 PHISHED = ("alice", "wonderland")
 

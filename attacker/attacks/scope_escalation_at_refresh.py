@@ -9,8 +9,8 @@ RFC 6749 §6: "The requested scope MUST NOT include any scope not originally gra
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 EXTRA_SCOPE = "payments:write"

@@ -12,8 +12,8 @@ Bounded: one short burst of BURST requests, the lab clock moving 1 s per RATE of
 from __future__ import annotations
 
 from attacker import token_support as ts
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.premises import linked_victim
 
 BURST = 40

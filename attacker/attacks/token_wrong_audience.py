@@ -11,8 +11,8 @@ GET /accounts at the bank. aud_check: the token names PartnerRewards, not the ba
 from __future__ import annotations
 
 from attacker import fixtures
+from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.context import AttackContext
 from attacker.forge import balances_with
 from attacker.premises import linked_victim
 

@@ -25,7 +25,7 @@ from lab.bank.errors import (
     MissingTokenError,
     NotFoundError,
 )
-from lab.bank.keys import AuthorizationServerKeys, KeysUnavailable
+from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
 from lab.domain import consent, ledger

@@ -1,7 +1,7 @@
 """The lab the benchmark measures: its own, production-like, pinned to the server's CPUs.
 
 A private lab in a temporary data directory on free loopback ports, started by the
-factory `fapi-lab up --workers N --no-capture` uses (lab.runner.start): the AS and the
+factory `fapi-lab up --workers N --no-capture` uses (lab.serving.in_process.start): the AS and the
 bank each under gunicorn (gthread, keep-alive, TLS), no mitmproxy. A user's own lab is
 never touched. Its gunicorn processes are pinned to the server CPUs (taskset's
 sched_setaffinity), so the load generator on the other CPUs does not steal their time.
@@ -16,7 +16,7 @@ import psutil
 
 from lab import clock, context
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.serving.private import private_lab
 from lab.store import Store
 

@@ -38,7 +38,7 @@ def _worker_context(spec: ServingSpec) -> Callable[[Any, Any], ssl.SSLContext]:
 def build_site(spec: ServingSpec) -> Any:
     """The AS (with the admin API) and the bank, dispatched by port, over the lab's store."""
     from lab.bootstrap import open_store
-    from lab.runner import build_apps
+    from lab.serving.in_process import build_apps
     from lab.web.proxy_headers import SECRET_CONFIG_KEY
 
     from .site import PortDispatch

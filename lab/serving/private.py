@@ -1,33 +1,44 @@
-"""A lab of one's own for a measurement: temporary data, free loopback ports, gunicorn.
+"""A lab of one's own: temporary data, free loopback ports, nothing shared with a workshop's lab.
 
-`fapi-lab load` and `fapi-lab benchmark` each measure on such a lab, so figures come from
-the production-like serving mode and a workshop's lab is never touched. It is gone,
-data and all, when the block ends.
+`fapi-lab load` and `fapi-lab benchmark` measure on one (gunicorn, no capture), `fapi-lab
+matrix` runs its attacks on one per job (capture on), and the tests start theirs from the
+same config, so a workshop's running lab is never reconfigured behind its users' backs.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from lab import runner
 from lab.config import LabConfig
 from lab.ports import free_loopback_port
-from lab.runner import RunningLab
+from lab.serving import in_process
+from lab.serving.in_process import RunningLab
+
+
+def private_config(data_dir: Path) -> LabConfig:
+    """A config in `data_dir` whose AS, bank and TPP listen on free loopback ports."""
+    return LabConfig(data_dir=data_dir, as_port=free_loopback_port(),
+                     bank_port=free_loopback_port(), tpp_port=free_loopback_port())
 
 
 @contextmanager
-def private_lab(*, profile: str, workers: int, threads: int = 4, write_state: bool = True,
-                prefix: str = "fapi-lab-private-") -> Iterator[RunningLab]:
-    """Start it (no capture), yield the running lab, stop it and delete its data."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
-        config = LabConfig(data_dir=Path(data_dir) / "lab", as_port=free_loopback_port(),
-                           bank_port=free_loopback_port(), tpp_port=free_loopback_port())
-        lab = runner.start(config, profile=profile, write_state=write_state, capture=False,
-                           workers=workers, threads=threads)
-        try:
-            yield lab
-        finally:
-            lab.stop()
+def private_lab(*, profile: str, workers: int = 0, threads: int = 4, capture: bool = False,
+                write_state: bool = True, prefix: str = "fapi-lab-private-",
+                data_dir: Path | None = None) -> Iterator[RunningLab]:
+    """Start it, yield the running lab, stop it.
+
+    Without `data_dir` its data lives in a temporary directory (named with `prefix`) that is
+    deleted with it; with one (a test's tmp_path) the caller keeps the data.
+    """
+    with ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))) \
+                / "lab"
+        lab = in_process.start(private_config(data_dir), profile=profile,
+                               write_state=write_state, capture=capture, workers=workers,
+                               threads=threads)
+        stack.callback(lab.stop)
+        yield lab

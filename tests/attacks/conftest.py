@@ -9,16 +9,15 @@ import pytest
 from attacker import runner
 from attacker.attacks import Attack
 from attacker.outcome import Outcome
-from lab.runner import RunningLab, start
-from tests.conftest import make_config
+from lab.serving.in_process import RunningLab
+from lab.serving.private import private_lab
 
 
 @pytest.fixture(scope="session")
 def attack_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    running = start(make_config(tmp_path_factory.mktemp("attack-lab")), profile="legacy",
-                    write_state=False, capture=True)
-    yield running
-    running.stop()
+    with private_lab(profile="legacy", write_state=False, capture=True,
+                     data_dir=tmp_path_factory.mktemp("attack-lab")) as running:
+        yield running
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ import pytest
 import requests
 
 from attacker import fixtures, lookup, runner
-from attacker.context import AttackContext
+from attacker.attack_context import AttackContext
 from attacker.fixtures import evilbank
 from attacker.outcome import PremiseViolation
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import institutions
 from lab.tpp.driver import TppBrowser, link, user_agent
 from tests.attacks.conftest import story

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from attacker import lookup, runner
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.attacks.conftest import story
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from attacker import runner, scenario_run, scenarios
-from attacker.cli_scenario import DEFAULT_DIR
-from lab.runner import RunningLab
+from lab.cli.scenario import DEFAULT_DIR
+from lab.serving.in_process import RunningLab
 
 WORKSHOP = sorted(DEFAULT_DIR.glob("*.yaml"))
 

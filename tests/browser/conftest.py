@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from lab import pki
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -20,13 +20,14 @@ from typing import Any
 import pytest
 
 from attacker import lookup, runner
-from attacker.browser_victim import BrowserVictim, BrowserVictimFactory, spki_pin
+from attacker.browser_launch import BrowserVictimFactory, spki_pin
+from attacker.browser_victim import BrowserVictim
 from attacker.outcome import Outcome
 from lab import pki
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 from tests.attacks.conftest import story
 from tests.browser.conftest import spki_hash
-from tests.conftest import make_config
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def capture_lab(lab: RunningLab, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[RunningLab]:
     """A lab behind mitmproxy, as attacks need (tests/attacks/conftest.py's attack_lab). It
     shares the session lab's CA and server key, so the session's Chromium trusts it."""
-    config = make_config(tmp_path_factory.mktemp("browser-attack-lab"))
+    config = private_config(tmp_path_factory.mktemp("browser-attack-lab"))
     shutil.copytree(lab.config.pki_dir, config.pki_dir)
     running = start(config, profile="legacy", write_state=False, capture=True)
     yield running

@@ -19,8 +19,9 @@ import pytest
 
 from dashboard import launch
 from lab.controls.registry import Registry
-from lab.runner import RunningLab, start
-from tests.conftest import free_port, make_config
+from lab.ports import free_loopback_port as free_port
+from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +34,7 @@ PAGES = ("workshop", "controls", "attacks", "matrix", "tokens", "events", "load"
 def dashboard_lab(lab: RunningLab, tmp_path_factory: pytest.TempPathFactory
                   ) -> Iterator[tuple[RunningLab, str]]:
     """A capture lab as `fapi-lab up` runs it (running.json written) and its dashboard."""
-    config = make_config(tmp_path_factory.mktemp("dashboard-lab"))
+    config = private_config(tmp_path_factory.mktemp("dashboard-lab"))
     shutil.copytree(lab.config.pki_dir, config.pki_dir)
     running = start(config, profile="legacy", write_state=True, capture=True)
     process = None

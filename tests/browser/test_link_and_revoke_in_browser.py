@@ -14,7 +14,7 @@ import pytest
 
 from lab.domain import customers, ledger
 from lab.domain.consent import grants_of
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 pytestmark = pytest.mark.browser
 

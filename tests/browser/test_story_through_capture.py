@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from lab.runner import RunningLab, start
+from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 from tests.browser.test_link_and_revoke_in_browser import link_two_accounts_then_revoke
-from tests.conftest import make_config
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 def captured_lab(lab: RunningLab, tmp_path: Path) -> Iterator[RunningLab]:
     """A second lab with capture on. It shares the session lab's CA and server key, so the
     session's Chromium (pinned to that key) trusts it too."""
-    config = make_config(tmp_path / "captured")
+    config = private_config(tmp_path / "captured")
     shutil.copytree(lab.config.pki_dir, config.pki_dir)
     running = start(config, profile="fapi2-security", write_state=False, capture=True)
     yield running

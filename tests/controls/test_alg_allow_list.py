@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import (
     account,
     bearer,

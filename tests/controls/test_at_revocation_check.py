@@ -6,7 +6,7 @@ import pytest
 
 from lab import context
 from lab.domain import consent, revocation
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import bearer, ensure_bank_knows_as_keys, mint, www_authenticate
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import bearer, ensure_bank_knows_as_keys, mint, www_authenticate
 
 PARTNER = "https://127.0.0.1:9447"

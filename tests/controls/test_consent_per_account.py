@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import (
     account,
     bearer,

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support import dpop
 from tests.support.bank_tokens import bearer, ensure_bank_knows_as_keys, mint
 from tests.support.dpop import DPoPKey, bank_get, challenge, dpop_tokens, redeem

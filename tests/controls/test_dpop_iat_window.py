@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lab import clock
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import ensure_bank_knows_as_keys
 from tests.support.dpop import DPoPKey, bank_get, bank_url, challenge, dpop_tokens, redeem
 from tests.support.oauth import authorize

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support import dpop
 from tests.support.bank_tokens import account, ensure_bank_knows_as_keys
 from tests.support.dpop import DPoPKey, bank_get, challenge, dpop_tokens, redeem

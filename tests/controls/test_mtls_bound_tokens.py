@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from lab import pki
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import bearer, ensure_bank_knows_as_keys
 from tests.support.dpop import DPoPKey, bank_url, challenge, redeem
 from tests.support.oauth import authorize, claims

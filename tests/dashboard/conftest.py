@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.shell import PAGES
 from lab.config import DATA_DIR_ENV
-from lab.runner import RunningLab, start
-from tests.conftest import make_config
+from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 
 PAGE_TIMEOUT = 60
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ MATRIX_ATTACK = "code-replay"
 @pytest.fixture(scope="session")
 def dash_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     """The lab the dashboard finds through $FAPI_LAB_HOME, as under `fapi-lab up`."""
-    config = make_config(tmp_path_factory.mktemp("dash-lab"))
+    config = private_config(tmp_path_factory.mktemp("dash-lab"))
     running = start(config, profile="legacy", write_state=True, capture=True)
     previous = os.environ.get(DATA_DIR_ENV)
     os.environ[DATA_DIR_ENV] = str(config.data_dir)

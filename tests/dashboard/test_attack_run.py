@@ -11,7 +11,7 @@ from attacker.net import ATTACKER_ADDRESS
 from attacker.runner import SavedState
 from dashboard import attack_run, data
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 @pytest.fixture

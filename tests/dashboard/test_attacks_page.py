@@ -12,7 +12,7 @@ from attacker import lookup
 from attacker.runner import SavedState
 from lab.controls import catalog as controls_catalog
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 @pytest.fixture

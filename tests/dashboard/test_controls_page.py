@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard import controls_view, data
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 def test_controls_are_grouped_by_where_they_are_enforced(page) -> None:  # type: ignore[no-untyped-def]

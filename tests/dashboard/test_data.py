@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from dashboard import data
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 def test_reading_the_capture_through_the_admin_api_is_not_captured(dash_lab: RunningLab) -> None:

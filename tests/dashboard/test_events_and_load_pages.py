@@ -11,7 +11,7 @@ from dashboard import events_view
 from dashboard.shell import PAGES
 from lab.controls.registry import Registry
 from lab.load import report
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 def _refused_authorization(lab: RunningLab) -> None:

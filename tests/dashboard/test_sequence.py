@@ -14,7 +14,7 @@ from attacker.runner import SavedState
 from dashboard import attack_run, attacks_view, data, sequence
 from dashboard.sequence import COLOURS, LIFELINES, Arrow, build, sender_of
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attacker import forge
+from attacker import forged_jws
 from dashboard import tokens
 
 
@@ -57,7 +57,7 @@ def test_the_newest_captured_tokens_are_offered_and_a_pick_is_inspected(
 
 
 def test_a_forged_token_is_shown_red_with_the_reason(page, access_token: str) -> None:  # type: ignore[no-untyped-def]
-    unsigned = forge.sign_none({"typ": "at+jwt"}, tokens.decode(access_token).claims)
+    unsigned = forged_jws.sign_none({"typ": "at+jwt"}, tokens.decode(access_token).claims)
     app = page("tokens")
     app.text_area(key="token_paste").input(unsigned).run()
     assert not app.exception

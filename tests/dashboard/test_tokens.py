@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from attacker import forge
+from attacker import forged_jws
 from dashboard import claims, data, token_keys, tokens
 from lab import keys
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import dpop_signer as tpp_dpop
 
 ISSUER = "https://as.test"
@@ -58,7 +58,7 @@ def access_token(material: dict[str, Any], **extra: Any) -> str:
     claims_ = {"iss": ISSUER, "sub": "alice", "aud": BANK, "client_id": "tpp",
                "scope": "accounts:read", "jti": "j1", "iat": now, "exp": now + 300,
                "cnf": {"jkt": signer.jkt}, **extra}
-    return forge.sign_with(material["as"], {"typ": "at+jwt", "kid": material["as"]["kid"]},
+    return forged_jws.sign_with(material["as"], {"typ": "at+jwt", "kid": material["as"]["kid"]},
                            claims_)
 
 
@@ -83,7 +83,7 @@ def test_a_token_whose_claims_were_changed_after_signing_fails(material) -> None
 
 
 def test_alg_none_is_reported_as_unsigned(material) -> None:  # type: ignore[no-untyped-def]
-    token = forge.sign_none({"typ": "at+jwt"}, tokens.decode(access_token(material)).claims)
+    token = forged_jws.sign_none({"typ": "at+jwt"}, tokens.decode(access_token(material)).claims)
     seen = tokens.inspect(token, material["ring"], time.time())
     assert seen.verdict is not None and not seen.verdict.ok
     assert "alg none" in seen.verdict.text and "alg_allow_list" in seen.verdict.text
@@ -91,16 +91,16 @@ def test_alg_none_is_reported_as_unsigned(material) -> None:  # type: ignore[no-
 
 def test_hs256_keyed_with_the_as_public_key_is_named_as_key_confusion(material) -> None:  # type: ignore[no-untyped-def]
     published = material["ring"].as_keys()[0]
-    token = forge.sign_hs256({"typ": "at+jwt", "kid": published["kid"]},
+    token = forged_jws.sign_hs256({"typ": "at+jwt", "kid": published["kid"]},
                              tokens.decode(access_token(material)).claims,
-                             forge.public_pem(published))
+                             forged_jws.public_pem(published))
     verdict = tokens.inspect(token, material["ring"], time.time()).verdict
     assert verdict is not None and not verdict.ok
     assert "PUBLIC key" in verdict.text and verdict.kid == published["kid"]
 
 
 def test_an_unknown_kid_is_named_with_the_keys_the_as_does_publish(material) -> None:  # type: ignore[no-untyped-def]
-    token = forge.sign_with(material["attacker"], {"typ": "at+jwt", "kid": "old-key"},
+    token = forged_jws.sign_with(material["attacker"], {"typ": "at+jwt", "kid": "old-key"},
                             tokens.decode(access_token(material)).claims)
     verdict = tokens.inspect(token, material["ring"], time.time()).verdict
     assert verdict is not None and not verdict.ok
@@ -109,7 +109,7 @@ def test_an_unknown_kid_is_named_with_the_keys_the_as_does_publish(material) -> 
 
 def test_a_token_verified_only_by_its_own_embedded_key_is_called_a_forgery(material) -> None:  # type: ignore[no-untyped-def]
     own = {k: material["attacker"][k] for k in ("kty", "crv", "x", "y")}
-    token = forge.sign_with(material["attacker"], {"typ": "at+jwt", "jwk": own},
+    token = forged_jws.sign_with(material["attacker"], {"typ": "at+jwt", "jwk": own},
                             tokens.decode(access_token(material)).claims)
     verdict = tokens.inspect(token, material["ring"], time.time()).verdict
     assert verdict is not None and not verdict.ok
@@ -133,11 +133,11 @@ def test_a_client_assertion_is_verified_with_the_client_registered_key(material)
 
 def test_a_request_object_and_a_jarm_response_are_checked_with_their_signers_keys(
         material) -> None:  # type: ignore[no-untyped-def]
-    request = forge.sign_with(material["client"], {"typ": "oauth-authz-req+jwt",
+    request = forged_jws.sign_with(material["client"], {"typ": "oauth-authz-req+jwt",
                                                    "kid": material["client"]["kid"]},
                               {"iss": "tpp", "client_id": "tpp", "aud": ISSUER,
                                "redirect_uri": "https://tpp.test/cb", "scope": "openid"})
-    jarm = forge.sign_with(material["as"], {"kid": material["as"]["kid"]},
+    jarm = forged_jws.sign_with(material["as"], {"kid": material["as"]["kid"]},
                            {"iss": ISSUER, "aud": "tpp", "code": "c", "state": "s"})
     capture = {"id": 4, "leg": "authz_request", "method": "GET",
                "url": f"{ISSUER}/authorize?client_id=tpp&request={request}",
@@ -178,7 +178,7 @@ def test_a_proof_made_for_another_url_fails_the_htu_check(material) -> None:  # 
 
 
 def test_an_id_token_presented_as_an_access_token_fails_the_typ_check(material) -> None:  # type: ignore[no-untyped-def]
-    id_token = forge.sign_with(material["as"], {"typ": "JWT", "kid": material["as"]["kid"]},
+    id_token = forged_jws.sign_with(material["as"], {"typ": "JWT", "kid": material["as"]["kid"]},
                                {"iss": ISSUER, "sub": "alice", "aud": BANK, "nonce": "n"})
     capture = {"id": 9, "leg": "resource", "method": "GET", "url": BANK + "/accounts",
                "request_headers": [["Authorization", f"Bearer {id_token}"]]}
@@ -189,7 +189,7 @@ def test_an_id_token_presented_as_an_access_token_fails_the_typ_check(material) 
 
 def test_a_token_response_yields_its_jwts_but_not_an_opaque_refresh_token(material) -> None:  # type: ignore[no-untyped-def]
     body = {"access_token": access_token(material), "refresh_token": "opaque-value",
-            "id_token": forge.sign_with(material["as"], {"kid": material["as"]["kid"]},
+            "id_token": forged_jws.sign_with(material["as"], {"kid": material["as"]["kid"]},
                                         {"iss": ISSUER, "aud": ["tpp"], "nonce": "n"})}
     capture = {"id": 3, "leg": "token", "method": "POST", "url": ISSUER + "/token",
                "request_headers": [], "request_body": "grant_type=authorization_code",

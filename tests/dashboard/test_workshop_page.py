@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import workshop
 from dashboard.shell import PAGES
 from lab.controls.registry import Registry
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 
 def test_exercises_follow_the_teaching_order_and_name_their_control() -> None:

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from lab import pki
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.interop.harness import BrowserThread, Node, node_toolchain
 
 CHROMIUM = "/usr/bin/chromium"

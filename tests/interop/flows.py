@@ -14,7 +14,7 @@ import requests
 
 from lab import pki
 from lab.ports import free_loopback_port as free_port
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.interop.harness import Node, NodeProcess
 
 

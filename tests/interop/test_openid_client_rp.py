@@ -21,7 +21,7 @@ import pytest
 from lab.controls import events as lab_events
 from lab.domain import customers, ledger
 from lab.ports import free_loopback_port as free_port
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.interop.flows import callback_catcher, catch_callback, require_fapi2_metadata
 from tests.interop.harness import BrowserThread, Node
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from lab.ports import free_loopback_port as free_port
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.interop.flows import (
     callback_catcher,
     catch_callback,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from lab import keys
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import institutions
 from tests.interop.flows import sign_in_at_outside_op, start_outside_op, wait_for_url
 from tests.interop.harness import BrowserThread, Node, NodeProcess

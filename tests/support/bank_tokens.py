@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from lab import clock, keys
 from lab.domain import consent, ledger
 from lab.keys import public_jwks
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 
 ALL_SCOPES = "openid accounts:read transactions:read payments:write"
 ALL_PERMISSIONS = ["balances", "transactions", "payments"]

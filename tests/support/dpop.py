@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from lab import clock
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from tests.support.oauth import tpp_credentials, tpp_redirect_uri
 
 UNSET: Any = object()

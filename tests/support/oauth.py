@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.useragent import AuthorizationResult, HttpUserAgent
 
 DEFAULT_SCOPE = "openid accounts:read transactions:read offline_access"

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from lab import context
-from lab.runner import RunningLab
+from lab.serving.in_process import RunningLab
 from lab.tpp import dpop_signer, institutions, settings
 
 

@@ -15,13 +15,14 @@ from typing import Any
 
 from rich.console import Console
 
-from lab import datadir_lock, runner
+from lab import datadir_lock
 from lab.admin.describe import serving_text
-from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid
+from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
 from lab.domain.customers import DEMO_USERS
 from lab.ports import listener
+from lab.serving import in_process
 from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
 from lab.store.redis_once import StoreUrlError
@@ -125,7 +126,7 @@ MAX_WORKERS = 32
 MAX_THREADS = 64
 
 
-def banner(lab: runner.RunningLab, console: Console,
+def banner(lab: in_process.RunningLab, console: Console,
            attacker_urls: dict[str, str] | None = None) -> None:
     attacker_urls = attacker_urls or {}
     config, status = lab.config, lab.status()
@@ -164,7 +165,7 @@ def banner(lab: runner.RunningLab, console: Console,
     console.print("Press Ctrl-C to stop.", highlight=False)
 
 
-def start_attacker_fixtures(lab: runner.RunningLab, console: Console) -> dict[str, str]:
+def start_attacker_fixtures(lab: in_process.RunningLab, console: Console) -> dict[str, str]:
     """The attacker's site, PartnerRewards and EvilBank (attacks.md §0), so FinLens's
     directory lists working institutions and attacks find them running."""
     if lab.capture is None:
@@ -179,7 +180,7 @@ def start_attacker_fixtures(lab: runner.RunningLab, console: Console) -> dict[st
     return {"attacker site": fx.site, "PartnerRewards": fx.partner, "EvilBank AS": fx.evil_as}
 
 
-def start_dashboard(lab: runner.RunningLab, port: int, console: Console) -> Any:
+def start_dashboard(lab: in_process.RunningLab, port: int, console: Console) -> Any:
     """Streamlit beside the lab; the lab runs on without it if it cannot start."""
     from dashboard import launch
 
@@ -211,7 +212,7 @@ def _run_up(config: LabConfig, args: argparse.Namespace, console: Console) -> in
     # a Streamlit child on its port); then everything stops in order.
     with held_signals() as stop:
         try:
-            lab = runner.start(config, profile=args.profile, capture=not args.no_capture,
+            lab = in_process.start(config, profile=args.profile, capture=not args.no_capture,
                                workers=args.workers, threads=args.threads,
                                store_url=args.store)
         except OSError as error:
@@ -226,7 +227,7 @@ def _run_up(config: LabConfig, args: argparse.Namespace, console: Console) -> in
             if not stop.requested:
                 banner(lab, console, fixtures)
                 console.file.flush()
-            signum = runner.serve_until_signal(lab, stop)
+            signum = in_process.serve_until_signal(lab, stop)
         finally:
             if dashboard is not None:
                 dashboard.stop()

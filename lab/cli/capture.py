@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lab.capture.legs import LEGS
-from lab.cli_client import AdminClient
-from lab.cli_show import safe
+from lab.cli.client import AdminClient
+from lab.cli.show import safe
 from lab.config import LabConfig
 
 

@@ -9,13 +9,12 @@ from typing import Any
 
 from rich.console import Console
 
+from attacker import runner, scenario_run, scenarios
+from attacker.target import TargetError, open_target
 from lab import clock
 from lab.config import LabConfig
 
-from . import runner, scenario_run, scenarios
-from .target import TargetError, open_target
-
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios"
 
 
 def register(add: Any) -> None:

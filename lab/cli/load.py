@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from lab.admin.describe import serving_text
-from lab.cli_client import EXIT_USAGE, AdminClient, CliError, read_running
-from lab.cli_up import MAX_WORKERS as MAX_SERVING_WORKERS
+from lab.cli.client import EXIT_USAGE, AdminClient, CliError, read_running
+from lab.cli.up import MAX_WORKERS as MAX_SERVING_WORKERS
 from lab.config import LabConfig
 from lab.controls import profiles
 from lab.load import report
@@ -44,7 +44,7 @@ MAX_LOCUST_WORKERS = 8
 # counted in-process), so Locust workers can share them.
 DISTRIBUTABLE = ("bearer", "dpop", "mtls", "token", "token-secret")
 DEFAULT_DURATION = 15
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def register(add: Any) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from attacker import lookup, matrix, matrix_report
+from attacker.attacks import Attack
 from lab.config import LabConfig
-from lab.ports import free_loopback_port as _free_port
-from lab.runner import start
-
-from . import lookup, matrix, matrix_report
-from .attacks import Attack
 
 
 def default_jobs() -> int:
@@ -49,12 +45,6 @@ def register(add: Any) -> None:
     cmd.add_argument("--progress", type=Path, metavar="FILE",
                      help="also append one JSON line per finished cell to FILE (for the "
                           "dashboard), a last line when the files are written or it fails")
-
-
-
-def private_config(data_dir: Path) -> LabConfig:
-    return LabConfig(data_dir=data_dir, as_port=_free_port(), bank_port=_free_port(),
-                     tpp_port=_free_port())
 
 
 def chosen_attacks(ids: list[str] | None) -> list[Attack]:
@@ -133,15 +123,10 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
             result = matrix.run_parallel(attacks, jobs=jobs, profiles_only=args.profiles_only,
                                          exhaustive=args.exhaustive, progress=_tick)
         else:
-            with tempfile.TemporaryDirectory(prefix="fapi-lab-matrix-") as tmp:
-                config = private_config(Path(tmp))
-                lab = start(config, profile="legacy", write_state=False, capture=True)
-                try:
-                    result = matrix.run_matrix(config, lab.store, attacks=attacks,
-                                               profiles_only=args.profiles_only,
-                                               exhaustive=args.exhaustive, progress=_tick)
-                finally:
-                    lab.stop()
+            with matrix.matrix_lab() as lab:
+                result = matrix.run_matrix(lab.config, lab.store, attacks=attacks,
+                                           profiles_only=args.profiles_only,
+                                           exhaustive=args.exhaustive, progress=_tick)
     data = result.as_dict()
     paths = matrix_report.write_all(data, args.out)
     console.print(f"{result.runs} runs, {result.inferred} inferred cells, "

@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from lab.cli_client import EXIT_USAGE, CliError
+from lab.cli.client import EXIT_USAGE, CliError
 from lab.config import LabConfig
 
 MAX_DURATION = 15     # seconds per row: proofs and assertions are signed for a 60 s window
@@ -67,7 +67,7 @@ def _terminated(signum: int, _frame: Any) -> None:
 
 
 def _check_cpus(server: str, client: str) -> None:
-    from .bench_machine import cpu_set
+    from lab.load.bench_machine import cpu_set
 
     try:
         serving, generating = cpu_set(server), cpu_set(client)
@@ -93,8 +93,8 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
-    from . import bench_report, bench_run
-    from .bench_wrk import BenchError
+    from lab.load import bench_report, bench_run
+    from lab.load.bench_wrk import BenchError
 
     if not 1 <= args.duration <= MAX_DURATION:
         raise CliError(f"--duration must be 1-{MAX_DURATION} seconds", EXIT_USAGE)

@@ -10,12 +10,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from attacker import lookup, runner, story
+from attacker.target import TargetError, open_target
 from lab.config import LabConfig
 from lab.controls import catalog as controls_catalog
 from lab.controls import profiles
-
-from . import lookup, runner, story
-from .target import TargetError, open_target
 
 EXIT_USAGE = 2
 
@@ -93,7 +92,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
         configuration = runner.Configuration(args.profile, parse_switches(args.set))
         victim_factory = None
         if args.browser:
-            from .browser_victim import BrowserVictimFactory
+            from attacker.browser_launch import BrowserVictimFactory
 
             victim_factory = BrowserVictimFactory()
         try:

@@ -6,8 +6,8 @@ import argparse
 
 from rich.console import Console
 
-from lab.cli_client import CliError, read_running
-from lab.cli_up import check_port_free
+from lab.cli.client import CliError, read_running
+from lab.cli.up import check_port_free
 from lab.config import LabConfig
 from lab.stopping import held_signals
 

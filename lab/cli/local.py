@@ -11,7 +11,7 @@ import pyotp
 from rich.console import Console
 
 from lab import datadir_lock
-from lab.cli_client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
+from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
 from lab.config import LabConfig
 from lab.domain.customers import DEMO_USERS
 

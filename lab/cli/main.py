@@ -18,15 +18,19 @@ from typing import Any
 
 from rich.console import Console
 
-from attacker import cli as attacker_cli
-from attacker import cli_matrix, cli_scenario
-from lab import cli_capture, cli_load, cli_local, cli_show
 from lab.admin import describe
-from lab.cli_client import EXIT_USAGE, AdminClient, CliError, try_connect
+from lab.cli import attack as attacker_cli
+from lab.cli import benchmark as bench_cli
+from lab.cli import capture as cli_capture
+from lab.cli import load as cli_load
+from lab.cli import local as cli_local
+from lab.cli import matrix as cli_matrix
+from lab.cli import scenario as cli_scenario
+from lab.cli import show as cli_show
+from lab.cli.client import EXIT_USAGE, AdminClient, CliError, try_connect
 from lab.clock import parse_duration
 from lab.config import DATA_DIR_ENV, LOOPBACK, LabConfig, default_data_dir
 from lab.controls import catalog
-from lab.load import bench_cli
 from lab.stopping import held_signals
 
 EPILOG = f"data directory: --data-dir, else ${DATA_DIR_ENV}, else ~/.fapi-lab"
@@ -267,11 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(highlight=False, soft_wrap=True, width=wide)
     try:
         if args.command == "up":
-            from lab.cli_up import run_up
+            from lab.cli.up import run_up
 
             return run_up(args, console)
         if args.command == "dashboard":
-            from lab.cli_dashboard import run_dashboard
+            from lab.cli.dashboard import run_dashboard
 
             return run_dashboard(LabConfig(data_dir=args.data_dir), args, console)
         return int(COMMANDS[args.command](LabConfig(data_dir=args.data_dir), args, console))
@@ -286,7 +290,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fapi-lab: unexpected error: {type(error).__name__}: {error} "
               f"(FAPI_LAB_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -44,7 +44,7 @@ from lab.stopping import StopRequest
 from lab.store import Store
 from lab.web.proxy_headers import SECRET_CONFIG_KEY
 
-log = logging.getLogger("fapi_lab.runner")
+log = logging.getLogger("fapi_lab.serving")
 
 
 APP_NAMES = ("as", "bank", "tpp")

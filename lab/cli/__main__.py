@@ -1,0 +1,7 @@
+"""`python -m lab.cli`: what the tests and the dashboard's matrix job run."""
+
+import sys
+
+from lab.cli.main import main
+
+sys.exit(main())
