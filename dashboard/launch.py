@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from lab.children import dying_with_parent
+from lab.serving.children import dying_with_parent
 
 APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8501

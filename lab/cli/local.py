@@ -10,10 +10,10 @@ from pathlib import Path
 import pyotp
 from rich.console import Console
 
-from lab import datadir_lock
 from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
 from lab.config import LabConfig
 from lab.domain.customers import DEMO_USERS
+from lab.serving import datadir_lock
 
 # Files only a lab data directory holds: `reset` wipes a directory only when it finds one,
 # so a mistyped --data-dir (say, $HOME) is never deleted.

@@ -15,14 +15,13 @@ from typing import Any
 
 from rich.console import Console
 
-from lab import datadir_lock
 from lab.admin.describe import serving_text
 from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid
 from lab.config import LabConfig
 from lab.controls import profiles
 from lab.domain.customers import DEMO_USERS
 from lab.ports import listener
-from lab.serving import in_process
+from lab.serving import datadir_lock, in_process
 from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
 from lab.store.redis_once import StoreUrlError
@@ -205,7 +204,7 @@ def run_up(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run_up(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
-    """The lab's whole life, with the data directory held (lab.datadir_lock)."""
+    """The lab's whole life, with the data directory held (lab.serving.datadir_lock)."""
     preflight(config, args, console)
     # Held from the start: a Ctrl-C or SIGTERM while the lab, the fixtures and the dashboard
     # start waits until they are up, so nothing half-started is left behind (a running.json,

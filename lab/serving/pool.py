@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.children import dying_with_parent
+from lab.serving.children import dying_with_parent
 
 from .spec import SPEC_ENV, ServingSpec
 
