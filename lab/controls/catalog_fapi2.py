@@ -115,7 +115,7 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "RFC 9449 §4.3, §5, §6.1, §7.1–7.2, §10; FAPI2 §5.3.2.1, §5.3.4",
         "A bearer token works for whoever holds it. A DPoP-bound token works only with a proof "
         "signed by the client's private key, which never travels: a stolen token is useless.",
-        metadata=("dpop_signing_alg_values_supported",),
+        metadata=("dpop_signing_alg_values_supported", "dpop_bound_access_tokens_required"),
         off_behaviour="Tokens are bearer tokens; DPoP headers are ignored.",
     ),
     Control(

@@ -166,6 +166,10 @@ def contribute_metadata(meta: dict[str, Any]) -> None:
     # JWS alg values ... supported by the authorization server for DPoP proof JWTs".
     if DPOP.on():
         meta["dpop_signing_alg_values_supported"] = dpop_check.supported_algs()
+        # RFC 9449 only says DPoP is supported; draft-emelia-oauth-as-metadata-dpop-required
+        # (the AS twin of RFC 9728 §2's dpop_bound_access_tokens_required) says it is required,
+        # as it is here: a token request without a proof (and not certificate-bound) is refused.
+        meta["dpop_bound_access_tokens_required"] = True
 
 
 if contribute_metadata not in metadata.CONTRIBUTORS:
