@@ -28,7 +28,7 @@ from lab.bank import ledger
 from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
 from lab.tpp import dpop as tpp_dpop
 
-from . import insider, net
+from . import insider
 from .capture_view import Leaked
 from .context import ATTACKER_SITE_PORT, AttackContext
 from .model import AttackSetupError
@@ -282,7 +282,7 @@ def tpp_binding(ctx: AttackContext, token: str, token_type: str | None) -> Bindi
     http = None
     if "x5t#S256" in cnf:
         cert = insider.client_auth(ctx, "tls_client_auth")["cert"]
-        http = net.session(str(ctx.config.ca_cert_path), cert=cert)
+        http = ctx.new_http(cert=cert)
     scheme = "DPoP" if (token_type or "").lower() == "dpop" else "Bearer"
     return Binding(signer, http, {}, scheme)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from attacker import frontchannel as fc
 from attacker.context import AttackContext
-from attacker.model import Attack
+from attacker.model import PKCE_ALONE, Attack
 from attacker.premises import interrupted_victim
 
 
@@ -49,5 +49,6 @@ ATTACK = Attack(
     not_alone={"tpp_checks_state": "the attacker sends the state of the flow pending in its "
                "own session, so the state check passes; state binds the response to a browser, "
                "not the code to a flow (the catalog pairs it with jarm, where the state is "
-               "inside the signed response)"},
+               "inside the signed response)",
+               "pkce_required": PKCE_ALONE},
 )

@@ -21,10 +21,9 @@ def _attack(**kw: Any) -> Attack:
     return Attack(**base)
 
 
-def _outcome(status: str, *fired: str, victim_refused: bool = False) -> Outcome:
-    events = [FiredEvent(c, "fired", "e", "r", "GET /x", "id") for c in fired]
-    return Outcome("at-replay-bearer", status, "s", events=events,  # type: ignore[arg-type]
-                   victim_refused=victim_refused)
+def _outcome(status: str, *fired: str, by: str = "attacker") -> Outcome:
+    events = [FiredEvent(c, "fired", "e", "r", "GET /x", "id", by=by) for c in fired]
+    return Outcome("at-replay-bearer", status, "s", events=events)  # type: ignore[arg-type]
 
 
 def _column(column_id: str) -> matrix.Column:
@@ -57,11 +56,13 @@ def test_not_alone_explains_a_catalog_blocker_that_does_not_block_alone() -> Non
     assert "sender_constraint=mtls" in cell.explanation
 
 
-def test_a_control_refusing_the_victims_own_flow_is_explained() -> None:
-    cell = matrix.judge(_attack(), _column("pkce_required"),
-                        _outcome("blocked", "pkce_required", victim_refused=True))
-    assert cell.verdict == "explained"
-    assert "victim's own flow" in cell.explanation
+def test_a_control_refusing_the_victims_own_flow_is_its_own_outcome_never_blocked() -> None:
+    outcome = _outcome("victim-failed", "pkce_required", by="victim")
+    outcome.summary = "the switch broke FinLens's own flow, so the attack never ran: …"
+    cell = matrix.judge(_attack(), _column("pkce_required"), outcome)
+    assert (cell.status, cell.verdict) == ("victim-failed", "explained")
+    assert cell.fired == ["pkce_required"]
+    assert "FinLens's own flow" in cell.explanation
 
 
 def test_fapi2_not_blocking_is_expected_when_the_catalog_says_so() -> None:
