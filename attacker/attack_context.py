@@ -44,7 +44,8 @@ class AttackContext:
         self.capture = CaptureView(store, attack.legs, capture_since)
         self.steps: list[Step] = []
         self.attacker_request_ids: list[str] = []
-        self.victim_request_ids: list[str] = []
+        self.victim_request_ids: list[str] = []     # all the victim's browser sent
+        self.own_flow_request_ids: list[str] = []   # of those, its own honest flow
         self._victim_factory = victim_factory or HttpVictim
         self._http: requests.Session | None = None
 
@@ -54,11 +55,30 @@ class AttackContext:
              error: str | None = None) -> None:
         self.steps.append(Step(actor, text, method, url, status, request_id, error))
 
-    def note_request(self, response: requests.Response, *, actor: str) -> None:
+    def note_request(self, response: requests.Response, *, actor: str,
+                     own_flow: bool = False) -> None:
+        """Remember whose request this was: the attacker's or the victim's; own_flow: the
+        victim's own honest flow, which the attacker did not shape (victim.py)."""
         request_id = response.headers.get(HEADER)
         if request_id:
             (self.attacker_request_ids if actor == "attacker"
              else self.victim_request_ids).append(request_id)
+            if own_flow and actor != "attacker":
+                self.own_flow_request_ids.append(request_id)
+
+    def watch(self, http: requests.Session, *, actor: str) -> requests.Session:
+        """Note every response `http` gets (redirects too) as the run's own request, so the
+        judge counts exactly the events this run's requests caused (and no other traffic's)."""
+        def noted(response: requests.Response, *_: Any, **__: Any) -> None:
+            self.note_request(response, actor=actor)
+
+        http.hooks["response"].append(noted)
+        return http
+
+    def new_http(self, *, cert: tuple[str, str] | None = None) -> requests.Session:
+        """One more attacker client from 127.0.0.2 (a second browser, a certificate), watched."""
+        return self.watch(net.session(str(self.config.ca_cert_path), cert=cert),
+                          actor="attacker")
 
     def succeeded(self, summary: str, stolen: Any = None) -> NoReturn:
         raise GoalReached(summary, stolen)
@@ -77,7 +97,7 @@ class AttackContext:
     def http(self) -> requests.Session:
         """The attacker's own TLS client, from 127.0.0.2, without a client certificate."""
         if self._http is None:
-            self._http = net.session(str(self.config.ca_cert_path))
+            self._http = self.new_http()
         return self._http
 
     def send(self, method: str, url: str, *, what: str, http: requests.Session | None = None,
@@ -98,7 +118,7 @@ class AttackContext:
         return str(pair.cert), str(pair.key)
 
     def mtls_http(self) -> requests.Session:
-        return net.session(str(self.config.ca_cert_path), cert=self.certificate())
+        return self.new_http(cert=self.certificate())
 
     def dpop_signer(self) -> tpp_dpop.Signer:
         """A DPoP key of the attacker's own (never the TPP's)."""

@@ -22,7 +22,7 @@ from lab.jose.jwk import public_pem as public_pem  # what a confused verifier ke
 from lab.protocol.tokens import unverified_claims  # a JWT's payload, read unchecked
 from lab.tpp import dpop_signer as tpp_dpop
 
-from . import insider, net
+from . import insider
 from .attack_context import ATTACKER_SITE_PORT, AttackContext
 from .capture_view import Leaked
 from .forged_jws import unverified_header
@@ -241,7 +241,7 @@ def tpp_binding(ctx: AttackContext, token: str, token_type: str | None) -> Bindi
     http = None
     if "x5t#S256" in cnf:
         cert = insider.client_auth(ctx, "tls_client_auth")["cert"]
-        http = net.session(str(ctx.config.ca_cert_path), cert=cert)
+        http = ctx.new_http(cert=cert)
     scheme = "DPoP" if (token_type or "").lower() == "dpop" else "Bearer"
     return Binding(signer, http, {}, scheme)
 

@@ -21,7 +21,6 @@ from lab.tpp.driver import DashboardPage, TppBrowser, parse_dashboard
 from lab.useragent import AuthorizationResult, Form, HttpUserAgent
 from lab.web.request_id import HEADER
 
-from . import net
 from .attack_context import AttackContext
 from .capture_view import Leaked
 from .victim import HttpVictim, VictimRefused
@@ -63,7 +62,7 @@ class AttackerBrowser:
         self.tpp_user = f"mallory-{ctx.run_tag}"
         ca = str(ctx.config.ca_cert_path)
         self.browser = TppBrowser(ctx.config.tpp_url, ca)
-        self.browser.http = net.session(ca)   # the attacker's address, never the victim's
+        self.browser.http = ctx.new_http()   # the attacker's address, never the victim's
         self.http = self.browser.http
         self.agent = AttackerAgent.for_lab(ctx.config, ctx.store, username=username,
                                            password=password, session=self.http,

@@ -15,7 +15,6 @@ from lab.jose import b64
 from lab.tpp import assertion
 from lab.useragent import parse_forms
 
-from . import net
 from . import token_support as ts
 from .attack_context import AttackContext
 from .outcome import AttackSetupError
@@ -32,7 +31,7 @@ def pkce_pair() -> tuple[str, str]:
 
 def attacker_session(ctx: AttackContext) -> requests.Session:
     """A fresh browser-like client of the attacker's, from 127.0.0.2 (own cookie jar)."""
-    return net.session(str(ctx.config.ca_cert_path))
+    return ctx.new_http()
 
 
 def own_login_page(ctx: AttackContext, http: requests.Session, *,

@@ -146,6 +146,11 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
     verdict = "agrees"
     if outcome.status == "error":
         verdict, explanation = "error", outcome.summary
+    elif outcome.status == "victim-failed":
+        # the switch broke the victim's own flow: the attack never ran, so the cell says
+        # nothing about the attack (never counted as blocked)
+        fired = outcome.victim_fired
+        verdict, explanation = "explained", outcome.summary
     elif outcome.status == "blocked" and also and not set(fired) & set(blockers):
         # a measured blocker the catalog does not name, explained in the attack's notes
         verdict = "explained"
@@ -158,11 +163,6 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
                            "every replay of a captured token from the attacker's own client")
         elif expected_status == "succeeded" and explanation and outcome.status == "succeeded":
             verdict = "explained"
-        elif outcome.status == "blocked" and outcome.victim_refused:
-            verdict = "explained"
-            explanation = ("the control refused the victim's own flow, so the attack could not "
-                           "start (attacks.md §0 counts that as blocked): "
-                           + ", ".join(fired))
         else:
             verdict = "mismatch"
             explanation = (f"catalog expects {expected_status}"

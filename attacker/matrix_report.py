@@ -9,8 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-COLOURS = {"succeeded": "#d9534f", "blocked": "#3c9d5d", "error": "#e0a800"}
-SHORT = {"succeeded": "✗ won", "blocked": "✓ blocked", "error": "! error"}
+COLOURS = {"succeeded": "#d9534f", "blocked": "#3c9d5d", "victim-failed": "#7a5ea8",
+           "error": "#e0a800"}
+SHORT = {"succeeded": "✗ won", "blocked": "✓ blocked", "victim-failed": "∅ victim failed",
+         "error": "! error"}
+TINY = {"succeeded": "✗", "blocked": "✓", "victim-failed": "∅", "error": "!"}
 
 
 class OutputError(Exception):
@@ -52,9 +55,12 @@ def _replace(path: Path, text: str) -> Path:
 
 
 def _cell_md(cell: dict[str, Any]) -> str:
-    text = {"succeeded": "won", "blocked": "blocked", "error": "ERROR"}[cell["status"]]
+    text = {"succeeded": "won", "blocked": "blocked", "victim-failed": "victim failed",
+            "error": "ERROR"}[cell["status"]]
     if cell["status"] == "blocked" and cell["fired"]:
         text += " by " + ", ".join(cell["fired"][:3])
+    elif cell["status"] == "victim-failed" and cell["fired"]:
+        text += " (" + ", ".join(cell["fired"][:3]) + " refused FinLens)"
     marks = {"mismatch": " ⚠", "explained": " ※", "error": " ⚠"}.get(cell["verdict"], "")
     return text + marks + (" (inferred)" if cell["inferred"] else "")
 
@@ -67,8 +73,9 @@ def markdown(data: dict[str, Any]) -> str:
              f"{data['runs']} runs, {data['inferred']} single-control cells inferred from "
              f"an unconsulted switch; {data['seconds'].get('total', 0)} s.", "",
              "Measured by running each attack against the lab. *won* = the attack reached its "
-             "goal; *blocked by X* = the controls whose events fired; ⚠ = differs from the "
-             "catalog (attacks.md §3); ※ = differs, explained.", "",
+             "goal; *blocked by X* = the controls that refused the attacker's requests; "
+             "*victim failed* = a switch broke the victim's own flow, so the attack never ran; "
+             "⚠ = differs from the catalog (attacks.md §3); ※ = differs, explained.", "",
              "## Profiles", "",
              "| attack | catalog blockers | " + " | ".join(c["id"] for c in profile_cols) + " |",
              "|---|---|" + "---|" * len(profile_cols)]
@@ -137,9 +144,7 @@ def page(data: dict[str, Any]) -> str:
                    + (f" — {cell['explanation']}" if cell["explanation"] else "")
                    + (" — inferred (control not consulted)" if cell["inferred"] else ""))
             mark = {"mismatch": "⚠", "explained": "※", "error": "⚠"}.get(cell["verdict"], "")
-            label = SHORT[cell["status"]] if c["kind"] == "profile" else \
-                ("✓" if cell["status"] == "blocked" else "✗" if cell["status"] == "succeeded"
-                 else "!")
+            label = SHORT[cell["status"]] if c["kind"] == "profile" else TINY[cell["status"]]
             style = f"background:{COLOURS[cell['status']]}"
             cls = "inferred" if cell["inferred"] else ""
             tds.append(f'<td class="{cls}" style="{style}" title="{html.escape(tip)}">'
@@ -172,7 +177,9 @@ td.inferred {{ opacity: .55; }}
 Every cell was measured by running the attack; hover a cell for its fired controls and the
 catalog's expectation.</p>
 <p class="legend"><span style="background:{COLOURS['succeeded']}">✗ attack won</span>
-<span style="background:{COLOURS['blocked']}">✓ blocked (a control fired)</span>
+<span style="background:{COLOURS['blocked']}">✓ blocked (a control refused the attacker)</span>
+<span style="background:{COLOURS['victim-failed']}">∅ victim failed (the switch broke the
+victim's own flow; the attack never ran)</span>
 <span style="background:{COLOURS['error']}">! error</span>
 ⚠ differs from the catalog · ※ differs, explained · faded: not rerun, the control was never
 consulted in the legacy run</p>

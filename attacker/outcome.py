@@ -5,10 +5,19 @@ What an attack *is* (its catalog row, premise and run) lives in attacker/attacks
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["succeeded", "blocked", "error"]
+Status = Literal["succeeded", "blocked", "victim-failed", "error"]
+STATUSES: tuple[str, ...] = ("succeeded", "blocked", "victim-failed", "error")
+
+
+# Why pkce_required alone over legacy cannot block an attack that needs FinLens's flow.
+PKCE_ALONE = ("legacy FinLens sends no code_challenge and no AS metadata can say PKCE is "
+              "required (RFC 8414 has none, unlike PAR and DPoP), so the switch alone refuses "
+              "the victim's own request (victim-failed); with FinLens using S256 (oauth2, "
+              "fapi2-security) it blocks")
 
 
 @dataclass
@@ -26,6 +35,9 @@ class Step:
 
 @dataclass
 class FiredEvent:
+    """A control event caused by one of the run's own requests (the attacker's or the victim's,
+    by X-Lab-Request-Id; FinLens's back-channel calls carry the id of the browser request)."""
+
     control: str
     kind: str
     error: str | None
@@ -33,6 +45,9 @@ class FiredEvent:
     endpoint: str | None
     request_id: str | None
     counted: bool = True     # False: incidental (a nonce handshake, an unrelated prevention)
+    # whose request caused it: "attacker"; "lured" (the victim's browser, sending what the
+    # attacker made it send); "victim" (the victim's own honest flow)
+    by: str = "attacker"
 
 
 @dataclass
@@ -49,21 +64,31 @@ class Outcome:
     events: list[FiredEvent] = field(default_factory=list)
     refusal: dict[str, Any] | None = None
     seconds: float = 0.0
-    victim_refused: bool = False   # a control refused the victim's own flow (attacks.md §0)
 
     @property
     def fired_controls(self) -> list[str]:
-        """Controls whose counted events fired during the run, in first-fired order."""
-        seen: list[str] = []
-        for event in self.events:
-            if event.counted and event.control not in seen:
-                seen.append(event.control)
-        return seen
+        """Controls whose counted events refused the attacker (its own requests, or what it
+        made the victim's browser send), in first-fired order."""
+        return _controls(e for e in self.events if e.counted and e.by != "victim")
+
+    @property
+    def victim_fired(self) -> list[str]:
+        """Controls that refused the victim's own honest flow (a victim-failed run's cause)."""
+        return _controls(e for e in self.events if e.counted and e.by == "victim")
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["fired_controls"] = self.fired_controls
+        data["victim_fired"] = self.victim_fired
         return data
+
+
+def _controls(events: Iterable[FiredEvent]) -> list[str]:
+    seen: list[str] = []
+    for event in events:
+        if event.control not in seen:
+            seen.append(event.control)
+    return seen
 
 
 class GoalReached(Exception):  # noqa: N818 - control flow, not an error

@@ -1,9 +1,15 @@
 """Run one attack under one configuration and judge it by the outcome rules (attacks.md §0).
 
-succeeded — the attack reached its goal (refusals on the way are shown, not counted);
-blocked   — it did not, and at least one control fired during the run (the victim
-            flow it drives included);
-error     — anything else, never counted as blocked.
+succeeded     — the attack reached its goal (refusals on the way are shown, not counted);
+blocked       — it did not, and a control refused one of the attacker's own requests (or a
+                request the attacker made the victim's browser send: a lure, a rewrite);
+victim-failed — a control refused the victim's own honest flow, so the attack never got to
+                run: the switch broke FinLens, it did not stop the attacker;
+error         — anything else, never counted as blocked.
+
+Only events caused by this run's own requests count: each is matched by X-Lab-Request-Id to
+a request the attacker or the victim sent (FinLens's back-channel calls carry the id of the
+browser request that caused them), so other traffic at the lab never decides a verdict.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from lab.tpp import settings as tpp_settings
 from .attack_context import AttackContext
 from .attacks import Attack
 from .outcome import AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
-from .victim import VictimRefused
+from .victim import LURED, OWN_FLOW, VictimRefused
 
 # An honest client's first DPoP request at a server is answered use_dpop_nonce and retried
 # (RFC 9449 §8-9): that handshake is incidental unless the attacker sent the request.
@@ -101,17 +107,70 @@ def _last_capture_id(store: Store) -> int:
     return int(row["id"]) if row and row["id"] is not None else 0
 
 
-def _events(store: Store, since: int, attacker_ids: set[str], attack: Attack
-            ) -> list[FiredEvent]:
+# Where a control refused FinLens's own flow, what FinLens was doing (its TPP setting) that
+# the control needs otherwise: (setting, the value that would satisfy it, why it failed).
+FINLENS_SIDE = {
+    "dpop_bound_tokens": ("sender_constraint", "dpop",
+                          "FinLens does not use DPoP in this configuration"),
+    "mtls_bound_tokens": ("sender_constraint", "mtls",
+                          "FinLens does not use certificate-bound tokens in this configuration"),
+    "par_required": ("request", "par", "FinLens does not push its authorization requests (PAR) "
+                     "in this configuration"),
+    "pkce_required": ("pkce", "S256", "FinLens sends no PKCE challenge in this configuration"),
+}
+
+
+def _events(store: Store, since: int, ids: dict[str, str], attack: Attack) -> list[FiredEvent]:
+    """The events this run's own requests caused (`ids`: request id → who sent it)."""
     found = []
     for event in lab_events.list_events(store, since_id=since, limit=10_000):
-        counted = event.control not in INCIDENTAL_UNLESS_ATTACKER \
-            or event.request_id in attacker_ids
+        by = ids.get(event.request_id or "")
+        if by is None:
+            continue    # another client's traffic at the same lab: not this run's
+        counted = event.control not in INCIDENTAL_UNLESS_ATTACKER or by == "attacker"
         if event.kind == "prevented" and event.control not in attack.counts_prevented:
             counted = False
         found.append(FiredEvent(event.control, event.kind, event.error, event.reason,
-                                event.endpoint, event.request_id, counted))
+                                event.endpoint, event.request_id, counted, by))
     return found
+
+
+def _request_owners(ctx: AttackContext) -> dict[str, str]:
+    owners = {i: LURED for i in ctx.victim_request_ids}
+    owners.update({i: OWN_FLOW for i in ctx.own_flow_request_ids})
+    owners.update({i: "attacker" for i in ctx.attacker_request_ids})
+    return owners
+
+
+def victim_failure(store: Store, events: list[FiredEvent]) -> str:
+    """Why the victim's own flow failed, said as what the switch did to FinLens."""
+    settings = tpp_settings.current(store)
+    parts = []
+    for event in events:
+        part = f"{event.control} refused {event.endpoint or 'a request'} ({event.reason})"
+        side = FINLENS_SIDE.get(event.control)
+        if side and settings.get(side[0]) != side[1]:
+            part += f": {side[2]} ({side[0]}={settings.get(side[0])})"
+        if part not in parts:
+            parts.append(part)
+    return "the switch broke FinLens's own flow, so the attack never ran: " + "; ".join(parts)
+
+
+def judge(status: str, summary: str, refused: VictimRefused | None, store: Store,
+          events: list[FiredEvent]) -> tuple[str, str]:
+    """A missed goal is blocked only by an event of the attacker's (or a lured) request."""
+    if status != "blocked":
+        return status, summary
+    blocking = [e for e in events if e.counted and e.by != OWN_FLOW]
+    victims = [e for e in events if e.counted and e.by == OWN_FLOW and e.kind == "fired"]
+    if refused is not None and refused.own_flow and not victims:
+        return "error", f"{summary} — the victim's own flow failed, but no control fired"
+    if victims and (refused is not None and refused.own_flow or not blocking):
+        return "victim-failed", f"{victim_failure(store, victims)} — {summary}"
+    if not blocking:
+        return "error", f"{summary} — but no control refused a request of the attacker's, " \
+                        "so this is not counted as blocked"
+    return status, summary
 
 
 def run(attack: Attack, config: LabConfig, store: Store, configuration: Configuration,
@@ -126,7 +185,7 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
         ctx.step("lab", note)
     stolen: Any = None
     refusal: dict[str, Any] | None = None
-    victim_refused = False
+    refused: VictimRefused | None = None
     try:
         attack.run(ctx)
         status, summary = "error", "the attack ended without a verdict (a bug in the attack)"
@@ -134,17 +193,15 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
         status, summary, stolen = "succeeded", reached.summary, reached.stolen
     except GoalMissed as missed:
         status, summary, refusal = "blocked", missed.summary, missed.refusal
-        victim_refused = isinstance(missed, VictimRefused)
+        refused = missed if isinstance(missed, VictimRefused) else None
     except AttackSetupError as exc:
         status, summary = "error", str(exc)
     except Exception as exc:  # an attack bug or a lab crash is an error, never "blocked"
         status = "error"
         summary = f"{type(exc).__name__}: {exc}"
         ctx.step("lab", "".join(traceback.format_exception_only(exc)).strip())
-    events = _events(store, event_mark, set(ctx.attacker_request_ids), attack)
-    if status == "blocked" and not any(e.counted for e in events):
-        status = "error"
-        summary = f"{summary} — but no control fired, so this is not counted as blocked"
+    events = _events(store, event_mark, _request_owners(ctx), attack)
+    status, summary = judge(status, summary, refused, store, events)
     clock.reset(store)
     return Outcome(attack=attack.id, status=status,  # type: ignore[arg-type]
                    summary=summary,
@@ -153,5 +210,4 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
                                   "label": configuration.label},
                    stolen=stolen, captured=[c.summary() for c in ctx.capture.read],
                    steps=ctx.steps, events=events, refusal=refusal,
-                   seconds=round(time.monotonic() - started, 3),
-                   victim_refused=victim_refused and status == "blocked")
+                   seconds=round(time.monotonic() - started, 3))

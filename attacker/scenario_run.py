@@ -51,13 +51,15 @@ def establish(store: Store, profile: str, controls: dict[str, bool], tpp: dict[s
 def check(step: Step, outcome: Outcome) -> tuple[bool, str]:
     if outcome.status != step.expect:
         return False, f"expected {step.expect}, measured {outcome.status}: {outcome.summary}"
-    fired = set(outcome.fired_controls)
+    # victim-failed: the named controls are those that refused the victim's own flow
+    shown = outcome.victim_fired if step.expect == "victim-failed" else outcome.fired_controls
+    fired = set(shown)
     # a control whose refusal comes from another (attacks.md §0 `fires_via`) counts as fired
     missing = [c for c in step.blocked_by if c not in fired
                and not fired & set(controls_catalog.get(c).fires_via or ())]
     if missing:
-        return False, (f"blocked, but {', '.join(missing)} did not fire (fired: "
-                       f"{', '.join(outcome.fired_controls) or 'none'})")
+        return False, (f"{step.expect}, but {', '.join(missing)} did not fire (fired: "
+                       f"{', '.join(shown) or 'none'})")
     return True, ""
 
 

@@ -31,7 +31,7 @@ from lab.tpp import settings as tpp_settings
 
 from . import lookup
 
-OUTCOMES = ("succeeded", "blocked")
+OUTCOMES = ("succeeded", "blocked", "victim-failed")
 MAX_BYTES = 256 * 1024   # the workshop files are 1-3 KiB
 TOP_KEYS = {"title": True, "story": True, "profile": True, "controls": False, "tpp": False,
             "steps": True, "order": False, "brief": False, "hint": False, "lesson": False}
@@ -193,9 +193,11 @@ def load(path: Path) -> Scenario:
                 blocked_by.append(checker.choice(item, f"{where}.blocked_by",
                                                  list(controls_catalog.BY_ID)))
         expect = checker.choice(fields["expect"], f"{where}.expect", OUTCOMES)
-        if blocked_by and expect != "blocked":
+        if blocked_by and expect == "succeeded":
+            # victim-failed names the controls that refused the victim's own flow
             raise checker.fail(fields["blocked_by"], f"{where}.blocked_by",
-                               "only a step expected to be blocked names its blockers")
+                               "only a step expected to be blocked (or victim-failed) names "
+                               "its blockers")
         steps.append(Step(
             attack=attack, expect=expect,
             set=checker.switches(fields["set"], f"{where}.set") if "set" in fields else {},

@@ -13,10 +13,15 @@ from rich.text import Text
 from .attacks import Attack
 from .outcome import Outcome
 
-STATUS_STYLE = {"succeeded": "bold red", "blocked": "bold green", "error": "bold yellow"}
+STATUS_STYLE = {"succeeded": "bold red", "blocked": "bold green",
+                "victim-failed": "bold magenta", "error": "bold yellow"}
 STATUS_WORDS = {"succeeded": "SUCCEEDED — the attack worked",
-                "blocked": "BLOCKED — a control refused it",
+                "blocked": "BLOCKED — a control refused the attacker's request",
+                "victim-failed": "VICTIM FAILED — the switch broke the victim's own flow, so "
+                                 "the attack never ran (not counted as blocked)",
                 "error": "ERROR — the run could not be judged (never counted as blocked)"}
+WHOSE = {"attacker": "attacker request", "lured": "victim's browser, sent as the attacker made it",
+         "victim": "victim's own flow"}
 
 
 def as_json(attack: Attack, outcome: Outcome) -> dict[str, Any]:
@@ -63,10 +68,11 @@ def render(attack: Attack, outcome: Outcome, console: Console) -> None:
     fired = [e for e in outcome.events if e.counted]
     incidental = [e for e in outcome.events if not e.counted]
     if fired:
-        console.print("\n  controls that fired:")
+        console.print("\n  controls that fired (each on one of this run's own requests):")
         for e in fired:
             console.print(f"    {e.control} ({e.kind}) at {e.endpoint}: {e.error or ''} — "
-                          f"{e.reason}  [{e.request_id}]")
+                          f"{e.reason}  [{WHOSE.get(e.by, e.by)} {e.request_id}]",
+                          markup=False)   # the brackets are text, not rich markup
     if incidental:
         console.print(f"  ({len(incidental)} incidental event(s) not counted: "
                       f"{', '.join(sorted({e.control for e in incidental}))})", style="dim")
@@ -78,7 +84,10 @@ def render(attack: Attack, outcome: Outcome, console: Console) -> None:
         body.append(f"\nrefusal: {outcome.refusal.get('status')} "
                     f"{_short(outcome.refusal.get('body') or '', 200)}")
     body.append(f"\ncatalog blockers: {', '.join(attack.blocked_by) or 'none'}"
-                f"; fired now: {', '.join(outcome.fired_controls) or 'none'}")
+                f"; fired on the attacker's requests: "
+                f"{', '.join(outcome.fired_controls) or 'none'}")
+    if outcome.victim_fired:
+        body.append(f"\nfired on the victim's own flow: {', '.join(outcome.victim_fired)}")
     if not attack.fapi2_blocks:
         body.append(f"\nFAPI 2.0 does not block this: {attack.why_not}")
     console.print(Panel(body, expand=False))

@@ -22,7 +22,7 @@ from lab.domain import ledger
 from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
 
-from . import insider, net
+from . import insider
 from .attack_context import AttackContext
 from .capture_view import Leaked
 from .outcome import AttackSetupError
@@ -242,7 +242,7 @@ def tpp_identity(ctx: AttackContext, victim: HttpVictim) -> TppIdentity:
     http = ctx.http
     if chosen.uses_mtls:
         cert = insider.client_auth(ctx, "tls_client_auth")["cert"]
-        http = net.session(str(ctx.config.ca_cert_path), cert=cert)
+        http = ctx.new_http(cert=cert)
     signer = insider.dpop_signer_for(ctx, str(link["access_token"])) \
         if str(link["token_type"] or "").lower() == "dpop" else None
     ctx.step("attacker", f"takes FinLens's {chosen.client_auth} credentials"

@@ -2,13 +2,18 @@
 
 The HTTP victim is fast (the matrix uses it); lab.useragent logs in, enters the
 second factor the way its owner would read it, and consents to checking + savings
-(attacks.md §0). Every victim step is written into the attack's story; a step the
-lab refuses raises VictimRefused, which the judge counts as blocked when a control
-fired (attacks.md §0: "includes the victim flow it drives").
+(attacks.md §0). Every victim step is written into the attack's story, and every request
+its browser sends is noted for the judge: as the victim's own honest flow (a "prior"
+attack's linking at HonestBank and dashboard, before the attacker acts) or as "lured"
+(anything the attacker shapes: lures, rewrites, a live attack's flow). A control refusing
+the own flow makes the run `victim-failed`, never `blocked`: the switch broke FinLens,
+it did not stop the attacker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +29,15 @@ if TYPE_CHECKING:
     from .attack_context import AttackContext
 
 
+OWN_FLOW = "victim"     # the victim's own honest flow, untouched by the attacker
+LURED = "lured"         # the victim's browser sending what the attacker made it send
+
+
 class VictimRefused(GoalMissed):
-    """A step of the victim's own flow was refused (so the attack cannot go on)."""
+    """A step of the victim's flow was refused (so the attack cannot go on); own_flow: it was
+    the victim's own honest flow, not a request the attacker shaped."""
+
+    own_flow = False
 
 
 @dataclass
@@ -53,9 +65,32 @@ class HttpVictim:
         self.agent = HttpUserAgent.for_lab(ctx.config, ctx.store, username=username,
                                            session=self.http, **agent_options)
         self._signed_in = False
+        self._own_flow = False
+        self.http.hooks["response"].append(
+            lambda response, *_, **__: ctx.note_request(response, actor="victim",
+                                                        own_flow=self._own_flow))
+
+    @contextmanager
+    def _own(self, institution: str = "honestbank") -> Iterator[None]:
+        """The victim's own flow: a "prior" attack's victim at HonestBank (a live attack's
+        victim acts while the attacker does, so all it sends counts as lured)."""
+        before = self._own_flow
+        if self.ctx.attack.victim == "prior" and institution == "honestbank":
+            self._own_flow = True
+        try:
+            yield
+        except VictimRefused as refused:
+            refused.own_flow = self._own_flow
+            raise
+        finally:
+            self._own_flow = before
 
     # --- at FinLens ------------------------------------------------------------------------
     def sign_in(self) -> None:
+        with self._own():
+            self._sign_in()
+
+    def _sign_in(self) -> None:
         if not self._signed_in:
             response = self.browser.sign_in(self.tpp_user)
             self._step(f"signs in to FinLens as {self.tpp_user}", response)
@@ -67,6 +102,10 @@ class HttpVictim:
         stop: "login"/"mfa"/"consent" pauses on that page (a slow victim); "response" closes
         the tab once the AS answered, so the code stays unredeemed (attacks.md §0).
         """
+        with self._own(institution):
+            return self._link(institution, stop)
+
+    def _link(self, institution: str, stop: str | None) -> LinkResult:
         self.sign_in()
         try:
             url = self.browser.start_link(institution)
@@ -104,8 +143,9 @@ class HttpVictim:
 
     def dashboard(self) -> DashboardPage:
         """Open the dashboard: FinLens calls the bank (the resource legs)."""
-        response = self.http.get(self.browser.url("/dashboard"), timeout=60)
-        self._step("opens the FinLens dashboard", response)
+        with self._own():
+            response = self.http.get(self.browser.url("/dashboard"), timeout=60)
+            self._step("opens the FinLens dashboard", response)
         return parse_dashboard(response.text)
 
     def visit(self, url: str) -> requests.Response:

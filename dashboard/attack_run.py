@@ -43,7 +43,7 @@ class AttackRun:
     """One run as the page shows it: the verdict, its story and the exchanges behind it."""
 
     attack_id: str
-    status: str                                   # succeeded | blocked | error
+    status: str                     # succeeded | blocked | victim-failed | error
     reason: str = ""                              # the summary, or why it could not run
     story: dict[str, Any] = field(default_factory=dict)      # attacker.story.as_json
     exchanges: list[dict[str, Any]] = field(default_factory=list)  # capture summaries

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from attacker.story import STATUS_WORDS, WHOSE
 from lab.controls import catalog as controls_catalog
 
 from .attack_run import AttackRun
@@ -34,11 +35,8 @@ ATTACKER_TYPES = {
 }
 LIFELINE_NAMES = dict(LIFELINES)
 MAX_LISTED = 300     # captured exchanges listed with their headers and bodies
-STATUS_HEADLINES = {
-    "succeeded": "SUCCEEDED — the attack worked",
-    "blocked": "BLOCKED — a control refused it",
-    "error": "ERROR — the run could not be judged (never counted as blocked)",
-}
+STATUS_HEADLINES = dict(STATUS_WORDS)    # the CLI's words (attacker/story.py)
+WHOSE_REQUEST = WHOSE
 
 
 def attacker_types(code: str) -> list[str]:
@@ -63,14 +61,16 @@ class FiredControl:
     reasons: list[str] = field(default_factory=list)
 
 
-def fired_controls(run: AttackRun) -> list[FiredControl]:
-    """The counted controls of the run, first-fired first, with the catalog's teaching."""
+def fired_controls(run: AttackRun, *, victim: bool = False) -> list[FiredControl]:
+    """The counted controls of the run, first-fired first, with the catalog's teaching;
+    victim: those that refused the victim's own flow instead (a victim-failed run)."""
     events = [e for e in run.story.get("events", []) if isinstance(e, Mapping)]
     found = []
-    for control_id in run.fired:
+    for control_id in (run.story.get("victim_fired") or [] if victim else run.fired):
         control = controls_catalog.BY_ID.get(control_id)
         reasons = [f"{e.get('error') or 'refused'} at {e.get('endpoint') or '?'}: "
-                   f"{e.get('reason') or ''}" for e in events
+                   f"{e.get('reason') or ''} ({WHOSE.get(str(e.get('by')), 'request')} "
+                   f"{e.get('request_id') or ''})" for e in events
                    if e.get("control") == control_id and e.get("counted")]
         found.append(FiredControl(
             id=control_id, title=control.title if control else control_id,

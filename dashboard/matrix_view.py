@@ -15,16 +15,23 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 RESULTS_FILE = "matrix.json"
-STATUSES = ("succeeded", "blocked", "error")
+STATUSES = ("succeeded", "blocked", "victim-failed", "error")
 
 # measured status → background (text stays dark, readable in either theme); inferred is paler
-COLOURS = {"blocked": "#b9e4c4", "succeeded": "#f6c1bb", "error": "#ffe08a"}
-INFERRED_COLOURS = {"blocked": "#e3f4e7", "succeeded": "#fbe4e1", "error": "#fff3c9"}
+COLOURS = {"blocked": "#b9e4c4", "succeeded": "#f6c1bb", "victim-failed": "#d9cdf0",
+           "error": "#ffe08a"}
+INFERRED_COLOURS = {"blocked": "#e3f4e7", "succeeded": "#fbe4e1", "victim-failed": "#eee8f8",
+                    "error": "#fff3c9"}
 MISMATCH_STYLE = "color: #8a0000; font-weight: 700; border: 2px solid #8a0000"
+LABELS = {"blocked": "✔ blocked", "succeeded": "✘ succeeded",
+          "victim-failed": "∅ victim failed", "error": "! error"}
 LEGEND = (
-    ("✔ blocked · X", COLOURS["blocked"], "a control refused the attack; X = the controls "
-                                          "whose events fired"),
+    ("✔ blocked · X", COLOURS["blocked"], "a control refused the attacker's own request; X = "
+                                          "the controls whose events fired"),
     ("✘ succeeded", COLOURS["succeeded"], "the attack reached its goal"),
+    ("∅ victim failed · X", COLOURS["victim-failed"],
+     "X refused the victim's own flow (FinLens, as configured), so the attack never ran: "
+     "not blocked"),
     ("! error", COLOURS["error"], "the run could not be judged (never counted as blocked)"),
     ("… · inferred", INFERRED_COLOURS["succeeded"],
      "not rerun: the legacy run never consulted this control, so its outcome is legacy's"),
@@ -134,11 +141,11 @@ def _shape_problem(data: Any) -> str:
 def cell_label(cell: dict[str, Any], column_id: str) -> str:
     """'✔ blocked · dpop_bound_tokens', '✘ succeeded', '⚠ ✘ succeeded', '… · inferred'."""
     status = cell["status"]
-    text = {"blocked": "✔ blocked", "succeeded": "✘ succeeded", "error": "! error"}[status]
+    text = LABELS[status]
     # in a single-control column the control itself is the one expected to fire: name others
-    fired = [str(c) for c in cell["fired"] if c != column_id]
-    if status == "blocked" and fired:
-        text += " · " + ", ".join(fired[:2]) + (f" +{len(fired) - 2}" if len(fired) > 2 else "")
+    fired = [str(c) for c in cell["fired"] if c != column_id or status == "victim-failed"]
+    if status in ("blocked", "victim-failed") and fired:
+        text += " · " + ", ".join(fired)
     if cell["verdict"] in ("mismatch", "error"):
         expected = cell["expected_status"]
         text = "⚠ " + text + (f" (catalog: {expected})" if expected and expected != status

@@ -49,7 +49,8 @@ def exercises(directory: Path = SCENARIOS) -> list[Exercise]:
     for scenario in sorted((s for s in scenarios if s.order), key=lambda s: s.order):
         first = scenario.steps[0]
         target = next((s for s in scenario.steps
-                       if s.attack == first.attack and s.expect == "blocked"), None)
+                       if s.attack == first.attack
+                       and s.expect in ("blocked", "victim-failed")), None)
         found.append(Exercise(scenario.order, scenario, first.attack,
                               tuple(target.blocked_by) if target else (),
                               dict(scenario.controls)))
@@ -84,6 +85,17 @@ class Verdict:
 def judge(exercise: Exercise, run: AttackRun) -> Verdict:
     """Blocked with the exercise's control among the fired ones → solved."""
     status, fired, summary = run.status, run.fired, run.summary
+    if status == "victim-failed":
+        # the control refused the weak victim flow the attack needs: the attack never ran
+        fired = list(run.story.get("victim_fired") or [])
+        hit = [c for c in exercise.controls if c in fired]
+        if hit:
+            control = catalog.get(hit[0])
+            return Verdict(True, "success", f"Solved: {control.title} refuses FinLens's weak "
+                           "flow, so the attack never gets to run (not blocked: prevented).",
+                           [f"What happened: {summary}", control.teaching])
+        return Verdict(False, "warning", "The switch broke the victim's own flow, so the "
+                       "attack never ran — that is not the lesson of this step.", [summary])
     if status == "error":
         return Verdict(False, "error", "The attack could not run, so nothing was checked.",
                        [summary])

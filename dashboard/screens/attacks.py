@@ -92,21 +92,24 @@ with st.container(key="attack_outcome"):  # the verdict, as a whole (tests find 
         st.error(text)
     elif run.status == "blocked":
         st.success(text)
-        if run.story.get("victim_refused"):
-            st.caption("The control refused the victim's own flow: FinLens, as configured, could "
-                       "not complete it, so the attacker had nothing to use.")
+    elif run.status == "victim-failed":
+        st.info(text)
+        st.caption("Not blocked: the switch broke the victim's own flow (FinLens, as "
+                   "configured, could not complete it), so the attack never ran.")
     else:
         st.warning(text)
-    for fired in attacks_view.fired_controls(run):
+    victim_failed = run.status == "victim-failed"
+    for fired in attacks_view.fired_controls(run, victim=victim_failed):
         with st.container(border=True):
-            st.markdown(f"**Fired: {fired.title}** (`{fired.id}`) · {fired.spec}")
+            st.markdown(f"**{'Refused the victim' if victim_failed else 'Fired'}: "
+                        f"{fired.title}** (`{fired.id}`) · {fired.spec}")
             st.markdown(fired.teaching)
             for reason in fired.reasons:
                 st.caption(reason)
     if run.story:
         expected = run.attack.get("expected_blockers", [])
-        st.caption(f"Catalog blockers: {', '.join(expected) or 'none'} · fired now: "
-                   f"{', '.join(run.fired) or 'none'}")
+        st.caption(f"Catalog blockers: {', '.join(expected) or 'none'} · fired on the "
+                   f"attacker's requests: {', '.join(run.fired) or 'none'}")
 
 if run.story.get("steps"):
     st.subheader("The story")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import matrix_job, matrix_view
+from dashboard import matrix_job, matrix_layout, matrix_view
 
 DIRECTORY = matrix_job.results_dir()
 
@@ -33,12 +33,22 @@ def _start(profiles_only: bool) -> None:
     st.rerun()
 
 
+def _estimate(profiles_only: bool) -> str:
+    """How long the last run measured for these columns; no claim without a measurement."""
+    try:
+        last = matrix_view.load(DIRECTORY)
+    except matrix_view.ResultsError:
+        return ""
+    return matrix_layout.estimate_text(matrix_layout.estimate(
+        last, profiles_only=profiles_only, attacks=matrix_job.quick_attacks() or None))
+
+
 def _run_controls(job: matrix_job.JobStatus) -> None:
     left, middle, right = st.columns([2, 2, 1])
-    if left.button("Run profile columns (about 2 min)", key="matrix_run_profiles",
+    if left.button(f"Run profile columns{_estimate(True)}", key="matrix_run_profiles",
                    disabled=job.running, width="stretch"):
         _start(profiles_only=True)
-    if middle.button("Run full matrix (about 10 min)", key="matrix_run_full",
+    if middle.button(f"Run full matrix{_estimate(False)}", key="matrix_run_full",
                      disabled=job.running, width="stretch"):
         _start(profiles_only=False)
     if right.button("Stop", key="matrix_stop", disabled=not job.running,
@@ -95,7 +105,8 @@ def _grid(results: matrix_view.Results, kind: str) -> None:
         st.info("These results have no single-control columns: run the full matrix for them."
                 if kind == "control" else "These results have no profile columns.")
         return
-    st.dataframe(grid.styled(), height=min(40 + 35 * len(grid.labels), 900))
+    # one HTML table, not a dataframe widget: every row and column, labels wrapped whole
+    st.html(matrix_layout.grid_html(results, kind))
 
 
 def _names(items: list[object]) -> str:
@@ -187,18 +198,16 @@ def _results() -> None:
                f"{len(results.columns())} columns, {data.get('runs', '?')} runs, "
                f"{data.get('inferred', '?')} inferred cells, "
                f"{(data.get('seconds') or {}).get('total', '?')} s.")
-    counts = matrix_view.counts(results)
-    headline = (("blocked", "blocked"), ("succeeded", "succeeded"),
-                ("mismatches", "mismatch"), ("errors", "error"))
-    for column, (label, key) in zip(st.columns(len(headline)), headline, strict=True):
-        column.metric(label, counts.get(key, 0))
+    headline = matrix_layout.headline(results)
+    for column, (label, value) in zip(st.columns(len(headline)), headline, strict=True):
+        column.metric(label, value)
     _legend()
     profiles, controls = st.tabs(["Profiles", "Each control alone over legacy"])
     with profiles:
         _grid(results, "profile")
     with controls:
         _grid(results, "control")
-    st.subheader("Mismatches")
+    st.subheader("Mismatches + errors")
     found = matrix_view.mismatches(results)
     if found.empty:
         st.success("Every cell agrees with the catalog or is explained.")

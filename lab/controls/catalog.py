@@ -23,7 +23,9 @@ CONTROLS: tuple[Control, ...] = (
         "PKCE binds the authorization code to the browser session that started the flow: only "
         "the party holding the code_verifier can redeem the code. Without it, a code that leaks "
         "(Referer, logs, a swapped browser) can be injected into the attacker's own session.",
-        off_behaviour="A request with no code_challenge is accepted; its code needs no verifier.",
+        off_behaviour="A request with no code_challenge is accepted; its code needs no verifier. "
+                      "A challenge that was sent is still verified (RFC 7636 §4.6), by the "
+                      "always-on pkce_verification check.",
     ),
     Control(
         "pkce_s256_only", "S256 only",

@@ -130,9 +130,16 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "signed by the client's private key, which never travels: a stolen token is useless.",
         # RFC 9449 §5.1: "dpop_signing_alg_values_supported": the proof algorithms, i.e. the
         # allow-list's asymmetric ones (any asymmetric one while the allow-list is off).
-        metadata={"dpop_signing_alg_values_supported": Param(
-            "algorithms", control="alg_allow_list", keep=algs.ASYMMETRIC,
-            otherwise=algs.ASYMMETRIC)},
+        metadata={
+            "dpop_signing_alg_values_supported": Param(
+                "algorithms", control="alg_allow_list", keep=algs.ASYMMETRIC,
+                otherwise=algs.ASYMMETRIC),
+            # RFC 9449 only says DPoP is supported; draft-emelia-oauth-as-metadata-dpop-required
+            # (the AS twin of RFC 9728 §2's dpop_bound_access_tokens_required) says it is
+            # required, as it is here: a token request without a proof (and not
+            # certificate-bound) is refused. FinLens reads it and adapts.
+            "dpop_bound_access_tokens_required": True,
+        },
         off_behaviour="Tokens are bearer tokens; DPoP headers are ignored.",
     ),
     Control(

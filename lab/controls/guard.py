@@ -107,3 +107,27 @@ class Guard:
 
 def guard(control_id: str) -> Guard:
     return Guard(control_id)
+
+
+# Checks no switch turns off (an RFC MUST the lab keeps in every profile): their refusals are
+# recorded under their own id, so an event never names a control that was off at the time.
+BASELINE_CHECKS = {
+    "pkce_verification": "RFC 7636 §4.6: a code issued with a code_challenge is redeemed only "
+                         "with the matching code_verifier, whatever pkce_required says",
+}
+
+
+class Baseline:
+    """One always-on check, recorded like a control's refusal (kind "fired")."""
+
+    def __init__(self, check_id: str) -> None:
+        if check_id not in BASELINE_CHECKS:
+            raise KeyError(f"{check_id} is not a baseline check")
+        self.id = check_id
+
+    def refuse(self, error: E, reason: str) -> E:
+        ctx = context.current()
+        events.record(ctx.store, events.ControlFired(
+            control=self.id, request_id=ctx.request_id, component=ctx.component,
+            endpoint=ctx.endpoint, error=_error_code(error), reason=reason))
+        return error

@@ -1,5 +1,10 @@
 """PKCE (RFC 7636) on Authlib's CodeChallenge, asking pkce_required, pkce_s256_only and
-pkce_downgrade_check per request. A stored challenge is always verified."""
+pkce_downgrade_check per request.
+
+pkce_required off means a challenge is not required; one that was sent is still verified
+(RFC 7636 §4.6 is a MUST): that refusal is pkce_required's while it is on, and the
+always-on pkce_verification check's while it is off, so no event names a control that was off.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,14 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN, CODE_VERIFIER_PATTERN
 
 from lab.controls import guard
+from lab.controls.guard import Baseline
 
 from .errors import InvalidGrantError, InvalidRequestError
 
 REQUIRED = guard("pkce_required")
 S256_ONLY = guard("pkce_s256_only")
 DOWNGRADE = guard("pkce_downgrade_check")
+VERIFICATION = Baseline("pkce_verification")
 
 
 class MissingCodeChallengeError(InvalidRequestError):
@@ -81,13 +88,14 @@ class LabCodeChallenge(CodeChallenge):
                                        reason="code_verifier sent for a code without challenge")
             return
         # RFC 7636 §4.6: the server verifies the verifier against the stored challenge.
+        check = REQUIRED if REQUIRED.on() else VERIFICATION
         if not verifier:
-            raise REQUIRED.refuse(MissingCodeVerifierError(),
-                                  reason="code has a challenge but no code_verifier was sent")
+            raise check.refuse(MissingCodeVerifierError(),
+                               reason="code has a challenge but no code_verifier was sent")
         if not isinstance(verifier, str) or not CODE_VERIFIER_PATTERN.match(verifier):
-            raise REQUIRED.refuse(ChallengeFailedError(), reason="malformed code_verifier")
+            raise check.refuse(ChallengeFailedError(), reason="malformed code_verifier")
         method = code.code_challenge_method or self.DEFAULT_CODE_CHALLENGE_METHOD
         compare = self.CODE_CHALLENGE_METHODS.get(method)
         if compare is None or not compare(verifier, challenge):
-            raise REQUIRED.refuse(ChallengeFailedError(),
-                                  reason=f"code_verifier does not match ({method})")
+            raise check.refuse(ChallengeFailedError(),
+                               reason=f"code_verifier does not match ({method})")

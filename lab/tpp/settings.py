@@ -162,6 +162,13 @@ def _sender_constraint(chosen: str, explicit: bool, meta: dict[str, Any],
     dpop_algs = meta.get("dpop_signing_alg_values_supported")
     dpop_ok = isinstance(dpop_algs, list) and DPOP_ALG in dpop_algs
     mtls_ok = meta.get("tls_client_certificate_bound_access_tokens") is True
+    # As for PAR: an AS that says it only issues DPoP-bound tokens
+    # (dpop_bound_access_tokens_required, the AS twin of RFC 9728 §2's) gets proofs from a
+    # bearer client; one that merely supports DPoP (RFC 9449 §5.1) does not.
+    if chosen == "none" and not explicit and dpop_ok \
+            and meta.get("dpop_bound_access_tokens_required") is True:
+        notes.append("sender_constraint none: the AS requires DPoP, using dpop")
+        return "dpop"
     if explicit or chosen == "none" or (chosen == "dpop" and dpop_ok) \
             or (chosen == "mtls" and mtls_ok):
         return chosen

@@ -37,23 +37,36 @@ def test_succeeds_under_legacy(attack: Any, run_attack: Any) -> None:
     assert outcome.stolen is not None or outcome.summary
 
 
+def _prevented(attack: Any, outcome: Any, blockers: set[str]) -> bool:
+    """An attack whose `needs` make FinLens weak on purpose (plain PKCE, a secret, no PAR)
+    finds that weak flow refused: the victim's own flow fails and the attack never runs
+    (victim-failed, never blocked), refused by one of the blockers."""
+    return bool(attack.needs) and outcome.status == "victim-failed" \
+        and bool(blockers & set(outcome.victim_fired))
+
+
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.id for a in ATTACKS])
 def test_fapi2_security(attack: Any, run_attack: Any) -> None:
     outcome = run_attack(attack, "fapi2-security")
     if not attack.fapi2_blocks:
         assert outcome.status == "succeeded", story(outcome)
         return
-    assert outcome.status == "blocked", story(outcome)
     expected = set(attack.blocked_by) | set(SENDER_CONSTRAINTS) | set(attack.also_blocked_by)
     # a blocker whose refusal comes from another control (attacks.md §0 `fires_via`)
     expected |= {v for c in attack.blocked_by if c in KNOWN
                  for v in controls_catalog.get(c).fires_via or ()}
+    if _prevented(attack, outcome, expected):
+        return
+    assert outcome.status == "blocked", story(outcome)
     assert expected & set(outcome.fired_controls), story(outcome)
 
 
 @pytest.mark.parametrize(("attack", "control"), _single_blockers())
 def test_each_catalog_blocker_alone(attack: Any, control: str, run_attack: Any) -> None:
     outcome = run_attack(attack, "legacy", **{control: True})
+    via = {control, *(controls_catalog.get(control).fires_via or ())}
+    if _prevented(attack, outcome, via):
+        return
     assert outcome.status == "blocked", story(outcome)
     assert control in outcome.fired_controls or any(
         c in outcome.fired_controls for c in controls_catalog.get(control).fires_via or ()), \

@@ -205,17 +205,25 @@ def test_cuckoos_token_is_blocked_by_per_as_keys_with_a_sender_constraint(
     assert "dpop_bound_tokens" in outcome.fired_controls, story(outcome)
 
 
-@pytest.mark.parametrize("changes", [{"client_assertion_aud_check": True},
-                                     {"client_assertion_aud_check": True,
-                                      "tpp_assertion_aud_issuer": True}])
-def test_assertion_audience_injection_needs_issuer_only_or_the_issuer_aud(
-        attack_lab: RunningLab, changes: dict[str, bool]) -> None:
-    params = {} if "tpp_assertion_aud_issuer" in changes else \
-        {"client_assertion_aud_check": {"issuer_only": True}}
+def test_assertion_audience_injection_is_blocked_with_the_issuer_aud(
+        attack_lab: RunningLab) -> None:
     outcome = _run(attack_lab, "client-assertion-audience-injection",
-                   runner.Configuration("legacy", changes, params))
+                   runner.Configuration("legacy", {"client_assertion_aud_check": True,
+                                                   "tpp_assertion_aud_issuer": True}))
     assert outcome.status == "blocked", story(outcome)
     assert "client_assertion_aud_check" in outcome.fired_controls, story(outcome)
+
+
+def test_issuer_only_audience_without_the_issuer_aud_breaks_finlens_not_the_attacker(
+        attack_lab: RunningLab) -> None:
+    """FinLens still names the token endpoint, so issuer_only refuses FinLens's own token
+    request: the attack never runs, which is not a block (issue 14)."""
+    outcome = _run(attack_lab, "client-assertion-audience-injection",
+                   runner.Configuration("legacy", {"client_assertion_aud_check": True},
+                                        {"client_assertion_aud_check": {"issuer_only": True}}))
+    assert outcome.status == "victim-failed", story(outcome)
+    assert outcome.victim_fired == ["client_assertion_aud_check"], story(outcome)
+    assert not outcome.fired_controls, story(outcome)
 
 
 def test_assertion_audience_injection_passes_the_default_audience_check(

@@ -23,10 +23,9 @@ def _attack(**kw: Any) -> Attack:
     return Attack(**base)
 
 
-def _outcome(status: str, *fired: str, victim_refused: bool = False) -> Outcome:
-    events = [FiredEvent(c, "fired", "e", "r", "GET /x", "id") for c in fired]
-    return Outcome("at-replay-bearer", status, "s", events=events,  # type: ignore[arg-type]
-                   victim_refused=victim_refused)
+def _outcome(status: str, *fired: str, by: str = "attacker") -> Outcome:
+    events = [FiredEvent(c, "fired", "e", "r", "GET /x", "id", by=by) for c in fired]
+    return Outcome("at-replay-bearer", status, "s", events=events)  # type: ignore[arg-type]
 
 
 def _column(column_id: str) -> matrix.Column:
@@ -59,11 +58,13 @@ def test_not_alone_explains_a_catalog_blocker_that_does_not_block_alone() -> Non
     assert "sender_constraint=mtls" in cell.explanation
 
 
-def test_a_control_refusing_the_victims_own_flow_is_explained() -> None:
-    cell = matrix.judge(_attack(), _column("pkce_required"),
-                        _outcome("blocked", "pkce_required", victim_refused=True))
-    assert cell.verdict == "explained"
-    assert "victim's own flow" in cell.explanation
+def test_a_control_refusing_the_victims_own_flow_is_its_own_outcome_never_blocked() -> None:
+    outcome = _outcome("victim-failed", "pkce_required", by="victim")
+    outcome.summary = "the switch broke FinLens's own flow, so the attack never ran: …"
+    cell = matrix.judge(_attack(), _column("pkce_required"), outcome)
+    assert (cell.status, cell.verdict) == ("victim-failed", "explained")
+    assert cell.fired == ["pkce_required"]
+    assert "FinLens's own flow" in cell.explanation
 
 
 def test_fapi2_not_blocking_is_expected_when_the_catalog_says_so() -> None:
@@ -131,11 +132,11 @@ def test_a_measured_blocker_the_catalog_does_not_name_is_explained_by_the_attack
 def test_matrix_out_on_an_existing_file_fails_before_running_anything(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Before: the whole matrix ran, then writing into a file crashed and every result was lost."""
-    from attacker import cli_matrix
+    from lab.cli import matrix as cli_matrix
 
     ran: list[str] = []
     monkeypatch.setattr(cli_matrix.matrix, "run_parallel", lambda *a, **k: ran.append("p"))
-    monkeypatch.setattr(cli_matrix, "start", lambda *a, **k: ran.append("lab"))
+    monkeypatch.setattr(cli_matrix.matrix, "matrix_lab", lambda *a, **k: ran.append("lab"))
     taken = tmp_path / "results"
     taken.write_text("not a directory")
     assert main(["matrix", "--out", str(taken), "--jobs", "1",

@@ -148,7 +148,8 @@ def test_csrf_redirect_endpoint_with_the_browser_victim(
             "rows => rows.map(r => r.dataset.accountId)")
         assert set(shown) == set(outcome.stolen["accounts"])
     else:
-        assert outcome.victim_refused, story(outcome)
+        # a live attack: the victim's browser delivered what the attacker shaped (a lure)
+        assert outcome.status == "blocked" and outcome.fired_controls, story(outcome)
         assert page.get_by_test_id("error").count() == 1   # FinLens's error page, on screen
         assert outcome.refusal and outcome.refusal["status"] == 400
     rows = _assert_came_from_chromium(capture_lab, victim, outcome)

@@ -36,6 +36,14 @@ def test_tokens_are_unbound_bearer_tokens_and_proofs_ignored_when_off(lab, contr
     assert "cnf" not in claims(r.json()["access_token"])
     assert fired(r) == []
     assert "dpop_signing_alg_values_supported" not in _metadata(http, lab)
+    assert "dpop_bound_access_tokens_required" not in _metadata(http, lab)
+
+
+def test_the_as_announces_that_it_requires_dpop_when_on(lab, controls, http):
+    """draft-emelia-oauth-as-metadata-dpop-required: the AS metadata twin of RFC 9728's
+    dpop_bound_access_tokens_required, so a client can adapt instead of being refused."""
+    controls.only("dpop_bound_tokens")
+    assert _metadata(http, lab)["dpop_bound_access_tokens_required"] is True
 
 
 def test_token_request_without_a_proof_is_refused_with_invalid_dpop_proof_when_on(

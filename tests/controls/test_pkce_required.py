@@ -28,11 +28,24 @@ def test_request_with_challenge_passes_when_on(lab, controls, http):
 
 def test_missing_verifier_for_a_code_with_challenge_is_refused_even_when_off(
         lab, controls, http, fired):
+    """Off means a challenge is not required; one that was sent is still verified (RFC 7636
+    §4.6), and the event names that always-on check, not the switched-off control."""
     controls.only()
     code, _ = authorize(lab)
     r = redeem(http, lab, code)
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
-    assert fired(r) == ["pkce_required"]
+    assert fired(r) == ["pkce_verification"]
+
+
+def test_wrong_verifier_when_off_is_refused_by_the_always_on_verification(
+        lab, controls, http, fired):
+    controls.only()
+    code, verifier = authorize(lab)
+    wrong, _ = pkce_pair()
+    r = redeem(http, lab, code, wrong)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert fired(r) == ["pkce_verification"]
+    assert redeem(http, lab, code, verifier).status_code == 200
 
 
 def test_wrong_verifier_is_refused_with_invalid_grant_and_the_code_stays_usable(

@@ -86,7 +86,10 @@ def test_a_control_switched_on_for_the_run_blocks_it_and_is_explained(
     control = controls_catalog.get("dpop_bound_tokens")
     text = _texts(app)
     assert f"Fired: {control.title}" in text and control.teaching in text
-    assert any("400" in e.label and "invalid_dpop_proof" in e.label for e in app.expander)
+    # the bank refused the attacker's bearer replay (FinLens itself used DPoP: the AS said it
+    # requires it), not the AS refusing FinLens's own token request
+    assert any("401" in e.label and "invalid_token" in e.label for e in app.expander)
+    assert not any("invalid_dpop_proof" in e.label for e in app.expander)
     assert legacy.is_on("dpop_bound_tokens") is False   # for this run only
 
 

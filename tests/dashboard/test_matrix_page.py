@@ -9,11 +9,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import matrix_job, matrix_view
+from dashboard import matrix_job, matrix_layout, matrix_view
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIMMED = Path(__file__).resolve().parent / "fixtures" / "matrix_trimmed.json"
@@ -41,11 +40,9 @@ def _texts(app: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def _shows(app: AppTest, grid: pd.DataFrame) -> bool:
-    """One of the page's tables is this grid (same rows, columns and labels)."""
-    return any(list(df.value.index) == list(grid.index)
-               and list(df.value.columns) == list(grid.columns)
-               and df.value.values.tolist() == grid.values.tolist() for df in app.dataframe)
+def _shows(app: AppTest, results: matrix_view.Results, kind: str) -> bool:
+    """The page shows this grid whole (every row, column and label, as one HTML table)."""
+    return any(e.proto.body == matrix_layout.grid_html(results, kind) for e in app.get("html"))
 
 
 def _wait(directory: Path, until: Callable[[matrix_job.JobStatus], bool],
@@ -64,8 +61,7 @@ def test_measured_results_show_both_grids_and_the_chosen_cells_evidence(
     shutil.copytree(measured_matrix, results_dir)
     results = matrix_view.load(results_dir)
     app = page("matrix")
-    profile_grid = matrix_view.grid(results, "profile").labels
-    assert _shows(app, profile_grid)
+    assert _shows(app, results, "profile")
     assert "no single-control columns" in _texts(app)   # a profiles-only run
     row = results.data["cells"][ATTACK]
     for column_id in (next(c for c, cell in row.items() if cell["status"] == "blocked"),
@@ -105,8 +101,9 @@ def test_a_real_mismatch_is_listed_and_opened_first(page: Page, results_dir: Pat
             app.selectbox(key="matrix_column").value) == (first["attack"], first["column"])
     assert any(first["detail"] in w.value for w in app.warning)
     assert "run the matrix again" in _texts(app)    # these results predate kept evidence
-    control_grid = matrix_view.grid(results, "control").labels
-    assert _shows(app, control_grid)
+    assert _shows(app, results, "control")
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["mismatches + errors"] == str(len(found))   # the tile counts the table's rows
 
 
 def test_without_results_the_page_says_so_and_offers_the_run(page: Page,
@@ -145,9 +142,11 @@ def test_run_starts_a_job_whose_progress_fills_and_whose_results_then_show(
     assert finished.done == finished.total == 4
     app.run()
     assert any("The last run finished" in s.value for s in app.success)
-    shown = matrix_view.grid(matrix_view.load(results_dir), "profile").labels
-    assert list(shown.index) == [ATTACK]
-    assert _shows(app, shown)
+    results = matrix_view.load(results_dir)
+    assert list(matrix_view.grid(results, "profile").labels.index) == [ATTACK]
+    assert _shows(app, results, "profile")
+    # the next run's time is the one this run measured, not a guess
+    assert app.button(key="matrix_run_profiles").label.endswith("measured on the last run)")
 
 
 def test_stop_ends_a_running_job(page: Page, results_dir: Path) -> None:

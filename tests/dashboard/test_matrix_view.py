@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from attacker import matrix
 from attacker.outcome import FiredEvent, Outcome, Step
-from dashboard import matrix_job, matrix_view
+from dashboard import matrix_job, matrix_layout, matrix_view
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIMMED = Path(__file__).resolve().parent / "fixtures" / "matrix_trimmed.json"
@@ -264,3 +264,85 @@ def test_a_job_is_idle_finished_or_failed_by_what_it_left(tmp_path: Path) -> Non
     assert failed.state == "failed" and "disk full" in failed.message
     _ended_job(tmp_path, [{"event": "error", "message": "code-replay2 is not an attack"}])
     assert "not an attack" in matrix_job.status(tmp_path).message
+
+
+# --- the page agrees with itself (issue 14) ------------------------------------------------
+
+def _with_errors(trimmed: matrix_view.Results, tmp_path: Path) -> matrix_view.Results:
+    """The trimmed results with their mismatches turned into errors (as a full run had)."""
+    data = json.loads(TRIMMED.read_text())
+    for row in data["cells"].values():
+        for cell in row.values():
+            if cell["verdict"] == "mismatch":
+                cell.update(status="error", verdict="error", explanation="a crash")
+    (tmp_path / "errors").mkdir()
+    (tmp_path / "errors" / matrix_view.RESULTS_FILE).write_text(json.dumps(data))
+    return matrix_view.load(tmp_path / "errors")
+
+
+def test_the_findings_tile_counts_the_rows_of_the_table_below_it(
+        trimmed: matrix_view.Results, tmp_path: Path) -> None:
+    for results in (trimmed, _with_errors(trimmed, tmp_path)):
+        tiles = dict(matrix_layout.headline(results))
+        rows = len(matrix_view.mismatches(results))
+        assert rows > 0
+        assert tiles["mismatches + errors"] == rows
+
+
+def test_the_grid_shows_every_row_every_column_and_whole_blocker_names(
+        trimmed: matrix_view.Results) -> None:
+    for kind in ("profile", "control"):
+        page = matrix_layout.grid_html(trimmed, kind)
+        for attack in trimmed.attacks:
+            assert f">{attack['id']}<" in page
+        for column in trimmed.columns(kind):
+            assert f">{column['id']}<" in page
+        for attack_id, row in trimmed.data["cells"].items():
+            for column_id, cell in row.items():
+                if column_id in [c["id"] for c in trimmed.columns(kind)] \
+                        and cell["status"] in ("blocked", "victim-failed"):
+                    for control in cell["fired"]:
+                        # a single-control column's own control is named by its header
+                        assert control in page if control != column_id else True, \
+                            (attack_id, column_id, control)
+    assert "fapi2-security+extras" in matrix_layout.grid_html(trimmed, "profile")
+    assert "max-height" not in matrix_layout.grid_html(trimmed, "profile")
+
+
+def test_a_victim_failed_cell_is_shown_as_such_never_as_blocked(tmp_path: Path) -> None:
+    data = json.loads(TRIMMED.read_text())
+    attack_id = next(iter(data["cells"]))
+    data["cells"][attack_id]["pkce_required"].update(
+        status="victim-failed", fired=["pkce_required"], verdict="explained",
+        explanation="the switch broke FinLens's own flow")
+    (tmp_path / matrix_view.RESULTS_FILE).write_text(json.dumps(data))
+    results = matrix_view.load(tmp_path)
+    cell = results.cell(attack_id, "pkce_required")
+    assert cell is not None
+    label = matrix_view.cell_label(cell, "pkce_required")
+    assert "victim failed" in label and "blocked" not in label
+    assert dict(matrix_layout.headline(results))["victim failed"] == 1
+
+
+def test_the_run_estimate_comes_from_the_last_measured_run_or_is_not_claimed(
+        trimmed: matrix_view.Results, tmp_path: Path) -> None:
+    data = trimmed.data
+    measured = [cell["seconds"] for row in data["cells"].values()
+                for column_id, cell in row.items() if not cell["inferred"]]
+    profile_ids = {c["id"] for c in trimmed.columns("profile")}
+    profile_seconds = sum(cell["seconds"] for row in data["cells"].values()
+                          for column_id, cell in row.items()
+                          if column_id in profile_ids and not cell["inferred"])
+    overhead = data["seconds"]["total"] / sum(measured)
+    assert matrix_layout.estimate(trimmed, profiles_only=True) == \
+        pytest.approx(profile_seconds * overhead)
+    assert matrix_layout.estimate(trimmed, profiles_only=False) == \
+        pytest.approx(data["seconds"]["total"])
+    # results of a profiles-only run say nothing about the single-control columns
+    only = {**data, "columns": trimmed.columns("profile"),
+            "cells": {a: {c: cell for c, cell in row.items() if c in profile_ids}
+                      for a, row in data["cells"].items()}}
+    (tmp_path / matrix_view.RESULTS_FILE).write_text(json.dumps(only))
+    assert matrix_layout.estimate(matrix_view.load(tmp_path), profiles_only=False) is None
+    assert matrix_layout.estimate_text(None) == ""
+    assert matrix_layout.estimate_text(150.0) == " (≈ 3 min, measured on the last run)"
