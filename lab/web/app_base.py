@@ -5,16 +5,15 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 
 from lab import context
 from lab.store.base import Store
 
 from .errors import register_error_handlers
+from .limits import MAX_BODY, MAX_HEADER, ChunkedBodyLimit, header_bytes
 from .proxy_headers import SECRET_CONFIG_KEY, ProxyTrust
 from .request_id import HEADER, accept_incoming, new_request_id
-
-MAX_BODY = 64 * 1024
 
 
 def app_secret(data_dir: Path, component: str) -> bytes:
@@ -40,7 +39,7 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
     app.extensions["lab_store"] = store
     # The capture proxy's client certificate and address, believed only with its secret.
     app.wsgi_app = ProxyTrust(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: app.config.get(SECRET_CONFIG_KEY))
+        ChunkedBodyLimit(app.wsgi_app), lambda: app.config.get(SECRET_CONFIG_KEY))
     app.extensions["lab_component"] = component
 
     @app.before_request
@@ -50,6 +49,12 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
             store=store, component=component, request_id=g.request_id,
             endpoint=f"{request.method} {request.path}", switches={},
         ))
+        # Before any view reads the body: a declared length over the limit is refused unread
+        # (a chunked body is cut off at MAX_CONTENT_LENGTH by Werkzeug as it is read).
+        if header_bytes(request.environ) > MAX_HEADER:
+            abort(431)
+        if (request.content_length or 0) > MAX_BODY:
+            abort(413)
 
     @app.after_request
     def _stamp(response: Response) -> Response:

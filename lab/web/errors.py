@@ -12,6 +12,8 @@ from authlib.oauth2.base import OAuth2Error
 from flask import Flask, Response, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
+from . import limits
+
 log = logging.getLogger("fapi_lab.web")
 
 ERROR_PAGE = """<!doctype html>
@@ -27,8 +29,9 @@ padding:.5rem 1rem;background:#fff5f5}</style></head>
 HTTP_ERROR_CODES = {
     400: "invalid_request", 401: "invalid_client", 403: "access_denied", 404: "not_found",
     405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
-    429: "too_many_requests",
+    429: "too_many_requests", 431: "request_header_too_large",
 }
+LIMIT_DESCRIPTIONS = {413: limits.TOO_LARGE, 431: limits.HEADERS_TOO_LARGE}
 
 
 def wants_html() -> bool:
@@ -69,8 +72,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
+        description = LIMIT_DESCRIPTIONS.get(status) or error.description or error.name
         return error_response(status, HTTP_ERROR_CODES.get(status, "invalid_request"),
-                              error.description or error.name, title=error.name)
+                              description, title=error.name)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
