@@ -90,3 +90,20 @@ def test_an_endless_request_head_is_cut_off_by_the_capture_proxy(captured_lab):
         with contextlib.suppress(OSError):
             answer = tls.recv(4096)
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+
+
+def test_a_server_error_behind_the_capture_proxy_is_logged_with_its_traceback(
+        captured_lab, monkeypatch, capfd):
+    """The 500 page says "see the server log": the traceback must be there, in capture mode too
+    (mitmproxy's log handler on the root logger used to swallow it)."""
+    from lab.protocol import metadata
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom-for-the-log-test")
+
+    monkeypatch.setattr(metadata, "build", boom)
+    r = _session(captured_lab).get(captured_lab.config.as_url +
+                                   "/.well-known/oauth-authorization-server")
+    assert r.status_code == 500
+    err = capfd.readouterr().err
+    assert "Traceback" in err and "boom-for-the-log-test" in err, err[-2000:]

@@ -144,7 +144,10 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     @bp.post("/clock/advance")
     def advance_clock() -> Response:
         seconds = parse_advance(_body())
-        clock.advance(store, seconds)
+        try:
+            clock.advance(store, seconds)
+        except ValueError as error:
+            raise AdminInputError(str(error)) from None
         return _json({"advanced": seconds, **describe.clock_state(store)})
 
     @bp.post("/clock/reset")

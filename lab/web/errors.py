@@ -6,6 +6,7 @@ Bad input must give a 4xx with a clear error, never a 500 and never a crash.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from authlib.oauth2.base import OAuth2Error
@@ -15,6 +16,29 @@ from werkzeug.exceptions import HTTPException
 from . import limits
 
 log = logging.getLogger("fapi_lab.web")
+
+
+class _ServerLog(logging.StreamHandler):  # type: ignore[type-arg]
+    """stderr as it is when a record is written (not when the lab started)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """StreamHandler.__init__ sets it; stderr is looked up per record instead."""
+
+
+def _ensure_server_log() -> None:
+    """The 500 page says "see the server log", so tracebacks must reach stderr whoever else
+    configures logging: in capture mode mitmproxy puts its own handler on the root logger,
+    which kept them to itself (and Python's last-resort handler then stays silent)."""
+    if not any(isinstance(h, _ServerLog) for h in log.handlers):
+        handler = _ServerLog()
+        handler.setLevel(logging.ERROR)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
 
 ERROR_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -62,6 +86,8 @@ def error_response(status: int, error: str, description: str,
 
 
 def register_error_handlers(app: Flask) -> None:
+    _ensure_server_log()
+
     @app.errorhandler(OAuth2Error)
     def _oauth(error: OAuth2Error) -> Response:
         headers = dict(error.get_headers()) if hasattr(error, "get_headers") else {}
