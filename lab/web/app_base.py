@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, abort, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from lab import context
 from lab.store.base import Store
@@ -14,6 +16,18 @@ from .errors import register_error_handlers
 from .limits import MAX_BODY, MAX_HEADER, ChunkedBodyLimit, header_bytes
 from .proxy_headers import SECRET_CONFIG_KEY, ProxyTrust
 from .request_id import HEADER, accept_incoming, new_request_id
+
+
+class LabJSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than Python's parser goes raises RecursionError, which Flask does not
+    treat as a decode error (a 500); here it is one, so get_json() answers 400 as for any
+    malformed body."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def app_secret(data_dir: Path, component: str) -> bytes:
@@ -29,6 +43,7 @@ def app_secret(data_dir: Path, component: str) -> bytes:
 def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) -> None:
     """Cookies ignore ports, so each app on 127.0.0.1 gets its own session cookie name."""
     app.secret_key = app_secret(data_dir, component)
+    app.json = LabJSONProvider(app)
     app.config.update(
         SESSION_COOKIE_NAME=f"fapi_lab_{component}",
         SESSION_COOKIE_SECURE=True,
