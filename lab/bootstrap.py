@@ -6,7 +6,10 @@ grants and events survive a restart).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import tempfile
 
 from lab import pki
 from lab.config import LabConfig
@@ -14,14 +17,43 @@ from lab.controls.registry import ENABLED_KEY, Registry
 from lab.domain import consent, customers, ledger
 from lab.store import SQLiteStore, Store
 
+MIN_ADMIN_TOKEN = 32  # characters; secrets.token_urlsafe(32) gives 43
+
 
 def ensure_admin_token(config: LabConfig) -> str:
+    """Create the admin token once, atomically: written to a private (0600) temp file, then
+    hard-linked into place, which fails if another process got there first. A reader never
+    sees an empty or half-written file, and a racing worker never replaces the token."""
     path = config.admin_token_path
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".admin-token.")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(32))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    token, _ = read_admin_token(config)
+    return token or ""
+
+
+def read_admin_token(config: LabConfig) -> tuple[str | None, str]:
+    """(token, "") or (None, why not): a missing, empty or short file opens nothing."""
+    path = config.admin_token_path
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        return None, f"the token file {path} is missing"
+    except (OSError, UnicodeDecodeError) as error:
+        return None, f"the token file {path} cannot be read ({error.__class__.__name__})"
+    if len(token) < MIN_ADMIN_TOKEN:
+        return None, (f"the token file {path} is empty" if not token else
+                      f"the token in {path} is too short ({len(token)} < {MIN_ADMIN_TOKEN})")
+    return token, ""
 
 
 def open_store(config: LabConfig, store_url: str | None = None) -> Store:

@@ -14,6 +14,10 @@ from lab import context
 from lab.store.base import Store
 
 OFFSET_KEY = "clock_offset"
+# 9999-12-31T23:59:59Z: the last second a datetime (and so every page and log) can show.
+MAX_TIME = 253_402_300_799
+# The lab clock stops well before it, so now + any lifetime still is a time.
+LATEST = MAX_TIME - 100 * 365 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -38,11 +42,21 @@ def now_int(store: Store | None = None) -> int:
     return int(now(store))
 
 
+def is_time(value: object) -> bool:
+    """A JWT NumericDate (RFC 7519 §2) the lab can compute with: a finite JSON number within
+    ±MAX_TIME. 10**400 or 1e400 is malformed, not "far in the future"."""
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and -MAX_TIME <= value <= MAX_TIME
+
+
 def advance(store: Store, seconds: float) -> float:
     """Move the lab clock forward (never backward) and return the new offset."""
     if seconds < 0:
         raise ValueError("the lab clock only moves forward")
     new = offset(store) + seconds
+    if time.time() + new > LATEST:
+        raise ValueError("the lab clock stops a century before year 9999, the last year dates "
+                         "can show; reset it first")
     store.set_setting(OFFSET_KEY, new)
     _forget_cached()
     return new

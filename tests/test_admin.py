@@ -287,3 +287,42 @@ def test_workshop_progress_is_kept_in_order_and_setting_up_starts_over(admin: Ad
 def test_bad_workshop_records_are_refused_readably(admin: Admin, path: str, body: Any) -> None:
     response = admin.post(path, body)
     assert response.status_code in (400, 413) and response.json()["error_description"]
+
+
+@pytest.mark.parametrize("content", [None, "", "   \n", "short"])
+def test_a_missing_empty_or_short_token_file_refuses_everything_and_says_why(tmp_path, content):
+    from flask import Flask
+
+    from lab.admin import api
+    from lab.config import LabConfig
+    from lab.store import SQLiteStore
+
+    config = LabConfig(data_dir=tmp_path)
+    # An empty file found at start (the original bug: "" then compared equal to "") and a
+    # file deleted while the lab runs.
+    config.admin_token_path.write_text("x" * 43 if content is None else content)
+    app = Flask("admin-test")
+    app.register_blueprint(api.create_blueprint(config, SQLiteStore(tmp_path / "s.db")),
+                           url_prefix="/admin")
+    if content is None:
+        config.admin_token_path.unlink()
+    client = app.test_client()
+    for presented in ("", " ", (content or "").strip(), "x" * 43):
+        r = client.get("/admin/status", headers={"Authorization": f"Bearer {presented}"})
+        assert r.status_code == 503, (presented, r.get_data())
+        assert "admin-token" in r.json["error_description"]
+    r = client.get("/admin/status", headers={"Authorization": "Bearer "})
+    why = {None: "is missing", "": "is empty", "   \n": "is empty", "short": "is too short"}
+    assert why[content] in r.json["error_description"]
+
+
+def test_the_admin_token_is_written_atomically_and_private(tmp_path):
+    from lab.bootstrap import ensure_admin_token
+    from lab.config import LabConfig
+
+    config = LabConfig(data_dir=tmp_path)
+    token = ensure_admin_token(config)
+    assert len(token) >= 32 and config.admin_token_path.read_text().strip() == token
+    assert config.admin_token_path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["admin-token"]  # no temp file left
+    assert ensure_admin_token(config) == token  # never replaced once written

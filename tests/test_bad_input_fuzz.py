@@ -2,7 +2,10 @@
 
 Hypothesis drives every route of every app (enumerated from Flask's URL map, so a
 new endpoint is covered without editing this file) with missing, duplicated and
-garbage parameters, malformed JWTs, wrong content types and oversized bodies.
+garbage parameters, malformed JWTs, wrong content types, oversized bodies (a 413) and
+deeply nested JSON; text includes lone surrogates, control characters and numbers past
+what a float holds. Signed client assertions with such claims go to /par and /token, and
+whatever dynamic registration accepts must be safe to store and to show on a page.
 """
 
 from __future__ import annotations
@@ -48,10 +51,34 @@ MALFORMED_JWTS = [
     _fake_jwt({"alg": "ES256", "jwk": {"kty": "EC"}}, {"iss": 1, "aud": [None]}),
     _fake_jwt({"alg": ["RS256"]}, {}),
     _b64(b"[1,2]") + "." + _b64(b'"str"') + ".",
+    _fake_jwt({"alg": "ES256"}, {"exp": 10**400, "iat": -(10**400), "nbf": 1e308}),
+    _b64(b'{"alg": "ES256", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}") + "." + _b64(b"{}") + ".x",
+    _fake_jwt({"alg": "ES256", "kid": "\udc00"}, {"sub": "\x00\r\n"}),
 ]
+# Values that broke the lab before: numbers past a float or a date, lone surrogates, control
+# and bidi characters, CR/LF in URIs, non-https redirect URIs.
+EDGE_NUMBERS = [10**400, -(10**400), 2**63, -(2**63) - 1, 1e308, -1e308, 253402300800]
+EDGE_TEXT = ["\udc00", "Nice\udc00App", "\ud800", "\x00", "\x07", "\x1b[31m", "a\r\nb",
+             "\u202eevil", "x" * 3000, "1e400", "-1e400", str(10**400),
+             "https://127.0.0.1:9446/cb\r\nX: 1", "http://evil.example/cb",
+             "https://127.0.0.1:9446/cb#f", "https://127.0.0.1:9446/c\udc00b"]
+
+
+def _on_the_wire(text: str) -> bool:
+    """A form or query value must be UTF-8 to be sent at all; JSON escapes surrogates."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+WIRE_TEXT = [t for t in EDGE_TEXT if _on_the_wire(t)]
 
 garbage_text = st.one_of(
     st.text(max_size=40),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf"]), max_size=8),
+    st.sampled_from(WIRE_TEXT),
     st.sampled_from(['"', "\\", "%22", "https://x/%22", "ü", "\x00", "' OR 1=1 --", "-1",
                      "99999999999999999999", "https://127.0.0.1:9446/cb", "javascript:alert(1)",
                      "S256", "plain", "code", "code id_token token", "openid payments:write",
@@ -79,8 +106,11 @@ params = st.builds(
     st.lists(st.tuples(st.just(""), garbage_text), max_size=2),
     st.lists(st.tuples(st.text(max_size=12), garbage_text), max_size=2),
 )
+json_text = st.one_of(garbage_text, st.sampled_from(EDGE_TEXT),
+                     st.text(alphabet=st.characters(categories=["Cs", "Cc"]), max_size=8))
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | garbage_text,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | json_text
+    | st.sampled_from(EDGE_NUMBERS),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
         st.one_of(st.sampled_from(PARAM_NAMES + ["debtor_account_id", "creditor",
                                                  "instructed_amount", "redirect_uris", "jwks",
@@ -94,7 +124,8 @@ authorization = st.one_of(
     st.binary(max_size=20).map(lambda b: "Basic " + base64.b64encode(b).decode()),
     st.sampled_from(["Basic", "Bearer", "Basic Og==", "Basic dHBwOg==", "Bearer " + "x" * 5000]),
 )
-BODY_KINDS = ["form", "json", "raw", "oversized", "wrong-type"]
+BODY_KINDS = ["form", "json", "raw", "oversized", "nested", "wrong-type"]
+nesting = st.integers(min_value=900, max_value=15_000)
 accept = st.sampled_from(["application/json", "text/html", "*/*", ""])
 
 
@@ -147,9 +178,10 @@ def _fuzz_route_with(client: Any, base: str, rule: Rule, method: str, kind: str,
                                            blacklist_characters="/?#%"),
                                            min_size=1, max_size=20)),
            query=params, form=params, body_json=json_values,
-           auth=authorization, accept_header=accept, raw=st.binary(max_size=200))
+           auth=authorization, accept_header=accept, raw=st.binary(max_size=200),
+           depth=nesting)
     def one_request(path_values: dict[str, str], query: list, form: list, body_json: Any,
-                    auth: str | None, accept_header: str, raw: bytes) -> None:
+                    auth: str | None, accept_header: str, raw: bytes, depth: int) -> None:
         headers: dict[str, str] = {}
         if auth:
             headers["Authorization"] = auth
@@ -169,12 +201,16 @@ def _fuzz_route_with(client: Any, base: str, rule: Rule, method: str, kind: str,
             elif kind == "oversized":
                 kwargs["data"] = b"a=" + b"x" * 80_000
                 kwargs["content_type"] = "application/x-www-form-urlencoded"
+            elif kind == "nested":
+                kwargs["data"] = b'{"client_name": "x", "jwks": ' + b"[" * depth + \
+                    b"]" * depth + b"}"
+                kwargs["content_type"] = "application/json"
             elif kind == "wrong-type":
                 kwargs["data"] = raw
                 kwargs["content_type"] = "text/plain; charset=utf-8"
         path = _path_for(rule, path_values)
         response = client.open(path, method=method, **kwargs)
-        if response.status_code >= 500:
+        if response.status_code >= 500 or (kind == "oversized" and response.status_code != 413):
             failures.append(f"{method} {base}{path} kind={kind} -> "
                             f"{response.status_code}: {response.get_data()[:200]!r}")
             raise AssertionError(failures[-1])
@@ -202,3 +238,77 @@ def test_the_fuzzer_finds_a_route_that_crashes_on_bad_input(tmp_path: Any) -> No
     rule = next(r for r in app.url_map.iter_rules() if r.rule == "/token")
     fuzz_route(app.test_client(), "https://127.0.0.1:1", rule, "POST", failures)
     assert failures and "500" in failures[0]
+
+
+edge_value = st.one_of(st.sampled_from(EDGE_NUMBERS), json_text, st.integers(), st.none())
+metadata_text = st.one_of(st.sampled_from(EDGE_TEXT), st.text(max_size=30),
+                          st.sampled_from(["EvilApp", "https://127.0.0.1:9446/cb"]))
+
+
+def test_whatever_registration_accepts_is_safe_to_store_and_show(lab: RunningLab,
+                                                                  controls: Any) -> None:
+    """A registered client's metadata reaches the login and consent pages: anything the AS
+    accepts must render, and its redirect URIs must be https (or loopback http) URIs."""
+    controls.only()
+    client = lab.apps["as"].test_client()
+    base = lab.config.as_url
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(name=metadata_text, uris=st.lists(metadata_text, min_size=1, max_size=3),
+           extra=st.dictionaries(st.sampled_from(["client_uri", "logo_uri", "contacts",
+                                                  "software_id", "tos_uri", "x"]),
+                                 edge_value, max_size=2))
+    def one(name: str, uris: list[str], extra: dict[str, Any]) -> None:
+        body = json.dumps({"client_name": name, "redirect_uris": uris, **extra})
+        r = client.post("/register", data=body, content_type="application/json", base_url=base)
+        assert r.status_code in (201, 400), (body[:200], r.status_code, r.get_data()[:200])
+        if r.status_code == 400:
+            assert r.json["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+            return
+        registered = r.json
+        for uri in registered["redirect_uris"]:
+            assert uri.startswith(("https://", "http://127.0.0.1", "http://[::1]")), uri
+            assert uri.isascii() and uri.isprintable(), uri
+        page = client.get("/authorize", query_string={
+            "client_id": registered["client_id"], "response_type": "code", "scope": "openid",
+            "redirect_uri": registered["redirect_uris"][0], "state": "s"}, base_url=base,
+            headers={"Accept": "text/html"})
+        assert page.status_code < 500, (body[:200], page.get_data()[:200])
+
+    one()
+
+
+def test_signed_client_assertions_with_edge_claims_never_cause_a_server_error(
+        lab: RunningLab, controls: Any) -> None:
+    """Past the signature check: claims with numbers at the edges, odd types and text."""
+    from joserfc import jwt as jose_jwt
+
+    from lab import clock
+    from tests.support.oauth import tpp_key
+
+    controls.only("private_key_jwt_only", "client_assertion_jti_single_use",
+                  "client_assertion_aud_check")
+    client = lab.apps["as"].test_client()
+    key = tpp_key(lab)
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(overrides=st.dictionaries(st.sampled_from(["exp", "iat", "nbf", "jti", "aud", "sub"]),
+                                     edge_value, min_size=1, max_size=3),
+           path=st.sampled_from(["/par", "/token"]))
+    def one(overrides: dict[str, Any], path: str) -> None:
+        now = clock.now_int(lab.store)
+        claims = {"iss": "tpp", "sub": "tpp", "aud": lab.config.issuer, "jti": str(now) + path,
+                  "iat": now, "exp": now + 30, **overrides}
+        try:
+            assertion = jose_jwt.encode({"alg": "ES256", "kid": key.thumbprint()}, claims, key)
+        except (ValueError, TypeError):
+            return  # not encodable as a JWT at all
+        r = client.post(path, base_url=lab.config.as_url, data={
+            "grant_type": "client_credentials", "response_type": "code", "client_id": "tpp",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion})
+        assert r.status_code < 500, (claims, r.get_data()[:200])
+
+    one()

@@ -18,10 +18,14 @@ from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys
 
 ODD = st.sampled_from(["", " ", "0", "-1", "1e400", "99999999999999999999", "ü", "\x00", '"',
                        "\\", "2026-13-45", "2024-02-29", "acc-nope", "NaN", "1.005", "25.00",
-                       "GB33HNST00000000000001", "EUR", "€"])
+                       "GB33HNST00000000000001", "EUR", "€", "\r\n", "\u202e", "\x1b[0m",
+                       str(10**400), "x" * 3000, "9999-12-31", "10000-01-01"])
+EDGE_NUMBERS = [10**400, -(10**400), 2**63, -(2**63) - 1, 1e308, -1e308, 253402300800]
 TEXT = st.one_of(st.text(max_size=30), ODD)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT
+    | st.sampled_from(EDGE_NUMBERS) | st.text(alphabet=st.characters(categories=["Cs"]),
+                                              max_size=4),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
         st.sampled_from(["debtor_account_id", "creditor", "instructed_amount", "reference",
                          "name", "iban", "amount", "currency"]), inner, max_size=5),
@@ -98,5 +102,37 @@ def test_bank_pages_never_answer_bad_forms_with_a_server_error(lab):
                                base_url=lab.config.bank_url)
         assert response.status_code < 500, (path, method, form, state,
                                              response.get_data()[:300])
+
+    one()
+
+
+def test_bank_never_answers_edge_dpop_proofs_with_a_server_error(lab, controls):
+    """Signed DPoP proofs for a genuine DPoP-bound token, with iat and other claims at the edges
+    (numbers past a float or a date, odd types, nesting): a 401, never a 5xx."""
+    from tests.support.dpop import DPoPKey
+
+    controls.only("dpop_bound_tokens", "dpop_iat_window", "dpop_jti_replay",
+                  "dpop_proof_binding", "token_expiry_check")
+    key = DPoPKey(lab)
+    token = mint(lab, lifetime=3600, cnf={"jkt": key.jkt}).token
+    client = lab.apps["bank"].test_client()
+    url = lab.config.bank_url + "/accounts"
+    edge = st.one_of(st.sampled_from(EDGE_NUMBERS), st.integers(), st.floats(allow_nan=False),
+                     TEXT, st.none(), st.lists(st.integers(), max_size=2),
+                     st.just(json.loads("[" * 500 + "]" * 500)))
+
+    @settings(max_examples=120, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(iat=edge, extra=st.dictionaries(st.sampled_from(["jti", "htm", "htu", "ath", "nonce",
+                                                            "exp", "nbf"]), edge, max_size=2))
+    def one(iat: Any, extra: dict[str, Any]) -> None:
+        try:
+            proof = key.proof("GET", url, token=token, iat=iat, claims=extra)
+        except (TypeError, ValueError, OverflowError):
+            return  # not encodable as a JWT at all
+        response = client.get("/accounts", headers={"Authorization": f"DPoP {token}",
+                                                    "DPoP": proof, "Accept": "application/json"},
+                              base_url=lab.config.bank_url)
+        assert response.status_code < 500, (iat, extra, response.get_data()[:300])
 
     one()

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from lab import clock
-from lab.bootstrap import ensure_admin_token
+from lab.bootstrap import ensure_admin_token, read_admin_token
 from lab.capture import legs as capture_legs
 from lab.capture import store as captures
 from lab.config import LabConfig
@@ -60,13 +60,21 @@ def _body() -> Any:
 def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     """The admin routes for one lab; the token is read from `config.admin_token_path`."""
     bp = Blueprint("lab_admin", __name__)
-    token = ensure_admin_token(config).encode()
+    ensure_admin_token(config)
     captures.ensure_schema(store)
     workshop.ensure_schema(store)
     registry = Registry(store)
 
     @bp.before_request
     def _require_token() -> Response | None:
+        # Read per request: a token file emptied, cut short or deleted while the lab runs shuts
+        # the API rather than letting an empty presented token compare equal.
+        expected, problem = read_admin_token(config)
+        if expected is None:
+            return _error(503, "admin_disabled",
+                          f"admin API refuses every request: {problem}. Delete the file and "
+                          f"restart the lab to get a new token.")
+        token = expected.encode()
         header = request.headers.get("Authorization", "")
         scheme, _, presented = header.partition(" ")
         # Constant-time comparison: the token is the only thing between a local web page
@@ -137,7 +145,10 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     @bp.post("/clock/advance")
     def advance_clock() -> Response:
         seconds = parse_advance(_body())
-        clock.advance(store, seconds)
+        try:
+            clock.advance(store, seconds)
+        except ValueError as error:
+            raise AdminInputError(str(error)) from None
         return _json({"advanced": seconds, **describe.clock_state(store)})
 
     @bp.post("/clock/reset")

@@ -16,6 +16,7 @@ from lab.controls.registry import Registry
 
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
+MAX_NUMBER = 10 * 365 * 86400
 _KIND_NAMES = {bool: "true or false", int: "a whole number ≥ 0", float: "a number ≥ 0",
                list: "a list (JSON, or comma-separated)", str: "a string"}
 
@@ -72,9 +73,11 @@ def coerce_param(control_id: str, name: str, value: Any) -> Any:
             number = type(default)(value)
         except (TypeError, ValueError, OverflowError):
             raise bad from None
-        # Lifetimes and leeways: a negative or infinite one means nothing.
-        if number < 0 or (isinstance(number, float) and not math.isfinite(number)):
-            raise bad
+        # Lifetimes, leeways, windows, counts: a negative, infinite or astronomical one means
+        # nothing, and now + 10**400 would break every token issued afterwards.
+        if number < 0 or not number <= MAX_NUMBER:
+            raise AdminInputError(f"{control_id}.{name} wants {wants} up to {MAX_NUMBER} "
+                                  f"(ten years in seconds)")
         return number
     if isinstance(default, list):
         if isinstance(value, str):

@@ -19,7 +19,7 @@ from cryptography import x509
 
 from lab import clock
 from lab.config import LabConfig
-from lab.protocol import redirect_uri
+from lab.protocol import client_metadata, redirect_uri
 from lab.store.base import Store
 
 TPP_CLIENT_ID = "tpp"
@@ -78,7 +78,10 @@ class Client(ClientMixin):
 
     @property
     def client_name(self) -> str:
-        return str(self.metadata.get("client_name") or self.client_id)
+        """The name pages show: safe whatever the store holds (client_metadata.display_text)."""
+        return client_metadata.display_text(
+            self.metadata.get("client_name"),
+            client_metadata.display_text(self.client_id, "unnamed app"))
 
     # --- ClientMixin --------------------------------------------------------------------
     def get_client_id(self) -> str:

@@ -1,7 +1,8 @@
 """Dynamic client registration (RFC 7591) and its management API (RFC 7592), open to anyone.
 
-The body is type-checked before Authlib sees it, so malformed metadata is a
-400 invalid_client_metadata, never a crash.
+The body is type- and value-checked before Authlib sees it (lab/protocol/client_metadata.py),
+so malformed metadata is a 400 invalid_client_metadata or invalid_redirect_uri, never a crash,
+and nothing is stored that a page naming the client could not show.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from authlib.oauth2.rfc7591 import (
     ClientMetadataClaims,
     ClientRegistrationEndpoint,
     InvalidClientMetadataError,
+    InvalidRedirectURIError,
 )
 from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
 
 from lab import context, pki
-from lab.protocol import metadata, mtls_client_auth
+from lab.protocol import client_metadata, metadata, mtls_client_auth
 from lab.protocol.errors import InvalidRequestError
 
 from . import clients
@@ -36,6 +38,10 @@ class BadMetadataError(InvalidClientMetadataError):
     description = "The client metadata is malformed or not supported by this server."
 
 
+class BadRedirectUriError(InvalidRedirectURIError):
+    description = "A redirect URI is not acceptable to this server."
+
+
 class RegistrationTokenError(InvalidTokenError):
     description = "The registration access token is missing or invalid."
 
@@ -44,6 +50,14 @@ def check_metadata(data: Any) -> dict[str, Any]:
     """RFC 7591 §2 types; anything else is refused before it reaches Authlib."""
     if not isinstance(data, dict):
         raise BadMetadataError()
+    try:
+        client_metadata.check(data)
+    except client_metadata.MetadataProblem as problem:
+        # RFC 7591 §3.2.2: invalid_redirect_uri for "one or more redirection URIs",
+        # invalid_client_metadata for any other field. The description names the field only.
+        error = BadRedirectUriError() if problem.redirect_uri else BadMetadataError()
+        error.description = str(problem)
+        raise error from None
     for name in STRING_FIELDS:
         if name in data and not isinstance(data[name], str):
             raise BadMetadataError()

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from werkzeug.wrappers import Response
 
 from lab import keys
+from lab.bank import binding
 from lab.domain import customers
 from lab.protocol import metadata, userinfo
 from lab.protocol.errors import LoginRequiredError
@@ -186,11 +187,24 @@ def introspect() -> Response:
 
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo_endpoint() -> Response:
-    token_value = userinfo.bearer_token(request.headers.get("Authorization"),
-                                        request.form.get("access_token"))
-    claims = userinfo.claims_for(token_value, _server().signing.private_keys)
+    scheme, token_value = userinfo.access_token(
+        request.headers.get("Authorization"), request.form.get("access_token"),
+        binding.dpop_scheme_allowed())
+    cert = request.environ.get("SSL_CLIENT_CERT")
+    resource = binding.ResourceRequest(
+        method=request.method, url=_server().config.as_url + "/userinfo",
+        dpop=request.headers.getlist("DPoP"), client_cert=cert if isinstance(cert, str) else None)
+
+    def check_binding(claims: dict[str, Any]) -> None:
+        # The bank's own validator: the same checks and the same controls' events.
+        binding.DPoPTokenValidator().validate_token(claims, None, resource, scheme=scheme,
+                                                    access_token=token_value)
+
+    claims = userinfo.claims_for(token_value, _server().signing.private_keys, check_binding)
     response = jsonify(dict(claims))
     response.headers["Cache-Control"] = "no-store"
+    if nonce := binding.current_nonce():
+        response.headers["DPoP-Nonce"] = nonce
     return response
 
 

@@ -9,7 +9,6 @@ the issuer's jwks_uri, then checks claims, revocation, the sender constraint
 from __future__ import annotations
 
 import logging
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -58,8 +57,7 @@ class AccessToken:
 
 
 def _number(value: object) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and \
-        math.isfinite(value)
+    return clock.is_time(value)
 
 
 def _short(value: object) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from lab import pki
 from lab.config import LabConfig
 from lab.store.base import Store
+from lab.web import limits
 
 from .addon import LabCapture
 
@@ -56,6 +57,33 @@ def _enable_session_resumption_with_client_certs() -> None:
 
     with_session_id._fapi_lab_wrapped = True  # type: ignore[attr-defined]
     net_tls.create_client_proxy_context = with_session_id  # type: ignore[assignment]
+
+
+def _bound_request_heads() -> None:
+    """Refuse a request head that grows past MAX_HEADER without ending, with a 431.
+
+    mitmproxy's HTTP/1 server buffers a request head until its blank line with no bound
+    ("FIXME: protect against header size DoS" in mitmproxy.proxy.layers.http._http1), so
+    endless headers would grow the proxy without limit. A complete head is the apps' to judge.
+    """
+    from mitmproxy.proxy import commands, events
+    from mitmproxy.proxy.layers.http import _http1
+
+    original = _http1.Http1Server.read_headers
+    if getattr(original, "_fapi_lab_wrapped", False):
+        return
+
+    def read_headers(self: Any, event: Any) -> Any:
+        yield from original(self, event)
+        if isinstance(event, events.DataReceived) and self.state == self.read_headers \
+                and len(self.buf) > limits.MAX_HEADER:
+            yield commands.SendData(self.conn, _http1.make_error_response(
+                431, limits.HEADERS_TOO_LARGE))
+            yield commands.CloseConnection(self.conn)
+            self.state = self.done
+
+    read_headers._fapi_lab_wrapped = True  # type: ignore[attr-defined]
+    _http1.Http1Server.read_headers = read_headers  # type: ignore[method-assign]
 
 
 def write_confdir(config: LabConfig) -> Path:
@@ -133,9 +161,13 @@ class CaptureProxy:
             certs=[f"*={confdir / 'lab-server.pem'}"],
             request_client_cert=True, keep_host_header=True,
             ssl_verify_upstream_trusted_ca=str(self.config.ca_cert_path),
+            # mitmproxy buffers each message whole: bound it (413 for a request), so one
+            # oversized POST cannot grow the lab by its size. The apps' own limit is lower.
+            body_size_limit=str(limits.MAX_PROXY_BODY),
         )
         labels = {port: label for label, port in self.public.items()}
         _enable_session_resumption_with_client_certs()
+        _bound_request_heads()
         master.addons.add(LabCapture(self.store, self.secret, labels))
         self._loop = asyncio.get_running_loop()
         self._loop.set_exception_handler(_quiet_when_cancelled)

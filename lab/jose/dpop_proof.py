@@ -166,7 +166,7 @@ def parse(value: str, errors: ProofErrors) -> Proof:
     iat = claims.get("iat")
     if not _text(claims.get("jti"), 256) or not _text(claims.get("htm"), 16) \
             or not _text(claims.get("htu"), 2048) \
-            or not isinstance(iat, int | float) or isinstance(iat, bool):
+            or not clock.is_time(iat):
         raise DPOP.refuse(errors.invalid(), reason="DPoP proof lacks jti, htm, htu or iat")
     return Proof(jkt, header, claims)
 

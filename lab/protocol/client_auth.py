@@ -134,7 +134,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except rfc6749_errors.InvalidClientError as error:
             raise BadAssertionError(status_code=401) from error
         except Exception as error:  # noqa: BLE001 - any malformed assertion is a 401, not a 500
-            if isinstance(error, (JoseError, ValueError, TypeError, KeyError, AttributeError)):
+            if isinstance(error, (JoseError, ValueError, TypeError, KeyError, AttributeError,
+                                  RecursionError)):  # JSON nested deeper than Python parses
                 raise BadAssertionError(status_code=401) from error
             raise
         # RFC 7521 §4.2: a client_id parameter, when sent, "MUST identify the same client".
@@ -225,7 +226,7 @@ def _client_keys(jwks_json: str) -> KeySet:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return clock.is_time(value)
 
 
 EXPIRED = PeriodicSweep("DELETE FROM as_assertion_jti WHERE expires_at < ?")

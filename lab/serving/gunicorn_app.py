@@ -66,6 +66,12 @@ class LabGunicorn(BaseApplication):  # type: ignore[misc]
             "worker_class": "lab.serving.worker.LabThreadWorker",
             "reuse_port": True,
             "keepalive": 5,
+            # Bounded request heads (gunicorn's ceilings; the apps bound bodies and the
+            # headers' total, lab/web/limits.py): 8190 bytes of request line (a JAR request
+            # object by value fits), 100 header fields of at most 8190 bytes each.
+            "limit_request_line": 8190,
+            "limit_request_fields": 100,
+            "limit_request_field_size": 8190,
             "timeout": 60,
             "graceful_timeout": 5,
             "certfile": str(server.cert),

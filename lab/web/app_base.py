@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from lab import context
 from lab.store.base import Store
 
 from .errors import register_error_handlers
+from .limits import MAX_BODY, MAX_HEADER, ChunkedBodyLimit, header_bytes
 from .proxy_headers import SECRET_CONFIG_KEY, ProxyTrust
 from .request_id import HEADER, accept_incoming, new_request_id
 
-MAX_BODY = 64 * 1024
 STATIC = Path(__file__).resolve().parent / "static"
 # One icon per origin, served by the lab itself: without it every page view logs a 404, and a
 # browser must never fetch one from anywhere else. The AS and the bank are both HonestBank.
 ICONS = {"as": "honestbank.svg", "bank": "honestbank.svg", "tpp": "finlens.svg"}
+
+
+class LabJSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than Python's parser goes raises RecursionError, which Flask does not
+    treat as a decode error (a 500); here it is one, so get_json() answers 400 as for any
+    malformed body."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def app_secret(data_dir: Path, component: str) -> bytes:
@@ -34,6 +48,7 @@ def app_secret(data_dir: Path, component: str) -> bytes:
 def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) -> None:
     """Cookies ignore ports, so each app on 127.0.0.1 gets its own session cookie name."""
     app.secret_key = app_secret(data_dir, component)
+    app.json = LabJSONProvider(app)
     app.config.update(
         SESSION_COOKIE_NAME=f"fapi_lab_{component}",
         SESSION_COOKIE_SECURE=True,
@@ -52,7 +67,7 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
     app.add_url_rule("/favicon.svg", "lab_favicon_svg", favicon)
     # The capture proxy's client certificate and address, believed only with its secret.
     app.wsgi_app = ProxyTrust(  # type: ignore[method-assign]
-        app.wsgi_app, lambda: app.config.get(SECRET_CONFIG_KEY))
+        ChunkedBodyLimit(app.wsgi_app), lambda: app.config.get(SECRET_CONFIG_KEY))
     app.extensions["lab_component"] = component
 
     @app.before_request
@@ -62,6 +77,12 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
             store=store, component=component, request_id=g.request_id,
             endpoint=f"{request.method} {request.path}", switches={},
         ))
+        # Before any view reads the body: a declared length over the limit is refused unread
+        # (a chunked body is cut off at MAX_CONTENT_LENGTH by Werkzeug as it is read).
+        if header_bytes(request.environ) > MAX_HEADER:
+            abort(431)
+        if (request.content_length or 0) > MAX_BODY:
+            abort(413)
 
     @app.after_request
     def _stamp(response: Response) -> Response:

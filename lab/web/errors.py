@@ -6,13 +6,39 @@ Bad input must give a 4xx with a clear error, never a 500 and never a crash.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from authlib.oauth2.base import OAuth2Error
 from flask import Flask, Response, jsonify, render_template_string, request
 from werkzeug.exceptions import HTTPException
 
+from . import limits
+
 log = logging.getLogger("fapi_lab.web")
+
+
+class _ServerLog(logging.StreamHandler):  # type: ignore[type-arg]
+    """stderr as it is when a record is written (not when the lab started)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """StreamHandler.__init__ sets it; stderr is looked up per record instead."""
+
+
+def _ensure_server_log() -> None:
+    """The 500 page says "see the server log", so tracebacks must reach stderr whoever else
+    configures logging: in capture mode mitmproxy puts its own handler on the root logger,
+    which kept them to itself (and Python's last-resort handler then stays silent)."""
+    if not any(isinstance(h, _ServerLog) for h in log.handlers):
+        handler = _ServerLog()
+        handler.setLevel(logging.ERROR)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
 
 ERROR_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -27,8 +53,9 @@ padding:.5rem 1rem;background:#fff5f5}</style></head>
 HTTP_ERROR_CODES = {
     400: "invalid_request", 401: "invalid_client", 403: "access_denied", 404: "not_found",
     405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
-    429: "too_many_requests",
+    429: "too_many_requests", 431: "request_header_too_large",
 }
+LIMIT_DESCRIPTIONS = {413: limits.TOO_LARGE, 431: limits.HEADERS_TOO_LARGE}
 
 
 def wants_html() -> bool:
@@ -59,6 +86,8 @@ def error_response(status: int, error: str, description: str,
 
 
 def register_error_handlers(app: Flask) -> None:
+    _ensure_server_log()
+
     @app.errorhandler(OAuth2Error)
     def _oauth(error: OAuth2Error) -> Response:
         headers = dict(error.get_headers()) if hasattr(error, "get_headers") else {}
@@ -69,8 +98,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
+        description = LIMIT_DESCRIPTIONS.get(status) or error.description or error.name
         return error_response(status, HTTP_ERROR_CODES.get(status, "invalid_request"),
-                              error.description or error.name, title=error.name)
+                              description, title=error.name)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
