@@ -9,9 +9,9 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from werkzeug.wrappers import Response
 
 from lab import keys
-from lab.bank import binding
 from lab.domain import customers
 from lab.protocol import metadata, userinfo
+from lab.protocol import sender_binding as binding
 from lab.protocol.errors import LoginRequiredError
 from lab.store.base import Store
 

@@ -14,10 +14,11 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from lab import clock
-from lab.bank import binding, payments
-from lab.bank.errors import InvalidRequestError
+from lab.bank import payments
 from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
+from lab.protocol import sender_binding as binding
+from lab.protocol.resource_errors import InvalidRequestError
 
 bp = Blueprint("bank_api", __name__)
 

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lab.bank.errors import InvalidRequestError
 from lab.domain import ledger
+from lab.protocol.resource_errors import InvalidRequestError
 
 # ISO 13616: country code, two check digits, up to 30 alphanumerics.
 IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}")

@@ -2,7 +2,7 @@
 
 The bank is its own party: it verifies the AS's JWT with PyJWT against keys from
 the issuer's jwks_uri, then checks claims, revocation, the sender constraint
-(lab/bank/binding.py), scope and per-account consent. Views only call
+(lab/protocol/sender_binding.py), scope and per-account consent. Views only call
 `authenticate`, `require_scope`, `accounts` and `account`.
 """
 
@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from lab import clock
-from lab.bank.binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
-from lab.bank.errors import (
+from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
+from lab.config import LabConfig
+from lab.controls import guard
+from lab.domain import consent, ledger
+from lab.jose import jws
+from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
     InvalidRequestError,
@@ -24,11 +28,7 @@ from lab.bank.errors import (
     MissingTokenError,
     NotFoundError,
 )
-from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
-from lab.config import LabConfig
-from lab.controls import guard
-from lab.domain import consent, ledger
-from lab.jose import jws
+from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")

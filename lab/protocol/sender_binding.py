@@ -1,8 +1,9 @@
-"""Sender-constrained tokens at the bank: DPoP (RFC 9449 §7) and certificate binding (RFC 8705 §3).
+"""Sender-constrained tokens at a HonestBank resource (the bank API, the AS's UserInfo): DPoP
+(RFC 9449 §7) and certificate binding (RFC 8705 §3).
 
 FAPI2 §5.3.4: the resource server "shall only accept sender-constrained access
 tokens" and verify the constraint. Runs after the token's signature and claims
-were verified; refusals carry a DPoP challenge (lab/bank/errors.py).
+were verified; refusals carry a DPoP challenge (lab/protocol/resource_errors.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,14 @@ from typing import Any
 from authlib.oauth2.rfc6749 import TokenValidator
 
 from lab import pki
-from lab.bank.errors import REALM, InvalidDPoPProofError, InvalidTokenError, UseDPoPNonceError
 from lab.controls import guard
 from lab.jose import dpop_proof
+from lab.protocol.resource_errors import (
+    REALM,
+    InvalidDPoPProofError,
+    InvalidTokenError,
+    UseDPoPNonceError,
+)
 
 DPOP = guard("dpop_bound_tokens")
 MTLS = guard("mtls_bound_tokens")

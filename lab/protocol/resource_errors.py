@@ -1,4 +1,5 @@
-"""The bank's refusals in RFC 6750 §3 shape: a JSON body and a `WWW-Authenticate` challenge.
+"""Refusals of a HonestBank resource (the bank API, the AS's UserInfo) in RFC 6750 §3 shape: a
+JSON body and a `WWW-Authenticate` challenge.
 
 The challenge names the schemes the bank accepts right now: `Bearer`, or with
 dpop_bound_tokens on `DPoP` (RFC 9449 §7.1), plus `Bearer` while certificate-bound
