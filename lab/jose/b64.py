@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from typing import Any
 
 
 def encode(data: bytes) -> str:
@@ -27,3 +29,13 @@ def sha256(data: bytes | str) -> str:
     becomes "?", so the hash differs instead of raising."""
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     return encode(hashlib.sha256(raw).digest())
+
+
+def json_segment(token: str, index: int) -> dict[str, Any]:
+    """Segment `index` of a compact JWS as a JSON object, unverified (for display and
+    bookkeeping, never for trust); {} when it is missing or not an object."""
+    try:
+        data = json.loads(decode(token.split(".")[index]))
+    except (IndexError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
