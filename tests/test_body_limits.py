@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from lab.serving.in_process import RunningLab, start
+from lab.serving.private import private_config
 from lab.web.limits import MAX_BODY, MAX_HEADER
-from tests.conftest import make_config
 
 BIG = b"a=" + b"x" * (3 * 1024 * 1024)
 
@@ -32,7 +32,7 @@ def _assert_too_large(r: requests.Response, proxy: bool = False) -> None:
 
 @pytest.fixture(scope="module")
 def captured_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    running = start(make_config(tmp_path_factory.mktemp("limits-lab")),
+    running = start(private_config(tmp_path_factory.mktemp("limits-lab")),
                     profile="fapi2-security", write_state=False, capture=True)
     yield running
     running.stop()
