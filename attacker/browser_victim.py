@@ -24,11 +24,13 @@ from lab.tpp.driver import DashboardPage, parse_dashboard
 from lab.useragent import HttpUserAgent
 
 from .browser_as import AS_STEPS, AsPages, BrowserAuthorization
-from .browser_tab import POLL_MS, WAIT_MS, BrowserVictimError, PageVisit, origin
+from .browser_bank import BankPages
+from .browser_tab import POLL_MS, WAIT_MS, BrowserVictimError, PageVisit, Rewrite, origin
 from .victim import VictimRefused
 
 if TYPE_CHECKING:
     from .attack_context import AttackContext
+
 
 @dataclass
 class BrowserLinkResult:
@@ -42,14 +44,15 @@ class BrowserLinkResult:
         return self.authorization.callback_url
 
 
-
-class BrowserVictim(AsPages):
+class BrowserVictim(AsPages, BankPages):
     """One person at one browser (one Chromium context: its own cookies) at FinLens and the AS.
 
     options as for HttpVictim: tpp_user, and lab.useragent.HttpUserAgent's password,
     accounts, permissions, approve — what this person knows and chooses. `agent` holds them
     (its password and second_factor() are what he would type).
     """
+
+    renders_pages = True    # Chromium loads a page's images and runs its scripts itself
 
     def __init__(self, ctx: AttackContext, username: str = "alice", *, context: Any,
                  tpp_user: str | None = None, shots: Path | None = None,
@@ -78,6 +81,10 @@ class BrowserVictim(AsPages):
     # --- at FinLens ------------------------------------------------------------------------
     def sign_in(self) -> None:
         """FinLens's own login is out of the lab's scope: any username signs in."""
+        with self.own():
+            self._sign_in()
+
+    def _sign_in(self) -> None:
         if self._signed_in:
             return
         self._goto(self._tpp + "/", "opens FinLens")
@@ -93,28 +100,39 @@ class BrowserVictim(AsPages):
                                 self._refusal())
         self._signed_in = True
 
-    def link(self, institution: str = "honestbank", *,
-             stop: str | None = None) -> BrowserLinkResult:
+    def link(self, institution: str = "honestbank", *, stop: str | None = None,
+             rewrite: Rewrite | None = None) -> BrowserLinkResult:
         """Click "Link <institution>", sign in at the AS, pass SCA, consent, come back.
 
         stop: "login"/"mfa"/"consent" pauses on that page (a slow victim); "response"
         closes the tab once the AS answered, so the code stays unredeemed (attacks.md §0).
+        rewrite: an extension in his browser rewrites the authorization request on its way
+        to the AS (attacker.browser_tab); the flow is then lured, never his own.
         """
+        with self.own(institution, shaped=rewrite is not None):
+            return self._link_from_finlens(institution, stop, rewrite)
+
+    def _link_from_finlens(self, institution: str, stop: str | None,
+                           rewrite: Rewrite | None) -> BrowserLinkResult:
         self.sign_in()
         self._goto(self._tpp + "/link", "opens \"Link accounts\"")
         button = self.page.locator(f"[data-testid=link-institution-{institution}]")
         if button.count() == 0:
             raise VictimRefused(f"FinLens could not start the link: no {institution!r} "
                                 "on its \"Link accounts\" page")
-        self._begin(hold=stop == "response")
+        self._begin(hold=stop == "response", rewrite=rewrite)
         try:
-            return self._link(institution, button, stop)
+            return self._link(institution, button, stop, rewrite is not None)
         finally:
             self._end()
 
-    def _link(self, institution: str, button: Any, stop: str | None) -> BrowserLinkResult:
+    def _link(self, institution: str, button: Any, stop: str | None,
+              rewritten: bool) -> BrowserLinkResult:
         mark = len(self._navigations)
         self._act(button.click, f"clicks \"Link {institution}\"")
+        if self._rewritten:     # the extension's page sends the browser on to the AS
+            self.page.wait_for_url(self._as + "/**")
+            self.page.wait_for_load_state("domcontentloaded")
         url = next((u for u in self._navigations[mark:] if origin(u) == self._as),
                    self.page.url)
         self.ctx.step("victim", f"clicks \"Link {institution}\"", url=url)
@@ -126,8 +144,8 @@ class BrowserVictim(AsPages):
         if stopped:
             self.ctx.step("victim", f"pauses on the {stopped} page", url=self.page.url)
             return BrowserLinkResult(BrowserAuthorization(None, stopped_at=stopped))
-        authorization = self._authorization("the AS refused the victim's authorization "
-                                            "request")
+        whose = "the rewritten" if rewritten else "the victim's"
+        authorization = self._authorization(f"the AS refused {whose} authorization request")
         if stop == "response":
             self.ctx.step("victim", "closes the tab: the code is never delivered to FinLens",
                           url=authorization.callback_url)
@@ -144,7 +162,8 @@ class BrowserVictim(AsPages):
 
     def dashboard(self) -> DashboardPage:
         """Open the dashboard: FinLens calls the bank (the resource legs)."""
-        self._goto(self._tpp + "/dashboard", "opens the FinLens dashboard", check=False)
+        with self.own():
+            self._goto(self._tpp + "/dashboard", "opens the FinLens dashboard", check=False)
         self._shot("finlens-dashboard")
         self.ctx.step("victim", "opens the FinLens dashboard", url=self.page.url,
                       status=self._status())
