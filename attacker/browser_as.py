@@ -107,7 +107,7 @@ class AsPages(BrowserTab):
         an error redirect)."""
         leaving = self._leaving
         if leaving is None:
-            raise VictimRefused(f"{refusal}: {self._status()}", self._refusal())
+            raise VictimRefused(f"{refusal}: {self._error_shown()}", self._refusal())
         params = callback_params(leaving.url)
         authorization = BrowserAuthorization(leaving.url, params, status=leaving.status)
         if authorization.error:
@@ -116,3 +116,12 @@ class AsPages(BrowserTab):
                                  "request_id": leaving.request_id, "location": leaving.url,
                                  "body": ""})
         return authorization
+
+    def _error_shown(self) -> str | int | None:
+        """The OAuth error code on the AS's error page (lab.web.errors' page shows it in
+        its box; the HTTP victim reads the same code from the JSON it asks for)."""
+        try:
+            shown = self.page.locator("div.box code")
+            return shown.first.inner_text().strip() if shown.count() else self._status()
+        except Exception:   # the page moved on while we read it
+            return self._status()

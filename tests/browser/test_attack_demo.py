@@ -221,6 +221,7 @@ def test_the_browser_victim_reaches_the_http_victims_verdict(
     expected = "succeeded" if profile == "legacy" else "blocked"
     assert http.status == expected, story(http)
     assert outcome.status == http.status, story(outcome)
+    assert outcome.summary == http.summary, (story(http), story(outcome))
     assert outcome.fired_controls == http.fired_controls, (story(http), story(outcome))
     victim = victims[0]
     _assert_came_from_chromium(capture_lab, victim, outcome)
