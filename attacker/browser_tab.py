@@ -1,21 +1,28 @@
 """One Chromium page the victim acts in, watched so the story can tell what happened.
 
 It waits for each new document (or a failed or held navigation), records the lab's
-request ids of every response in ctx.victim_request_ids, and takes demo screenshots.
+request ids of every response in ctx.victim_request_ids (and, inside own(), in
+ctx.own_flow_request_ids: the victim's own honest flow, as attacker.victim marks it), and
+takes demo screenshots.
 
 The authorization response is the AS's redirect away from its own origin (RFC 6749
 §4.1.2). A CDP Fetch hook at the response stage of the AS's documents reads it — Location
 with any fragment included — before Chromium follows it, and for a victim who "closes the
 tab" fails that navigation (`hold`), so the AS answered but FinLens never receives the
 code. Playwright's own page.route cannot do this: it does not see the hops of a redirect.
+The same hook plays an extension that rewrites the authorization request on its way to
+the AS (`rewrite`): it changes the Location of the redirect that sends the browser there,
+as a browser extension's redirect rule does, so the AS only ever sees the rewritten one.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import html
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +31,8 @@ from urllib.parse import urljoin, urlsplit
 from lab.web.request_id import HEADER
 
 from .victim import VictimRefused
+
+Rewrite = Callable[[str], str]
 
 if TYPE_CHECKING:
     from .attack_context import AttackContext
@@ -79,6 +88,9 @@ class BrowserTab:
         self._hold = False                        # fail the AS's redirect off its origin?
         self._held = False
         self._leaving: _Leaving | None = None
+        self._rewrite: Rewrite | None = None      # the extension, for one request
+        self._rewritten: set[str] = set()
+        self._own_flow = False
         self.page = context.new_page()
         self.page.set_default_timeout(WAIT_MS)
         self.page.set_default_navigation_timeout(WAIT_MS)
@@ -90,16 +102,46 @@ class BrowserTab:
         # Asked now: CDP calls other than Fetch's hang while a navigation is paused.
         self._frame_id = str(self._cdp.send("Page.getFrameTree")["frameTree"]["frame"]["id"])
         self._cdp.on("Fetch.requestPaused", self._on_paused)
-        self._cdp.send("Fetch.enable", {"patterns": [
-            {"urlPattern": self._as + "/*", "resourceType": "Document",
-             "requestStage": "Response"}]})
+        self._intercept(rewrite=False)
 
-    def _begin(self, *, hold: bool) -> None:
-        """A new authorization: forget the last response; hold it at the AS if asked."""
+    def _intercept(self, *, rewrite: bool) -> None:
+        """Pause the AS's documents at the response stage (rewrite: every document, to find
+        the redirect that sends the browser to the AS's authorization endpoint)."""
+        pattern = "*" if rewrite else self._as + "/*"
+        self._cdp.send("Fetch.enable", {"patterns": [
+            {"urlPattern": pattern, "resourceType": "Document", "requestStage": "Response"}]})
+
+    @contextlib.contextmanager
+    def own(self, institution: str = "honestbank", *, shaped: bool = False) -> Iterator[None]:
+        """The victim's own flow (attacker.victim.HttpVictim.own): a "prior" attack's victim
+        at HonestBank; shaped: the attacker shapes this step, so it is lured."""
+        before = self._own_flow
+        if shaped:
+            self._own_flow = False
+        elif self.ctx.attack.victim == "prior" and institution == "honestbank":
+            self._own_flow = True
+        try:
+            yield
+        except VictimRefused as refused:
+            refused.own_flow = self._own_flow
+            raise
+        finally:
+            self._own_flow = before
+
+    def _begin(self, *, hold: bool, rewrite: Rewrite | None = None) -> None:
+        """A new authorization: forget the last response; hold it at the AS if asked;
+        rewrite: the extension rewrites the first authorization request to reach the AS."""
         self._armed, self._hold, self._held, self._leaving = True, hold, False, None
+        self._rewrite = rewrite
+        if rewrite is not None:
+            self._intercept(rewrite=True)
 
     def _end(self) -> None:
+        if self._rewrite is not None or self._rewritten:
+            self._intercept(rewrite=False)
         self._armed = self._hold = False
+        self._rewrite = None
+        self._rewritten.clear()
 
     def _goto(self, url: str, what: str, *, check: bool = True) -> None:
         self._act(lambda: self._navigate(url), what)
@@ -131,7 +173,8 @@ class BrowserTab:
 
     def _on_paused(self, event: dict[str, Any]) -> None:
         """CDP Fetch, response stage, AS documents: spot (and maybe hold) the redirect that
-        leaves the AS: RFC 6749 §4.1.2's authorization response."""
+        leaves the AS: RFC 6749 §4.1.2's authorization response. While `rewrite` is set, the
+        redirect that sends the browser to the AS's /authorize is rewritten first."""
         request_id = event["requestId"]
         headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders") or []}
         self._note_id(headers.get(REQUEST_ID))
@@ -140,7 +183,11 @@ class BrowserTab:
         url = event["request"]["url"]
         if 300 <= status < 400 and location and event.get("frameId") == self._frame_id:
             target = urljoin(url, location)
-            if origin(target) != self._as and self._leaving is None and self._armed:
+            if self._rewrite is not None and urlsplit(target).path == "/authorize" \
+                    and origin(target) == self._as and self._rewritten_to(event, target):
+                return
+            if origin(url) == self._as and origin(target) != self._as \
+                    and self._leaving is None and self._armed:
                 self._leaving = _Leaving(target, status, url, headers.get(REQUEST_ID))
                 if self._hold:
                     self._held = True
@@ -148,6 +195,27 @@ class BrowserTab:
                                                          "errorReason": "Aborted"})
                     return
         self._cdp.send("Fetch.continueRequest", {"requestId": request_id})
+
+    def _rewritten_to(self, event: dict[str, Any], target: str) -> bool:
+        """The extension rewrites the first redirect to the AS's authorization endpoint: the
+        same response (its cookies too) becomes a page that sends the browser on to the
+        rewritten URL at once. (Chromium fails the TLS handshake with the AS, which asks for
+        an optional client certificate, when it follows a redirect the Fetch domain changed
+        or when the AS's request itself is paused: so a page, not a changed Location.)"""
+        rewrite, self._rewrite = self._rewrite, None
+        rewritten = rewrite(target) if rewrite is not None else target
+        if rewritten == target:
+            return False
+        self._rewritten.add(rewritten)
+        kept = [h for h in event.get("responseHeaders") or []
+                if h["name"].lower() not in ("location", "content-type", "content-length")]
+        page = (f'<!doctype html><meta http-equiv="refresh" content="0;url='
+                f'{html.escape(rewritten, quote=True)}">')
+        self._cdp.send("Fetch.fulfillRequest", {
+            "requestId": event["requestId"], "responseCode": 200,
+            "responseHeaders": [*kept, {"name": "Content-Type", "value": "text/html"}],
+            "body": base64.b64encode(page.encode()).decode()})
+        return True
 
     def _on_response(self, response: Any) -> None:
         self._note_id(response.headers.get(REQUEST_ID))
@@ -175,6 +243,8 @@ class BrowserTab:
         if request_id and request_id not in self._seen_ids:
             self._seen_ids.add(request_id)
             self.ctx.victim_request_ids.append(request_id)
+            if self._own_flow:
+                self.ctx.own_flow_request_ids.append(request_id)
 
     def _status_code(self) -> int:
         return int(self._document.status) if self._document is not None else 0

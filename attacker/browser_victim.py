@@ -16,33 +16,20 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.domain import ledger
 from lab.tpp.driver import DashboardPage, parse_dashboard
-from lab.useragent import AuthorizationAnswer, HttpUserAgent, callback_params
+from lab.useragent import HttpUserAgent
 
-from .browser_tab import POLL_MS, WAIT_MS, BrowserTab, BrowserVictimError, PageVisit, origin
+from .browser_as import AS_STEPS, AsPages, BrowserAuthorization
+from .browser_bank import BankPages
+from .browser_tab import POLL_MS, WAIT_MS, BrowserVictimError, PageVisit, Rewrite, origin
 from .victim import VictimRefused
 
 if TYPE_CHECKING:
     from .attack_context import AttackContext
-
-MAX_AS_STEPS = 8            # login, mfa, consent, and a few retries at most
-AS_STEPS = ("login", "mfa", "consent")
-
-
-@dataclass
-class BrowserAuthorization(AuthorizationAnswer):
-    """The AS's answer as the victim's browser saw it (lab.useragent.AuthorizationResult's
-    fields that attacks read): where the AS sent the browser, and that URL's parameters."""
-
-    callback_url: str | None
-    params: dict[str, str] = field(default_factory=dict)
-    stopped_at: str | None = None
-    status: int | None = None
 
 
 @dataclass
@@ -57,14 +44,15 @@ class BrowserLinkResult:
         return self.authorization.callback_url
 
 
-
-class BrowserVictim(BrowserTab):
+class BrowserVictim(AsPages, BankPages):
     """One person at one browser (one Chromium context: its own cookies) at FinLens and the AS.
 
     options as for HttpVictim: tpp_user, and lab.useragent.HttpUserAgent's password,
     accounts, permissions, approve — what this person knows and chooses. `agent` holds them
     (its password and second_factor() are what he would type).
     """
+
+    renders_pages = True    # Chromium loads a page's images and runs its scripts itself
 
     def __init__(self, ctx: AttackContext, username: str = "alice", *, context: Any,
                  tpp_user: str | None = None, shots: Path | None = None,
@@ -93,6 +81,10 @@ class BrowserVictim(BrowserTab):
     # --- at FinLens ------------------------------------------------------------------------
     def sign_in(self) -> None:
         """FinLens's own login is out of the lab's scope: any username signs in."""
+        with self.own():
+            self._sign_in()
+
+    def _sign_in(self) -> None:
         if self._signed_in:
             return
         self._goto(self._tpp + "/", "opens FinLens")
@@ -108,28 +100,39 @@ class BrowserVictim(BrowserTab):
                                 self._refusal())
         self._signed_in = True
 
-    def link(self, institution: str = "honestbank", *,
-             stop: str | None = None) -> BrowserLinkResult:
+    def link(self, institution: str = "honestbank", *, stop: str | None = None,
+             rewrite: Rewrite | None = None) -> BrowserLinkResult:
         """Click "Link <institution>", sign in at the AS, pass SCA, consent, come back.
 
         stop: "login"/"mfa"/"consent" pauses on that page (a slow victim); "response"
         closes the tab once the AS answered, so the code stays unredeemed (attacks.md §0).
+        rewrite: an extension in his browser rewrites the authorization request on its way
+        to the AS (attacker.browser_tab); the flow is then lured, never his own.
         """
+        with self.own(institution, shaped=rewrite is not None):
+            return self._link_from_finlens(institution, stop, rewrite)
+
+    def _link_from_finlens(self, institution: str, stop: str | None,
+                           rewrite: Rewrite | None) -> BrowserLinkResult:
         self.sign_in()
         self._goto(self._tpp + "/link", "opens \"Link accounts\"")
         button = self.page.locator(f"[data-testid=link-institution-{institution}]")
         if button.count() == 0:
             raise VictimRefused(f"FinLens could not start the link: no {institution!r} "
                                 "on its \"Link accounts\" page")
-        self._begin(hold=stop == "response")
+        self._begin(hold=stop == "response", rewrite=rewrite)
         try:
-            return self._link(institution, button, stop)
+            return self._link(institution, button, stop, rewrite is not None)
         finally:
             self._end()
 
-    def _link(self, institution: str, button: Any, stop: str | None) -> BrowserLinkResult:
+    def _link(self, institution: str, button: Any, stop: str | None,
+              rewritten: bool) -> BrowserLinkResult:
         mark = len(self._navigations)
         self._act(button.click, f"clicks \"Link {institution}\"")
+        if self._rewritten:     # the extension's page sends the browser on to the AS
+            self.page.wait_for_url(self._as + "/**")
+            self.page.wait_for_load_state("domcontentloaded")
         url = next((u for u in self._navigations[mark:] if origin(u) == self._as),
                    self.page.url)
         self.ctx.step("victim", f"clicks \"Link {institution}\"", url=url)
@@ -141,8 +144,8 @@ class BrowserVictim(BrowserTab):
         if stopped:
             self.ctx.step("victim", f"pauses on the {stopped} page", url=self.page.url)
             return BrowserLinkResult(BrowserAuthorization(None, stopped_at=stopped))
-        authorization = self._authorization("the AS refused the victim's authorization "
-                                            "request")
+        whose = "the rewritten" if rewritten else "the victim's"
+        authorization = self._authorization(f"the AS refused {whose} authorization request")
         if stop == "response":
             self.ctx.step("victim", "closes the tab: the code is never delivered to FinLens",
                           url=authorization.callback_url)
@@ -159,7 +162,8 @@ class BrowserVictim(BrowserTab):
 
     def dashboard(self) -> DashboardPage:
         """Open the dashboard: FinLens calls the bank (the resource legs)."""
-        self._goto(self._tpp + "/dashboard", "opens the FinLens dashboard", check=False)
+        with self.own():
+            self._goto(self._tpp + "/dashboard", "opens the FinLens dashboard", check=False)
         self._shot("finlens-dashboard")
         self.ctx.step("victim", "opens the FinLens dashboard", url=self.page.url,
                       status=self._status())
@@ -199,87 +203,6 @@ class BrowserVictim(BrowserTab):
             self.ctx.step("victim", "follows the AS's redirect",
                           url=self.page.url, status=self._status(),
                           error=self._failed)
-        return authorization
-
-    # --- at the AS -------------------------------------------------------------------------
-    def _through_as(self, stop: str | None) -> str | None:
-        """Act on the AS's pages until the browser leaves the AS (or reaches `stop`)."""
-        last: str | None = None
-        for _ in range(MAX_AS_STEPS):
-            if self._leaving is not None:
-                return None
-            if origin(self.page.url) != self._as:
-                return None   # left without a redirect we saw: _authorization() refuses
-            form = self.page.locator("form[data-step]")
-            step = form.first.get_attribute("data-step") if form.count() else None
-            if step is None or step not in AS_STEPS:
-                self._shot("as-refused")
-                return None
-            self._shot(f"as-{step}")
-            if step == stop:
-                return step
-            message = self.page.locator("main .error")
-            if step == last and message.count():
-                raise VictimRefused(f"the AS did not accept the victim's {step}: "
-                                    f"{message.first.inner_text().strip()}", self._refusal())
-            getattr(self, f"_fill_{step}")()
-            last = step
-        raise BrowserVictimError(f"the AS flow did not finish (still at {self.page.url})")
-
-    def _fill_login(self) -> None:
-        self.page.fill("#username", self.username)
-        self.page.fill("#password", self.agent.password)
-        self._act(lambda: self.page.click("form[data-step=login] button[type=submit]"),
-                  "signs in at the AS")
-        self.ctx.step("victim", f"signs in at the AS as {self.username}",
-                      url=self.page.url, status=self._status())
-
-    def _fill_mfa(self) -> None:
-        code = self.agent.second_factor()   # his authenticator app, or his phone's SMS
-        self.page.fill("#code", code)
-        self._act(lambda: self.page.click("form[data-step=mfa] button[value=verify]"),
-                  "enters the second factor")
-        self.ctx.step("victim", "enters his one-time code (SCA)", url=self.page.url,
-                      status=self._status())
-
-    def _fill_consent(self) -> None:
-        if not self.agent.approve:
-            self._act(lambda: self.page.click("form[data-step=consent] button[value=deny]"),
-                      "denies")
-            self.ctx.step("victim", "denies the request on the consent page")
-            return
-        wanted = {str(a["id"]): str(a["type"])
-                  for a in ledger.accounts_of(self.ctx.store, self.username)
-                  if a["type"] in self.agent.accounts}
-        ticked = []
-        for box in self.page.locator("form[data-step=consent] input[name=account]").all():
-            value = box.get_attribute("value") or ""
-            box.set_checked(value in wanted)
-            if value in wanted:
-                ticked.append(wanted[value])
-        for box in self.page.locator("form[data-step=consent] input[name^='perm:']").all():
-            account = (box.get_attribute("name") or "")[5:]
-            permission = box.get_attribute("value") or ""
-            box.set_checked(account in wanted and (self.agent.permissions is None
-                                                   or permission in self.agent.permissions))
-        self._shot("as-consent-ticked")
-        self._act(lambda: self.page.click("form[data-step=consent] button[value=approve]"),
-                  "approves")
-        self.ctx.step("victim", f"shares {' + '.join(ticked) or 'nothing'} and approves")
-
-    def _authorization(self, refusal: str) -> BrowserAuthorization:
-        """The authorization response the browser got, or VictimRefused (an error page, or
-        an error redirect)."""
-        leaving = self._leaving
-        if leaving is None:
-            raise VictimRefused(f"{refusal}: {self._status()}", self._refusal())
-        params = callback_params(leaving.url)
-        authorization = BrowserAuthorization(leaving.url, params, status=leaving.status)
-        if authorization.error:
-            raise VictimRefused(f"{refusal}: {authorization.error}",
-                                {"status": leaving.status, "url": leaving.from_url,
-                                 "request_id": leaving.request_id, "location": leaving.url,
-                                 "body": ""})
         return authorization
 
     # --- back at FinLens -------------------------------------------------------------------

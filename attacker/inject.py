@@ -111,7 +111,10 @@ def _referer(page_url: str, target: str, policy: str) -> str | None:
 def render_callback(victim: HttpVictim, callback_url: str) -> requests.Response:
     """The victim's browser opens FinLens's callback as a real browser would: the page's
     images load (with the Referer its Referrer-Policy allows) before its script posts the
-    redeem form. Returns the last response; a refusal raises VictimRefused."""
+    redeem form. Returns the last response; a refusal raises VictimRefused. A victim that
+    renders pages itself (Chromium: attacker.browser_victim) simply opens it."""
+    if victim.renders_pages:
+        return victim.deliver(callback_url)
     http = victim.http
     first = http.get(callback_url, allow_redirects=False, timeout=60)
     victim.ctx.note_request(first, actor="victim")

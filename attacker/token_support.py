@@ -9,7 +9,6 @@ so each request is in the story; nothing reads a leg or a key the attack was not
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -252,51 +251,11 @@ def tpp_identity(ctx: AttackContext, victim: HttpVictim) -> TppIdentity:
 
 
 # --- the victim at the bank's "connected apps" page ----------------------------------------------
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_CARD = re.compile(r'<div class="card">(.*?)</form>', re.S)
-_CLIENT = re.compile(r"client_id <code>([^<]+)</code>")
-_GRANT = re.compile(r'name="grant_id" value="([^"]+)"')
-
-
-def revoke_finlens_at_bank(ctx: AttackContext, victim: HttpVictim) -> int:
+def revoke_finlens_at_bank(ctx: AttackContext, victim: HttpVictim) -> str:
     """The victim signs in to online banking (password + second factor) and clicks "Revoke
-    access" on the FinLens card they just linked — the newest, the page lists newest first
-    (RFC 7009 §2.1's "stop", as a user gives it). Older cards of earlier runs stay: revoking
-    them all made each run slower than the last."""
-    http = victim.http
-    bank_url = ctx.config.bank_url
-    page = http.get(bank_url + "/login", timeout=30)
-    r = http.post(bank_url + "/login", timeout=30, data={
-        "username": victim.username, "password": victim.agent.password,
-        "csrf_token": _csrf(page.text)})
-    r = http.post(bank_url + "/login/code", timeout=30, data={
-        "code": victim.agent.second_factor(), "csrf_token": _csrf(r.text)})
-    for response in (page, r):
-        ctx.note_request(response, actor="victim")
-    if "Connected apps" not in r.text:
-        raise AttackSetupError(f"the victim could not sign in to online banking: {r.status_code}")
-    ctx.step("victim", "signs in to online banking and opens \"Connected apps\"",
-             url=bank_url + "/connected-apps", status=r.status_code)
-    revoked = 0
-    for card in _CARD.findall(r.text):
-        client, grant = _CLIENT.search(card), _GRANT.search(card)
-        if client and grant and client.group(1) == TPP_CLIENT_ID:
-            done = http.post(bank_url + "/connected-apps/revoke", timeout=30,
-                             data={"grant_id": grant.group(1), "csrf_token": _csrf(r.text)})
-            ctx.note_request(done, actor="victim")
-            revoked += 1
-            break
-    if not revoked:
-        raise AttackSetupError("the victim found no FinLens entry to revoke")
-    ctx.step("victim", f"revokes FinLens (\"Revoke access\", {revoked} grant(s))")
-    return revoked
-
-
-def _csrf(html: str) -> str:
-    match = _CSRF.search(html)
-    if not match:
-        raise AttackSetupError("the bank page has no CSRF token")
-    return match.group(1)
+    access" on the FinLens card they just linked — the newest (RFC 7009 §2.1's "stop", as a
+    user gives it); either victim does it its own way (attacker.online_banking)."""
+    return victim.online_banking().revoke(TPP_CLIENT_ID)
 
 
 def json_body(response: requests.Response) -> dict[str, Any]:

@@ -12,7 +12,7 @@ it did not stop the attacker.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from lab.tpp.driver import DashboardPage, TppBrowser, parse_dashboard
 from lab.useragent import AuthorizationResult, HttpUserAgent
 from lab.web.request_id import HEADER
 
+from .online_banking import OnlineBanking
 from .outcome import GoalMissed
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class LinkResult:
 class HttpVictim:
     """`username` is the bank customer; the FinLens account is private to this run."""
 
+    renders_pages = False    # a page's images and scripts: attacker.inject.render_callback
+
     def __init__(self, ctx: AttackContext, username: str = "alice", *,
                  tpp_user: str | None = None, **agent_options: Any) -> None:
         self.ctx = ctx
@@ -71,11 +74,14 @@ class HttpVictim:
                                                         own_flow=self._own_flow))
 
     @contextmanager
-    def _own(self, institution: str = "honestbank") -> Iterator[None]:
+    def own(self, institution: str = "honestbank", *, shaped: bool = False) -> Iterator[None]:
         """The victim's own flow: a "prior" attack's victim at HonestBank (a live attack's
-        victim acts while the attacker does, so all it sends counts as lured)."""
+        victim acts while the attacker does, so all it sends counts as lured). shaped: the
+        attacker shapes this step (an extension rewrote it), so it is lured in any attack."""
         before = self._own_flow
-        if self.ctx.attack.victim == "prior" and institution == "honestbank":
+        if shaped:
+            self._own_flow = False
+        elif self.ctx.attack.victim == "prior" and institution == "honestbank":
             self._own_flow = True
         try:
             yield
@@ -87,7 +93,7 @@ class HttpVictim:
 
     # --- at FinLens ------------------------------------------------------------------------
     def sign_in(self) -> None:
-        with self._own():
+        with self.own():
             self._sign_in()
 
     def _sign_in(self) -> None:
@@ -96,22 +102,28 @@ class HttpVictim:
             self._step(f"signs in to FinLens as {self.tpp_user}", response)
             self._signed_in = True
 
-    def link(self, institution: str = "honestbank", *, stop: str | None = None) -> LinkResult:
+    def link(self, institution: str = "honestbank", *, stop: str | None = None,
+             rewrite: Callable[[str], str] | None = None) -> LinkResult:
         """Click "Link <institution>", sign in at the AS, pass SCA, consent, come back.
 
         stop: "login"/"mfa"/"consent" pauses on that page (a slow victim); "response" closes
         the tab once the AS answered, so the code stays unredeemed (attacks.md §0).
+        rewrite: an extension in his browser rewrites the authorization request URL on its
+        way to the AS (the flow is then the attacker's: lured, never the victim's own).
         """
-        with self._own(institution):
-            return self._link(institution, stop)
+        with self.own(institution, shaped=rewrite is not None):
+            return self._link(institution, stop, rewrite)
 
-    def _link(self, institution: str, stop: str | None) -> LinkResult:
+    def _link(self, institution: str, stop: str | None,
+              rewrite: Callable[[str], str] | None) -> LinkResult:
         self.sign_in()
         try:
             url = self.browser.start_link(institution)
         except RuntimeError as exc:
             raise VictimRefused(f"FinLens could not start the link: {exc}") from None
         self.ctx.step("victim", f"clicks \"Link {institution}\"", url=url)
+        if rewrite is not None:
+            url = rewrite(url)
         pause = stop if stop in ("login", "mfa", "consent") else None
         result = self.agent.authorize(url, stop_before=pause)
         for response in result.history:
@@ -120,7 +132,8 @@ class HttpVictim:
             self.ctx.step("victim", f"pauses on the {pause} page")
             return LinkResult(result)
         if result.callback_url is None or result.error:
-            raise VictimRefused(f"the AS refused the victim's authorization request: "
+            whose = "the victim's" if rewrite is None else "the rewritten"
+            raise VictimRefused(f"the AS refused {whose} authorization request: "
                                 f"{result.error or result.response.status_code}",
                                 _refusal(result.response))
         self.ctx.step("victim", f"signs in as {self.username}, passes SCA and consents")
@@ -143,10 +156,14 @@ class HttpVictim:
 
     def dashboard(self) -> DashboardPage:
         """Open the dashboard: FinLens calls the bank (the resource legs)."""
-        with self._own():
+        with self.own():
             response = self.http.get(self.browser.url("/dashboard"), timeout=60)
             self._step("opens the FinLens dashboard", response)
         return parse_dashboard(response.text)
+
+    def online_banking(self) -> OnlineBanking:
+        """Sign in to his online banking (password + second factor)."""
+        return OnlineBanking(self)
 
     def visit(self, url: str) -> requests.Response:
         """Follow a link (a lure): GET it and its redirects as the browser would."""

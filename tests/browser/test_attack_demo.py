@@ -199,3 +199,43 @@ def test_the_cli_runs_an_attack_with_the_browser_victim(capture_lab: RunningLab)
 def _capture_count(lab: RunningLab) -> int:
     row = lab.store.query_one("SELECT COUNT(*) AS n FROM captures")
     return int(row["n"]) if row else 0
+
+
+# Attacks that once stopped with "drives the victim's HTTP session directly": they need the
+# bank's Connected apps page, an extension rewriting the authorization request, a page
+# whose images carry the Referer. victim: whose flow the victim's requests are in the judge's
+# eyes ("prior": its own link and its revocation are its own flow; "live": all lured).
+PARITY = {"access-token-after-revocation": "prior", "refresh-after-revocation": "prior",
+          "authz-request-scope-tampering": "live", "auth-response-leak-referer": "live"}
+
+
+@pytest.mark.parametrize("profile", ["legacy", "fapi2-security"])
+@pytest.mark.parametrize("attack_id", list(PARITY))
+def test_the_browser_victim_reaches_the_http_victims_verdict(
+        run_in_browser: Run, capture_lab: RunningLab, attack_id: str, profile: str) -> None:
+    """Same attack, same profile: Chromium's verdict is the HTTP victim's, and neither is
+    an error; who sent each counted refusal (attacker, lured, own flow) agrees too."""
+    http = runner.run(lookup.get(attack_id), capture_lab.config, capture_lab.store,
+                      runner.Configuration(profile))
+    outcome, victims = run_in_browser(attack_id, profile)
+    expected = "succeeded" if profile == "legacy" else "blocked"
+    assert http.status == expected, story(http)
+    assert outcome.status == http.status, story(outcome)
+    assert outcome.summary == http.summary, (story(http), story(outcome))
+    assert outcome.fired_controls == http.fired_controls, (story(http), story(outcome))
+    victim = victims[0]
+    _assert_came_from_chromium(capture_lab, victim, outcome)
+    own = victim.ctx.own_flow_request_ids
+    if PARITY[attack_id] == "prior":
+        texts = _victim_texts(outcome)
+        assert "signs in to his online banking" in texts, texts
+        assert any(t.startswith("revokes tpp") for t in texts), texts
+        assert own and set(own) <= set(victim.ctx.victim_request_ids)
+        bank = capture_lab.config.bank_url + "/connected-apps/revoke"
+        revoked = [r for r in _captured(capture_lab, own) if r["url"] == bank]
+        assert revoked, "the revocation in Chromium is not the victim's own flow"
+    else:
+        assert not own, "a live attack's victim requests are all lured"
+    for event in outcome.events:
+        if event.counted and event.kind == "fired":
+            assert event.by != "victim", story(outcome)
