@@ -2,6 +2,6 @@
 
 import sys
 
-from lab.cli.main import main
+from lab.cli.commands import main
 
 sys.exit(main())
