@@ -8,8 +8,14 @@ reads it here rather than importing the AS.
 from __future__ import annotations
 
 import json
+import unicodedata
 
 from lab.store.base import Store
+
+MAX_NAME = 200           # client_name and other short text
+# Unicode "Bidi_Control" characters (UAX #9): they reorder what a page shows.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS as_clients (
@@ -32,4 +38,16 @@ def client_name(store: Store, client_id: str) -> str:
     """RFC 7591 `client_name`, else the client_id (also for an unknown client)."""
     row = store.query_one("SELECT metadata FROM as_clients WHERE client_id = ?", (client_id,))
     metadata = json.loads(row["metadata"]) if row else {}
-    return str(metadata.get("client_name") or client_id)
+    return display_text(metadata.get("client_name"), display_text(client_id, "unnamed app"))
+
+
+def display_text(value: object, fallback: str, limit: int = MAX_NAME) -> str:
+    """`value` made safe to show whatever is stored: lone surrogates become U+FFFD, control and
+    bidi characters are dropped, the length is bounded. Pages call this, never trust storage."""
+    if not isinstance(value, str) or not value:
+        return fallback
+    text = "".join("\ufffd" if unicodedata.category(c) == "Cs" else c for c in value
+                   if c not in BIDI_CONTROLS and unicodedata.category(c) != "Cc")
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return text or fallback

@@ -14,17 +14,17 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from lab.domain.clients import BIDI_CONTROLS, MAX_NAME, display_text
+
 from .redirect_uri import safe_redirect_uri
 
-MAX_NAME = 200           # client_name and other short text
+__all__ = ["BIDI_CONTROLS", "MAX_NAME", "display_text"]  # defined with the names, in lab.domain
+
 MAX_TEXT = 2000          # URIs, scope, anything else
 MAX_ITEMS = 50           # entries in any list (redirect_uris, contacts, jwks keys, ...)
 MAX_DEPTH = 6            # {"jwks": {"keys": [{"x5c": [...]}]}} is four levels
 SHORT_FIELDS = ("client_name", "software_id", "software_version", "token_endpoint_auth_method",
                 "id_token_signed_response_alg")
-# Unicode "Bidi_Control" characters (UAX #9): they reorder what a page shows.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069")
 
 
 class MetadataProblem(ValueError):
@@ -99,15 +99,3 @@ def _check_redirect_uris(value: Any) -> None:
                 "each redirect URI must be an absolute https URI without a fragment (http only "
                 "on a loopback IP address, RFC 8252 section 7.3), at most "
                 f"{MAX_TEXT} printable ASCII characters", redirect_uri=True)
-
-
-def display_text(value: object, fallback: str, limit: int = MAX_NAME) -> str:
-    """`value` made safe to show whatever is stored: lone surrogates become U+FFFD, control and
-    bidi characters are dropped, the length is bounded. Pages call this, never trust storage."""
-    if not isinstance(value, str) or not value:
-        return fallback
-    text = "".join("\ufffd" if unicodedata.category(c) == "Cs" else c for c in value
-                   if c not in BIDI_CONTROLS and unicodedata.category(c) != "Cc")
-    if len(text) > limit:
-        text = text[:limit - 1] + "…"
-    return text or fallback
