@@ -94,13 +94,17 @@ def test_the_attackers_requests_are_drawn_in_its_own_colour(runs) -> None:  # ty
 
 
 def test_a_refusal_is_red_with_its_oauth_error(runs) -> None:  # type: ignore[no-untyped-def]
+    """dpop_bound_tokens over legacy: FinLens reads dpop_bound_access_tokens_required and binds
+    its token, so the refusal drawn red is the bank's answer to the attacker's bearer replay."""
     run, diagram = _diagram(runs, "replay_dpop")
+    assert run.status == "blocked", run.reason
     refused = [a for a in diagram.arrows if a.refused]
     assert refused, [(a.label, a.status, a.error) for a in diagram.arrows]
-    token = next(a for a in refused if a.leg == "token")
-    assert token.status == 400 and token.error == "invalid_dpop_proof"
+    assert not any(a.leg == "token" for a in refused)      # FinLens's own flow went through
+    replay = next(a for a in refused if a.leg == "resource" and a.attacker)
+    assert replay.status == 401 and replay.error == "invalid_token"
     svg = diagram.svg()
-    assert f'fill="{COLOURS["refused"]}" font-weight="bold">400 invalid_dpop_proof<' in svg
+    assert f'fill="{COLOURS["refused"]}" font-weight="bold">401 invalid_token<' in svg
     _, fine = _diagram(runs, "replay")
     assert not any(a.refused for a in fine.arrows)
     assert f'stroke="{COLOURS["refused"]}"' not in fine.svg()
