@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from attacker.attacks import (authz_request_scope_tampering, browser_swapping,
-                              pkce_chosen_challenge)
+from attacker import runner
+from attacker.attacks import authz_request_scope_tampering, browser_swapping, pkce_chosen_challenge
+from attacker.outcome import FiredEvent
 from tests.attacks.conftest import story
 
 
@@ -30,3 +31,26 @@ def test_the_forged_request_is_redeemed_with_the_attackers_own_dpop_key(run_atta
     """The forged authorization request names no dpop_jkt: any key the attacker holds binds."""
     outcome = run_attack(pkce_chosen_challenge.ATTACK, "legacy", dpop_bound_tokens=True)
     assert outcome.status == "succeeded", story(outcome)
+
+
+def _event(control: str, by: str) -> FiredEvent:
+    return FiredEvent(control, "fired", "e", "r", "GET /authorize", "id", by=by)
+
+
+def test_the_pre_flight_runs_only_when_a_lured_request_was_refused() -> None:
+    def never() -> list[FiredEvent]:
+        raise AssertionError("the pre-flight ran for an attacker-only block")
+
+    assert runner.broken_finlens("blocked", [_event("pkce_required", "attacker")], never) == []
+    assert runner.broken_finlens("succeeded", [_event("pkce_required", "lured")], never) == []
+
+
+def test_a_lured_refusal_by_a_control_finlens_passes_stays_blocked() -> None:
+    honest = [_event("pkce_required", "victim")]
+    assert runner.broken_finlens("blocked", [_event("tpp_checks_iss", "lured")],
+                                 lambda: honest) == []
+    assert runner.broken_finlens("blocked", [_event("pkce_required", "lured"),
+                                             _event("tpp_checks_iss", "attacker")],
+                                 lambda: honest) == []
+    assert runner.broken_finlens("blocked", [_event("pkce_required", "lured")],
+                                 lambda: honest) == honest
