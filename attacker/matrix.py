@@ -141,7 +141,7 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
     expected_status, blockers, explanation = expectation(attack, column)
     fired = outcome.fired_controls
     on = enabled_in(column, attack)
-    implied = [c for c in SENDER_CONSTRAINTS if c in on]
+    implied = _sender_constraint(on)
     also = {c: r for c, r in attack.also_blocked_by.items() if c in fired and c in on}
     verdict = "agrees"
     if outcome.status == "error":
@@ -156,11 +156,13 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
         verdict = "explained"
         explanation = "; ".join(f"{c} (not in the catalog): {r}" for c, r in also.items())
     elif outcome.status != expected_status:
-        if outcome.status == "blocked" and set(fired) <= set(implied) | set(
+        switched = [c for c in fired if c in controls_catalog.BY_ID]
+        if outcome.status == "blocked" and switched and set(switched) <= set(implied) | set(
                 _fires_via(implied)):
             verdict = "explained"
-            explanation = ("blocked by the sender constraint, which attacks.md §3 says refuses "
-                           "every replay of a captured token from the attacker's own client")
+            explanation = ("blocked by the sender constraint (or a check of the DPoP proof it "
+                           "requires), which attacks.md §3 says refuses every replay of a "
+                           "captured token from the attacker's own client")
         elif expected_status == "succeeded" and explanation and outcome.status == "succeeded":
             verdict = "explained"
         else:
@@ -184,6 +186,16 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
                 request_ids=[s.request_id for s in outcome.steps if s.request_id][:20],
                 capture_ids=[int(c["capture_id"]) for c in outcome.captured],
                 seconds=outcome.seconds, evidence=evidence_of(outcome))
+
+
+def _sender_constraint(on: set[str]) -> list[str]:
+    """The sender constraints switched on, with the controls that require one: a DPoP proof
+    check (nonce, iat window, jti replay, htm/htu/ath binding) is part of the constraint, so
+    its refusing the attacker's replay is the constraint at work. A baseline check is not
+    among them: it is on in every column, so it never explains what a column changed."""
+    implied = [c for c in SENDER_CONSTRAINTS if c in on]
+    return implied + [c for c in sorted(on) if c not in implied and c in controls_catalog.BY_ID
+                      and set(controls_catalog.get(c).requires) & set(implied)]
 
 
 def _fires_via(controls: list[str]) -> list[str]:

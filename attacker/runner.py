@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,7 @@ from lab.tpp import settings as tpp_settings
 from .attack_context import AttackContext
 from .attacks import Attack
 from .outcome import AttackSetupError, FiredEvent, GoalMissed, GoalReached, Outcome
-from .victim import LURED, OWN_FLOW, VictimRefused
+from .victim import LURED, OWN_FLOW, HttpVictim, VictimRefused
 
 # An honest client's first DPoP request at a server is answered use_dpop_nonce and retried
 # (RFC 9449 §8-9): that handshake is incidental unless the attacker sent the request.
@@ -173,6 +174,36 @@ def judge(status: str, summary: str, refused: VictimRefused | None, store: Store
     return status, summary
 
 
+def honest_flow_refusals(attack: Attack, config: LabConfig, store: Store) -> list[FiredEvent]:
+    """FinLens's own unaltered flow in this configuration, with no attacker: a fresh victim
+    links HonestBank and opens the dashboard. The controls that refuse it broke FinLens."""
+    clock.reset(store)
+    mark = _last_event_id(store)
+    ctx = AttackContext(attack, config, store, capture_since=_last_capture_id(store))
+    try:
+        victim = HttpVictim(ctx, "alice", tpp_user=f"honest-{ctx.run_tag}")
+        victim.link("honestbank")
+        victim.dashboard()
+    except Exception:  # noqa: BLE001 - a refusal shows in the events read below
+        pass
+    owners = {i: OWN_FLOW for i in ctx.victim_request_ids}
+    return [e for e in _events(store, mark, owners, attack) if e.counted and e.kind == "fired"]
+
+
+def broken_finlens(status: str, events: list[FiredEvent],
+                   honest: Callable[[], list[FiredEvent]]) -> list[FiredEvent]:
+    """A run that stopped on the victim's browser (a live attack's lure or rewrite) only by
+    controls that also refuse FinLens's honest flow measured the switch breaking FinLens,
+    not the attacker: the honest flow's refusals (empty when that is not so). `honest` runs
+    the pre-flight, only for such a run."""
+    blocking = [e for e in events if e.counted and e.by != OWN_FLOW]
+    if status != "blocked" or not any(e.by == LURED for e in blocking):
+        return []
+    refusals = honest()
+    refused = {e.control for e in refusals}
+    return refusals if refused and {e.control for e in blocking} <= refused else []
+
+
 def run(attack: Attack, config: LabConfig, store: Store, configuration: Configuration,
         *, victim_factory: Any = None) -> Outcome:
     """Apply `configuration`, run `attack` once, judge it. The lab is left configured."""
@@ -201,6 +232,13 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
         summary = f"{type(exc).__name__}: {exc}"
         ctx.step("lab", "".join(traceback.format_exception_only(exc)).strip())
     events = _events(store, event_mark, _request_owners(ctx), attack)
+    honest = broken_finlens(status, events,
+                            lambda: honest_flow_refusals(attack, config, store))
+    if honest:
+        ctx.step("lab", "FinLens's own flow, with no attacker, in this configuration: refused "
+                 f"by {', '.join(sorted({e.control for e in honest}))}")
+        events += honest
+        status, summary = "victim-failed", f"{victim_failure(store, honest)} — {summary}"
     status, summary = judge(status, summary, refused, store, events)
     clock.reset(store)
     return Outcome(attack=attack.id, status=status,  # type: ignore[arg-type]

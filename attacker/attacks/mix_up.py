@@ -15,6 +15,7 @@ from attacker import fixtures
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.inject import evil_received, inject_code
+from attacker.outcome import PKCE_ALONE
 
 
 def run(ctx: AttackContext) -> None:
@@ -48,4 +49,6 @@ ATTACK = Attack(
             "redirect URI at the honest AS (public); the lured victim links EvilBank.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("BCP §4.4", "RFC 9207 §2.4", "RFC 9126 §1", "F1P2 §8.3.3"),
+    # EvilBank forwards FinLens's own request unaltered: without a challenge it is refused
+    not_alone={"pkce_required": PKCE_ALONE},
 )

