@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attacker import matrix
+from attacker import matrix_evidence
 from attacker.outcome import FiredEvent, Outcome, Step
 from dashboard import matrix_job, matrix_layout, matrix_view
 
@@ -209,11 +209,11 @@ def test_evidence_is_bounded_so_the_full_matrix_file_stays_small() -> None:
                       events=[FiredEvent("pkce_required", "fired", "invalid_grant", long,
                                          "POST /token", "id")],
                       refusal={"status": 400, "body": long, "www_authenticate": None})
-    story = matrix.evidence_of(outcome)
-    assert len(story["steps"]) == matrix.STEP_LIMIT and story["steps_total"] == 100
+    story = matrix_evidence.evidence_of(outcome)
+    assert len(story["steps"]) == matrix_evidence.STEP_LIMIT and story["steps_total"] == 100
     assert max(len(v) for s in story["steps"] for v in s.values()
-               if isinstance(v, str)) == matrix.TEXT_LIMIT + 1   # clipped, with "…"
-    assert len(story["refusal"]["body"]) == matrix.TEXT_LIMIT + 1
+               if isinstance(v, str)) == matrix_evidence.TEXT_LIMIT + 1   # clipped, with "…"
+    assert len(story["refusal"]["body"]) == matrix_evidence.TEXT_LIMIT + 1
     assert "www_authenticate" not in story["refusal"]
     assert len(json.dumps(story)) < 40_000
 
