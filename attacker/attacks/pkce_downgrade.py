@@ -55,4 +55,10 @@ ATTACK = Attack(
             "victim links his browser follows.",
     goal="the victim's FinLens linked to mallory's account", run=run,
     refs=("BCP §4.8", "BCP §2.1.1", "RFC 7636 §4.4.1"),
+    also_blocked_by={
+        "tpp_checks_nonce":
+            "code_M's ID token carries the nonce of mallory's session, and FinLens compares it "
+            "with the one it sent for the victim's link: the OpenID nonce stops an injected code "
+            "as PKCE does (RFC 9700 §4.5.3.2)",
+    },
 )
