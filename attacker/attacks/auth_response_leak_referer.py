@@ -16,6 +16,7 @@ from attacker import fixtures
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.inject import inject_code, render_callback
+from attacker.outcome import PKCE_ALONE
 
 
 def run(ctx: AttackContext) -> None:
@@ -45,4 +46,5 @@ ATTACK = Attack(
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("BCP §4.2.1", "BCP §4.2.4", "BCP §4.5"),
     counts_prevented=("tpp_referrer_policy",),
+    not_alone={"pkce_required": PKCE_ALONE},
 )

@@ -14,6 +14,7 @@ from attacker import fixtures
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.inject import code_lured_to_site, inject_code
+from attacker.outcome import PKCE_ALONE
 
 STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares
 
@@ -47,4 +48,5 @@ ATTACK = Attack(
             "as in code-injection: the injected code's ID token carries the victim's nonce, "
             "not the attacker session's",
     },
+    not_alone={"pkce_required": PKCE_ALONE},
 )
