@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard import launch
 from lab.controls.registry import Registry
@@ -136,6 +137,9 @@ def test_every_page_renders_offline(screen: tuple[Any, list[str]],
     assert not outside, outside
 
 
+ENABLED_TIMEOUT = 15_000   # ms: a rerun in progress, never a button greyed for good
+
+
 def _settled(page: Any) -> None:
     """Streamlit has finished rerunning the page (its status widget says "Running" until)."""
     page.wait_for_load_state("networkidle")
@@ -146,7 +150,8 @@ def _press(page: Any, key: str) -> None:
     _settled(page)
     button = page.locator(f".st-key-{key} button").first
     button.wait_for()
-    assert button.is_enabled(), f"{key} is greyed out"
+    # Streamlit redraws the page after each press; a button greyed for good fails here
+    expect(button, f"{key} is greyed out").to_be_enabled(timeout=ENABLED_TIMEOUT)
     button.click()
 
 
@@ -167,8 +172,9 @@ def test_workshop_progress_survives_a_reload(screen: tuple[Any, list[str]],
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
     _settled(page)
     page.get_by_text("The attack worked").wait_for()          # step 2 is still done
-    assert page.locator(".st-key-workshop_run button").first.is_enabled()
-    assert page.locator(".st-key-workshop_check button").first.is_enabled()
+    for key in ("workshop_run", "workshop_check"):
+        expect(page.locator(f".st-key-{key} button").first,
+               f"{key} is greyed out after the reload").to_be_enabled(timeout=ENABLED_TIMEOUT)
     page.screenshot(path=shots / "01-after-reload.png", full_page=True)
 
     registry.set({CONTROL: True})       # step 3, as the Controls page does it
