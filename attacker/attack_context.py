@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from typing import Any, NoReturn
 
 import requests
@@ -27,6 +28,8 @@ from .outcome import AttackSetupError, GoalMissed, GoalReached, Step
 from .victim import HttpVictim
 
 OWN_CLIENT_KEY = "attacker_client"
+# One registration even when an attack's worker threads all ask for the client at once.
+_OWN_CLIENT_LOCK = threading.Lock()
 ATTACKER_CERT = "attacker"
 ATTACKER_REDIRECT_PATH = "/cb"
 ATTACKER_SITE_PORT = 9446
@@ -128,6 +131,10 @@ class AttackContext:
 
     def own_client(self) -> dict[str, Any]:
         """The attacker's own client at the honest AS (RFC 7591), registered once per lab."""
+        with _OWN_CLIENT_LOCK:
+            return self._own_client()
+
+    def _own_client(self) -> dict[str, Any]:
         saved = self.store.get_setting(OWN_CLIENT_KEY)
         if isinstance(saved, dict) and saved.get("issuer") == self.config.issuer:
             return saved

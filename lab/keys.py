@@ -6,7 +6,10 @@ allow-list) and also publishes a PS256 key. The TPP has its own keys.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +35,34 @@ def _generate(alg: str) -> dict[str, Any]:
 
 def ensure_keyset(keys_dir: Path, owner: str, algs: tuple[str, ...] = ("ES256", "PS256")
                   ) -> list[dict[str, Any]]:
-    """Load `<owner>.jwks.json` (private), creating keys for `algs` on first use."""
+    """Load `<owner>.jwks.json` (private), creating keys for `algs` on first use.
+
+    Check and create happen under an exclusive lock on `.<owner>.lock`, and the file is
+    written whole (a 0600 temp file renamed into place): callers in several threads or
+    processes at once all get the same keys, never a half-written file."""
     path = keys_dir / f"{owner}.jwks.json"
-    if path.exists():
-        keys: list[dict[str, Any]] = json.loads(path.read_text())["keys"]
-    else:
-        keys = []
-    have = {k["alg"] for k in keys}
-    missing = [alg for alg in algs if alg not in have]
-    if missing:
-        keys.extend(_generate(alg) for alg in missing)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"keys": keys}, indent=1))
-        path.chmod(0o600)
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    with open(keys_dir / f".{owner}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        keys: list[dict[str, Any]] = (json.loads(path.read_text())["keys"]
+                                      if path.exists() else [])
+        have = {k["alg"] for k in keys}
+        missing = [alg for alg in algs if alg not in have]
+        if missing:
+            keys.extend(_generate(alg) for alg in missing)
+            _write_private(path, json.dumps({"keys": keys}, indent=1))
     return keys
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def public_jwks(private_keys: list[dict[str, Any]]) -> dict[str, Any]:
