@@ -22,7 +22,7 @@ import contextlib
 import html
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lab.web.request_id import HEADER
 
-from .victim import VictimRefused
+from .victim import OwnFlowMarks, VictimRefused
 
 Rewrite = Callable[[str], str]
 
@@ -67,7 +67,7 @@ class _Leaving:
 
 
 
-class BrowserTab:
+class BrowserTab(OwnFlowMarks):
     """A page in one browser context (its own cookies), with the hooks described above."""
 
     def __init__(self, ctx: AttackContext, *, context: Any, label: str,
@@ -110,23 +110,6 @@ class BrowserTab:
         pattern = "*" if rewrite else self._as + "/*"
         self._cdp.send("Fetch.enable", {"patterns": [
             {"urlPattern": pattern, "resourceType": "Document", "requestStage": "Response"}]})
-
-    @contextlib.contextmanager
-    def own(self, institution: str = "honestbank", *, shaped: bool = False) -> Iterator[None]:
-        """The victim's own flow (attacker.victim.HttpVictim.own): a "prior" attack's victim
-        at HonestBank; shaped: the attacker shapes this step, so it is lured."""
-        before = self._own_flow
-        if shaped:
-            self._own_flow = False
-        elif self.ctx.attack.victim == "prior" and institution == "honestbank":
-            self._own_flow = True
-        try:
-            yield
-        except VictimRefused as refused:
-            refused.own_flow = self._own_flow
-            raise
-        finally:
-            self._own_flow = before
 
     def _begin(self, *, hold: bool, rewrite: Rewrite | None = None) -> None:
         """A new authorization: forget the last response; hold it at the AS if asked;

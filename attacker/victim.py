@@ -41,37 +41,12 @@ class VictimRefused(GoalMissed):
     own_flow = False
 
 
-@dataclass
-class LinkResult:
-    """How far the victim's "Link <bank>" went."""
+class OwnFlowMarks:
+    """Which of a victim's requests are its own honest flow (OWN_FLOW) and which the attacker
+    shaped (LURED); shared by the HTTP victim and the Chromium victim's tab."""
 
-    authorization: AuthorizationResult
-    delivered: requests.Response | None = None
-
-    @property
-    def callback_url(self) -> str | None:
-        return self.authorization.callback_url
-
-
-class HttpVictim:
-    """`username` is the bank customer; the FinLens account is private to this run."""
-
-    renders_pages = False    # a page's images and scripts: attacker.inject.render_callback
-
-    def __init__(self, ctx: AttackContext, username: str = "alice", *,
-                 tpp_user: str | None = None, **agent_options: Any) -> None:
-        self.ctx = ctx
-        self.username = username
-        self.tpp_user = tpp_user or f"{username}-{ctx.run_tag}"
-        self.browser = TppBrowser(ctx.config.tpp_url, str(ctx.config.ca_cert_path))
-        self.http = self.browser.http
-        self.agent = HttpUserAgent.for_lab(ctx.config, ctx.store, username=username,
-                                           session=self.http, **agent_options)
-        self._signed_in = False
-        self._own_flow = False
-        self.http.hooks["response"].append(
-            lambda response, *_, **__: ctx.note_request(response, actor="victim",
-                                                        own_flow=self._own_flow))
+    ctx: AttackContext
+    _own_flow: bool = False
 
     @contextmanager
     def own(self, institution: str = "honestbank", *, shaped: bool = False) -> Iterator[None]:
@@ -90,6 +65,39 @@ class HttpVictim:
             raise
         finally:
             self._own_flow = before
+
+
+@dataclass
+class LinkResult:
+    """How far the victim's "Link <bank>" went."""
+
+    authorization: AuthorizationResult
+    delivered: requests.Response | None = None
+
+    @property
+    def callback_url(self) -> str | None:
+        return self.authorization.callback_url
+
+
+class HttpVictim(OwnFlowMarks):
+    """`username` is the bank customer; the FinLens account is private to this run."""
+
+    renders_pages = False    # a page's images and scripts: attacker.inject.render_callback
+
+    def __init__(self, ctx: AttackContext, username: str = "alice", *,
+                 tpp_user: str | None = None, **agent_options: Any) -> None:
+        self.ctx = ctx
+        self.username = username
+        self.tpp_user = tpp_user or f"{username}-{ctx.run_tag}"
+        self.browser = TppBrowser(ctx.config.tpp_url, str(ctx.config.ca_cert_path))
+        self.http = self.browser.http
+        self.agent = HttpUserAgent.for_lab(ctx.config, ctx.store, username=username,
+                                           session=self.http, **agent_options)
+        self._signed_in = False
+        self._own_flow = False
+        self.http.hooks["response"].append(
+            lambda response, *_, **__: ctx.note_request(response, actor="victim",
+                                                        own_flow=self._own_flow))
 
     # --- at FinLens ------------------------------------------------------------------------
     def sign_in(self) -> None:
