@@ -78,16 +78,15 @@ def show(row: dict[str, Any], console: Console) -> None:
 
     line(f"#{row['id']} {_time(row['ts'])} {row['label']} leg={row['leg']} "
          f"request id {row['request_id'] or '—'}")
+    def message(headers: list[tuple[str, str]], body: str | None) -> None:
+        for name, value in headers:
+            line(f"{name}: {value}")
+        if body:
+            line("")
+            line(body)
+
     line(f"{row['method']} {row['url']}")
-    for name, value in row["request_headers"]:
-        line(f"{name}: {value}")
-    if row["request_body"]:
-        line("")
-        line(row["request_body"])
+    message(row["request_headers"], row["request_body"])
     line("")
     line(f"→ {row['status'] if row['status'] is not None else 'no response'}")
-    for name, value in row["response_headers"]:
-        line(f"{name}: {value}")
-    if row["response_body"]:
-        line("")
-        line(row["response_body"])
+    message(row["response_headers"], row["response_body"])
