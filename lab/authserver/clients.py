@@ -19,7 +19,8 @@ from cryptography import x509
 
 from lab import clock
 from lab.config import LabConfig
-from lab.protocol import client_metadata, redirect_uri
+from lab.domain.clients import shown_name
+from lab.protocol import redirect_uri
 from lab.store.base import Store
 
 TPP_CLIENT_ID = "tpp"
@@ -78,10 +79,8 @@ class Client(ClientMixin):
 
     @property
     def client_name(self) -> str:
-        """The name pages show: safe whatever the store holds (client_metadata.display_text)."""
-        return client_metadata.display_text(
-            self.metadata.get("client_name"),
-            client_metadata.display_text(self.client_id, "unnamed app"))
+        """The name pages show: safe whatever the store holds (lab.domain.clients)."""
+        return shown_name(self.metadata.get("client_name"), self.client_id)
 
     # --- ClientMixin --------------------------------------------------------------------
     def get_client_id(self) -> str:

@@ -38,7 +38,12 @@ def client_name(store: Store, client_id: str) -> str:
     """RFC 7591 `client_name`, else the client_id (also for an unknown client)."""
     row = store.query_one("SELECT metadata FROM as_clients WHERE client_id = ?", (client_id,))
     metadata = json.loads(row["metadata"]) if row else {}
-    return display_text(metadata.get("client_name"), display_text(client_id, "unnamed app"))
+    return shown_name(metadata.get("client_name"), client_id)
+
+
+def shown_name(client_name: object, client_id: str) -> str:
+    """The name a page shows for an app: its client_name, else its client_id, made safe."""
+    return display_text(client_name, display_text(client_id, "unnamed app"))
 
 
 def display_text(value: object, fallback: str, limit: int = MAX_NAME) -> str:

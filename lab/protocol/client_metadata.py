@@ -5,8 +5,9 @@ A registered value ends up in the AS's login and consent pages and the bank's
 page can show: Unicode scalar values (a lone surrogate cannot be encoded as UTF-8),
 no control characters, no bidirectional overrides (which make "ppAliveE" read as
 "EvilApp"), and bounded in length and nesting. Redirect URIs must be URIs the code
-may safely go to (redirect_uri.safe_redirect_uri). `display_text` makes whatever is
-already stored (from before these checks, or written to the store directly) safe to show.
+may safely go to (redirect_uri.safe_redirect_uri). `lab.domain.clients.display_text` makes
+whatever is already stored (from before these checks, or written to the store directly) safe
+to show.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from lab.domain.clients import BIDI_CONTROLS, MAX_NAME, display_text
+from lab.domain.clients import BIDI_CONTROLS, MAX_NAME
 
 from .redirect_uri import safe_redirect_uri
-
-__all__ = ["BIDI_CONTROLS", "MAX_NAME", "display_text"]  # defined with the names, in lab.domain
 
 MAX_TEXT = 2000          # URIs, scope, anything else
 MAX_ITEMS = 50           # entries in any list (redirect_uris, contacts, jwks keys, ...)
