@@ -179,7 +179,8 @@ def tpp_metadata(config: LabConfig, tpp_jwks: dict[str, Any] | None,
     """FAPI2 §5.3.2.1: a confidential client using private_key_jwt (or MTLS)."""
     metadata: dict[str, Any] = {
         "client_name": "FinLens",
-        "redirect_uris": [config.tpp_url + "/callback"],
+        # The link callback, and "Sign in with your bank"'s (lab/tpp/signin.py).
+        "redirect_uris": [config.tpp_url + "/callback", config.tpp_url + "/signin/callback"],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": TPP_RESPONSE_TYPES,
         "token_endpoint_auth_method": "private_key_jwt" if tpp_jwks else "client_secret_basic",

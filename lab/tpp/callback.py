@@ -94,7 +94,8 @@ def bind_flow(state: str | None, flows: list[PendingFlow]) -> PendingFlow | None
     return match
 
 
-def _institution(flow: PendingFlow | None, params: dict[str, str]) -> Institution:
+def institution_for(flow: PendingFlow | None, params: dict[str, str]) -> Institution:
+    """The institution the response is from: the flow's, else the one its iss names."""
     store = context.current().store
     inst = institutions.get(store, flow.institution_id) if flow else \
         institutions.by_issuer(store, params.get("iss")) or institutions.default(store)
@@ -167,7 +168,7 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
     flows = pending_flows(session_flows)
     flow = bind_flow(params.get("state"), flows)
     save_flows([f.as_dict() for f in flows if f is not flow])
-    inst = _institution(flow, params)
+    inst = institution_for(flow, params)
     check_iss(config, inst, flow, params)
 
     if "error" in params:

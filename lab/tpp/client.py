@@ -30,6 +30,8 @@ REQUESTED_SCOPE = "openid accounts:read transactions:read offline_access rewards
 PAYMENT_SCOPE = "payments:write"   # only with the payments setting on
 OPTIONAL_SCOPES = ("rewards:read",)   # asked for only where scopes_supported lists it
 TIMEOUT = session.TIMEOUT
+# "Sign in with your bank" asks only who the person is (OIDC §3.1.2.1: openid is required).
+SIGNIN_SCOPE = "openid"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class PendingFlow:
     institution_id: str
     scope: str
     created_at: float
+    response_type: str = "code"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,7 +57,8 @@ class PendingFlow:
         if not isinstance(data, dict):
             return None
         try:
-            flow = cls(**{k: data[k] for k in cls.__dataclass_fields__})
+            flow = cls(**{k: data[k] for k in cls.__dataclass_fields__
+                          if k in data or k != "response_type"})
         except (KeyError, TypeError):
             return None
         return flow if isinstance(flow.state, str) and isinstance(flow.created_at, float | int) \
@@ -112,8 +116,13 @@ def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effe
     return str(body["request_uri"])
 
 
-def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
-    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow."""
+def start_flow(config: LabConfig, inst: Institution, *,
+               signin: bool = False) -> tuple[str, PendingFlow]:
+    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow.
+
+    signin: "Sign in with your bank" (lab/tpp/signin.py): scope openid, its own redirect
+    URI, and with the `login` setting hybrid, response_type=code id_token (OIDC §3.3.2.1).
+    """
     meta, chosen = prepare(config, inst)
     store = context.current().store
     http = session.build(config, inst, chosen)
@@ -121,9 +130,11 @@ def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
     # RFC 6749 §10.12: state binds the response to the user agent; OIDC §3.1.2.1: nonce
     # binds the ID token to it.
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    scope = requested_scope(meta, payments=chosen.payments == "on")
-    params = {"response_type": "code", "client_id": http.client_id,
-              "redirect_uri": http.redirect_uri, "scope": scope, "state": state,
+    scope = SIGNIN_SCOPE if signin else requested_scope(meta, payments=chosen.payments == "on")
+    response_type = "code id_token" if signin and chosen.login == "hybrid" else "code"
+    redirect_uri = session.signin_redirect_uri(config) if signin else http.redirect_uri
+    params = {"response_type": response_type, "client_id": http.client_id,
+              "redirect_uri": redirect_uri, "scope": scope, "state": state,
               "nonce": nonce, **pkce_params}
     if chosen.request == "par":
         request_uri = _push(http, meta, chosen, params)
@@ -138,7 +149,7 @@ def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
         url = add_params_to_uri(meta["authorization_endpoint"], list(params.items()))
     flow = PendingFlow(state=state, nonce=nonce, code_verifier=verifier, pkce=chosen.pkce,
                        issuer=inst.issuer, institution_id=inst.id, scope=scope,
-                       created_at=clock.now(store))
+                       created_at=clock.now(store), response_type=response_type)
     return url, flow
 
 
@@ -150,14 +161,18 @@ def _token_endpoint(meta: dict[str, Any], chosen: settings.Effective) -> str:
 
 
 def redeem_code(config: LabConfig, inst: Institution, code: str,
-                code_verifier: str | None) -> dict[str, Any]:
-    """RFC 6749 §4.1.3 token request; with no pending flow, no verifier (the AS decides)."""
+                code_verifier: str | None, *, redirect_uri: str | None = None) -> dict[str, Any]:
+    """RFC 6749 §4.1.3 token request; with no pending flow, no verifier (the AS decides).
+
+    redirect_uri: the one the authorization request named (§4.1.3: "identical"), when it
+    was not the link callback."""
     meta, chosen = prepare(config, inst)
     http = session.build(config, inst, chosen)
     extra = {"code_verifier": code_verifier} if code_verifier else {}
     try:
         token = http.fetch_token(_token_endpoint(meta, chosen), grant_type="authorization_code",
-                                 code=code, redirect_uri=http.redirect_uri, timeout=TIMEOUT,
+                                 code=code, redirect_uri=redirect_uri or http.redirect_uri,
+                                 timeout=TIMEOUT,
                                  **extra)
     except OAuthError as exc:
         raise TokenRequestFailedError(exc.error) from None

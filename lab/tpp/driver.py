@@ -6,10 +6,12 @@ what it reads is what a browser would see.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
 
@@ -95,10 +97,37 @@ class _FormParser(HTMLParser):
             self._inside = False
 
 
+class _FragmentParser(HTMLParser):
+    """Where the fragment page's script posts the fragment (its form's action)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("id") == "fragment-post":
+            self.action = a.get("action") or "/callback"
+
+
+def fragment_action(html: str) -> str | None:
+    """The fragment page's form action, or None when the page is not the fragment page."""
+    parser = _FragmentParser()
+    parser.feed(html)
+    return parser.action
+
+
 def parse_dashboard(html: str) -> DashboardPage:
     parser = _DashboardParser()
     parser.feed(html)
     return parser.page
+
+
+def bank_identity(html: str) -> tuple[str, str] | None:
+    """(issuer, subject) of the dashboard's "Signed in with your bank" line, if any."""
+    match = re.search(r'data-testid="bank-identity" data-issuer="([^"]*)" '
+                      r'data-subject="([^"]*)"', html)
+    return (unescape(match.group(1)), unescape(match.group(2))) if match else None
 
 
 def redeem_form(html: str) -> list[tuple[str, str]] | None:
@@ -139,15 +168,37 @@ class TppBrowser:
         """
         first = self.http.get(callback_url, allow_redirects=False)
         fields = redeem_form(first.text) if first.status_code == 200 else None
+        action = "/callback"
+        fragment = urlsplit(callback_url).fragment
+        if fields is None and fragment and first.status_code == 200:
+            # The fragment page's script posts the fragment (OIDC §3.3.2.5, §15.5.3).
+            action = fragment_action(first.text) or ""
+            fields = parse_qsl(fragment, keep_blank_values=True) if action else None
         if fields is None or not run_script:
             return first
-        second = self.http.post(self.url("/callback"), data=fields, allow_redirects=False)
+        second = self.http.post(self.url(action), data=fields, allow_redirects=False)
         second.history = [first]
         return second
 
-    def post_callback(self, fields: dict[str, str]) -> requests.Response:
-        """A form_post / fragment form-post delivery of an authorization response."""
-        return self.http.post(self.url("/callback"), data=fields, allow_redirects=False)
+    def sign_in_with_bank(self, institution: str = "honestbank") -> str:
+        """Click "Sign in with <institution>"; return the authentication request URL."""
+        response = self.http.post(self.url(f"/signin/bank/{institution}"),
+                                  allow_redirects=False)
+        if response.status_code != 303:
+            raise RuntimeError(f"sign-in did not start: {response.status_code} "
+                               f"{response.text[:200]}")
+        return response.headers["Location"]
+
+    def identity(self) -> tuple[str, str] | None:
+        """(issuer, subject) the dashboard says this browser is signed in with, if any."""
+        response = self.http.get(self.url("/dashboard"), allow_redirects=False)
+        return bank_identity(response.text) if response.status_code == 200 else None
+
+    def post_callback(self, fields: dict[str, str], path: str = "/callback"
+                      ) -> requests.Response:
+        """A form_post / fragment form-post delivery of an authorization response (to the
+        sign-in callback with path="/signin/callback")."""
+        return self.http.post(self.url(path), data=fields, allow_redirects=False)
 
     def dashboard(self) -> DashboardPage:
         response = self.http.get(self.url("/dashboard"))

@@ -125,3 +125,9 @@ class MixUpDetectedError(TppError):
     error = "mix_up_detected"
     description = ("This authorization response came from another authorization server than "
                    "the one FinLens sent you to; it was discarded.")
+
+
+class NoSubjectError(TppError):
+    error = "invalid_request"
+    description = "The bank's answer does not say who is signing in."
+    title = "FinLens could not sign you in"

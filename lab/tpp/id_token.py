@@ -112,3 +112,40 @@ def check_nonce(claims: dict[str, Any], expected: str | None) -> None:
     if claims.get("nonce") != expected:
         got = "no nonce" if "nonce" not in claims else "a different nonce"
         raise CHECKS_NONCE.refuse(NonceMismatchError(), reason=f"ID token carries {got}")
+
+
+def _half_hash_matches(value: str, claim: object, alg: str) -> bool:
+    """OIDC §3.3.2.11: "the base64url encoding of the left-most half of the hash of the octets
+    of the ASCII representation of the code", with the hash of the ID token's alg."""
+    from authlib.oidc.core.util import create_half_hash
+
+    expected = create_half_hash(value, alg)
+    return isinstance(claim, str) and expected is not None and claim == expected.decode()
+
+
+def check_hashes(claims: dict[str, Any], id_token: object, *, code: str | None,
+                 access_token: str | None, front_channel: bool) -> None:
+    """c_hash and at_hash (OIDC §3.3.2.10-11, §3.1.3.8), part of tpp_id_token_validation.
+
+    front_channel: the ID token came with the authorization response of a hybrid request
+    (response_type=code id_token), where c_hash is REQUIRED and binds the ID token to the
+    code beside it. at_hash is checked wherever it is present with an access token."""
+    if not ID_TOKEN_VALIDATION.on() or not isinstance(id_token, str):
+        return
+    try:
+        alg = str(jwt.get_unverified_header(id_token).get("alg"))
+    except jwt.PyJWTError:
+        raise ID_TOKEN_VALIDATION.refuse(IdTokenInvalidError(), reason="no JOSE header") \
+            from None
+    if front_channel:
+        if not code:
+            raise ID_TOKEN_VALIDATION.refuse(IdTokenInvalidError(),
+                                             reason="hybrid response without its code")
+        if not _half_hash_matches(code, claims.get("c_hash"), alg):
+            got = "no c_hash" if "c_hash" not in claims else "a c_hash of another code"
+            raise ID_TOKEN_VALIDATION.refuse(IdTokenInvalidError(),
+                                             reason=f"ID token carries {got}")
+    if access_token and "at_hash" in claims \
+            and not _half_hash_matches(access_token, claims.get("at_hash"), alg):
+        raise ID_TOKEN_VALIDATION.refuse(IdTokenInvalidError(),
+                                         reason="at_hash is not the access token's")

@@ -27,6 +27,7 @@ from .settings import Effective
 
 CREDENTIALS_FILE = ("secrets", "tpp-client.json")
 TIMEOUT = 15
+SIGNIN_CALLBACK = "/signin/callback"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ def credentials(config: LabConfig, inst: Institution | None = None) -> Credentia
     if inst is not None and (inst.client_id != client_id or inst.issuer != config.issuer):
         client_id, secret = inst.client_id, ""
     return Credentials(client_id, secret or None, config.tpp_url + "/callback")
+
+
+def signin_redirect_uri(config: LabConfig) -> str:
+    """"Sign in with your bank"'s own redirect URI, registered beside the link callback."""
+    return config.tpp_url + SIGNIN_CALLBACK
 
 
 def endpoint(meta: dict[str, Any], name: str, chosen: Effective) -> str | None:

@@ -27,6 +27,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     # attacks.md §0: the scripted victim consents to "initiate payments" too; "on" makes
     # FinLens ask for payments:write besides reading (an aggregator alone does not).
     "payments": ("off", "on"),
+    # attacks.md §0: how "Sign in with your bank" asks for the ID token. hybrid (OIDC §3.3,
+    # response_type=code id_token) takes it from the front channel, as legacy clients did.
+    "login": ("hybrid", "code"),
 }
 # Settings that decide an "alt" control (profiles.ALT_SELECTED_BY).
 ALT_SETTINGS = ("client_auth", "sender_constraint")
@@ -50,6 +53,7 @@ class Effective:
     sender_constraint: str = "none"
     assertion_alg: str = "ES256"
     payments: str = "off"
+    login: str = "code"
     notes: tuple[str, ...] = ()
 
     @property
@@ -83,6 +87,7 @@ def defaults_for(profile: str) -> dict[str, str]:
         "request": "par" if "par_required" in demanded else "query",
         "pkce": "S256" if "pkce_s256_only" in demanded
         else "plain" if "pkce_required" in demanded else "none",
+        "login": "code" if "response_type_code_only" in demanded else "hybrid",
     }
 
 
@@ -194,6 +199,16 @@ def _request(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]
     return chosen
 
 
+def _login(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]) -> str:
+    # RFC 8414 §2 / OIDC Discovery §3: response_types_supported lists what the AS serves.
+    supported = meta.get("response_types_supported")
+    if chosen == "hybrid" and not explicit and isinstance(supported, list) \
+            and "code id_token" not in supported:
+        notes.append("login hybrid: the AS serves only the code flow, signing in with code")
+        return "code"
+    return chosen
+
+
 def effective(store: Store, metadata: dict[str, Any]) -> Effective:
     """The settings one flow uses at the AS described by `metadata` (RFC 8414)."""
     chosen, explicit = current(store), overrides(store)
@@ -213,6 +228,8 @@ def effective(store: Store, metadata: dict[str, Any]) -> Effective:
         notes.append("pkce plain not offered by the AS: using S256")
         pkce = "S256"
 
+    login = _login(chosen["login"], "login" in explicit, metadata, notes)
     return Effective(client_auth=auth, pkce=pkce, request=request,
                      response_mode=chosen["response_mode"], sender_constraint=sender,
-                     assertion_alg=alg, payments=chosen["payments"], notes=tuple(notes))
+                     assertion_alg=alg, payments=chosen["payments"], login=login,
+                     notes=tuple(notes))

@@ -26,6 +26,7 @@ from . import (
     aggregate,
     callback,
     client,
+    identities,
     institutions,
     keyring,
     links,
@@ -33,6 +34,7 @@ from . import (
     rewards,
     settings,
 )
+from . import signin as bank_signin
 from .errors import NoSuchLinkError, TppError, UnknownInstitutionError
 from .links import User
 
@@ -86,6 +88,47 @@ def signin() -> Response:
                        "underscores.")
     session["user"] = links.sign_in(_store(), username).id
     return _see_other("/dashboard")
+
+
+@bp.post("/signin/bank/<inst_id>")
+def signin_with_bank(inst_id: str) -> Response:
+    """"Sign in with your bank": the flow is kept apart from link flows (OIDC §3.1.2.1)."""
+    inst = institutions.get(_store(), inst_id)
+    if inst is None:
+        raise UnknownInstitutionError()
+    url, flow = bank_signin.start(_config(), inst)
+    pending = [f for f in session.get("signin_flows", []) if isinstance(f, dict)]
+    session["signin_flows"] = [*pending[-(MAX_PENDING_FLOWS - 1):], flow.as_dict()]
+    return _see_other(url)
+
+
+def _save_signin_flows(flows: list[dict[str, Any]]) -> None:
+    session["signin_flows"] = flows
+
+
+def _complete_signin(source: Any) -> Response:
+    try:
+        who = bank_signin.handle(_config(), source.to_dict(flat=False), session.get("signin_flows"),
+                            _save_signin_flows)
+    except TppError as error:
+        error.title = "FinLens could not sign you in"
+        raise
+    # A new sign-in starts a new session: nothing of the previous user's flows carries over.
+    session.clear()
+    session["user"] = who.user.id
+    inst = institutions.get(_store(), who.institution_id)
+    flash(f"Signed in with {inst.name if inst else 'your bank'} as {who.subject[:64]}.")
+    return _see_other("/dashboard")
+
+
+@bp.route("/signin/callback", methods=["GET", "POST"])
+def signin_callback() -> Response | str:
+    if request.method == "POST":
+        return _complete_signin(request.form)
+    if not request.args:
+        # Hybrid (OIDC §3.3.2.5): the response is in the fragment; this page posts it back.
+        return render_template("fragment.html", action="/signin/callback")
+    return _complete_signin(request.args)
 
 
 @bp.post("/signout")
@@ -162,7 +205,8 @@ def dashboard() -> Response | str:
         return _see_other("/")
     view = aggregate.build(_config(), user.id)
     return render_template("dashboard.html", user=user, dash=view,
-                           partners=redirector.partners(_config()))
+                           partners=redirector.partners(_config()),
+                           identity=identities.of_user(_store(), user.id))
 
 
 @bp.get("/rewards")
@@ -248,6 +292,7 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _no_referrer_on_callback(response: Response) -> Response:
-        if request.path == "/callback" and "Referrer-Policy" not in response.headers:
+        if request.path in ("/callback", "/signin/callback") \
+                and "Referrer-Policy" not in response.headers:
             response.headers["Referrer-Policy"] = "no-referrer"
         return response
