@@ -110,6 +110,30 @@ class HttpVictim(OwnFlowMarks):
             self._step(f"signs in to FinLens as {self.tpp_user}", response)
             self._signed_in = True
 
+    def sign_in_with_bank(self, institution: str = "honestbank") -> requests.Response:
+        """"Sign in with <institution>" at FinLens: the bank's ID token says who he is."""
+        with self.own(institution):
+            try:
+                url = self.browser.sign_in_with_bank(institution)
+            except RuntimeError as exc:
+                raise VictimRefused(f"FinLens could not start the sign-in: {exc}") from None
+            self.ctx.step("victim", f"clicks \"Sign in with {institution}\" at FinLens", url=url)
+            result = self.agent.authorize(url)
+            for response in result.history:
+                self.ctx.note_request(response, actor="victim")
+            if result.callback_url is None or result.error:
+                raise VictimRefused(f"the AS refused the victim's sign-in: "
+                                    f"{result.error or result.response.status_code}",
+                                    _refusal(result.response))
+            self.ctx.step("victim", f"signs in at the bank as {self.username}")
+            delivered = self.deliver(result.callback_url)
+        self._signed_in = True
+        return delivered
+
+    def takes_session_as_his(self) -> None:
+        """He sees FinLens signed in and goes on in that session (login CSRF's premise)."""
+        self._signed_in = True
+
     def link(self, institution: str = "honestbank", *, stop: str | None = None,
              rewrite: Callable[[str], str] | None = None) -> LinkResult:
         """Click "Link <institution>", sign in at the AS, pass SCA, consent, come back.
