@@ -111,3 +111,68 @@ def test_on_records_of_real_requests_carry_their_request_ids_and_verify(
         '"factor": "password"', "")
     report = verified(lab.store)
     assert report.ok and report.checked, report.problem
+
+
+# --- fapi-lab audit verify|export: bad input gives one clear line and a non-zero exit --------
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from lab.cli.commands import main
+
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_verify_json_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trail_of(tmp_path, on=True, n=5)
+    code, out, _ = cli(["audit", "verify", "--json", "--data-dir", str(tmp_path)], capsys)
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["checkpoints"] == report["chained"] == 6
+    target = tmp_path / "trail.jsonl"
+    code, out, _ = cli(["audit", "export", "--out", str(target), "--json",
+                        "--data-dir", str(tmp_path)], capsys)
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert code == 0 and json.loads(out)["records"] == len(lines) == 7
+    assert lines[-1]["kind"] == "payment" and lines[-1]["hash"]
+
+
+def test_cli_verify_off_passes_unless_told_to_ignore_the_switch(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = trail_of(tmp_path, on=True, n=5)
+    Registry(store).set({"audit_chain": False})
+    edit(store, 4)
+    assert cli(["audit", "verify", "--data-dir", str(tmp_path)], capsys)[0] == 0
+    code, _, err = cli(["audit", "verify", "--ignore-switch", "--data-dir", str(tmp_path)],
+                       capsys)
+    assert code == 1 and "record 4 was edited" in err
+
+
+@pytest.mark.parametrize("line", ["not json", '{"seq": 3}',
+                                  '{"seq": 3, "hash": "00", "ts": 1, "jws": "a.b.c"}'])
+def test_cli_a_corrupt_checkpoint_file_is_named_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str) -> None:
+    trail_of(tmp_path, on=True, n=3)
+    with checkpoints.path(tmp_path).open("a") as out:
+        out.write(line + "\n")
+    code, _, err = cli(["audit", "verify", "--data-dir", str(tmp_path)], capsys)
+    assert code == 1 and "checkpoint line 5" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("sql", "why"), [
+    ("UPDATE audit_log SET data = 'not json{' WHERE seq = 3", "record 3 is not readable"),
+    ("UPDATE audit_log SET ts = 'noon' WHERE seq = 3", "record 3 is not readable"),
+    ("UPDATE audit_log SET prev = NULL WHERE seq = 3", "record 3 has half a link"),
+])
+def test_cli_a_corrupt_store_row_is_named_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], sql: str, why: str) -> None:
+    trail_of(tmp_path, on=True, n=5).execute(sql)
+    code, _, err = cli(["audit", "verify", "--data-dir", str(tmp_path)], capsys)
+    assert code == 1 and why in err and "Traceback" not in err
+
+
+def test_cli_a_directory_without_a_lab_is_said_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(["audit", "verify", "--data-dir", str(tmp_path / "nowhere")], capsys)
+    assert code == 1 and "no lab store" in err
+    (tmp_path / "lab.sqlite3").write_text("not a database")
+    code, _, err = cli(["audit", "export", "--data-dir", str(tmp_path)], capsys)
+    assert code == 1 and "no readable audit trail" in err
