@@ -11,7 +11,7 @@ from lab.controls import catalog
 from .data import Lab, metadata_changes
 
 PLACES = {"AS": "Authorization server", "bank": "Bank (resource server)",
-          "TPP": "TPP (FinLens, the client)"}
+          "TPP": "TPP (FinLens, the client)", "store": "Audit trail (store + CLI)"}
 
 
 def grouped(controls: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

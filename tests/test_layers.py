@@ -44,7 +44,8 @@ def _top(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
 
 @pytest.mark.parametrize(("package", "witness"), [
     ("lab.domain", "lab.domain.consent"), ("lab.protocol", "lab.protocol.grants"),
-    ("lab.controls", "lab.controls.guard"), ("lab.store", "lab.store.base")])
+    ("lab.controls", "lab.controls.guard"), ("lab.store", "lab.store.base"),
+    ("lab.audit", "lab.audit.verify")])
 def test_every_module_of_a_lower_layer_imports_without_flask(package, witness):
     loaded = _modules_after_importing(_IMPORT_ALL, package)
     assert witness in loaded             # the walk really imported the package's modules

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from lab.admin import describe
 from lab.cli import attack as attacker_cli
+from lab.cli import audit as cli_audit
 from lab.cli import benchmark as bench_cli
 from lab.cli import capture as cli_capture
 from lab.cli import load as cli_load
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     attacker_cli.register(add)
     cli_matrix.register(add)
     cli_scenario.register(add)
+    cli_audit.register(add)
 
     reset = add("reset", "wipe the data directory (the lab must be stopped)")
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask")
@@ -260,6 +262,7 @@ COMMANDS = {
     "attack": attacker_cli.run,
     "matrix": cli_matrix.run,
     "scenario": cli_scenario.run,
+    "audit": cli_audit.run,
 }
 
 

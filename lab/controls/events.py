@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lab import clock
+from lab.audit import trail
 from lab.store.base import Store
 
 EventKind = Literal["fired", "prevented"]
@@ -35,6 +36,9 @@ def record(store: Store, event: ControlFired) -> ControlFired:
         (ts, event.kind, event.control, event.request_id, event.component, event.endpoint,
          event.error, event.reason),
     )
+    trail.append(store, "control_fired", {
+        "event_id": new_id, "event_kind": event.kind, "control": event.control,
+        "endpoint": event.endpoint, "error": event.error, "reason": event.reason})
     return ControlFired(**{**event.as_dict(), "ts": ts, "id": new_id})
 
 

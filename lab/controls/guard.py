@@ -73,6 +73,12 @@ class Guard:
         _consulted(self.id)
         return self.id in self._cached("enabled", lambda: self._registry().enabled())
 
+    def records(self) -> bool:
+        """Whether the control is on, for code that only keeps evidence (the audit trail's
+        writer): keeping it changes no request's outcome, so unlike on() this is not a
+        consultation the matrix counts (consult_trace)."""
+        return self.id in self._cached("enabled", lambda: self._registry().enabled())
+
     def param(self, name: str, default: Any = None) -> Any:
         _consulted(self.id)
         # One read of every control's parameters per request, whichever guards ask.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Side = Literal["AS", "bank", "TPP"]
+Side = Literal["AS", "bank", "TPP", "store"]
 Kind = Literal["refusing", "preventive", "enabler"]
 
 

@@ -89,6 +89,9 @@ FAPI2_SECURITY: Marks = {
 # built so far are listed.
 EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
 OVERLAY_SUFFIX = "+extras"
+# Issue 15/16 controls no FAPI profile marks (attacks.md §2.7): on together in the overlay
+# `fapi2-security+adaptive` (its plumbing comes with login_throttling).
+ADAPTIVE: tuple[str, ...] = ("audit_chain",)
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
 ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {

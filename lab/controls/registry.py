@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.audit import trail
 from lab.store.base import Store
 
 from . import catalog, profiles
@@ -61,6 +62,7 @@ class Registry:
             self.store.set_setting(ENABLED_KEY, sorted(on))
             self.store.set_setting(PROFILE_KEY, name)
             self.store.set_setting(PARAMS_KEY, profiles.params(name))
+        trail.append(self.store, "control_change", {"profile": name, "enabled": sorted(on)})
         return on
 
     def sync_alternatives(self) -> None:
@@ -96,6 +98,8 @@ class Registry:
             except KeyError:
                 changed = True
             self.store.set_setting(PROFILE_KEY, base + ("*" if changed else ""))
+        trail.append(self.store, "control_change", {"changes": dict(changes),
+                                                    "enabled": sorted(on)})
         return notes
 
     def set_param(self, control_id: str, name: str, value: Any) -> None:
@@ -107,6 +111,8 @@ class Registry:
             params = self.store.get_setting(PARAMS_KEY, {})
             params.setdefault(control_id, {})[name] = value
             self.store.set_setting(PARAMS_KEY, params)
+        trail.append(self.store, "control_change", {"control": control_id, "param": name,
+                                                    "value": value})
 
     def snapshot(self) -> dict[str, Any]:
         on = self.enabled()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lab import clock
+from lab.audit import trail
 from lab.store.base import Store
 
 SCHEMA = """
@@ -75,6 +76,9 @@ def create_grant(store: Store, *, username: str, client_id: str, scope: str,
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (grant_id, username, client_id, scope, json.dumps(accounts), clock.now(store),
          auth_time, acr))
+    trail.append(store, "consent", {"grant_id": grant_id, "username": username,
+                                    "client_id": client_id, "scope": scope,
+                                    "accounts": accounts})
     return grant_id
 
 
@@ -101,8 +105,9 @@ def grants_of(store: Store, username: str, *, active_only: bool = True) -> list[
 
 def mark_grant_revoked(store: Store, grant_id: str) -> bool:
     """The grant itself is withdrawn; what happens to its tokens is revocation_cascade's call."""
-    return store.consume("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+    done = store.consume("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                          (clock.now(store), grant_id))
+    return revoked(store, "grant", grant_id, int(done), "withdrawn") > 0
 
 
 def permitted(grant: dict[str, Any], account_id: str, permission: str) -> bool:
@@ -118,13 +123,24 @@ def record_access_token(store: Store, *, jti: str, grant_id: str | None, client_
         (jti, grant_id, client_id, username, scope, audience, issued_at, expires_at))
 
 
+def revoked(store: Store, what: str, ident: str, count: int, reason: str) -> int:
+    """The one audit record of a revocation (grant, access or refresh tokens), if any changed."""
+    if count:
+        trail.append(store, "revocation", {"what": what, "id": ident, "count": count,
+                                           "reason": reason})
+    return count
+
+
 def revoke_access_token(store: Store, jti: str) -> bool:
-    return store.consume("UPDATE access_tokens SET revoked = 1 WHERE jti = ? AND revoked = 0",
+    done = store.consume("UPDATE access_tokens SET revoked = 1 WHERE jti = ? AND revoked = 0",
                          (jti,))
+    return revoked(store, "access_token", jti, int(done), "direct") > 0
 
 
 def revoke_access_tokens_of_grant(store: Store, grant_id: str) -> int:
-    return store.execute("UPDATE access_tokens SET revoked = 1 WHERE grant_id = ?", (grant_id,))
+    return revoked(store, "access_tokens_of_grant", grant_id, store.execute(
+        "UPDATE access_tokens SET revoked = 1 WHERE grant_id = ? AND revoked = 0", (grant_id,)),
+        "cascade")
 
 
 def access_token_status(store: Store, jti: str) -> dict[str, Any] | None:

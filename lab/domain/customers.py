@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyotp
 
 from lab import clock
+from lab.audit import trail
 from lab.store.base import Store
 
 SCHEMA = """
@@ -91,9 +92,17 @@ def get(store: Store, username: str) -> dict | None:
     return store.query_one("SELECT * FROM customers WHERE username = ?", (username,))
 
 
+def _authentication(store: Store, username: str, factor: str, ok: bool) -> bool:
+    """Every check of a factor, passed or failed, is an audit record (never the secret)."""
+    trail.append(store, "authentication", {"username": str(username)[:200], "factor": factor,
+                                           "ok": ok})
+    return ok
+
+
 def check_password(store: Store, username: str, password: str) -> bool:
     customer = get(store, username)
-    return bool(customer) and _verify_hash(password, customer["password_hash"])  # type: ignore[index]
+    return _authentication(store, username, "password", bool(customer) and _verify_hash(
+        password, customer["password_hash"]))  # type: ignore[index]
 
 
 # TOTP runs on real time, never on the lab clock: the codes come from an authenticator app
@@ -110,9 +119,9 @@ def totp_now(secret: str) -> str:
 def check_totp(store: Store, username: str, code: str) -> bool:
     """Current code, or the one before or after (±30 s drift), at real time."""
     customer = get(store, username)
-    if not customer or not customer["totp_secret"]:
-        return False
-    return pyotp.TOTP(customer["totp_secret"]).verify(code.strip(), valid_window=1)
+    ok = bool(customer and customer["totp_secret"]) and pyotp.TOTP(
+        customer["totp_secret"]).verify(code.strip(), valid_window=1)  # type: ignore[index]
+    return _authentication(store, username, "totp", ok)
 
 
 def send_sms_code(store: Store, username: str) -> str:
@@ -136,9 +145,9 @@ def send_sms_code(store: Store, username: str) -> str:
 def check_sms_code(store: Store, username: str, code: str) -> bool:
     """The latest unused code, within its lifetime; consumed atomically on success."""
     oldest = clock.now(store) - SMS_CODE_LIFETIME
-    return store.consume(
+    return _authentication(store, username, "sms", store.consume(
         "UPDATE sms_inbox SET used = 1 WHERE username = ? AND code = ? AND used = 0 "
-        "AND sent_at >= ?", (username, code.strip(), oldest))
+        "AND sent_at >= ?", (username, code.strip(), oldest)))
 
 
 def sms_inbox(store: Store, limit: int = 20) -> list[dict]:

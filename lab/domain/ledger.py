@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab import clock
+from lab.audit import trail
 from lab.store.base import Store
 
 SCHEMA = """
@@ -223,6 +224,11 @@ def make_payment(store: Store, *, account: dict[str, Any], creditor_name: str,
             "counterparty, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (f"tx-{payment_id}", account["id"], today, -amount_cents,
              reference or "Payment", creditor_name, seq_row["s"] if seq_row else 1))
+    trail.append(store, "payment", {
+        "payment_id": payment_id, "account_id": account["id"], "creditor_name": creditor_name,
+        "creditor_iban": creditor_iban, "amount_cents": amount_cents,
+        "currency": account["currency"], "reference": reference, "client_id": client_id,
+        "grant_id": grant_id})
     return {"payment_id": payment_id, "status": "booked", "account_id": account["id"],
             "creditor": {"name": creditor_name, "iban": creditor_iban},
             "instructed_amount": money(amount_cents, account["currency"]),

@@ -14,6 +14,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import TokenMixin
 
 from lab import clock
+from lab.domain.consent import revoked
 from lab.store.base import Once, Store
 
 SCHEMA = """
@@ -104,18 +105,20 @@ def supersede(store: Store, token: RefreshToken) -> bool:
 
 
 def revoke(store: Store, token: RefreshToken, reason: str = "direct") -> bool:
-    return store.consume("UPDATE refresh_tokens SET revoked = ? WHERE token_hash = ? "
+    done = store.consume("UPDATE refresh_tokens SET revoked = ? WHERE token_hash = ? "
                          "AND revoked IS NULL", (reason, token.token_hash))
+    return revoked(store, "refresh_token", token.token_hash, int(done), reason) > 0
 
 
 def revoke_family(store: Store, family: str, reason: str) -> int:
     """Used by reuse detection: every token of the family stops working."""
-    return store.execute("UPDATE refresh_tokens SET revoked = ?, superseded_at = "
-                         "COALESCE(superseded_at, ?) WHERE family = ? AND revoked IS NULL",
-                         (reason, clock.now(store), family))
+    return revoked(store, "refresh_family", family, store.execute(
+        "UPDATE refresh_tokens SET revoked = ?, superseded_at = COALESCE(superseded_at, ?) "
+        "WHERE family = ? AND revoked IS NULL", (reason, clock.now(store), family)), reason)
 
 
 def revoke_of_grant(store: Store, grant_id: str) -> int:
     """The cascade of a withdrawn grant: its live refresh tokens stop working."""
-    return store.execute("UPDATE refresh_tokens SET revoked = 'cascade' "
-                         "WHERE grant_id = ? AND revoked IS NULL", (grant_id,))
+    return revoked(store, "refresh_tokens_of_grant", grant_id, store.execute(
+        "UPDATE refresh_tokens SET revoked = 'cascade' WHERE grant_id = ? AND revoked IS NULL",
+        (grant_id,)), "cascade")

@@ -10,6 +10,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Request
 
+from lab.audit import trail
 from lab.domain import consent, refresh_tokens
 from lab.store.base import Store
 
@@ -19,6 +20,8 @@ from .tokens import ClientSubject, EndUser, unverified_claims
 def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> list[dict[str, str]]:
     """Record the token response's tokens; returns what was minted, for code replay revocation."""
     minted: list[dict[str, str]] = []
+    audit: dict[str, object] = {}
+    previous = getattr(request, "refresh_token", None)
     user = request.user
     grant_id = user.grant_id if isinstance(user, EndUser) else None
     # RFC 9068 §2.2: a client-credentials token's sub is the client, not a customer.
@@ -32,8 +35,8 @@ def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> l
             scope=claims.get("scope", ""), audience=claims.get("aud"),
             issued_at=claims["iat"], expires_at=claims["exp"])
         minted.append({"jti": claims["jti"]})
+        audit.update(jti=claims["jti"], scope=claims.get("scope", ""))
     if token.get("refresh_token"):
-        previous = getattr(request, "refresh_token", None)
         # RFC 6749 §6: a new refresh token keeps "the identical scope as that of the refresh
         # token included by the client in the request".
         if isinstance(previous, refresh_tokens.RefreshToken):
@@ -43,5 +46,12 @@ def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> l
         refresh_tokens.save(store, token["refresh_token"], grant_id=grant_id, client_id=client_id,
                      username=username, scope=scope, family=family)
         minted.append({"family": family})
+        audit["refresh_family"] = family
+    # The one record of each token response: a refresh when a refresh token was presented.
+    trail.append(store, "refresh" if isinstance(previous, refresh_tokens.RefreshToken)
+                 else "token_issued",
+                 {"client_id": client_id, "username": username, "grant_id": grant_id,
+                  "grant_type": str(getattr(request.payload, "grant_type", "") or ""),
+                  **audit})
     request.lab_minted = minted  # type: ignore[attr-defined]
     return minted

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 Params = Sequence[Any] | dict[str, Any]
@@ -54,6 +55,14 @@ class Store(Protocol):
         """
 
     def transaction(self) -> AbstractContextManager[None]: ...
+
+    def in_transaction(self) -> bool:
+        """Inside a transaction not yet committed (what is written now may still roll back)."""
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory the store lives in: what must stay outside it (the audit trail's
+        signed checkpoints and key) is kept there, beside it."""
 
     def ensure_schema(self, ddl: str) -> None: ...
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,6 +80,13 @@ class RedisOnceStore:
 
     def transaction(self) -> AbstractContextManager[None]:
         return self.inner.transaction()
+
+    def in_transaction(self) -> bool:
+        return self.inner.in_transaction()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.inner.data_dir
 
     def ensure_schema(self, ddl: str) -> None:
         self.inner.ensure_schema(ddl)

@@ -29,6 +29,16 @@ CREATE TABLE IF NOT EXISTS events (
     reason TEXT
 );
 CREATE INDEX IF NOT EXISTS events_request ON events(request_id);
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    component TEXT,
+    request_id TEXT,
+    data TEXT NOT NULL,
+    prev TEXT,
+    hash TEXT
+);
 """
 
 
@@ -55,6 +65,13 @@ class SQLiteStore:
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
         return conn
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path.parent
+
+    def in_transaction(self) -> bool:
+        return self._conn().in_transaction
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return self._conn().execute(sql, params).rowcount

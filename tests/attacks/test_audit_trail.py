@@ -1,0 +1,100 @@
+"""The audit trail under attack: audit-log-tampering both ways, and `fapi-lab audit verify`
+after several real attack runs (a small matrix subset: the full matrix is too slow here),
+then after one record edited, one deleted, the tail truncated."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from attacker import lookup, runner
+from lab.cli.commands import main
+from lab.serving.in_process import RunningLab
+from lab.serving.private import private_lab
+from lab.store import SQLiteStore
+
+from .conftest import story
+
+# Under fapi2-security: some blocked (fired events), a refresh, a payment, a revocation.
+SUBSET = ("at-replay-bearer", "code-replay", "refresh-token-replay", "payment-without-step-up",
+          "access-token-after-revocation")
+
+
+def test_tampering_succeeds_with_audit_chain_off(run_attack: Any) -> None:
+    outcome = run_attack(lookup.get("audit-log-tampering"), "legacy")
+    assert outcome.status == "succeeded", story(outcome)
+    assert 1 <= outcome.stolen["deleted_records"] <= 20   # the whole trail, if shorter
+    assert outcome.stolen["verifier"]["checked"] is False
+
+
+def test_tampering_is_blocked_by_audit_chain_on_the_attackers_verify_run(
+        run_attack: Any) -> None:
+    outcome = run_attack(lookup.get("audit-log-tampering"), "legacy", audit_chain=True)
+    assert outcome.status == "blocked", story(outcome)
+    assert outcome.fired_controls == ["audit_chain"]
+    event = next(e for e in outcome.events if e.control == "audit_chain")
+    assert event.by == "attacker" and event.request_id.startswith("audit-verify-")
+    assert "deleted from its end" in event.reason or "missing" in event.reason
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
+    """A private lab with audit_chain on through several attack runs, then stopped."""
+    data_dir = tmp_path_factory.mktemp("audit-lab")
+    with private_lab(profile="legacy", write_state=False, capture=True,
+                     data_dir=data_dir) as running:
+        for attack_id in SUBSET:
+            outcome = runner.run(lookup.get(attack_id), running.config, running.store,
+                                 runner.Configuration("fapi2-security", {"audit_chain": True}))
+            assert outcome.status in ("succeeded", "blocked"), story(outcome)
+        yield running
+
+
+def copy_of(running: RunningLab, tmp_path: Path) -> Path:
+    """The attacked lab's store, key and checkpoints, to tamper with one copy per test."""
+    target = tmp_path / "data"
+    target.mkdir()
+    source = SQLiteStore(running.config.db_path)
+    source.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(running.config.db_path, target / "lab.sqlite3")
+    shutil.copytree(running.config.data_dir / "audit", target / "audit")
+    (target / "keys").mkdir()
+    shutil.copy(running.config.keys_dir / "audit.jwks.json", target / "keys")
+    return target
+
+
+def verify(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["audit", "verify", "--data-dir", str(data_dir)])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_verify_passes_after_several_attacks(attacked: RunningLab, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = verify(copy_of(attacked, tmp_path), capsys)
+    assert code == 0 and "audit trail intact" in text, text
+    kinds = {r["kind"] for r in SQLiteStore(attacked.config.db_path).query(
+        "SELECT DISTINCT kind FROM audit_log WHERE hash IS NOT NULL")}
+    assert {"authentication", "consent", "token_issued", "refresh", "revocation", "payment",
+            "control_change", "control_fired"} <= kinds
+
+
+@pytest.mark.parametrize(("sql", "first_bad"), [
+    ("UPDATE audit_log SET data = '{}' WHERE seq = (SELECT MIN(seq) + 5 FROM audit_log "
+     "WHERE hash IS NOT NULL)", "edited"),
+    ("DELETE FROM audit_log WHERE seq = (SELECT MIN(seq) + 5 FROM audit_log "
+     "WHERE hash IS NOT NULL)", "missing"),
+    ("DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 3 FROM audit_log)",
+     "deleted from its end"),
+], ids=["one-edited", "one-deleted", "tail-truncated"])
+def test_verify_fails_naming_the_first_bad_record(
+        attacked: RunningLab, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        sql: str, first_bad: str) -> None:
+    data_dir = copy_of(attacked, tmp_path)
+    SQLiteStore(data_dir / "lab.sqlite3").execute(sql)
+    code, text = verify(data_dir, capsys)
+    assert code == 1 and "audit trail broken at record" in text and first_bad in text, text
