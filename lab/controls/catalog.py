@@ -312,6 +312,9 @@ CONTROLS: tuple[Control, ...] = (
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + FAPI2_CONTROLS
+from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + LOGINRISK_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 
