@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
-from attacker.attacks import credential_stuffing, otp_brute_force, otp_phishing_relay
-from attacker.attacks import password_only_login
+from attacker.attacks import (
+    credential_stuffing,
+    otp_brute_force,
+    otp_phishing_relay,
+    password_only_login,
+)
 from tests.attacks.conftest import story
 
 
