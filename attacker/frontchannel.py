@@ -21,6 +21,7 @@ from lab.tpp.driver import DashboardPage, TppBrowser, parse_dashboard
 from lab.useragent import AuthorizationResult, Form, HttpUserAgent
 from lab.web.request_id import HEADER
 
+from . import login_support as ls
 from .attack_context import AttackContext
 from .capture_view import Leaked
 from .victim import HttpVictim, VictimRefused
@@ -107,6 +108,15 @@ class AttackerBrowser:
             self.ctx.step("attacker", what or f"opens the authorization request and stops on "
                           f"the {stop_before} page", url=url)
             return result
+        if result.callback_url is None and (device := ls.device_form(result.response)):
+            # risk_based_auth asks the customer's own phone: she did not start this sign-in
+            ls.victim_declines_on_phone(self.ctx, self.username)
+            tried = self.http.post(device[0], data=device[1], timeout=30)
+            self._note([tried])
+            self.ctx.step("attacker", "continues the sign-in, as if the victim had approved it",
+                          url=device[0], status=tried.status_code)
+            self.ctx.failed("the AS asked for a confirmation on the victim's phone and she "
+                            "declined", tried)
         if result.callback_url is None or result.error:
             self.ctx.failed(f"the AS refused the attacker's authorization request: "
                             f"{result.error or result.response.status_code}", result.response)

@@ -15,6 +15,7 @@ from lab.jose import b64
 from lab.tpp import assertion
 from lab.useragent import parse_forms
 
+from . import net
 from . import token_support as ts
 from .attack_context import AttackContext
 from .outcome import AttackSetupError
@@ -134,3 +135,42 @@ def consent_everything(ctx: AttackContext, http: requests.Session,
     return ctx.send("POST", urljoin(page.url, form.action), http=http,
                     data=[*form.fields, *ticked, ("action", "approve")],
                     what="ticks every account and permission and approves")
+
+
+def device_form(page: requests.Response) -> tuple[str, list[tuple[str, str]]] | None:
+    """(action URL, hidden fields) of the AS page asking for a confirmation on the customer's
+    registered device (risk_based_auth), if that is the page."""
+    for form in parse_forms(page.text):
+        if form.step == "device":
+            return urljoin(page.url, form.action), form.fields
+    return None
+
+
+def victim_declines_on_phone(ctx: AttackContext, username: str) -> None:
+    """The customer's phone (the lab's /lab/device page) shows a sign-in she did not start,
+    from the attacker's address: she declines it."""
+    phone = net.session(str(ctx.config.ca_cert_path), source=None)   # her phone, not 127.0.0.2
+    url = ctx.config.as_url + "/lab/device"
+    page = phone.get(url, params={"user": username}, timeout=30)
+    ctx.note_request(page, actor="victim")
+    for form in parse_forms(page.text):
+        if form.step == "phone":
+            answer = phone.post(url, data=[*form.fields, ("answer", "decline")], timeout=30)
+            ctx.note_request(answer, actor="victim")
+    ctx.step("victim", f"{username}'s phone asks whether the sign-in from the attacker's "
+             "address is hers: it is not, she declines")
+
+
+
+def stop_if_device_asked(ctx: AttackContext, http: requests.Session,
+                         answer: requests.Response, username: str) -> None:
+    """When the AS asks the customer's phone (risk_based_auth), she declines and the
+    attacker's next step is refused: the run ends there (GoalMissed)."""
+    device = device_form(answer)
+    if device is None:
+        return
+    victim_declines_on_phone(ctx, username)
+    tried = ctx.send("POST", device[0], http=http, data=device[1],
+                     what=f"continues the sign-in, as if {username} had approved it")
+    ctx.failed(f"the AS asked for a confirmation on {username}'s phone and they declined",
+               tried)

@@ -25,6 +25,7 @@ from lab.capture.store import ensure_schema as ensure_capture_schema
 from lab.config import LabConfig
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
+from lab.domain import login_risk, login_throttle
 from lab.store.base import Store
 from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
@@ -72,6 +73,10 @@ def apply(store: Store, configuration: Configuration, attack: Attack) -> list[st
         notes.append(f"needs {name}={value}")
     clock.reset(store)
     tpp_dpop.forget_nonces()
+    # Each run starts with no lockouts and no known devices: an earlier run's guesses must
+    # not lock this run's victim, nor its sign-ins make the attacker's browser known.
+    login_throttle.clear(store)
+    login_risk.clear(store)
     return notes
 
 

@@ -191,6 +191,18 @@ def test_applying_a_profile_sets_its_controls(admin: Admin, lab: RunningLab) -> 
     assert all(p["description"] for p in listing["profiles"])
 
 
+def test_the_adaptive_overlay_is_listed_and_applies(admin: Admin) -> None:
+    from lab.controls import profiles
+    name = "fapi2-security+adaptive"
+    listing = admin.get("/profiles").json()
+    assert name in [p["name"] for p in listing["profiles"]]
+    r = admin.post("/profile", {"name": name})
+    assert r.status_code == 200, r.text
+    assert set(profiles.overlay_controls("+adaptive")) <= set(r.json()["enabled"])
+    listing = admin.get("/profiles").json()
+    assert [p["name"] for p in listing["profiles"] if p["current"]] == [name]
+
+
 @pytest.mark.parametrize("body", [{"name": "fapi9"}, {"name": 3}, {"profile": "legacy"}, "x"])
 def test_unknown_profile_is_a_400_naming_the_known_ones(admin: Admin, body: Any) -> None:
     r = admin.post("/profile", body)

@@ -34,6 +34,7 @@ def run(ctx: AttackContext) -> None:
     answer = ls.password_login(ctx, http, page, username, password,
                                what=f"signs in at the AS as {username} with the phished password")
     reached = ls.signed_in(answer)
+    ls.stop_if_device_asked(ctx, http, answer, username)
     if reached == "mfa":
         action, fields = ls.login_form(answer) or ("", [])
         tried = ctx.send("POST", action, http=http, data=[*fields, ("code", ""),

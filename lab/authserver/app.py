@@ -7,13 +7,13 @@ from flask import Flask
 from lab import keys, pki
 from lab.config import LabConfig
 from lab.domain import clients as domain_clients
-from lab.domain import refresh_tokens
+from lab.domain import login_risk, login_throttle, refresh_tokens
 from lab.protocol import client_auth, codes, par
 from lab.protocol.oidc import Signing
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
-from . import clients, pending
+from . import clients, device, pending
 from .server import build_server
 from .views import bp
 
@@ -26,6 +26,8 @@ def setup(config: LabConfig, store: Store) -> None:
     pending.ensure_schema(store)
     par.ensure_schema(store)
     client_auth.ensure_schema(store)
+    login_throttle.ensure_schema(store)
+    login_risk.ensure_schema(store)
     keys.ensure_keyset(config.keys_dir, "as")
     # The TPP's public keys are part of its registration, as if handed over at onboarding,
     # so it can switch to private_key_jwt without re-registering.
@@ -41,4 +43,5 @@ def create_app(config: LabConfig, store: Store) -> Flask:
     signing = Signing(config.issuer, keys.ensure_keyset(config.keys_dir, "as"))
     app.extensions["lab_authorization_server"] = build_server(config, signing)
     app.register_blueprint(bp)
+    device.init(app)
     return app

@@ -2,15 +2,23 @@
 
 PSD2 RTS Art. 4: strong customer authentication uses two independent elements.
 alice and mallory use TOTP; bob gets a 4-digit code in the lab's SMS inbox.
+login_throttling counts failures per account and per address before a password or code is
+checked (lab.domain.login_throttle); risk_based_auth scores a sign-in once its password is
+right (lab.domain.login_risk) and may ask for a second factor, a confirmation on the
+customer's registered device (/lab/device), or refuse.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from authlib.oauth2.rfc6749 import errors as rfc6749
 
 from lab import clock
 from lab.controls import guard
-from lab.domain import customers
+from lab.domain import customers, login_risk, login_throttle
+from lab.domain.login_risk import RISK, SignIn
+from lab.domain.login_throttle import THROTTLE
 from lab.protocol.errors import AccessDeniedError
 from lab.store.base import Store
 
@@ -19,32 +27,104 @@ from . import pending as pending_store
 MFA = guard("mfa_required")
 
 
+class LoginThrottledError(rfc6749.OAuth2Error):
+    """RFC 6749 §4.1.2.1 temporarily_unavailable, as HTTP 429 (RFC 6585 §4) with Retry-After."""
+
+    error = "temporarily_unavailable"
+    description = "Too many failed sign-in attempts; try again later."
+    status_code = 429
+
+
 @dataclass(frozen=True)
 class StepResult:
     ok: bool
     next_stage: str = ""
     message: str = ""
+    status: int = 401
+    retry_after: int | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+NOBODY = SignIn(address="", device="")
+
+
+def _throttled(refusal: login_throttle.Refusal) -> StepResult:
+    THROTTLE.refuse(LoginThrottledError(), reason=refusal.reason)
+    return StepResult(False, message=refusal.message, status=429,
+                      retry_after=refusal.retry_after)
+
+
+def _failed(store: Store, username: str, sign_in: SignIn, message: str) -> StepResult:
+    if lock := login_throttle.failed(store, username, sign_in.address):
+        return _throttled(login_throttle.Refusal(lock.reason, f"{message} {lock.message}",
+                                                 lock.retry_after))
+    return StepResult(False, message=message)
+
+
+def sign_in_of(pending: pending_store.Pending, address: str, device: str) -> SignIn:
+    return SignIn(address=address, device=device, scope=pending.param("scope") or "",
+                  details=pending.param("authorization_details") or "")
 
 
 def password_step(store: Store, pending: pending_store.Pending, username: str,
-                  password: str) -> StepResult:
-    if not username or not password or len(username) > 100 or len(password) > 200 \
-            or not customers.check_password(store, username, password):
+                  password: str, sign_in: SignIn = NOBODY) -> StepResult:
+    if not username or not password or len(username) > 100 or len(password) > 200:
         return StepResult(False, message="Wrong username or password.")
-    if MFA.on():
-        pending_store.signed_in(store, pending, username=username, stage="mfa")
-        customer = customers.get(store, username)
-        if customer and customer["second_factor"] == "sms":
-            customers.send_sms_code(store, username)
-        return StepResult(True, "mfa")
+    if refusal := login_throttle.attempt(store, username, sign_in.address):
+        return _throttled(refusal)
+    if not customers.check_password(store, username, password):
+        return _failed(store, username, sign_in, "Wrong username or password.")
+    need_mfa = MFA.on()
+    if RISK.on():
+        assessment = login_risk.assess(store, username, sign_in)
+        login_risk.record(store, pending.id, username, assessment)
+        if assessment.decision == "deny":
+            login_throttle.passed(store, username, complete=False)
+            RISK.refuse(AccessDeniedError(), reason=f"{username}: {assessment.summary()}")
+            return StepResult(False, message="This sign-in looks too risky and was refused.",
+                              status=403, reasons=assessment.reasons)
+        if assessment.decision == "confirm":
+            login_risk.ask_device(store, pending.id, username, sign_in, assessment)
+            pending_store.signed_in(store, pending, username=username, stage="device")
+            login_throttle.passed(store, username, complete=False)
+            return StepResult(True, "device", reasons=assessment.reasons)
+        need_mfa = need_mfa or assessment.decision == "mfa"
+    if need_mfa:
+        return _to_second_factor(store, pending, username)
     # Weak mode: the password alone signs the user in.
-    pending_store.signed_in(store, pending, username=username, stage="consent",
-                            auth_time=clock.now_int(store), acr="pwd", amr=["pwd"])
+    _signed_in(store, pending, username, sign_in, acr="pwd", amr=["pwd"])
     return StepResult(True, "consent")
 
 
-def second_factor_step(store: Store, pending: pending_store.Pending, code: str) -> StepResult:
+def _to_second_factor(store: Store, pending: pending_store.Pending,
+                      username: str) -> StepResult:
+    pending_store.signed_in(store, pending, username=username, stage="mfa")
+    login_throttle.passed(store, username, complete=False)
+    customer = customers.get(store, username)
+    if customer and customer["second_factor"] == "sms":
+        customers.send_sms_code(store, username)
+    return StepResult(True, "mfa")
+
+
+def _signed_in(store: Store, pending: pending_store.Pending, username: str, sign_in: SignIn,
+               *, acr: str, amr: list[str]) -> None:
+    pending_store.signed_in(store, pending, username=username, stage="consent",
+                            auth_time=clock.now_int(store), acr=acr, amr=amr)
+    login_throttle.passed(store, username, complete=True)
+    login_risk.remember(store, username, sign_in)
+
+
+def _risk_wants_code(store: Store, pending: pending_store.Pending) -> bool:
+    """The second factor was asked by the risk score alone (mfa_required is off)."""
+    assessment = login_risk.recorded(store, pending.id) if RISK.on() else None
+    return assessment is not None and assessment.decision in ("mfa", "confirm")
+
+
+def second_factor_step(store: Store, pending: pending_store.Pending, code: str,
+                       sign_in: SignIn = NOBODY) -> StepResult:
     username = pending.username or ""
+    if refusal := login_throttle.attempt(store, username, sign_in.address):
+        return _throttled(refusal)
     customer = customers.get(store, username)
     if customer is None or not code or len(code) > 20:
         ok = False
@@ -53,11 +133,33 @@ def second_factor_step(store: Store, pending: pending_store.Pending, code: str) 
     else:
         ok = customers.check_sms_code(store, username, code)
     if not ok:
-        MFA.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
-        return StepResult(False, message="That code is not valid. Try again.")
+        asking = MFA if MFA.on() or not _risk_wants_code(store, pending) else RISK
+        asking.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
+        return _failed(store, username, sign_in, "That code is not valid. Try again.")
     method = "otp" if customer and customer["second_factor"] == "totp" else "sms"
-    pending_store.signed_in(store, pending, username=username, stage="consent",
-                            auth_time=clock.now_int(store), acr="sca", amr=["pwd", method])
+    _signed_in(store, pending, username, sign_in, acr="sca", amr=["pwd", method])
+    return StepResult(True, "consent")
+
+
+def device_step(store: Store, pending: pending_store.Pending,
+                sign_in: SignIn = NOBODY) -> StepResult:
+    """After the customer answered on her registered device (or not yet)."""
+    username = pending.username or ""
+    answer = login_risk.answer_of(store, pending.id)
+    assessment = login_risk.recorded(store, pending.id)
+    reasons = assessment.reasons if assessment else []
+    if answer is None:
+        return StepResult(False, message="Not confirmed yet: approve this sign-in on your "
+                          "registered phone, then continue.", status=409, reasons=reasons)
+    if answer != "approved":
+        RISK.refuse(AccessDeniedError(), reason=f"{username} declined the sign-in on the "
+                    f"registered device; {assessment.summary() if assessment else ''}")
+        return StepResult(False, message="This sign-in was declined on your registered phone.",
+                          status=403, reasons=reasons)
+    if MFA.on():
+        return _to_second_factor(store, pending, username)
+    # The registered device is the possession factor; the password was the knowledge one.
+    _signed_in(store, pending, username, sign_in, acr="sca", amr=["pwd", "swk"])
     return StepResult(True, "consent")
 
 

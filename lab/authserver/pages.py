@@ -24,6 +24,8 @@ LOGIN = """<h1>Sign in to continue to <span class="client">{{ client_name }}</sp
 <p class="muted"><span class="client">{{ client_name }}</span> wants to connect to your
 HonestBank accounts. Sign in with your HonestBank details; they are never shared with it.</p>
 {% if message %}<div class="error">{{ message }}</div>{% endif %}
+{% if reasons %}<p>Why:</p><ul class="reasons">{% for r in reasons %}<li>{{ r }}</li>{% endfor %}
+</ul>{% endif %}
 <form method="post" action="{{ action }}" data-step="login">
  <input type="hidden" name="pending" value="{{ pending }}">
  <label for="username">User name</label>

@@ -15,7 +15,7 @@ from lab.protocol import sender_binding as binding
 from lab.protocol.errors import LoginRequiredError
 from lab.store.base import Store
 
-from . import authorize, clients, consent_flow, login, pages
+from . import authorize, clients, consent_flow, device, login, pages
 from . import pending as pending_store
 from .server import LabAuthorizationServer
 
@@ -84,29 +84,42 @@ def authorize_endpoint() -> Response:
 
 
 def _login_page(pending: pending_store.Pending, client_name: str, message: str = "",
-                username: str = "", status: int = 200) -> Response:
-    return _html(pages.page("Sign in", pages.LOGIN, client_name=client_name, pending=pending.id,
-                            action=url_for(".login_step"), message=message, username=username),
-                 status)
+                username: str = "", status: int = 200,
+                result: login.StepResult | None = None) -> Response:
+    return device.refused(_html(pages.page(
+        "Sign in", pages.LOGIN, client_name=client_name, pending=pending.id,
+        action=url_for(".login_step"), message=message, username=username,
+        reasons=result.reasons if result else []), status), result)
 
 
 @bp.post("/login")
 def login_step() -> Response:
     pending = _pending("login")
     username = str(request.form.get("username", "")).strip()
-    result = login.password_step(_store(), pending, username, str(request.form.get("password", "")))
+    result = login.password_step(_store(), pending, username, str(request.form.get("password", "")),
+                                 device.sign_in(pending))
     if not result.ok:
-        return _login_page(pending, _client_name(pending.client_id), result.message, username, 401)
+        return _login_page(pending, _client_name(pending.client_id), result.message, username,
+                           result.status, result)
+    return _next(pending, result)
+
+
+def _next(pending: pending_store.Pending, result: login.StepResult) -> Response:
+    """The page after a step that succeeded: second factor, device confirmation, consent."""
     if result.next_stage == "mfa":
         return _mfa_page(pending_store.get(_store(), pending.id) or pending)
+    if result.next_stage == "device":
+        return device.page(pending, result)
     return redirect(url_for(".consent_page", pending=pending.id), 303)
 
 
-def _mfa_page(pending: pending_store.Pending, message: str = "", status: int = 200) -> Response:
+def _mfa_page(pending: pending_store.Pending, message: str = "", status: int = 200,
+              result: login.StepResult | None = None) -> Response:
     hint, sms = login.factor_hint(_store(), pending)
-    return _html(pages.page("Second factor", pages.MFA, hint=hint, sms=sms, pending=pending.id,
-                            action=url_for(".mfa_step"), sms_url=url_for(".sms_inbox"),
-                            message=message), status)
+    return device.refused(_html(pages.page(
+        "Second factor", pages.MFA, hint=hint, sms=sms, pending=pending.id,
+        action=url_for(".mfa_step"), sms_url=url_for(".sms_inbox"), message=message), status),
+        result)
 
 
 @bp.post("/mfa")
@@ -115,9 +128,10 @@ def mfa_step() -> Response:
     if request.form.get("action") == "resend":
         login.resend_sms(_store(), pending)
         return _mfa_page(pending, "A new code was sent.")
-    result = login.second_factor_step(_store(), pending, str(request.form.get("code", "")))
+    result = login.second_factor_step(_store(), pending, str(request.form.get("code", "")),
+                                      device.sign_in(pending))
     if not result.ok:
-        return _mfa_page(pending, result.message, 401)
+        return _mfa_page(pending, result.message, result.status, result)
     return redirect(url_for(".consent_page", pending=pending.id), 303)
 
 

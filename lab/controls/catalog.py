@@ -315,6 +315,9 @@ CONTROLS = CONTROLS + FAPI2_CONTROLS
 from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + AUDIT_CONTROLS
+from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + LOGINRISK_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

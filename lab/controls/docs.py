@@ -20,7 +20,8 @@ from .model import Control
 
 MARK_WORDS = {"✔": "on: required by the profile's source",
               "◐": "on: lab baseline, where the source recommends it or leaves it open",
-              "alt": "on when the TPP setting selects it: the other option of a one-of"}
+              "alt": "on when the TPP setting selects it: the other option of a one-of",
+              "+": "on: added by the overlay"}
 
 
 def cell(text: str) -> str:

@@ -88,10 +88,17 @@ FAPI2_SECURITY: Marks = {
 # every profile, on together in the overlay `<profile>+extras` (attacks.md §0). Only the ones
 # built so far are listed.
 EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
-OVERLAY_SUFFIX = "+extras"
-# Issue 15/16 controls no FAPI profile marks (attacks.md §2.7): on together in the overlay
-# `fapi2-security+adaptive` (its plumbing comes with login_throttling).
-ADAPTIVE: tuple[str, ...] = ("audit_chain",)
+
+# The bank's own policy over FAPI 2.0 (attacks.md §2.7, issues 15/16): SCA strength, risk and
+# throttling, payment consent, monitoring, key hygiene, audit. No FAPI profile marks them; they
+# come on together in the overlay `fapi2-security+adaptive`. Each branch adds its control id;
+# an id whose control is not in the catalog (yet) is skipped, so merges only extend the tuple.
+ADAPTIVE: tuple[str, ...] = ("login_throttling", "risk_based_auth", "audit_chain")
+
+# Overlay suffix → the controls it adds (mark "+") over its base profile.
+OVERLAYS: dict[str, tuple[str, ...]] = {"+extras": EXTRAS, "+adaptive": ADAPTIVE}
+# The base profile the matrix, the CLI and the dashboard show each overlay over.
+OVERLAY_BASE = "fapi2-security"
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
 ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -118,27 +125,44 @@ DESCRIPTIONS: dict[str, str] = {
                       "tokens (DPoP or mTLS), private_key_jwt or mTLS client auth, iss.",
     "fapi2-security+extras": "fapi2-security plus the optional mitigations of FAPI 2.0 §6 "
                              "built so far: DPoP jti cache, DPoP nonces, per-bank TPP keys.",
+    "fapi2-security+adaptive": "fapi2-security plus the bank's own policy, which no FAPI "
+                               "profile asks for (attacks.md §2.7): throttling, risk-based "
+                               "login, step-up and payment consent, monitoring, key "
+                               "rotation, audit, as far as built.",
 }
 
 
 def names() -> list[str]:
-    """Every profile, and the +extras overlay of the strictest one (what the matrix runs)."""
-    return [*PROFILES, "fapi2-security" + OVERLAY_SUFFIX]
+    """Every profile, then each overlay of the strictest one (what the matrix runs)."""
+    return [*PROFILES, *(OVERLAY_BASE + suffix for suffix in OVERLAYS)]
+
+
+def overlay_controls(suffix: str) -> tuple[str, ...]:
+    """The controls an overlay adds, those of its list that exist in the catalog."""
+    return tuple(c for c in OVERLAYS[suffix] if c in catalog.BY_ID)
+
+
+def _split(profile: str) -> tuple[str, str]:
+    """'fapi2-security+extras*' → ('fapi2-security', '+extras'); no overlay → (name, '')."""
+    name = profile.rstrip("*")
+    for suffix in OVERLAYS:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix), suffix
+    return name, ""
 
 
 def base_name(profile: str) -> str:
     """'fapi2-security+extras*' → 'fapi2-security'."""
-    return profile.rstrip("*").removesuffix(OVERLAY_SUFFIX)
+    return _split(profile)[0]
 
 
 def marks(profile: str) -> Marks:
-    name = profile.rstrip("*")
-    base = base_name(name)
+    base, suffix = _split(profile)
     if base not in PROFILES:
         raise KeyError(f"unknown profile {profile!r} (known: {', '.join(names())})")
     result = dict(PROFILES[base])
-    if name.endswith(OVERLAY_SUFFIX):
-        result.update(dict.fromkeys(EXTRAS, "+"))
+    if suffix:
+        result.update(dict.fromkeys(overlay_controls(suffix), "+"))
     return result
 
 

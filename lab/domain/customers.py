@@ -59,6 +59,15 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 )
 
 SMS_CODE_LIFETIME = 300
+# A lab setting: how many SMS codes there are (10,000: four digits). otp-brute-force sets a
+# small space so its search is bounded by a count that fits in a run, not by a clock.
+SMS_CODE_SPACE_KEY = "sms_code_space"
+SMS_CODE_SPACE = 10_000
+
+
+def sms_code_space(store: Store) -> int:
+    value = store.get_setting(SMS_CODE_SPACE_KEY, SMS_CODE_SPACE)
+    return min(max(int(value), 10), 10**8) if isinstance(value, int) else SMS_CODE_SPACE
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -129,7 +138,8 @@ def send_sms_code(store: Store, username: str) -> str:
     customer = get(store, username)
     if not customer or not customer["phone"]:
         raise ValueError(f"{username} has no phone")
-    code = f"{secrets.randbelow(10_000):04d}"
+    space = sms_code_space(store)
+    code = f"{secrets.randbelow(space):0{len(str(space - 1))}d}"
     with store.transaction():
         store.execute("UPDATE sms_inbox SET used = 1 WHERE username = ? AND used = 0",
                       (username,))
@@ -150,6 +160,11 @@ def check_sms_code(store: Store, username: str, code: str) -> bool:
         "AND sent_at >= ?", (username, code.strip(), oldest)))
 
 
+def void_sms_codes(store: Store, username: str) -> None:
+    """No code sent so far works any more (login_throttling locks the account)."""
+    store.execute("UPDATE sms_inbox SET used = 1 WHERE username = ? AND used = 0", (username,))
+
+
 def sms_inbox(store: Store, limit: int = 20) -> list[dict]:
     return store.query("SELECT * FROM sms_inbox ORDER BY id DESC LIMIT ?", (limit,))
 
@@ -157,4 +172,4 @@ def sms_inbox(store: Store, limit: int = 20) -> list[dict]:
 def second_factor_hint(customer: dict) -> str:
     if customer["second_factor"] == "totp":
         return "Enter the 6-digit code from your authenticator app."
-    return f"We sent a 4-digit code to {customer['phone']} (see the lab's SMS inbox)."
+    return f"We sent a code to {customer['phone']} (see the lab's SMS inbox)."

@@ -43,6 +43,11 @@ def test_a_profile_button_applies_the_profile(page, dash_lab: RunningLab) -> Non
     registry.apply_profile("legacy")
 
 
+def test_the_adaptive_overlay_has_its_button(page) -> None:  # type: ignore[no-untyped-def]
+    app = page("controls")
+    assert app.button(key="profile_fapi2-security+adaptive").label == "fapi2-security+adaptive"
+
+
 def test_switching_reports_what_requires_pulled_in(dash_lab: RunningLab) -> None:
     lab = data.connect()
     Registry(dash_lab.store).apply_profile("legacy")
