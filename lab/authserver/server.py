@@ -85,7 +85,7 @@ class LabAuthorizationServer(AuthorizationServer):
         self.config = config
         self.signing = signing
         self.register_token_generator("default", AccessTokenGenerator(
-            config.issuer, signing.private_keys, audience=config.bank_url))
+            config.issuer, lambda: signing.key, audience=config.bank_url))
 
     # --- storage -------------------------------------------------------------------------
     def query_client(self, client_id: Any) -> clients.Client | None:

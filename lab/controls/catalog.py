@@ -312,6 +312,9 @@ CONTROLS: tuple[Control, ...] = (
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + FAPI2_CONTROLS
+from .catalog_keys import KEYS_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + KEYS_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

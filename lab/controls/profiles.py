@@ -88,6 +88,8 @@ FAPI2_SECURITY: Marks = {
 # every profile, on together in the overlay `<profile>+extras` (attacks.md §0). Only the ones
 # built so far are listed.
 EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
+# Issue 15/16 controls (no FAPI profile marks them): on together in fapi2-security+adaptive.
+ADAPTIVE: tuple[str, ...] = ("as_key_rotation", "client_secret_rotation")
 OVERLAY_SUFFIX = "+extras"
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
