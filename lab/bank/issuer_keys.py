@@ -76,7 +76,7 @@ class IssuerJwks(JwksSource):
         if not ROTATION.on():
             return False
         max_age = float(ROTATION.param("jwks_max_age", 60))
-        return clock.now(self.store) - self._loaded_at >= max_age
+        return abs(clock.now(self.store) - self._loaded_at) >= max_age   # moved back too
 
     def not_published(self, kid: str | None, error: Callable[[], Exception]
                       ) -> dict[str, Any] | None:
