@@ -2,6 +2,12 @@
 
 The AS signs ID tokens and access tokens with ES256 (allowed by every profile's
 allow-list) and also publishes a PS256 key. The TPP has its own keys.
+
+Rotation (`rotate_keyset`) puts a new key first and stamps the old one with
+`lab_retire_at` (lab-clock seconds): published until then, never signing again. The
+file is the shared state every AS worker reads (`KeyFile` re-reads it when it changes),
+so a rotation reaches all gunicorn workers at their next request. Retired private keys
+stay in the file: the lab keeps them to play the "leaked backup" of attacks.md §3 F.
 """
 
 from __future__ import annotations
@@ -10,12 +16,25 @@ import fcntl
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 PUBLIC_FIELDS = {"kty", "crv", "x", "y", "n", "e", "kid", "use", "alg"}
+# Lab-private members of a private JWK (never published): when it was made, when it retires.
+CREATED_AT = "lab_created_at"
+RETIRE_AT = "lab_retire_at"
+
+
+class RotationInProgress(Exception):
+    """A key of this alg is still retiring: a second rotation would stack overlaps."""
+
+    def __init__(self, kid: str, retire_at: float) -> None:
+        super().__init__(f"key {kid} is still retiring (until {retire_at:.0f})")
+        self.kid = kid
+        self.retire_at = retire_at
 
 
 def _generate(alg: str) -> dict[str, Any]:
@@ -65,16 +84,73 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
+def rotate_keyset(keys_dir: Path, owner: str, alg: str, *, now: float, retire_at: float
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new `alg` key first in `<owner>.jwks.json`; the old one retires at `retire_at`.
+
+    Refused (RotationInProgress) while an earlier rotation's key has not retired yet. Same
+    lock and whole-file write as ensure_keyset. Returns (new key, old key)."""
+    path = keys_dir / f"{owner}.jwks.json"
+    with open(keys_dir / f".{owner}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        keys: list[dict[str, Any]] = json.loads(path.read_text())["keys"]
+        for key in keys:
+            if key.get("alg") == alg and float(key.get(RETIRE_AT, 0)) > now:
+                raise RotationInProgress(str(key.get("kid")), float(key[RETIRE_AT]))
+        old = signing_key(keys, alg)
+        old[RETIRE_AT] = retire_at
+        new = _generate(alg)
+        new[CREATED_AT] = now
+        keys.insert(0, new)
+        _write_private(path, json.dumps({"keys": keys}, indent=1))
+    return new, old
+
+
+def retired(key: dict[str, Any], now: float) -> bool:
+    return RETIRE_AT in key and float(key[RETIRE_AT]) <= now
+
+
+def published(private_keys: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+    """The keys still in the JWKS at lab time `now`: current and retiring, not retired."""
+    return [key for key in private_keys if not retired(key, now)]
+
+
 def public_jwks(private_keys: list[dict[str, Any]]) -> dict[str, Any]:
     return {"keys": [{k: v for k, v in key.items() if k in PUBLIC_FIELDS}
                      for key in private_keys]}
 
 
 def signing_key(private_keys: list[dict[str, Any]], alg: str = "ES256") -> dict[str, Any]:
-    for key in private_keys:
-        if key.get("alg") == alg:
+    """The key that signs with `alg`: the first one not stamped to retire."""
+    fitting = [key for key in private_keys if key.get("alg") == alg]
+    for key in fitting:
+        if RETIRE_AT not in key:
             return key
+    if fitting:
+        return fitting[0]
     raise KeyError(f"no {alg} key")
+
+
+class KeyFile:
+    """One owner's key file as every worker process sees it: re-read when it changes.
+
+    A stat per call (inode, size, mtime) is what keeps gunicorn workers on the same keys
+    after `fapi-lab keys rotate` without a restart; the parse happens only on change."""
+
+    def __init__(self, keys_dir: Path, owner: str) -> None:
+        self.path = keys_dir / f"{owner}.jwks.json"
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int, int] | None = None
+        self._keys: list[dict[str, Any]] = []
+
+    def read(self) -> list[dict[str, Any]]:
+        stat = self.path.stat()
+        seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        with self._lock:
+            if seen != self._seen:
+                self._keys = json.loads(self.path.read_text())["keys"]
+                self._seen = seen
+            return self._keys
 
 
 def key_set(private_keys: list[dict[str, Any]]) -> KeySet:

@@ -21,7 +21,7 @@ ROUTES = [
     ("GET", "/status"), ("GET", "/controls"), ("GET", "/controls/pkce_required"),
     ("POST", "/controls"), ("POST", "/profile"), ("GET", "/profiles"), ("GET", "/events"),
     ("POST", "/clock/advance"), ("GET", "/clock"), ("POST", "/clock/reset"),
-    ("GET", "/workshop"), ("POST", "/workshop/1"),
+    ("GET", "/workshop"), ("POST", "/workshop/1"), ("GET", "/keys"), ("POST", "/keys/rotate"),
 ]
 
 

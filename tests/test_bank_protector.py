@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from lab import context
 from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.serving.in_process import RunningLab
@@ -107,7 +108,7 @@ def test_bank_answers_503_when_the_as_keys_cannot_be_fetched(lab, http):
     protector = lab.apps["bank"].extensions["bank_protector"]
     saved = protector.keys
     dead = LabConfig(data_dir=lab.config.data_dir, as_port=1)
-    protector.keys = AuthorizationServerKeys(dead)
+    protector.keys = AuthorizationServerKeys(dead, lab.store)
     try:
         r = http.get(_accounts(lab), headers=bearer(mint(lab).token))
     finally:
@@ -147,9 +148,10 @@ def test_keys_are_discovered_from_the_issuer_once_and_cached(lab, monkeypatch):
         config.issuer + "/.well-known/openid-configuration":
             {"issuer": config.issuer, "jwks_uri": config.issuer + "/jwks"},
         config.issuer + "/jwks": jwks})
-    keys = AuthorizationServerKeys(config)
-    assert keys.jwks().keys() == jwks["keys"]
-    assert keys.jwks().find("k1", "ES256") == jwks["keys"][0]
+    keys = AuthorizationServerKeys(config, lab.store)
+    with context.bound(lab.store, "bank"):
+        assert keys.jwks().keys() == jwks["keys"]
+        assert keys.jwks().find("k1", "ES256") == jwks["keys"][0]
     assert fetched == [config.issuer + "/.well-known/openid-configuration", config.issuer + "/jwks"]
 
 
@@ -162,14 +164,14 @@ def test_discovery_that_does_not_name_this_issuer_is_not_trusted(lab, monkeypatc
     url = lab.config.issuer + "/.well-known/openid-configuration"
     _serve(monkeypatch, {url: metadata})
     with pytest.raises(KeysUnavailable):
-        AuthorizationServerKeys(lab.config).jwks()
+        AuthorizationServerKeys(lab.config, lab.store).jwks()
 
 
 def test_http_jwks_uri_is_not_trusted(lab, monkeypatch):
     url = lab.config.issuer + "/.well-known/openid-configuration"
     _serve(monkeypatch, {url: {"issuer": lab.config.issuer, "jwks_uri": "http://x/jwks"}})
     with pytest.raises(KeysUnavailable):
-        AuthorizationServerKeys(lab.config).jwks()
+        AuthorizationServerKeys(lab.config, lab.store).jwks()
 
 
 def test_as_private_keys_are_what_the_bank_verifies_against(lab, http):

@@ -18,6 +18,7 @@ from attacker.premises import linked_victim
 from lab.tpp.dpop_signer import Signer
 
 PAST_EXPIRY = 7200   # past a 3600 s access token: FinLens refreshes on the next dashboard
+BACKUP_AGE = 40 * 86400   # the premise: the backup (and the secret in it) is 40 days old
 
 
 def _refresh(ctx: AttackContext, refresh_token: str, client: tuple[str, str],
@@ -33,6 +34,9 @@ def run(ctx: AttackContext) -> None:
     victim = linked_victim(ctx)
     refresh_token = ts.captured_refresh_token(ctx)
     client = leaks.tpp_secret(ctx)
+    ctx.advance_clock(BACKUP_AGE)
+    ctx.step("lab", "40 days on: the secret in the backup is past its client_secret_expires_at "
+             "(RFC 7591 §3.2.1), unless the AS ignores expiry")
     signer = ctx.dpop_signer() if ts.dpop_required(ts.metadata(ctx)) else None
     first = _refresh(ctx, refresh_token, client, signer,
                      "POST /token grant_type=refresh_token as FinLens (client_secret_post, "

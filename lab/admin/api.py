@@ -24,6 +24,7 @@ from lab.controls.registry import Registry
 from lab.store.base import Store
 
 from . import describe, workshop
+from . import keys as admin_keys
 from .changes import (
     AdminInputError,
     int_arg,
@@ -89,6 +90,8 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
     @bp.errorhandler(AdminInputError)
     def _bad_input(error: AdminInputError) -> Response:
         return _error(error.status, error.error, error.description)
+
+    admin_keys.add_routes(bp, config, store)
 
     @bp.get("/status")
     def status() -> Response:

@@ -40,7 +40,8 @@ def setup(config: LabConfig, store: Store) -> None:
 def create_app(config: LabConfig, store: Store) -> Flask:
     app = Flask(__name__)
     init_lab_app(app, component="as", store=store, data_dir=config.data_dir)
-    signing = Signing(config.issuer, keys.ensure_keyset(config.keys_dir, "as"))
+    keys.ensure_keyset(config.keys_dir, "as")
+    signing = Signing(config.issuer, keys.KeyFile(config.keys_dir, "as"))
     app.extensions["lab_authorization_server"] = build_server(config, signing)
     app.register_blueprint(bp)
     device.init(app)

@@ -19,6 +19,7 @@ from cryptography import x509
 
 from lab import clock
 from lab.config import LabConfig
+from lab.controls import catalog
 from lab.domain.clients import shown_name
 from lab.protocol import redirect_uri
 from lab.store.base import Store
@@ -137,12 +138,14 @@ def get(store: Store, client_id: object) -> Client | None:
 
 def create(store: Store, *, client_id: str, client_secret: str | None,
            metadata: dict[str, Any], registration_token: str | None = None,
-           extra_auth_methods: list[str] | None = None) -> Client:
+           extra_auth_methods: list[str] | None = None, secret_expires_at: int = 0) -> Client:
     store.execute(
         "INSERT INTO as_clients(client_id, client_secret, metadata, extra_auth_methods, "
-        "client_id_issued_at, registration_token_hash) VALUES (?, ?, ?, ?, ?, ?)",
+        "client_id_issued_at, registration_token_hash, client_secret_expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (client_id, client_secret, json.dumps(metadata), json.dumps(extra_auth_methods or []),
-         clock.now_int(store), token_hash(registration_token) if registration_token else None))
+         clock.now_int(store), token_hash(registration_token) if registration_token else None,
+         secret_expires_at))
     client = get(store, client_id)
     assert client is not None
     return client
@@ -151,6 +154,14 @@ def create(store: Store, *, client_id: str, client_secret: str | None,
 def update_metadata(store: Store, client_id: str, metadata: dict[str, Any]) -> None:
     store.execute("UPDATE as_clients SET metadata = ? WHERE client_id = ?",
                   (json.dumps(metadata), client_id))
+
+
+def rotate_secret(store: Store, client_id: str, expires_at: int) -> str:
+    """A new secret replaces the old one at once (RFC 7592 §2.2: the server MAY issue one)."""
+    secret = secrets.token_urlsafe(32)
+    store.execute("UPDATE as_clients SET client_secret = ?, client_secret_expires_at = ? "
+                  "WHERE client_id = ?", (secret, expires_at, client_id))
+    return secret
 
 
 def delete(store: Store, client_id: str) -> None:
@@ -210,10 +221,12 @@ def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | Non
         update(store, TPP_CLIENT_ID, metadata, extras)
         return
     secret = secrets.token_urlsafe(32)
+    # RFC 7591 §3.2.1: the secret's expiry, as a registration would give it (lab clock).
+    lifetime = int(catalog.get("client_secret_rotation").params["lifetime"])  # type: ignore[call-overload]
     with store.transaction():
         delete(store, TPP_CLIENT_ID)
         create(store, client_id=TPP_CLIENT_ID, client_secret=secret, metadata=metadata,
-               extra_auth_methods=extras)
+               extra_auth_methods=extras, secret_expires_at=clock.now_int(store) + lifetime)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"client_id": TPP_CLIENT_ID, "client_secret": secret}))
     path.chmod(0o600)

@@ -21,7 +21,7 @@ from authlib.oauth2.rfc7591 import (
 from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
 
 from lab import context, pki
-from lab.protocol import client_metadata, metadata, mtls_client_auth
+from lab.protocol import client_metadata, client_secrets, metadata, mtls_client_auth
 from lab.protocol.errors import InvalidRequestError
 
 from . import clients
@@ -156,7 +156,14 @@ class LabClientRegistrationEndpoint(ClientRegistrationEndpoint):
         trust_self_signed(self, client_metadata)
         return clients.create(context.current().store, client_id=client_info["client_id"],
                               client_secret=client_info["client_secret"],
-                              metadata=with_defaults(client_metadata), registration_token=token)
+                              metadata=with_defaults(client_metadata), registration_token=token,
+                              secret_expires_at=client_info["client_secret_expires_at"])
+
+    def generate_client_info(self, request: Any) -> dict[str, Any]:
+        # RFC 7591 §3.2.1: client_secret_expires_at, "REQUIRED if client_secret is issued".
+        info: dict[str, Any] = super().generate_client_info(request)
+        info["client_secret_expires_at"] = client_secrets.expires_at()
+        return info
 
     def generate_client_registration_info(self, client: Any, request: Any) -> dict[str, str]:
         # RFC 7592 §3: the response carries registration_client_uri and the access token.
@@ -205,6 +212,10 @@ class LabClientConfigurationEndpoint(ClientConfigurationEndpoint):
         store = context.current().store
         trust_self_signed(self, client_metadata)
         clients.update_metadata(store, client.client_id, with_defaults(client_metadata))
+        if client.client_secret:
+            # RFC 7592 §2.2: an update is how a client rotates: a new secret and expiry, in
+            # the response (client_info); a new jwks comes in the metadata it sent.
+            clients.rotate_secret(store, client.client_id, client_secrets.expires_at())
         updated = clients.get(store, client.client_id)
         if updated is None:
             raise InvalidRequestError()

@@ -21,7 +21,13 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from lab import context
 from lab.config import LabConfig
-from lab.protocol import authorization_request, client_auth, front_channel, issuance
+from lab.protocol import (
+    authorization_request,
+    client_auth,
+    client_secrets,
+    front_channel,
+    issuance,
+)
 from lab.protocol.client_auth import PrivateKeyJWT
 from lab.protocol.client_credentials import LabClientCredentialsGrant
 from lab.protocol.errors import InvalidClientError, UnsupportedResponseTypeError
@@ -85,7 +91,7 @@ class LabAuthorizationServer(AuthorizationServer):
         self.config = config
         self.signing = signing
         self.register_token_generator("default", AccessTokenGenerator(
-            config.issuer, signing.private_keys, audience=config.bank_url))
+            config.issuer, lambda: signing.key, audience=config.bank_url))
 
     # --- storage -------------------------------------------------------------------------
     def query_client(self, client_id: Any) -> clients.Client | None:
@@ -132,14 +138,16 @@ class LabAuthorizationServer(AuthorizationServer):
         """The switches pick the methods (client_auth.authenticate). Authlib's messages name
         the methods and can crash on odd headers; normalise both to a constant 401."""
         try:
-            return client_auth.authenticate(super().authenticate_client, request, methods,
-                                            endpoint)
+            client = client_auth.authenticate(super().authenticate_client, request, methods,
+                                              endpoint)
         except rfc6749_errors.InvalidClientError as error:
             if isinstance(error, InvalidClientError):
                 raise
             raise InvalidClientError(status_code=401) from error
         except (ValueError, UnicodeError, TypeError) as error:
             raise InvalidClientError(status_code=401) from error
+        client_secrets.check_not_expired(client, getattr(request, "auth_method", None))
+        return client
 
     def error_response_to_client(self, request: OAuth2Request, error: Any) -> Any:
         """An authorization error redirected to the client: an authorization response too,

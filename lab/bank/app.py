@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lab.bank import api, web
+from lab.bank import api, issuer_keys, web
 from lab.bank.protector import Protector
 from lab.config import LabConfig
 from lab.domain import refresh_tokens
@@ -16,6 +16,7 @@ def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): the page's revoke touches refresh_tokens, maybe before
     the AS has created the table."""
     refresh_tokens.ensure_schema(store)
+    issuer_keys.ensure_schema(store)
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:

@@ -71,7 +71,7 @@ class Protector:
                  keys: AuthorizationServerKeys | None = None) -> None:
         self.config = config
         self.store = store
-        self.keys = keys or AuthorizationServerKeys(config)
+        self.keys = keys or AuthorizationServerKeys(config, store)
         self.binding = DPoPTokenValidator()
 
     # --- the token ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from lab.cli import attack as attacker_cli
 from lab.cli import audit as cli_audit
 from lab.cli import benchmark as bench_cli
 from lab.cli import capture as cli_capture
+from lab.cli import keys as cli_keys
 from lab.cli import load as cli_load
 from lab.cli import local as cli_local
 from lab.cli import matrix as cli_matrix
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     clock.add_argument("--json", action="store_true")
 
     cli_capture.add_parser(add, common)
+    cli_keys.register(add, common)
 
     totp = add("totp", "a demo user's current one-time code")
     totp.add_argument("user")
@@ -255,6 +257,7 @@ COMMANDS = {
     "events": cmd_events,
     "clock": cmd_clock,
     "capture": cli_capture.run,
+    "keys": cli_keys.run,
     "totp": lambda config, args, console: cli_local.totp(config, args.user, console),
     "reset": lambda config, args, console: cli_local.reset(config, args.yes, console),
     "load": cli_load.run_load,

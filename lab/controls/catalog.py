@@ -318,6 +318,9 @@ CONTROLS = CONTROLS + AUDIT_CONTROLS
 from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + LOGINRISK_CONTROLS
+from .catalog_keys import KEYS_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + KEYS_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

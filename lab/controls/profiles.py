@@ -93,7 +93,13 @@ EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
 # throttling, payment consent, monitoring, key hygiene, audit. No FAPI profile marks them; they
 # come on together in the overlay `fapi2-security+adaptive`. Each branch adds its control id;
 # an id whose control is not in the catalog (yet) is skipped, so merges only extend the tuple.
-ADAPTIVE: tuple[str, ...] = ("login_throttling", "risk_based_auth", "audit_chain")
+ADAPTIVE: tuple[str, ...] = (
+    "login_throttling",
+    "risk_based_auth",
+    "audit_chain",
+    "as_key_rotation",
+    "client_secret_rotation",
+)
 
 # Overlay suffix → the controls it adds (mark "+") over its base profile.
 OVERLAYS: dict[str, tuple[str, ...]] = {"+extras": EXTRAS, "+adaptive": ADAPTIVE}

@@ -39,8 +39,12 @@ def allow_list() -> list[str]:
 class JwksSource:
     """An issuer's published keys, fetched over TLS (lab CA) and cached; refresh on demand.
 
-    A refresh for an unknown kid happens at most once per REFRESH_COOLDOWN seconds, so a
-    flood of tokens with made-up kids does not become a flood of fetches at the issuer.
+    An unknown kid refetches at most once per REFRESH_COOLDOWN seconds (counted between
+    kid-driven refetches only, not from the first fetch, so a key rotated in right after
+    start-up is picked up at once), so a flood of tokens with made-up kids does not become
+    a flood of fetches at the issuer. `fetches` counts the fetches (tests bound it by count).
+    PyJWT's PyJWKClient has the same cooldown but starts it at every fetch, and ages its
+    cache on wall time; the lab's cache ages on the lab clock (`stale()`, a subclass's).
     """
 
     REFRESH_COOLDOWN = 10.0
@@ -52,7 +56,8 @@ class JwksSource:
         self._fetch = fetch
         self._keys: list[dict[str, Any]] | None = None
         self._lock = threading.Lock()
-        self._fetched_at = 0.0
+        self._refreshed_at: float | None = None
+        self.fetches = 0
 
     def _load(self) -> list[dict[str, Any]]:
         if self._fetch is not None:
@@ -61,21 +66,26 @@ class JwksSource:
             response = requests.get(self.jwks_uri, verify=self.ca_path, timeout=10)
             response.raise_for_status()
             data = response.json()
+        self.fetches += 1
         return [k for k in data.get("keys", []) if isinstance(k, dict)]
+
+    def stale(self) -> bool:
+        """Whether the cached set is too old to use (never, here: cached until a kid misses)."""
+        return False
 
     def keys(self) -> list[dict[str, Any]]:
         with self._lock:
-            if self._keys is None:
+            if self._keys is None or self.stale():
                 self._keys = self._load()
-                self._fetched_at = time.monotonic()
             return self._keys
 
     def refresh(self) -> list[dict[str, Any]]:
         with self._lock:
-            if self._keys is None or time.monotonic() - self._fetched_at >= \
-                    self.REFRESH_COOLDOWN:
+            now = time.monotonic()
+            if self._keys is None or self._refreshed_at is None or \
+                    now - self._refreshed_at >= self.REFRESH_COOLDOWN:
                 self._keys = self._load()
-                self._fetched_at = time.monotonic()
+                self._refreshed_at = now
             return self._keys
 
     def find(self, kid: str | None, alg: str | None) -> dict[str, Any] | None:
@@ -85,6 +95,11 @@ class JwksSource:
             return next((k for k in keys if k.get("kid") == kid), None)
         fitting = [k for k in keys if algs.kty_for(alg) == k.get("kty")]
         return fitting[0] if len(fitting) == 1 else None
+
+    def not_published(self, kid: str | None, error: Callable[[], Exception]
+                      ) -> dict[str, Any] | None:
+        """A key the issuer no longer publishes that this verifier still holds (none here)."""
+        return None
 
 
 def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
@@ -165,6 +180,8 @@ def verify(token: str, source: JwksSource, error: Callable[[], Exception]) -> di
     if found is None:
         source.refresh()
         found = source.find(header.get("kid"), alg)
+    if found is None and not embedded:
+        found = source.not_published(header.get("kid"), error)
     if found is None:
         if embedded:
             raise TRUSTED_KEYS_ONLY.refuse(

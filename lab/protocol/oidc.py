@@ -18,10 +18,18 @@ ID_TOKEN_LIFETIME = 300
 
 @dataclass(frozen=True)
 class Signing:
-    """The AS's identity for what it signs: issuer and private keys (ES256 used)."""
+    """The AS's identity for what it signs: issuer and its key file (ES256 signs).
+
+    Keys are read from the shared key file on each use (lab.keys.KeyFile re-reads it only
+    when it changed), so a rotation reaches every worker process at its next request."""
 
     issuer: str
-    private_keys: list[dict[str, Any]]
+    keyring: keys.KeyFile
+
+    @property
+    def private_keys(self) -> list[dict[str, Any]]:
+        """The keys in the JWKS now (lab clock): the current ones and those still retiring."""
+        return keys.published(self.keyring.read(), clock.now())
 
     @property
     def key(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ lab clock, never from time.time().
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,17 +62,26 @@ def access_token_lifetime() -> int:
 class AccessTokenGenerator(JWTBearerTokenGenerator):
     """Authlib's RFC 9068 generator on the lab clock, with the lab's aud and grant_id."""
 
-    def __init__(self, issuer: str, private_keys: list[dict[str, Any]], audience: str) -> None:
+    def __init__(self, issuer: str, current_key: Callable[[], dict[str, Any]],
+                 audience: str) -> None:
         super().__init__(issuer=issuer, alg="ES256",
                          refresh_token_generator=lambda **_: secrets.token_urlsafe(32),
                          expires_generator=lambda client, grant_type: access_token_lifetime())
-        self.key = keys.signing_key(private_keys, "ES256")
+        self.current_key = current_key   # the signing key now: it changes at a rotation
         self.audience = audience
-        # Imported once: parsing the private JWK per token cost more than signing with it.
-        self._key_set = KeySet.import_key_set({"keys": [self.key]})
+        # Imported once per kid: parsing the private JWK per token cost more than signing.
+        self._key_sets: dict[str, KeySet] = {}
+
+    @property
+    def key(self) -> dict[str, Any]:
+        return self.current_key()
 
     def get_jwks(self) -> KeySet:
-        return self._key_set
+        key = self.key
+        found = self._key_sets.get(key["kid"])
+        if found is None:
+            found = self._key_sets[key["kid"]] = KeySet.import_key_set({"keys": [key]})
+        return found
 
     def access_token_generator(self, client: Any, grant_type: str, user: Any,  # type: ignore[override]
                                scope: str) -> str:
@@ -101,8 +111,9 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
             if user.cnf:
                 claims["cnf"] = dict(user.cnf)
         # RFC 9068 §2.1: "typ ... MUST be at+jwt"
-        header = {"alg": "ES256", "typ": "at+jwt", "kid": self.key["kid"]}
-        return jwt.encode(header, claims, self.get_jwks().keys[0], algorithms=["ES256"])
+        key_set = self.get_jwks()
+        header = {"alg": "ES256", "typ": "at+jwt", "kid": key_set.keys[0].kid}
+        return jwt.encode(header, claims, key_set.keys[0], algorithms=["ES256"])
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

@@ -1,0 +1,64 @@
+"""`fapi-lab keys list [--json]` and `fapi-lab keys rotate [--json]`: the AS signing keys.
+
+Both go through the running lab's admin API: the rotation happens in the lab, under the
+key file's lock, on the lab clock. A rotation while an older key is still retiring is
+refused (exit 1) with the time it retires; there is no --force (see docs/keys.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from lab.cli.client import AdminClient
+from lab.config import LabConfig
+
+
+def register(add: Any, common: argparse.ArgumentParser) -> None:
+    keys = add("keys", "the AS signing keys: `list`, or `rotate` (new key signs, old retires)")
+    ksub = keys.add_subparsers(dest="action", metavar="ACTION")
+    for name, text in (("list", "every AS key with its status (current, retiring, retired)"),
+                       ("rotate", "make a new AS signing key; the old one retires after the "
+                                  "longest token lifetime")):
+        action = ksub.add_parser(name, parents=[common], help=text)
+        action.add_argument("--json", action="store_true")
+    keys.add_argument("--json", action="store_true")
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
+
+
+def table(rows: list[dict[str, Any]], console: Console) -> None:
+    out = Table("kid", "alg", "status", "in JWKS", "created", "retires")
+    for row in rows:
+        out.add_row(str(row["kid"]), str(row["alg"]), str(row["status"]),
+                    "yes" if row["in_jwks"] else "no", _when(row.get("created_at")),
+                    _when(row.get("retire_at")))
+    console.print(out)
+
+
+def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    client = AdminClient.connect(config)
+    if args.action == "rotate":
+        data = client.post("/keys/rotate", {})
+        if args.json:
+            print(json.dumps(data, indent=2))
+            return 0
+        console.print(f"new signing key {data['new_kid']} ({data['alg']}) signs from now on; "
+                      f"{data['old_kid']} stays in the JWKS until {_when(data['retire_at'])} "
+                      f"(lab clock, {data['overlap_seconds']} s: the longest token lifetime), "
+                      f"then retires", highlight=False)
+        table(data["keys"], console)
+        return 0
+    data = client.get("/keys")
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        table(data["keys"], console)
+    return 0
