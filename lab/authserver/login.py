@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from lab import clock
 from lab.controls import guard
 from lab.domain import customers
+from lab.protocol import auth_context
 from lab.protocol.errors import AccessDeniedError
 from lab.store.base import Store
 
@@ -31,7 +32,9 @@ def password_step(store: Store, pending: pending_store.Pending, username: str,
     if not username or not password or len(username) > 100 or len(password) > 200 \
             or not customers.check_password(store, username, password):
         return StepResult(False, message="Wrong username or password.")
-    if MFA.on():
+    # OIDC §3.1.2.1 acr_values (RFC 9470 §4: after a step-up challenge): SCA asked for
+    # means the second factor, whatever mfa_required says.
+    if MFA.on() or auth_context.wants_sca(dict(pending.request["params"])):
         pending_store.signed_in(store, pending, username=username, stage="mfa")
         customer = customers.get(store, username)
         if customer and customer["second_factor"] == "sms":
@@ -53,7 +56,8 @@ def second_factor_step(store: Store, pending: pending_store.Pending, code: str) 
     else:
         ok = customers.check_sms_code(store, username, code)
     if not ok:
-        MFA.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
+        if MFA.on():   # asked for by acr_values alone, the refusal is not this control's
+            MFA.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
         return StepResult(False, message="That code is not valid. Try again.")
     method = "otp" if customer and customer["second_factor"] == "totp" else "sms"
     pending_store.signed_in(store, pending, username=username, stage="consent",

@@ -89,6 +89,9 @@ FAPI2_SECURITY: Marks = {
 # built so far are listed.
 EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
 OVERLAY_SUFFIX = "+extras"
+# The bank's own policy controls of issue 15/16 (attacks.md §2.7): in no FAPI profile, on
+# together in the `fapi2-security+adaptive` overlay (its plumbing: engineer loginrisk).
+ADAPTIVE: tuple[str, ...] = ("step_up_for_payments",)
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
 ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
