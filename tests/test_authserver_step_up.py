@@ -5,6 +5,8 @@ ID tokens, access tokens and introspection; acr_values_supported in discovery.""
 from __future__ import annotations
 
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lab import clock
 from tests.support.oauth import (
@@ -112,3 +114,47 @@ def test_par_carries_acr_values_and_max_age_and_refuses_bad_ones(lab, controls, 
     result = victim(lab).authorize(par_authorization_url(lab, r.json()["request_uri"]),
                                    on_step=lambda step, _: steps.append(step))
     assert steps == ["login", "mfa", "consent"] and result.code
+
+
+# --- bad input: never a 500, at the AS or at the bank -------------------------------------------
+odd_text = st.one_of(st.text(max_size=30), st.sampled_from(
+    ["-1", "0", "1e3", "99999999999999999999", " 300", "300 ", "\x00", "sca sca", "x" * 3000,
+     "none login", "none", "login", "consent", "\u202e", "３００"]))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(max_age=odd_text, acr=odd_text, prompt=odd_text)
+def test_odd_max_age_acr_values_and_prompt_get_an_answer_never_a_crash(
+        lab, http, max_age, acr, prompt):
+    try:
+        url = authorization_url(lab, max_age=max_age, acr_values=acr, prompt=prompt)
+        r = http.get(url, allow_redirects=False, timeout=30)
+    except UnicodeEncodeError:
+        return   # not sendable on the wire
+    assert r.status_code in (200, 302, 303, 400), (max_age, acr, prompt, r.status_code)
+
+
+json_odd = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                     st.text(max_size=20), st.lists(st.text(max_size=5), max_size=3),
+                     st.sampled_from([10**400, -(10**400), 1e308, "sca", ["sca"], {"a": 1}]))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(acr=json_odd, auth_time=json_odd)
+def test_odd_acr_and_auth_time_claims_at_the_bank_are_refused_never_a_crash(
+        lab, controls, http, acr, auth_time):
+    from tests.support.bank_tokens import bearer, ensure_bank_knows_as_keys, mint
+
+    ensure_bank_knows_as_keys(lab)
+    controls.only("step_up_for_payments")
+    try:
+        token = mint(lab, acr=acr, auth_time=auth_time).token
+    except (OverflowError, ValueError, TypeError):
+        return   # not a JSON a token can carry
+    r = http.post(lab.config.bank_url + "/payments", json={"debtor_account_id": "x"},
+                  headers=bearer(token))
+    assert r.status_code in (400, 401, 403, 404), r.text
+    if r.status_code == 401:
+        assert r.json()["error"] in ("insufficient_user_authentication", "invalid_token")
