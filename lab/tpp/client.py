@@ -112,8 +112,12 @@ def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effe
     return str(body["request_uri"])
 
 
-def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
-    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow."""
+def start_flow(config: LabConfig, inst: Institution, extra: dict[str, str] | None = None
+               ) -> tuple[str, PendingFlow]:
+    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow.
+
+    extra: more request parameters, such as a step-up's acr_values and max_age (RFC 9470 §4).
+    """
     meta, chosen = prepare(config, inst)
     store = context.current().store
     http = session.build(config, inst, chosen)
@@ -124,7 +128,7 @@ def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
     scope = requested_scope(meta, payments=chosen.payments == "on")
     params = {"response_type": "code", "client_id": http.client_id,
               "redirect_uri": http.redirect_uri, "scope": scope, "state": state,
-              "nonce": nonce, **pkce_params}
+              "nonce": nonce, **pkce_params, **(extra or {})}
     if chosen.request == "par":
         request_uri = _push(http, meta, chosen, params)
         # RFC 9126 §4 / FAPI2 §5.3.3.1: the front channel carries only client_id and
