@@ -88,3 +88,37 @@ def test_pending_step_ups_are_bounded_and_taken_once():
     found, rest = step_up.take(kept, "s4")
     assert found == {"link_id": "link-x", "body": {"a": 4}} and "s4" not in rest
     assert step_up.take(rest, "s4")[0] is None and step_up.take("junk", 3)[0] is None
+
+
+def test_odd_payment_forms_get_an_answer_never_a_crash(lab, controls, tpp_settings):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    controls.profile("legacy")
+    controls.set(step_up_for_payments=True)
+    tpp_settings.set(payments="on")
+    username = f"stepup-fuzz-{secrets.token_hex(3)}"
+    browser = TppBrowser(lab.config.tpp_url, str(lab.config.ca_cert_path))
+    browser.sign_in(username)
+    assert link(browser, user_agent(lab.config, lab.store, "alice")).status_code == 303
+    link_id = link_row(lab, username)["id"]
+    before = ledger.balance_cents(lab.store, ledger.account_id("alice", "checking"))
+    text = st.one_of(st.text(max_size=30), st.sampled_from(
+        ["-1", "0", "1e400", "25,00", "NaN", "x" * 5000, "\x00", ledger.account_id("alice",
+                                                                                   "card")]))
+
+    @settings(max_examples=30, deadline=None)
+    @given(account=text, amount=text, iban=text, currency=text, link_part=st.sampled_from(
+        [link_id, "link-nope", "x" * 300]))
+    def answer(account: str, amount: str, iban: str, currency: str, link_part: str) -> None:
+        try:
+            r = browser.http.post(browser.url(f"/links/{link_part}/pay"), allow_redirects=False,
+                                  data={"account": account, "amount": amount,
+                                        "creditor_iban": iban, "currency": currency})
+        except UnicodeEncodeError:
+            return
+        assert r.status_code in (303, 400, 404), (r.status_code, r.text[:300])
+
+    answer()
+    # a password-only link: every payment met the challenge (or a refusal), none moved money
+    assert ledger.balance_cents(lab.store, ledger.account_id("alice", "checking")) == before
