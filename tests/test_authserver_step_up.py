@@ -158,3 +158,9 @@ def test_odd_acr_and_auth_time_claims_at_the_bank_are_refused_never_a_crash(
     assert r.status_code in (400, 401, 403, 404), r.text
     if r.status_code == 401:
         assert r.json()["error"] in ("insufficient_user_authentication", "invalid_token")
+
+
+def test_prompt_none_is_login_required_since_the_as_keeps_no_sign_in_session(lab, controls, http):
+    controls.only()
+    r = http.get(authorization_url(lab, prompt="none"), allow_redirects=False)
+    assert r.status_code in (302, 303) and "error=login_required" in r.headers["Location"]
