@@ -66,6 +66,8 @@ def pay_form(link_id: str) -> str:
         accounts = step_up.accounts(_config(), user.id, link_id)
     except bank_api.LinkRevokedError:
         raise PaymentInputError("This link has ended; re-link the bank first.") from None
+    except (bank_api.BankUnavailableError, bank_api.ForbiddenError):
+        raise PaymentInputError("The bank did not list the accounts of this link.") from None
     return render_template("pay.html", user=user, link_id=link_id, accounts=accounts,
                            creditor=CORNER_CAFE)
 
