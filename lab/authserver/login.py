@@ -19,6 +19,7 @@ from lab.controls import guard
 from lab.domain import customers, login_risk, login_throttle
 from lab.domain.login_risk import RISK, SignIn
 from lab.domain.login_throttle import THROTTLE
+from lab.protocol import auth_context
 from lab.protocol.errors import AccessDeniedError
 from lab.store.base import Store
 
@@ -74,7 +75,9 @@ def password_step(store: Store, pending: pending_store.Pending, username: str,
         return _throttled(refusal)
     if not customers.check_password(store, username, password):
         return _failed(store, username, sign_in, "Wrong username or password.")
-    need_mfa = MFA.on()
+    # OIDC §3.1.2.1 acr_values (RFC 9470 §4: after a step-up challenge): SCA asked for
+    # means the second factor, whatever mfa_required says.
+    need_mfa = MFA.on() or auth_context.wants_sca(dict(pending.request["params"]))
     if RISK.on():
         assessment = login_risk.assess(store, username, sign_in)
         login_risk.record(store, pending.id, username, assessment)
@@ -133,8 +136,11 @@ def second_factor_step(store: Store, pending: pending_store.Pending, code: str,
     else:
         ok = customers.check_sms_code(store, username, code)
     if not ok:
-        asking = MFA if MFA.on() or not _risk_wants_code(store, pending) else RISK
-        asking.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
+        # Asked for by acr_values alone, the refusal belongs to no control.
+        if MFA.on():
+            MFA.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
+        elif _risk_wants_code(store, pending):
+            RISK.refuse(AccessDeniedError(), reason=f"wrong second factor for {username}")
         return _failed(store, username, sign_in, "That code is not valid. Try again.")
     method = "otp" if customer and customer["second_factor"] == "totp" else "sms"
     _signed_in(store, pending, username, sign_in, acr="sca", amr=["pwd", method])

@@ -15,7 +15,7 @@ from lab.protocol import sender_binding as binding
 from lab.protocol.errors import LoginRequiredError
 from lab.store.base import Store
 
-from . import authorize, clients, consent_flow, device, login, pages
+from . import authorize, clients, consent_flow, device, freshness, login, pages
 from . import pending as pending_store
 from .server import LabAuthorizationServer
 
@@ -140,9 +140,19 @@ def _client_scope(pending: pending_store.Pending) -> str:
     return str(client.metadata.get("scope") or "") if client else ""
 
 
+def _sign_in_again(pending: pending_store.Pending) -> Response | None:
+    """max_age (OIDC §3.1.2.1): a sign-in that aged past it is done again."""
+    if not freshness.restart_if_stale(_store(), pending):
+        return None
+    return _login_page(pending, _client_name(pending.client_id), freshness.message(pending),
+                       pending.username or "")
+
+
 @bp.get("/consent")
 def consent_page(message: str = "", status: int = 200) -> Response:
     pending = _pending("consent")
+    if (again := _sign_in_again(pending)) is not None:
+        return again
     view = consent_flow.view(_store(), pending, _client_scope(pending))
     return _html(pages.page("Consent", pages.CONSENT, client_name=_client_name(pending.client_id),
                             username=pending.username, pending=pending.id,
@@ -155,6 +165,8 @@ def consent_page(message: str = "", status: int = 200) -> Response:
 @bp.post("/consent")
 def consent_decision() -> Response:
     pending = _pending("consent")
+    if (again := _sign_in_again(pending)) is not None:
+        return again
     store = _store()
     decision = None
     if request.form.get("action") == "approve":

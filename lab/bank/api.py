@@ -18,6 +18,7 @@ from lab.bank import payments
 from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
 from lab.protocol import sender_binding as binding
+from lab.protocol import step_up
 from lab.protocol.resource_errors import InvalidRequestError
 
 bp = Blueprint("bank_api", __name__)
@@ -160,6 +161,7 @@ def transactions(account_id: str) -> Response:
 @bp.post("/payments")
 def create_payment() -> tuple[Response, int]:
     token = authorized("payments:write")
+    step_up.require_recent_sca(token.claims)   # RFC 9470: before the body is even read
     order = payments.parse_payment(payments.parse_body(request.mimetype, request.get_data()))
     account = protector().account(token, order.debtor_account_id, "payments")
     if order.currency != account["currency"]:

@@ -310,6 +310,7 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_stepup import STEPUP_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + FAPI2_CONTROLS
 from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
@@ -321,6 +322,7 @@ CONTROLS = CONTROLS + LOGINRISK_CONTROLS
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + KEYS_CONTROLS
+CONTROLS = CONTROLS + STEPUP_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

@@ -99,6 +99,7 @@ ADAPTIVE: tuple[str, ...] = (
     "audit_chain",
     "as_key_rotation",
     "client_secret_rotation",
+    "step_up_for_payments",
 )
 
 # Overlay suffix → the controls it adds (mark "+") over its base profile.

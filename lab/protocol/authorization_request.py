@@ -12,7 +12,7 @@ from typing import Any
 from lab import clock, context
 from lab.controls import guard
 
-from . import par
+from . import auth_context, par
 from .errors import InvalidRequestError
 
 PAR = guard("par_required")
@@ -28,7 +28,15 @@ def consume_at() -> str:
 
 
 def resolve(server: Any, request: Any) -> None:
-    """Replace a request_uri by the pushed request; enforce par_required."""
+    """Replace a request_uri by the pushed request; enforce par_required; then check what
+    the request asks of the user's authentication (OIDC §3.1.2.1), pushed or not."""
+    _resolve(server, request)
+    pushed = getattr(request, "lab_pushed", False)
+    auth_context.validate(request.payload.data,
+                          None if pushed else server.error_redirect_uri(request))
+
+
+def _resolve(server: Any, request: Any) -> None:
     if getattr(request, "lab_pushed", False):
         return  # the PAR endpoint validating what is being pushed
     if getattr(request, "lab_restored", False):

@@ -19,7 +19,7 @@ from lab.controls import guard
 from lab.domain import consent, customers, ledger, refresh_tokens
 from lab.store.base import Store
 
-from . import codes, dpop, resources
+from . import auth_context, codes, dpop, resources
 from .errors import (
     InvalidGrantError,
     InvalidRequestError,
@@ -226,8 +226,11 @@ class LabRefreshTokenGrant(dpop.SenderConstrainedGrant, grants.RefreshTokenGrant
         grant = consent.get_grant(_store(), refresh_token.grant_id) \
             if refresh_token.grant_id else None
         auth_time = int(grant["auth_time"]) if grant and grant.get("auth_time") else None
-        return EndUser(refresh_token.username or "", refresh_token.grant_id, auth_time,
-                       grant.get("acr") if grant else None, (), refresh_token.scope)
+        acr = grant.get("acr") if grant else None
+        # RFC 9068 §2.2.1: a refreshed token tells the same (old) authentication.
+        return EndUser(refresh_token.username or "", refresh_token.grant_id, auth_time, acr,
+                       auth_context.amr_for(_store(), refresh_token.username or "", acr),
+                       refresh_token.scope)
 
     @hooked
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:

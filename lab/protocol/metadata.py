@@ -15,7 +15,7 @@ from lab.controls import catalog, guard
 from lab.controls.guard import Guard
 from lab.controls.model import Control, Edit, Param
 
-from . import resources
+from . import auth_context, resources
 
 SCOPES = ["openid", "offline_access", "accounts:read", "transactions:read", "payments:write"]
 ALL_RESPONSE_TYPES = ["code", "token", "id_token", "id_token token", "code id_token",
@@ -67,6 +67,8 @@ def base(issuer: str) -> dict[str, Any]:
         "userinfo_signing_alg_values_supported": [a for a in WIDE_ID_TOKEN_ALGS if a != "none"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
                              "amr", "azp", "at_hash", "c_hash", "name"],
+        # OIDC Discovery §3; RFC 9470 §4: the acr values a client may ask for.
+        "acr_values_supported": list(auth_context.ACR_VALUES_SUPPORTED),
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "service_documentation": issuer + "/",

@@ -47,6 +47,10 @@ class BankError(OAuth2Error):
         super().__init__(description=description)
         self.scope = scope
 
+    def challenge_params(self) -> list[str]:
+        """More auth-params for the challenge (RFC 9470 §3: acr_values, max_age)."""
+        return []
+
     def get_headers(self) -> list[tuple[str, str]]:
         headers: list[tuple[str, str]] = super().get_headers()
         if not self.challenge:
@@ -55,6 +59,7 @@ class BankError(OAuth2Error):
                   f'error_description="{self.description}"']
         if self.scope:
             params.append(f'scope="{self.scope}"')
+        params += self.challenge_params()
         offered = [self.only_scheme] if self.only_scheme else schemes()
         headers.append(("WWW-Authenticate", ", ".join(challenge(s, params) for s in offered)))
         return headers

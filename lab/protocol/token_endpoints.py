@@ -128,6 +128,11 @@ class LabIntrospectionEndpoint(IntrospectionEndpoint):
                     "iss": c.get("iss"), "token_type": "Bearer", "jti": c.get("jti")}
             if c.get("aud") is not None:
                 body["aud"] = c["aud"]
+            # RFC 9470 §6.2: introspection tells the resource server acr and auth_time (and
+            # amr, RFC 9068 §2.2.1), so a step-up policy works on opaque tokens too.
+            for claim in ("auth_time", "acr", "amr"):
+                if c.get(claim) is not None:
+                    body[claim] = c[claim]
             # RFC 9449 §6.2 / RFC 8705 §3.2: introspection returns the token's cnf.
             if isinstance(c.get("cnf"), dict):
                 body["cnf"] = c["cnf"]

@@ -1,7 +1,7 @@
 """JWT access tokens (RFC 9068) signed ES256 by the AS, and their lifetime and audience.
 
 Claims as docs/architecture.md fixes them: iss, sub, aud (bank origin, only with
-aud_check on), client_id, scope, jti, iat, exp, auth_time, grant_id, and cnf for
+aud_check on), client_id, scope, jti, iat, exp, auth_time, acr, amr, grant_id, and cnf for
 sender-constrained tokens (lab/protocol/dpop.py decides it). Time comes from the
 lab clock, never from time.time().
 """
@@ -105,8 +105,12 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
                 claims["auth_time"] = user.auth_time
             if user.grant_id:
                 claims["grant_id"] = user.grant_id
+            # RFC 9068 §2.2.1: auth_time, acr and amr describe the user's authentication,
+            # what a resource server's step-up policy reads (RFC 9470 §6.1).
             if user.acr:
                 claims["acr"] = user.acr
+            if user.amr:
+                claims["amr"] = list(user.amr)
             # RFC 9449 §6.1 / RFC 8705 §3.1: the key or certificate the token is bound to.
             if user.cnf:
                 claims["cnf"] = dict(user.cnf)

@@ -117,11 +117,13 @@ def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effe
 
 
 def start_flow(config: LabConfig, inst: Institution, *,
-               signin: bool = False) -> tuple[str, PendingFlow]:
+               signin: bool = False, extra: dict[str, str] | None = None
+               ) -> tuple[str, PendingFlow]:
     """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow.
 
     signin: "Sign in with your bank" (lab/tpp/signin.py): scope openid, its own redirect
     URI, and with the `login` setting hybrid, response_type=code id_token (OIDC §3.3.2.1).
+    extra: more request parameters, such as a step-up's acr_values and max_age (RFC 9470 §4).
     """
     meta, chosen = prepare(config, inst)
     store = context.current().store
@@ -135,7 +137,7 @@ def start_flow(config: LabConfig, inst: Institution, *,
     redirect_uri = session.signin_redirect_uri(config) if signin else http.redirect_uri
     params = {"response_type": response_type, "client_id": http.client_id,
               "redirect_uri": redirect_uri, "scope": scope, "state": state,
-              "nonce": nonce, **pkce_params}
+              "nonce": nonce, **pkce_params, **(extra or {})}
     if chosen.request == "par":
         request_uri = _push(http, meta, chosen, params)
         # RFC 9126 §4 / FAPI2 §5.3.3.1: the front channel carries only client_id and

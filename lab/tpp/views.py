@@ -30,6 +30,7 @@ from . import (
     institutions,
     keyring,
     links,
+    pay_views,
     redirector,
     rewards,
     settings,
@@ -165,11 +166,14 @@ def _save_flows(flows: list[dict[str, Any]]) -> None:
 
 def _complete(source: Any) -> Response:
     """Check and redeem the authorization response, store the link, go to a clean URL."""
+    waiting = pay_views.take_step_up(source.get("state"))   # a payment's step-up (RFC 9470)
     outcome = callback.handle(_config(), source.to_dict(flat=False), session.get("flows"),
                               _save_flows)
     user = _user_or_guest()
     links.save_link(_store(), user_id=user.id, institution_id=outcome.institution.id,
                     subject=outcome.subject, token=outcome.token)
+    if waiting is not None:
+        return pay_views.finish_step_up(user.id, waiting)
     flash(f"{outcome.institution.name} is linked.")
     return _see_other("/dashboard")
 
@@ -284,6 +288,7 @@ def _render_error(error: TppError) -> Response:
 
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(pay_views.bp)
     app.register_error_handler(TppError, _render_error)
 
     @app.template_filter("money")
