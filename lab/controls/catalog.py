@@ -310,8 +310,10 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + FAPI2_CONTROLS
+CONTROLS = CONTROLS + PAYMENTS_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

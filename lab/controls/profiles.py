@@ -89,6 +89,9 @@ FAPI2_SECURITY: Marks = {
 # built so far are listed.
 EXTRAS: tuple[str, ...] = ("dpop_jti_replay", "dpop_nonce", "tpp_per_as_keys")
 OVERLAY_SUFFIX = "+extras"
+# The bank's own policy controls of issue 15 (attacks.md §2.7, in no FAPI profile): on together
+# in the overlay `fapi2-security+adaptive` (its plumbing is the loginrisk engineer's).
+ADAPTIVE: tuple[str, ...] = ("payment_consent_binding",)
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
 ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
