@@ -8,7 +8,7 @@ from lab.config import LabConfig
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
-from . import institutions, keyring, links, views
+from . import institutions, keyring, links, pay, views
 
 
 def setup(config: LabConfig, store: Store) -> None:
@@ -17,6 +17,7 @@ def setup(config: LabConfig, store: Store) -> None:
     Its keys and home certificate are made here, before requests race to create them.
     """
     links.ensure_schema(store)
+    pay.ensure_schema(store)
     institutions.seed(store, config)
     keyring.ensure_home_material(config)
 

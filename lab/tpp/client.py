@@ -112,8 +112,11 @@ def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effe
     return str(body["request_uri"])
 
 
-def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
-    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow."""
+def start_flow(config: LabConfig, inst: Institution, *, scope: str | None = None,
+               extra: dict[str, str] | None = None) -> tuple[str, PendingFlow]:
+    """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow.
+
+    scope / extra: another scope and more parameters (a payment's authorization_details)."""
     meta, chosen = prepare(config, inst)
     store = context.current().store
     http = session.build(config, inst, chosen)
@@ -121,10 +124,10 @@ def start_flow(config: LabConfig, inst: Institution) -> tuple[str, PendingFlow]:
     # RFC 6749 §10.12: state binds the response to the user agent; OIDC §3.1.2.1: nonce
     # binds the ID token to it.
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    scope = requested_scope(meta, payments=chosen.payments == "on")
+    scope = scope or requested_scope(meta, payments=chosen.payments == "on")
     params = {"response_type": "code", "client_id": http.client_id,
               "redirect_uri": http.redirect_uri, "scope": scope, "state": state,
-              "nonce": nonce, **pkce_params}
+              "nonce": nonce, **pkce_params, **(extra or {})}
     if chosen.request == "par":
         request_uri = _push(http, meta, chosen, params)
         # RFC 9126 §4 / FAPI2 §5.3.3.1: the front channel carries only client_id and
