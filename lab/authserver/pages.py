@@ -48,7 +48,8 @@ MFA = """<h1>Confirm it's you</h1>
  {% endif %}
 </form>"""
 
-CONSENT = """<h1><span class="client">{{ client_name }}</span> asks for access</h1>
+CONSENT = """<h1><span class="client">{{ client_name }}</span> {% if payment %}asks you to confirm a
+payment{% else %}asks for access{% endif %}</h1>
 <p class="muted">Signed in as <strong>{{ username }}</strong>. Choose what to share; you can
 withdraw it at any time on the bank's connected-apps page.</p>
 {% if message %}<div class="error">{{ message }}</div>{% endif %}
