@@ -52,8 +52,8 @@ def requested_scope(pending: Pending) -> list[str]:
 
 def payment_of(pending: Pending) -> Payment | None:
     """The payment the request asks for (validated when the request came in)."""
-    values = [v for k, v in pending.request["params"] if k == rar.PARAM]
-    return rar.payment_in(values)
+    value = pending.param(rar.PARAM)   # sent once: a repeat was refused at the request
+    return rar.payment_in([value] if value is not None else [])
 
 
 def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
