@@ -40,6 +40,19 @@ def link_of(ctx: AttackContext, victim: HttpVictim) -> dict[str, Any]:
     return row
 
 
+def payment_of(ctx: AttackContext, victim: HttpVictim) -> dict[str, Any]:
+    """The victim's newest FinLens payment row: the payment consent's access token."""
+    _allowed(ctx)
+    row = ctx.store.query_one(
+        "SELECT p.* FROM tpp_payments p JOIN tpp_users u ON u.id = p.user_id "
+        "WHERE u.username = ? AND p.access_token IS NOT NULL ORDER BY p.created_at DESC "
+        "LIMIT 1", (victim.tpp_user,))
+    if row is None:
+        raise AttackSetupError("FinLens holds no payment for the victim")
+    ctx.step("attacker", "copies the payment consent's token out of FinLens's database")
+    return row
+
+
 def dpop_signer_for(ctx: AttackContext, access_token: str) -> tpp_dpop.Signer:
     """FinLens's DPoP key that the token is bound to (cnf.jkt), from its key files."""
     _allowed(ctx)

@@ -20,6 +20,15 @@ def linked_victim(ctx: AttackContext, username: str = "alice") -> HttpVictim:
     return victim
 
 
+def paying_victim(ctx: AttackContext, username: str = "alice") -> HttpVictim:
+    """The victim links HonestBank, then pays 25.00 EUR to Corner Café from FinLens: a payment
+    consent with authorization_details (RFC 9396), submitted once by FinLens."""
+    victim = ctx.victim(username)
+    victim.link()
+    victim.pay("25.00", "corner-cafe")
+    return victim
+
+
 def interrupted_victim(ctx: AttackContext, username: str = "alice") -> HttpVictim:
     """The victim's flow stops once the AS answered: its code is never redeemed."""
     victim = ctx.victim(username)

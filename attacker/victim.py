@@ -193,6 +193,32 @@ class HttpVictim(OwnFlowMarks):
             self._step("opens the FinLens dashboard", response)
         return parse_dashboard(response.text)
 
+    def pay(self, amount: str = "25.00", payee: str = "corner-cafe") -> requests.Response:
+        """Open "Pay" on the HonestBank link, confirm the payment at the bank (its consent page
+        shows it), come back: FinLens submits it once (the resource leg's POST /payments)."""
+        with self.own():
+            active = [x for x in self.browser.dashboard().links if x.status == "active"]
+            if not active:
+                raise VictimRefused("the victim has no active link at FinLens to pay from")
+            link = active[0]
+            url = self.browser.start_payment(link.link_id, amount, payee)
+            self.ctx.step("victim", f"opens \"Pay\": {amount} EUR to {payee}", url=url)
+            result = self.agent.authorize(url)
+            for response in result.history:
+                self.ctx.note_request(response, actor="victim")
+            if result.callback_url is None or result.error:
+                raise VictimRefused(f"the AS refused the payment consent: "
+                                    f"{result.error or result.response.status_code}",
+                                    _refusal(result.response))
+            self.ctx.step("victim", "confirms the payment at HonestBank (SCA, consent)")
+            done = self.deliver(result.callback_url)
+            status = self.http.get(self.browser.url(done.headers.get("Location", "/")),
+                                   timeout=60)
+            self._step("reads the payment's status at FinLens", status)
+            if 'data-status="booked"' not in status.text:
+                raise VictimRefused("FinLens's payment was not booked", _refusal(status))
+            return status
+
     def online_banking(self) -> OnlineBanking:
         """Sign in to his online banking (password + second factor)."""
         return OnlineBanking(self)

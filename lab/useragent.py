@@ -35,6 +35,7 @@ class Form:
     method: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     checkboxes: list[dict[str, str]] = field(default_factory=list)
+    radios: list[dict[str, str]] = field(default_factory=list)
 
 
 class _FormParser(HTMLParser):
@@ -50,6 +51,8 @@ class _FormParser(HTMLParser):
         elif tag == "input" and self.forms:
             if a.get("type") == "checkbox":
                 self.forms[-1].checkboxes.append(a)
+            elif a.get("type") == "radio":
+                self.forms[-1].radios.append(a)
             elif a.get("type") == "hidden" and a.get("name"):
                 self.forms[-1].fields.append((a["name"], a.get("value", "")))
 
@@ -199,7 +202,20 @@ class HttpUserAgent:
                 "checked" in box
             if account_box or permission_box or other_box:
                 data.append((name, value))
+        debtor = self.debtor_account(form)
+        if debtor:
+            data.append(("debtor_account", debtor))
         return data + [("action", "approve")]
+
+    def debtor_account(self, form: Form) -> str | None:
+        """A payment consent (RFC 9396): the account it leaves, the first of the chosen types
+        the page offers (checking, by default)."""
+        offered = [r for r in form.radios if r.get("name") == "debtor_account"]
+        for type_ in self.accounts:
+            for radio in offered:
+                if radio.get("data-type") == type_:
+                    return radio.get("value", "")
+        return None
 
     def wanted_accounts(self, form: Form) -> set[str]:
         """Ids of the user's accounts of the chosen types: from the ledger, or without a store

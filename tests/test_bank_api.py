@@ -162,7 +162,7 @@ BAD_BODIES: dict[str, Any] = {
     "amount-huge": {"instructed_amount": {"amount": 10**30, "currency": "EUR"}},
     "wrong-currency": {"instructed_amount": {"amount": "1.00", "currency": "USD"}},
     "currency-junk": {"instructed_amount": {"amount": "1.00", "currency": "€"}},
-    "name-too-long": {"creditor": {"name": "x" * 500, "iban": "GB33HNST00000000000001"}},
+    "name-too-long": {"creditor": {"name": "x" * 500, "iban": "GB63HNST00000000000001"}},
     "reference-not-text": {"reference": {"a": 1}},
     "debtor-not-text": {"debtor_account_id": 42},
 }

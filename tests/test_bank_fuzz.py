@@ -18,7 +18,7 @@ from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys
 
 ODD = st.sampled_from(["", " ", "0", "-1", "1e400", "99999999999999999999", "ü", "\x00", '"',
                        "\\", "2026-13-45", "2024-02-29", "acc-nope", "NaN", "1.005", "25.00",
-                       "GB33HNST00000000000001", "EUR", "€", "\r\n", "\u202e", "\x1b[0m",
+                       "GB63HNST00000000000001", "EUR", "€", "\r\n", "\u202e", "\x1b[0m",
                        str(10**400), "x" * 3000, "9999-12-31", "10000-01-01"])
 EDGE_NUMBERS = [10**400, -(10**400), 2**63, -(2**63) - 1, 1e308, -1e308, 253402300800]
 TEXT = st.one_of(st.text(max_size=30), ODD)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.domain import consent, ledger
-from lab.protocol import resources
+from lab.domain import consent, ledger, payment_consents
+from lab.domain.payment_consents import Payment
+from lab.protocol import rar, resources
 from lab.store.base import Store
 
 from .pending import Pending
@@ -28,12 +29,16 @@ class ConsentView:
     permissions: list[tuple[str, str]]       # (permission, plain words)
     identity: list[str]                      # plain words for openid (signing in needs it)
     extras: list[tuple[str, str]]            # (scope, words): refusable account-less scopes
+    payment: Payment | None = None           # RFC 9396 payment_initiation asked for
+    pay_from: tuple[dict[str, Any], ...] = ()  # the accounts it may leave
 
 
 @dataclass(frozen=True)
 class Decision:
     accounts: dict[str, list[str]]
     scope: str
+    payment: Payment | None = None
+    debtor: dict[str, Any] | None = None
 
 
 def accountless_scopes(store: Store) -> dict[str, str]:
@@ -45,8 +50,22 @@ def requested_scope(pending: Pending) -> list[str]:
     return (pending.param("scope") or "").split()
 
 
+def payment_of(pending: Pending) -> Payment | None:
+    """The payment the request asks for (validated when the request came in)."""
+    value = pending.param(rar.PARAM)   # sent once: a repeat was refused at the request
+    return rar.payment_in([value] if value is not None else [])
+
+
 def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
     scope = [s for s in requested_scope(pending) if s in client_scope.split()]
+    payment = payment_of(pending)
+    if payment is not None:
+        words = accountless_scopes(store)
+        return ConsentView(
+            accounts=[], permissions=[], payment=payment,
+            pay_from=tuple(payment_consents.payable_from(store, pending.username or "",
+                                                         payment)),
+            identity=[words[s] for s in scope if s == "openid"], extras=[])
     permissions = consent.permissions_in(scope)
     words = accountless_scopes(store)
     return ConsentView(
@@ -56,13 +75,30 @@ def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
         extras=[(s, words[s]) for s in scope if s in words and s != "openid"])
 
 
+def decide_payment(consent_view: ConsentView, pending: Pending, client_scope: str,
+                   debtor: str | None) -> Decision | None:
+    """A payment consent: the one account the user chose, for this one payment. The scope
+    is what was asked and registered (payments:write, openid), nothing account-less more."""
+    account = next((a for a in consent_view.pay_from if a["id"] == debtor), None)
+    if account is None or consent_view.payment is None:
+        return None
+    scope = [s for s in requested_scope(pending)
+             if s in client_scope.split() and s in ("openid", "payments:write")]
+    return Decision(accounts={account["id"]: ["payments"]},
+                    scope=" ".join(dict.fromkeys(scope)), payment=consent_view.payment,
+                    debtor=account)
+
+
 def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: list[str],
-           chosen: dict[str, list[str]], shared: list[str] | None = None
-           ) -> Decision | None:
+           chosen: dict[str, list[str]], shared: list[str] | None = None,
+           debtor: str | None = None) -> Decision | None:
     """What the user ticked, limited to their accounts and the requested permissions, and of
     the account-less lines (offline access, a partner's API) those in `shared` (None: all).
-    None when permissions were asked for but no account and permission was ticked."""
+    None when permissions were asked for but no account and permission was ticked.
+    A payment consent (RFC 9396): the account `debtor` it leaves, None if not one of hers."""
     consent_view = view(store, pending, client_scope)
+    if consent_view.payment is not None:
+        return decide_payment(consent_view, pending, client_scope, debtor)
     own = {a["id"] for a in consent_view.accounts}
     asked = {p for p, _ in consent_view.permissions}
     accounts = {acc: sorted(set(chosen.get(acc, [])) & asked)
@@ -80,7 +116,10 @@ def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: l
 
 
 def record(store: Store, pending: Pending, decision: Decision) -> str:
-    return consent.create_grant(store, username=pending.username or "",
-                                client_id=pending.client_id, scope=decision.scope,
-                                accounts=decision.accounts, auth_time=pending.auth_time,
-                                acr=pending.acr)
+    grant_id = consent.create_grant(store, username=pending.username or "",
+                                    client_id=pending.client_id, scope=decision.scope,
+                                    accounts=decision.accounts, auth_time=pending.auth_time,
+                                    acr=pending.acr)
+    if decision.payment is not None and decision.debtor is not None:
+        payment_consents.record(store, grant_id, decision.payment, decision.debtor)
+    return grant_id

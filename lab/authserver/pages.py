@@ -50,13 +50,31 @@ MFA = """<h1>Confirm it's you</h1>
  {% endif %}
 </form>"""
 
-CONSENT = """<h1><span class="client">{{ client_name }}</span> asks for access</h1>
+CONSENT = """<h1><span class="client">{{ client_name }}</span> {% if payment %}asks you to confirm a
+payment{% else %}asks for access{% endif %}</h1>
 <p class="muted">Signed in as <strong>{{ username }}</strong>. Choose what to share; you can
 withdraw it at any time on the bank's connected-apps page.</p>
 {% if message %}<div class="error">{{ message }}</div>{% endif %}
 <form method="post" action="{{ action }}" data-step="consent">
  <input type="hidden" name="pending" value="{{ pending }}">
  {% if identity %}<ul>{% for line in identity %}<li>{{ line }}</li>{% endfor %}</ul>{% endif %}
+ {% if payment %}
+ <fieldset class="payment" data-payment>
+  <legend>Pay <strong data-amount>{{ payment.amount_text() }} {{ payment.currency }}</strong>
+   to <strong data-payee>{{ payment.creditor_name }}</strong></legend>
+  <div>Payee's IBAN: <code data-iban>{{ payment.creditor_iban }}</code></div>
+  <div>Reference: <span data-reference>{{ payment.reference or "(none)" }}</span></div>
+  <p class="muted">Once, exactly this amount to this payee. Choose the account it leaves:</p>
+  {% for account in pay_from %}
+  <div><label><input type="radio" name="debtor_account" value="{{ account.id }}"
+   data-type="{{ account.type }}" {% if loop.first %}checked{% endif %}> {{ account.name }}
+   <span class="muted">{{ account.iban }} · {{ account.currency }}</span></label></div>
+  {% else %}
+  <div class="error">None of your accounts can make this payment (its currency is
+   {{ payment.currency }}).</div>
+  {% endfor %}
+ </fieldset>
+ {% endif %}
  {% for scope, words in extras %}
  <div><label><input type="checkbox" name="share" value="{{ scope }}" checked>
   {{ words }}</label></div>

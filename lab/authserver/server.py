@@ -22,11 +22,11 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from lab import context
 from lab.config import LabConfig
 from lab.protocol import (
-    authorization_request,
     client_auth,
     client_secrets,
     front_channel,
     issuance,
+    rar,
 )
 from lab.protocol.client_auth import PrivateKeyJWT
 from lab.protocol.client_credentials import LabClientCredentialsGrant
@@ -188,7 +188,7 @@ def build_server(config: LabConfig, signing: Signing) -> LabAuthorizationServer:
     server.register_grant(front_channel.LabOpenIDImplicitGrant)
     server.register_grant(front_channel.LabOpenIDHybridGrant, [LabCodeChallenge()])
     issuer = config.issuer
-    server.register_hook("before_get_authorization_grant", authorization_request.resolve)
+    server.register_hook("before_get_authorization_grant", rar.resolve_then_check)
     server.register_extension(LabIssuerParameter(issuer))
     server.register_client_auth_method("private_key_jwt", PrivateKeyJWT(issuer, [
         issuer + "/token", issuer + "/par", issuer + "/revoke", issuer + "/introspect"]))

@@ -158,7 +158,7 @@ def consent_page(message: str = "", status: int = 200) -> Response:
                             username=pending.username, pending=pending.id,
                             action=url_for(".consent_decision"), accounts=view.accounts,
                             permissions=view.permissions, identity=view.identity,
-                            extras=view.extras,
+                            extras=view.extras, payment=view.payment, pay_from=view.pay_from,
                             message=message), status)
 
 
@@ -174,9 +174,11 @@ def consent_decision() -> Response:
                   if key.startswith("perm:")}
         decision = consent_flow.decide(store, pending, _client_scope(pending),
                                        request.form.getlist("account"), chosen,
-                                       request.form.getlist("share"))
+                                       request.form.getlist("share"),
+                                       debtor=request.form.get("debtor_account"))
         if decision is None:
-            return consent_page("Choose at least one account and one permission, or deny.", 400)
+            return consent_page("Choose at least one account and one permission (for a "
+                                "payment: the account it leaves), or deny.", 400)
     if not pending_store.finish(store, pending):
         raise LoginRequiredError()
     try:

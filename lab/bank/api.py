@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from lab import clock
-from lab.bank import payments
+from lab.bank import payment_submission, payments
 from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
 from lab.protocol import sender_binding as binding
@@ -162,13 +162,11 @@ def transactions(account_id: str) -> Response:
 def create_payment() -> tuple[Response, int]:
     token = authorized("payments:write")
     step_up.require_recent_sca(token.claims)   # RFC 9470: before the body is even read
-    order = payments.parse_payment(payments.parse_body(request.mimetype, request.get_data()))
+    body = payments.parse_body(request.mimetype, request.get_data())
+    order = payments.parse_payment(body)
     account = protector().account(token, order.debtor_account_id, "payments")
-    if order.currency != account["currency"]:
-        raise InvalidRequestError("instructed_amount.currency must be the account's currency.")
-    payment = ledger.make_payment(
-        protector().store, account=account, creditor_name=order.creditor_name,
-        creditor_iban=order.creditor_iban, amount_cents=order.amount_cents,
-        reference=order.reference, client_id=token.client_id,
-        grant_id=token.grant["id"] if token.grant else None)
+    payments.check_account(order, account)
+    payment = payment_submission.submit(
+        protector().store, token, order, account, body,
+        request.headers.get(payment_submission.IDEMPOTENCY_HEADER))
     return jsonify(payment), 201

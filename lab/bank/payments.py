@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lab.domain import ledger
+from lab.domain import iban, ledger
 from lab.protocol.resource_errors import InvalidRequestError
 
-# ISO 13616: country code, two check digits, up to 30 alphanumerics.
-IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}")
+IBAN = iban.SHAPE   # ISO 13616: country code, two check digits, up to 30 alphanumerics
 MAX_NAME = 70  # ISO 20022 Max70Text
 MAX_REFERENCE = 140  # ISO 20022 Max140Text
 MAX_ID = 64
@@ -59,9 +58,12 @@ def parse_payment(data: dict[str, Any]) -> PaymentRequest:
     amount = data.get("instructed_amount")
     if not isinstance(creditor, dict) or not isinstance(amount, dict):
         raise _bad("creditor and instructed_amount must be JSON objects.")
-    iban = _text(creditor.get("iban"), 40).replace(" ", "").upper()
-    if not IBAN.fullmatch(iban):
+    number = iban.normalise(_text(creditor.get("iban"), 40))
+    if not IBAN.fullmatch(number):
         raise _bad("creditor.iban is not an IBAN.")
+    # ISO 13616 §6 / ISO 7064 MOD 97-10: a mistyped IBAN fails its check digits.
+    if not iban.valid(number):
+        raise _bad("creditor.iban fails the IBAN check digits (ISO 13616 mod 97).")
     value = amount.get("amount")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _bad("instructed_amount.amount must look like 25.00.")
@@ -70,11 +72,19 @@ def parse_payment(data: dict[str, Any]) -> PaymentRequest:
     except ValueError:
         raise _bad("instructed_amount.amount must look like 25.00.") from None
     currency = _text(amount.get("currency"), 3)
-    if not re.fullmatch(r"[A-Z]{3}", currency):
+    if not re.fullmatch(r"[A-Z]{3}", currency) or not iban.currency_known(currency):
         raise _bad("instructed_amount.currency must be an ISO 4217 code.")
     return PaymentRequest(
         debtor_account_id=_text(data.get("debtor_account_id"), MAX_ID),
         creditor_name=_text(creditor.get("name"), MAX_NAME),
-        creditor_iban=iban, amount_cents=cents, currency=currency,
+        creditor_iban=number, amount_cents=cents, currency=currency,
         reference=_text(data.get("reference"), MAX_REFERENCE, required=False),
     )
+
+
+def check_account(order: PaymentRequest, account: dict[str, Any]) -> None:
+    """What only the debtor account can tell: its currency, and that it is not the payee."""
+    if order.currency != account["currency"]:
+        raise _bad("instructed_amount.currency must be the account's currency.")
+    if order.creditor_iban == account["iban"]:
+        raise _bad("The creditor is the debtor account itself.")

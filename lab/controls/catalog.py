@@ -323,6 +323,10 @@ from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + KEYS_CONTROLS
 CONTROLS = CONTROLS + STEPUP_CONTROLS
+from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + FAPI2_CONTROLS
+CONTROLS = CONTROLS + PAYMENTS_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

@@ -100,6 +100,7 @@ ADAPTIVE: tuple[str, ...] = (
     "as_key_rotation",
     "client_secret_rotation",
     "step_up_for_payments",
+    "payment_consent_binding",
 )
 
 # Overlay suffix → the controls it adds (mark "+") over its base profile.

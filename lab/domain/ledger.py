@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from lab import clock
 from lab.audit import trail
 from lab.store.base import Store
+
+from . import iban
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -102,8 +105,9 @@ def account_id(owner: str, type_: str) -> str:
 
 
 def _iban(owner: str, type_: str) -> str:
+    """A GB IBAN (bank code HNST) whose check digits pass ISO 13616's mod-97 check."""
     digits = int(hashlib.sha256(f"iban:{owner}:{type_}".encode()).hexdigest(), 16) % 10**14
-    return f"GB{digits % 97:02d}HNST{digits:014d}"
+    return iban.make("GB", f"HNST{digits:014d}")
 
 
 def _history(owner: str, type_: str, today: dt.date) -> list[tuple[dt.date, int, str, str]]:
@@ -137,6 +141,9 @@ def seed(store: Store, owners: list[str]) -> None:
                     (acc, owner, spec.type, spec.name, _iban(owner, spec.type),
                      str(spec.opening_cents)))
                 if not created:
+                    # Labs made before the IBANs had real check digits get them now.
+                    store.execute("UPDATE accounts SET iban = ? WHERE id = ? AND iban <> ?",
+                                  (_iban(owner, spec.type), acc, _iban(owner, spec.type)))
                     continue
                 for seq, (day, cents, description, counterparty) in enumerate(
                         _history(owner, spec.type, today)):
@@ -207,8 +214,8 @@ def make_payment(store: Store, *, account: dict[str, Any], creditor_name: str,
                  client_id: str | None, grant_id: str | None) -> dict[str, Any]:
     """Book a payment and its debit transaction in one transaction."""
     now = clock.now(store)
-    payment_id = "pmt-" + hashlib.sha256(f"{account['id']}{now}{creditor_iban}{amount_cents}"
-                                         f"{reference}".encode()).hexdigest()[:16]
+    # Random: two equal payments in the same instant (no binding, no idempotency key) are two.
+    payment_id = "pmt-" + secrets.token_hex(8)
     today = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
     with store.transaction():
         store.execute(
@@ -224,6 +231,8 @@ def make_payment(store: Store, *, account: dict[str, Any], creditor_name: str,
             "counterparty, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (f"tx-{payment_id}", account["id"], today, -amount_cents,
              reference or "Payment", creditor_name, seq_row["s"] if seq_row else 1))
+        _credit_if_ours(store, payment_id, today, account, creditor_iban, amount_cents,
+                        reference)
     trail.append(store, "payment", {
         "payment_id": payment_id, "account_id": account["id"], "creditor_name": creditor_name,
         "creditor_iban": creditor_iban, "amount_cents": amount_cents,
@@ -233,3 +242,19 @@ def make_payment(store: Store, *, account: dict[str, Any], creditor_name: str,
             "creditor": {"name": creditor_name, "iban": creditor_iban},
             "instructed_amount": money(amount_cents, account["currency"]),
             "reference": reference}
+
+
+def _credit_if_ours(store: Store, payment_id: str, today: str, debtor: dict[str, Any],
+                    creditor_iban: str, amount_cents: int, reference: str) -> None:
+    """A payment to another HonestBank account is booked on both sides, in the same
+    transaction as the debit (a payee elsewhere is credited by the other bank)."""
+    creditor = store.query_one("SELECT id, owner FROM accounts WHERE iban = ?", (creditor_iban,))
+    if creditor is None or creditor["id"] == debtor["id"]:
+        return
+    seq_row = store.query_one("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM transactions "
+                              "WHERE account_id = ?", (creditor["id"],))
+    store.execute(
+        "INSERT INTO transactions(id, account_id, booked_on, amount_cents, description, "
+        "counterparty, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (f"tx-{payment_id}-cr", creditor["id"], today, amount_cents, reference or "Payment",
+         debtor["owner"], seq_row["s"] if seq_row else 1))

@@ -133,6 +133,9 @@ class LabIntrospectionEndpoint(IntrospectionEndpoint):
             for claim in ("auth_time", "acr", "amr"):
                 if c.get(claim) is not None:
                     body[claim] = c[claim]
+            # RFC 9396 §9.2: introspection names the authorization_details granted.
+            if isinstance(c.get("authorization_details"), list):
+                body["authorization_details"] = c["authorization_details"]
             # RFC 9449 §6.2 / RFC 8705 §3.2: introspection returns the token's cnf.
             if isinstance(c.get("cnf"), dict):
                 body["cnf"] = c["cnf"]

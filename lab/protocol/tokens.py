@@ -83,6 +83,16 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
             found = self._key_sets[key["kid"]] = KeySet.import_key_set({"keys": [key]})
         return found
 
+    def generate(self, grant_type: str, client: Any, user: Any = None,  # type: ignore[override]
+                 scope: str | None = None, expires_in: int | None = None,
+                 include_refresh_token: bool = True) -> dict[str, Any]:
+        """RFC 9396 §7: the token response names the authorization_details it grants."""
+        token: dict[str, Any] = super().generate(grant_type, client, user, scope, expires_in,
+                                                 include_refresh_token)
+        if isinstance(user, EndUser) and (details := rar_details(user.grant_id)):
+            token["authorization_details"] = details
+        return token
+
     def access_token_generator(self, client: Any, grant_type: str, user: Any,  # type: ignore[override]
                                scope: str) -> str:
         now = clock.now_int()
@@ -111,6 +121,9 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
                 claims["acr"] = user.acr
             if user.amr:
                 claims["amr"] = list(user.amr)
+            # RFC 9396 §9.1: the granted authorization_details travel in the token.
+            if details := rar_details(user.grant_id):
+                claims["authorization_details"] = details
             # RFC 9449 §6.1 / RFC 8705 §3.1: the key or certificate the token is bound to.
             if user.cnf:
                 claims["cnf"] = dict(user.cnf)
@@ -118,6 +131,12 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         key_set = self.get_jwks()
         header = {"alg": "ES256", "typ": "at+jwt", "kid": key_set.keys[0].kid}
         return jwt.encode(header, claims, key_set.keys[0], algorithms=["ES256"])
+
+
+def rar_details(grant_id: str | None) -> list[dict[str, Any]] | None:
+    from .rar import granted  # rar imports the resolver, which the grants import
+
+    return granted(grant_id)
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

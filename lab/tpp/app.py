@@ -8,7 +8,7 @@ from lab.config import LabConfig
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
-from . import identities, institutions, keyring, links, views
+from . import identities, institutions, keyring, links, pay, views
 
 
 def setup(config: LabConfig, store: Store) -> None:
@@ -18,6 +18,7 @@ def setup(config: LabConfig, store: Store) -> None:
     """
     links.ensure_schema(store)
     identities.ensure_schema(store)
+    pay.ensure_schema(store)
     institutions.seed(store, config)
     keyring.ensure_home_material(config)
 

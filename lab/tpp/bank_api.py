@@ -90,19 +90,27 @@ class LinkSession:
         return expires_at is not None and clock.now() >= float(expires_at) - EXPIRY_MARGIN
 
     def _call(self, path: str, params: dict[str, Any] | None) -> requests.Response:
+        return self.send("GET", path, params=params)
+
+    def send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+             json: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> requests.Response:
+        """One call with the link's token (Bearer or DPoP), no refresh, no status check."""
         url = self.inst.api_base.rstrip("/") + path
         token = str(self.link["access_token"])
+        extra_headers = dict(headers or {})
         try:
             if str(self.link.get("token_type") or "").lower() != "dpop":
-                return self.http.get(url, params=params, timeout=TIMEOUT,
-                                     headers={"Authorization": f"Bearer {token}"})
+                return self.http.request(method, url, params=params, json=json, timeout=TIMEOUT,
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  **extra_headers})
             # RFC 9449 §7.1: "Authorization: DPoP <token>" and a proof whose ath is the
             # token's hash, made with the key the token is bound to.
             signer = session.dpop_signer(self.config, self.inst)
-            return dpop_signer.send(lambda extra: self.http.get(
-                url, params=params, timeout=TIMEOUT,
-                headers={"Authorization": f"DPoP {token}", **extra}),
-                signer, "GET", url, access_token=token)
+            return dpop_signer.send(lambda extra: self.http.request(
+                method, url, params=params, json=json, timeout=TIMEOUT,
+                headers={"Authorization": f"DPoP {token}", **extra_headers, **extra}),
+                signer, method, url, access_token=token)
         except requests.RequestException:
             raise BankUnavailableError("bank unreachable") from None
 

@@ -50,6 +50,7 @@ class Outcome:
     token: dict[str, Any]
     claims: dict[str, Any]
     subject: str
+    flow: PendingFlow | None = None    # the request it answers (a link, or a payment)
 
 
 def parse(multi: Mapping[str, Iterable[str]]) -> dict[str, str]:
@@ -193,4 +194,4 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
         keys=lambda: institutions.jwks(institutions.metadata(inst, ca), ca))
     id_token.check_nonce(claims, flow.nonce if flow else None)
     _check_scope(config, inst, token, flow.scope if flow else client.REQUESTED_SCOPE)
-    return Outcome(inst, token, claims, subject_of(claims, token))
+    return Outcome(inst, token, claims, subject_of(claims, token), flow)

@@ -116,14 +116,15 @@ def _push(http: session.FapiSession, meta: dict[str, Any], chosen: settings.Effe
     return str(body["request_uri"])
 
 
-def start_flow(config: LabConfig, inst: Institution, *,
-               signin: bool = False, extra: dict[str, str] | None = None
+def start_flow(config: LabConfig, inst: Institution, *, signin: bool = False,
+               scope: str | None = None, extra: dict[str, str] | None = None
                ) -> tuple[str, PendingFlow]:
     """Build the authorization request (RFC 6749 §4.1.1, OIDC §3.1.2.1, RFC 9126) and its flow.
 
     signin: "Sign in with your bank" (lab/tpp/signin.py): scope openid, its own redirect
     URI, and with the `login` setting hybrid, response_type=code id_token (OIDC §3.3.2.1).
-    extra: more request parameters, such as a step-up's acr_values and max_age (RFC 9470 §4).
+    scope / extra: another scope and more parameters (a payment's authorization_details, a
+    step-up's acr_values and max_age, RFC 9470 §4).
     """
     meta, chosen = prepare(config, inst)
     store = context.current().store
@@ -132,7 +133,8 @@ def start_flow(config: LabConfig, inst: Institution, *,
     # RFC 6749 §10.12: state binds the response to the user agent; OIDC §3.1.2.1: nonce
     # binds the ID token to it.
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    scope = SIGNIN_SCOPE if signin else requested_scope(meta, payments=chosen.payments == "on")
+    scope = SIGNIN_SCOPE if signin else (
+        scope or requested_scope(meta, payments=chosen.payments == "on"))
     response_type = "code id_token" if signin and chosen.login == "hybrid" else "code"
     redirect_uri = session.signin_redirect_uri(config) if signin else http.redirect_uri
     params = {"response_type": response_type, "client_id": http.client_id,

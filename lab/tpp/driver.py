@@ -160,6 +160,17 @@ class TppBrowser:
             raise RuntimeError(f"link did not start: {response.status_code} {response.text[:200]}")
         return response.headers["Location"]
 
+    def start_payment(self, link_id: str, amount: str = "25.00", payee: str = "corner-cafe",
+                      reference: str = "Coffee") -> str:
+        """Open "Pay" on a link and continue to the bank; return the authorization URL."""
+        response = self.http.post(self.url(f"/pay/{link_id}"), allow_redirects=False,
+                                  data={"payee": payee, "amount": amount, "currency": "EUR",
+                                        "reference": reference})
+        if response.status_code != 303:
+            raise RuntimeError(f"payment did not start: {response.status_code} "
+                               f"{response.text[:200]}")
+        return response.headers["Location"]
+
     def deliver(self, callback_url: str, *, run_script: bool = True) -> requests.Response:
         """Open the callback URL as the browser; on the legacy interstitial, let its script post.
 

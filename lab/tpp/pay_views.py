@@ -1,9 +1,10 @@
 """FinLens's minimal payment form and its step-up (thin views over lab/tpp/step_up.py).
 
-The form posts the bank's POST /payments body from a linked account. The `payments`
-engineer's consent-bound "Pay" page replaces the form; the step-up calls stay the same:
-`step_up.pay`, and on a challenge `step_up.start` plus `remember_step_up`; the callback
-(views._complete) finishes with `finish_step_up`.
+The form (pay_on_link.html) posts the bank's POST /payments body on a linked account's
+existing grant (scope payments:write): the issue's "another payment three days later", which
+meets step_up_for_payments. A payment under its own RFC 9396 consent is lab/tpp/pay.py's
+"Pay" page. On a challenge: `step_up.pay`, then `step_up.start` plus `remember_step_up`; the
+callback (views._complete) finishes with `finish_step_up`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def pay_form(link_id: str) -> str:
         raise PaymentInputError("This link has ended; re-link the bank first.") from None
     except (bank_api.BankUnavailableError, bank_api.ForbiddenError):
         raise PaymentInputError("The bank did not list the accounts of this link.") from None
-    return render_template("pay.html", user=user, link_id=link_id, accounts=accounts,
+    return render_template("pay_on_link.html", user=user, link_id=link_id, accounts=accounts,
                            creditor=CORNER_CAFE)
 
 

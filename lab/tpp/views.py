@@ -30,6 +30,7 @@ from . import (
     institutions,
     keyring,
     links,
+    pay,
     pay_views,
     redirector,
     rewards,
@@ -170,6 +171,10 @@ def _complete(source: Any) -> Response:
     outcome = callback.handle(_config(), source.to_dict(flat=False), session.get("flows"),
                               _save_flows)
     user = _user_or_guest()
+    payment = pay.awaiting(_store(), outcome.flow.state if outcome.flow else None)
+    if payment is not None and payment["user_id"] == user.id:
+        done = pay.submit(_config(), outcome.institution, payment, outcome.token)
+        return _see_other(f"/payments/{done['id']}")
     links.save_link(_store(), user_id=user.id, institution_id=outcome.institution.id,
                     subject=outcome.subject, token=outcome.token)
     if waiting is not None:
@@ -246,6 +251,36 @@ def unlink(link_id: str) -> Response:
 @bp.post("/links/<link_id>/relink")
 def relink(link_id: str) -> Response:
     return _start(_own_link(link_id)["institution_id"])
+
+
+@bp.get("/pay/<link_id>")
+def pay_page(link_id: str) -> str:
+    link = _own_link(link_id)
+    return render_template("pay.html", user=current_user(), link=link, payees=pay.PAYEES)
+
+
+@bp.post("/pay/<link_id>")
+def start_payment(link_id: str) -> Response:
+    """Ask the link's bank for consent to this one payment (RFC 9396), then pay it."""
+    link = _own_link(link_id)
+    inst = institutions.get(_store(), link["institution_id"])
+    if inst is None:
+        raise UnknownInstitutionError()
+    wanted = pay.order({k: str(v) for k, v in request.form.items()})
+    user = _user_or_guest()
+    url, flow = pay.start(_config(), inst, user.id, wanted)
+    pending = [f for f in session.get("flows", []) if isinstance(f, dict)]
+    session["flows"] = [*pending[-(MAX_PENDING_FLOWS - 1):], flow.as_dict()]
+    return _see_other(url)
+
+
+@bp.get("/payments/<payment_id>")
+def payment_page(payment_id: str) -> str:
+    user = current_user()
+    payment = pay.get(_store(), user.id, payment_id) if user else None
+    if payment is None:
+        raise pay.NoSuchPaymentError()
+    return render_template("payment.html", user=user, payment=payment)
 
 
 @bp.get("/go")

@@ -86,7 +86,7 @@ def test_payment_from_an_account_without_payment_consent_is_refused_when_on(lab,
     checking = account("alice", "checking")
     minted = mint(lab, accounts={checking: ["balances", "transactions"]})
     body = {"debtor_account_id": checking,
-            "creditor": {"name": "Mallory Mallet", "iban": "GB33HNST00000000000001"},
+            "creditor": {"name": "Mallory Mallet", "iban": "GB63HNST00000000000001"},
             "instructed_amount": {"amount": "2500.00", "currency": "EUR"}, "reference": "x"}
     controls.only("consent_per_account")
     r = http.post(lab.config.bank_url + "/payments", json=body, headers=bearer(minted.token))

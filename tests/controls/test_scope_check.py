@@ -15,7 +15,7 @@ from tests.support.bank_tokens import (
     www_authenticate,
 )
 
-MALLORY_IBAN = "GB33HNST00000000000001"
+MALLORY_IBAN = "GB63HNST00000000000001"
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,7 @@ def test_token_signed_by_an_embedded_attacker_key_is_refused_when_on(lab, contro
 def test_payment_with_embedded_key_token_is_refused_when_on(lab, controls, http, fired):
     controls.only("trusted_keys_only")
     body = {"debtor_account_id": account("alice", "checking"),
-            "creditor": {"name": "Mallory Mallet", "iban": "GB33HNST00000000000001"},
+            "creditor": {"name": "Mallory Mallet", "iban": "GB63HNST00000000000001"},
             "instructed_amount": {"amount": "400.00", "currency": "EUR"}, "reference": "x"}
     r = http.post(lab.config.bank_url + "/payments", json=body,
                   headers=bearer(forged_embedded_jwk(claims_for(lab))))
