@@ -309,24 +309,23 @@ CONTROLS: tuple[Control, ...] = (
     ),
 )
 
+# Each area keeps its controls in its own module (attacks.md §2.2–§2.7); one line each here.
+from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_keys import KEYS_CONTROLS  # noqa: E402
+from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
+from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
 from .catalog_stepup import STEPUP_CONTROLS  # noqa: E402
 
-CONTROLS = CONTROLS + FAPI2_CONTROLS
-from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
-
-CONTROLS = CONTROLS + AUDIT_CONTROLS
-from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
-
-CONTROLS = CONTROLS + LOGINRISK_CONTROLS
-from .catalog_keys import KEYS_CONTROLS  # noqa: E402
-
-CONTROLS = CONTROLS + KEYS_CONTROLS
-CONTROLS = CONTROLS + STEPUP_CONTROLS
-from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
-
-CONTROLS = CONTROLS + FAPI2_CONTROLS
-CONTROLS = CONTROLS + PAYMENTS_CONTROLS
+CONTROLS = (
+    CONTROLS
+    + FAPI2_CONTROLS
+    + AUDIT_CONTROLS
+    + LOGINRISK_CONTROLS
+    + KEYS_CONTROLS
+    + STEPUP_CONTROLS
+    + PAYMENTS_CONTROLS
+)
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import pytest
 
 from tests.support.oauth import (
+    assertion_params,
     authorize_pushed,
     client_assertion,
+    client_key,
     par_authorization_url,
     pkce_pair,
     push,
     redeem_with_assertion,
+    register,
     run,
     tpp_credentials,
     victim,
@@ -68,7 +71,13 @@ def test_parameters_beside_the_request_uri_are_refused_when_on(lab, controls, ht
 
 def test_pushed_request_without_redirect_uri_is_accepted_when_off(lab, controls, http, fired):
     controls.only()
-    r = push(http, lab, redirect_uri=None)
+    # RFC 6749 §3.1.2.3: a client with ONE registered redirect URI may leave it out (FinLens
+    # registers two: its link and its sign-in callbacks, so it must always name one).
+    key, jwks = client_key()
+    client_id = register(http, lab, token_endpoint_auth_method="private_key_jwt",
+                         jwks=jwks)["client_id"]
+    r = push(http, lab, auth=assertion_params(client_assertion(lab, client_id, key), client_id),
+             client_id=client_id, redirect_uri=None)
     assert r.status_code == 201, r.text
     assert fired(r) == []
 
