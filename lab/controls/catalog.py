@@ -67,7 +67,8 @@ CONTROLS: tuple[Control, ...] = (
         "Referer headers and logs, and can be injected. The code flow keeps tokens on the back "
         "channel where the client authenticates.",
         # FAPI2 §5.3.2.2: "shall require the response_type value code".
-        metadata={"response_types_supported": ["code"], "response_modes_supported": ["query"]},
+        metadata={"response_types_supported": ["code"],
+                  "response_modes_supported": ["query", "jwt", "query.jwt"]},
         off_behaviour="response_type 'token', 'id_token', 'code id_token' and the like are served.",
     ),
     # --- 2.3 Token endpoint, grants ---------------------------------------------------------
@@ -321,6 +322,9 @@ CONTROLS = CONTROLS + LOGINRISK_CONTROLS
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + KEYS_CONTROLS
+from .catalog_jarm import JARM_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + JARM_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 
