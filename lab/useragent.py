@@ -115,13 +115,21 @@ def callback_params(url: str) -> dict[str, str]:
     merged = {k: v[0] for k, v in parse_qs(parts.query).items()}
     merged.update({k: v[0] for k, v in parse_qs(parts.fragment).items()})
     if "response" in merged:
-        try:
-            claims = jwt.decode(merged["response"], options={"verify_signature": False})
-        except (jwt.PyJWTError, ValueError, RecursionError):
-            claims = {}
-        merged.update({k: v for k, v in claims.items() if k in JARM_PARAMS
-                       and isinstance(v, str) and k not in merged})
+        merged.update({k: v for k, v in jarm_params(merged["response"]).items()
+                       if k not in merged})
     return merged
+
+
+def jarm_params(token: str) -> dict[str, str]:
+    """The response parameters a JARM JWT carries, read without checking it (signed, not
+    encrypted: anybody who sees the response can read them)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
+        return {}
+    if not isinstance(claims, dict):
+        return {}
+    return {k: v for k, v in claims.items() if k in JARM_PARAMS and isinstance(v, str)}
 
 
 class HttpUserAgent:
