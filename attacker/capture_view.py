@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lab.capture.store import get_capture, list_captures
 from lab.store.base import Store
+from lab.useragent import jarm_params
 
 from .outcome import AttackSetupError, PremiseViolation
 
@@ -46,7 +47,11 @@ class Leaked:
         """The query (and fragment) of a redirect's Location: an authorization response."""
         location = self.header("Location", response=True) or ""
         parts = urlsplit(location)
-        return {**dict(parse_qsl(parts.query)), **dict(parse_qsl(parts.fragment))}
+        params = {**dict(parse_qsl(parts.query)), **dict(parse_qsl(parts.fragment))}
+        if "response" in params:
+            # JARM: the parameters travel inside a signed (not encrypted) JWT, readable by all
+            params = {**jarm_params(params["response"]), **params}
+        return params
 
     def json(self) -> dict[str, Any]:
         try:

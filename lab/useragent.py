@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import jwt
 import requests
 
 from lab.config import LabConfig
@@ -61,6 +62,10 @@ def parse_forms(html: str) -> list[Form]:
     parser = _FormParser()
     parser.feed(html)
     return parser.forms
+
+
+# What a JARM response carries besides iss/aud/exp (JARM §2.1), for callback_params.
+JARM_PARAMS = ("code", "state", "iss", "error", "error_description", "id_token", "access_token")
 
 
 class AuthorizationAnswer:
@@ -107,10 +112,27 @@ class AuthorizationResult(AuthorizationAnswer):
 
 
 def callback_params(url: str) -> dict[str, str]:
+    """The response's parameters; a JARM response's (JARM §2.3) read out of its JWT, unchecked
+    (the client checks it), next to `response` itself."""
     parts = urlsplit(url)
     merged = {k: v[0] for k, v in parse_qs(parts.query).items()}
     merged.update({k: v[0] for k, v in parse_qs(parts.fragment).items()})
+    if "response" in merged:
+        merged.update({k: v for k, v in jarm_params(merged["response"]).items()
+                       if k not in merged})
     return merged
+
+
+def jarm_params(token: str) -> dict[str, str]:
+    """The response parameters a JARM JWT carries, read without checking it (signed, not
+    encrypted: anybody who sees the response can read them)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
+        return {}
+    if not isinstance(claims, dict):
+        return {}
+    return {k: v for k, v in claims.items() if k in JARM_PARAMS and isinstance(v, str)}
 
 
 class HttpUserAgent:

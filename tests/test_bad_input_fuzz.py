@@ -31,7 +31,7 @@ PARAM_NAMES = [
     "password", "otp", "client_secret", "client_assertion", "client_assertion_type", "resource",
     "page", "page_size", "from", "to", "url", "iss", "id_token", "access_token", "error",
     "accounts", "permissions", "decision", "csrf_token", "grant_id", "institution", "prompt",
-    "max_age", "login_hint", "acr_values", "claims", "registration_access_token",
+    "max_age", "login_hint", "acr_values", "claims", "registration_access_token", "response",
 ]
 
 

@@ -76,5 +76,8 @@ def test_control_ids_are_unique_snake_case() -> None:
     assert len(IDS) == len(set(IDS))
     for control_id in IDS:
         assert control_id == control_id.lower() and " " not in control_id and "-" not in control_id
-        for required in catalog.get(control_id).requires + catalog.get(control_id).fires_via:
+        control = catalog.get(control_id)
+        alternatives = tuple(a for alts in control.requires_alternatives.values() for a in alts)
+        assert set(control.requires_alternatives) <= set(control.requires), control_id
+        for required in control.requires + control.fires_via + alternatives:
             assert required in catalog.BY_ID, f"{control_id} refers to unknown {required}"

@@ -7,11 +7,12 @@ FinLens, believing EvilBank answered, redeems the honest code (with its verifier
 any) at EvilBank. The attacker injects it into its own FinLens session.
 RFC 9207 §2.4 (tpp_checks_iss with iss_response_param): the response names the honest
 issuer, not EvilBank's; PAR (RFC 9126) makes a forwarded front-channel request useless.
+JARM: the honest AS signs the response; FinLens checks it against EvilBank's keys and issuer.
 """
 
 from __future__ import annotations
 
-from attacker import fixtures
+from attacker import fixtures, forge
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.inject import evil_received, inject_code
@@ -22,9 +23,17 @@ def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
     since = fx.mark()
     fx.list_evilbank()
-    fx.evil_plan(mode="mixup")
-    ctx.step("attacker", "sets EvilBank to forward authorization requests to the honest AS "
-             "with FinLens's client_id")
+    modes = forge.as_metadata(ctx).get("response_modes_supported")
+    if isinstance(modes, list) and "jwt" in modes and "query" not in modes:
+        # The honest AS requires JARM: EvilBank asks for it, so the forwarded request passes
+        # and the honest, signed response reaches FinLens (which then checks who signed it).
+        fx.evil_plan(mode="mixup", forward_extra={"response_mode": "jwt"})
+        ctx.step("attacker", "sets EvilBank to forward authorization requests to the honest "
+                 "AS with FinLens's client_id and response_mode=jwt (the honest AS requires it)")
+    else:
+        fx.evil_plan(mode="mixup")
+        ctx.step("attacker", "sets EvilBank to forward authorization requests to the honest "
+                 "AS with FinLens's client_id")
     try:
         victim = ctx.victim("alice")
         victim.link(fixtures.EVILBANK_ID)

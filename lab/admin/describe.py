@@ -66,6 +66,7 @@ def control_summary(control: Control, registry: Registry | None) -> dict[str, An
         "spec": control.spec,
         "kind": control.kind,
         "requires": list(control.requires),
+        "requires_alternatives": {k: list(v) for k, v in control.requires_alternatives.items()},
         "fires_via": list(control.fires_via),
         "metadata": list(control.metadata),
         "params": registry.params(control.id) if registry else dict(control.params),

@@ -26,6 +26,7 @@ from lab.protocol import (
     client_secrets,
     front_channel,
     issuance,
+    jarm,
     rar,
 )
 from lab.protocol.client_auth import PrivateKeyJWT
@@ -153,12 +154,14 @@ class LabAuthorizationServer(AuthorizationServer):
         """An authorization error redirected to the client: an authorization response too,
         so the extensions that decorate responses (RFC 9207 iss) see it."""
         response = self.handle_error_response(request, error)
+        jarm.wrap(self, request, response)  # JARM §2.3: errors travel inside the JWT too
         self.execute_hook("after_create_authorization_response", response)
         return response
 
     # --- authorization endpoint --------------------------------------------------------------
     @hooked
     def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        jarm.check_response_mode(self, request)  # after the hooks resolved a PAR request_uri
         for grant_cls, extensions in self._authorization_grants:
             if grant_cls.check_authorization_endpoint(request):
                 if grant_cls is not LabAuthorizationCodeGrant:
@@ -180,13 +183,15 @@ class LabAuthorizationServer(AuthorizationServer):
 def build_server(config: LabConfig, signing: Signing) -> LabAuthorizationServer:
     """Every extension registered at start-up (style.md §4)."""
     server = LabAuthorizationServer(config, signing)
-    server.register_grant(LabAuthorizationCodeGrant, [LabCodeChallenge(), LabOpenIDCode(signing)])
+    server.register_grant(LabAuthorizationCodeGrant, [LabCodeChallenge(), LabOpenIDCode(signing),
+                                                      jarm.JarmResponse()])
     server.register_grant(LabRefreshTokenGrant)
     server.register_grant(LabPasswordGrant)
     server.register_grant(LabClientCredentialsGrant)
-    server.register_grant(front_channel.LabImplicitGrant)
-    server.register_grant(front_channel.LabOpenIDImplicitGrant)
-    server.register_grant(front_channel.LabOpenIDHybridGrant, [LabCodeChallenge()])
+    server.register_grant(front_channel.LabImplicitGrant, [jarm.JarmResponse()])
+    server.register_grant(front_channel.LabOpenIDImplicitGrant, [jarm.JarmResponse()])
+    server.register_grant(front_channel.LabOpenIDHybridGrant, [LabCodeChallenge(),
+                                                               jarm.JarmResponse()])
     issuer = config.issuer
     server.register_hook("before_get_authorization_grant", rar.resolve_then_check)
     server.register_extension(LabIssuerParameter(issuer))

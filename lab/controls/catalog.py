@@ -67,7 +67,8 @@ CONTROLS: tuple[Control, ...] = (
         "Referer headers and logs, and can be injected. The code flow keeps tokens on the back "
         "channel where the client authenticates.",
         # FAPI2 §5.3.2.2: "shall require the response_type value code".
-        metadata={"response_types_supported": ["code"], "response_modes_supported": ["query"]},
+        metadata={"response_types_supported": ["code"],
+                  "response_modes_supported": ["query", "jwt", "query.jwt"]},
         off_behaviour="response_type 'token', 'id_token', 'code id_token' and the like are served.",
     ),
     # --- 2.3 Token endpoint, grants ---------------------------------------------------------
@@ -312,6 +313,7 @@ CONTROLS: tuple[Control, ...] = (
 # Each area keeps its controls in its own module (attacks.md §2.2–§2.7); one line each here.
 from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_jarm import JARM_CONTROLS  # noqa: E402
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
 from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
@@ -325,6 +327,7 @@ CONTROLS = (
     + KEYS_CONTROLS
     + STEPUP_CONTROLS
     + PAYMENTS_CONTROLS
+    + JARM_CONTROLS
 )
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}

@@ -34,6 +34,15 @@ def control_links(ids: tuple[str, ...]) -> str:
                      for i in ids) or "—"
 
 
+def requirement_links(control: Control) -> str:
+    """`requires`, each with the controls that satisfy it as well ("one of")."""
+    parts = []
+    for needed in control.requires:
+        alternatives = control.requires_alternatives.get(needed, ())
+        parts.append(" or ".join(control_links((i,)) for i in (needed, *alternatives)))
+    return ", ".join(parts) or "—"
+
+
 def render(control: Control, attacks_section: Sequence[str]) -> str:
     """The page for one control, Markdown, deterministic (so --check can compare).
 
@@ -41,14 +50,15 @@ def render(control: Control, attacks_section: Sequence[str]) -> str:
     """
     c = control
     definition = spine.definition(c.id) or "lab/controls/catalog.py"
-    required_by = tuple(o.id for o in catalog.CONTROLS if c.id in o.requires)
+    required_by = tuple(o.id for o in catalog.CONTROLS if c.id in o.requires or any(
+        c.id in alts for alts in o.requires_alternatives.values()))
     rows = [
         ("checks", c.checks),
         ("kind", c.kind),
         ("enforced at", " + ".join(c.enforced_at)),
         ("refusal", str(c.refusal)),
         ("spec", c.spec),
-        ("requires", control_links(c.requires)),
+        ("requires", requirement_links(c)),
         ("required by", control_links(required_by)),
         ("fires via", control_links(c.fires_via)),
         ("discovery metadata", ", ".join(f"`{m}`" for m in c.metadata) or "—"),

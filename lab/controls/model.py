@@ -59,6 +59,10 @@ class Control:
     teaching: str
     kind: Kind = "refusing"
     requires: tuple[str, ...] = ()
+    # "one of" (attacks.md §2.8): a `requires` entry that other controls satisfy as well,
+    # {required: (alternatives, …)}. The required id is the default, switched on with this
+    # control only when neither it nor an alternative is on.
+    requires_alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     fires_via: tuple[str, ...] = ()
     # The discovery keys and values the control contributes while it is on.
     metadata: Discovery = field(default_factory=dict)
@@ -66,3 +70,11 @@ class Control:
     params: dict[str, object] = field(default_factory=dict)
     profile_params: dict[str, dict[str, object]] = field(default_factory=dict)
     off_behaviour: str = ""
+
+    def satisfied(self, needed: str, on: set[str]) -> bool:
+        """`needed` (one of `requires`) is met by `on`: itself or one of its alternatives."""
+        return needed in on or any(a in on for a in self.requires_alternatives.get(needed, ()))
+
+    def missing(self, on: set[str]) -> list[str]:
+        """What switching this control on must bring along, given what is on already."""
+        return [r for r in self.requires if not self.satisfied(r, on)]

@@ -81,14 +81,16 @@ class Registry:
                 control = catalog.get(control_id)
                 if value:
                     on.add(control_id)
-                    for needed in control.requires:
-                        if needed not in on:
-                            on.add(needed)
-                            notes.append(f"{control_id} requires {needed}: switched on too")
+                    for needed in control.missing(on):
+                        on.add(needed)
+                        notes.append(f"{control_id} requires {needed}: switched on too")
                 else:
                     on.discard(control_id)
                     dependants = [c.id for c in catalog.CONTROLS
-                                  if control_id in c.requires and c.id in on]
+                                  if c.id in on and any(
+                                      not c.satisfied(r, on) and control_id in
+                                      (r, *c.requires_alternatives.get(r, ()))
+                                      for r in c.requires)]
                     for dep in dependants:
                         notes.append(f"{dep} requires {control_id} and has no effect without it")
             self.store.set_setting(ENABLED_KEY, sorted(on))

@@ -15,11 +15,12 @@ from lab.controls import guard
 
 from .errors import InvalidRequestError, UnknownClientError, UnsupportedResponseTypeError
 from .grants import save_code
+from .jarm import KNOWN_MODES
 from .oidc import IdTokenSigning
 from .redirect_uri import validate_redirect_uri
 
 CODE_ONLY = guard("response_type_code_only")
-RESPONSE_MODES = {"query", "fragment", "form_post"}
+RESPONSE_MODES = set(KNOWN_MODES)
 
 
 def check_response_type(request: OAuth2Request, error_redirect_uri: str | None) -> None:

@@ -37,6 +37,8 @@ class LabIssuerParameter(IssuerParameter):
         present = parse_qsl(parts.fragment if in_fragment else parts.query)
         if any(k == "iss" for k, _ in present):
             return
+        if any(k == "response" for k, _ in parse_qsl(parts.query) + parse_qsl(parts.fragment)):
+            return  # JARM: iss is a claim inside the signed response (MS §5.4.1)
         # RFC 9207 §2: "In authorization responses to the client, including error responses,
         # an authorization server supporting this specification MUST indicate its identity
         # by including the iss parameter in the response."

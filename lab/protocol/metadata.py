@@ -53,7 +53,11 @@ def base(issuer: str) -> dict[str, Any]:
         **endpoints(issuer),
         "code_challenge_methods_supported": ["S256", "plain"],
         "response_types_supported": list(ALL_RESPONSE_TYPES),
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        # JARM §3: the JWT response modes are always served (lab/protocol/jarm.py); the
+        # responses are signed with the ID token key (authorization_signing_alg_values_supported).
+        "response_modes_supported": ["query", "fragment", "form_post", "jwt", "query.jwt",
+                                     "fragment.jwt"],
+        "authorization_signing_alg_values_supported": ["ES256"],
         "grant_types_supported": list(GRANT_TYPES),
         "scopes_supported": list(SCOPES),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),

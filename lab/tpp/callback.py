@@ -16,7 +16,7 @@ from lab import clock, context
 from lab.config import LabConfig
 from lab.controls import guard
 
-from . import client, id_token, institutions, links
+from . import client, id_token, institutions, jarm, links
 from .client import PendingFlow
 from .errors import (
     AuthorizationFailedError,
@@ -54,7 +54,16 @@ class Outcome:
 
 
 def parse(multi: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    """RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."""
+    """RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+
+    A JARM response (`response`, JARM §2.3) brings its parameters inside the JWT: those are
+    the response, whatever else the URL says (jarm.check verifies them when jarm is on)."""
+    responses = list(multi.get("response", ()))
+    if responses:
+        if len(responses) > 1 or not isinstance(responses[0], str) \
+                or len(responses[0]) > jarm.MAX_VALUE:
+            raise jarm.too_large()
+        return jarm.unpack(responses[0])
     params: dict[str, str] = {}
     for name in PARAMS:
         values = list(multi.get(name, ()))
@@ -170,6 +179,7 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
     flow = bind_flow(params.get("state"), flows)
     save_flows([f.as_dict() for f in flows if f is not flow])
     inst = institution_for(flow, params)
+    jarm.check(config, inst, flow, params)
     check_iss(config, inst, flow, params)
 
     if "error" in params:

@@ -140,6 +140,8 @@ def start_flow(config: LabConfig, inst: Institution, *, signin: bool = False,
     params = {"response_type": response_type, "client_id": http.client_id,
               "redirect_uri": redirect_uri, "scope": scope, "state": state,
               "nonce": nonce, **pkce_params, **(extra or {})}
+    if chosen.response_mode == "jwt":
+        params["response_mode"] = "jwt"   # JARM §2.3.4: query.jwt for response_type=code
     if chosen.request == "par":
         request_uri = _push(http, meta, chosen, params)
         # RFC 9126 §4 / FAPI2 §5.3.3.1: the front channel carries only client_id and

@@ -127,6 +127,12 @@ class MixUpDetectedError(TppError):
                    "the one FinLens sent you to; it was discarded.")
 
 
+class InvalidJarmError(TppError):
+    error = "invalid_jarm"
+    description = ("The authorization response is not a valid JWT signed by the bank FinLens "
+                   "sent you to, for FinLens, and still fresh; it was discarded.")
+
+
 class NoSubjectError(TppError):
     error = "invalid_request"
     description = "The bank's answer does not say who is signing in."

@@ -23,7 +23,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sender_constraint": ("none", "dpop", "mtls"),
     "pkce": ("none", "plain", "S256"),
     "request": ("query", "par"),
-    "response_mode": ("query",),
+    # JARM §2.3: "jwt" asks for the response as a signed JWT (query.jwt for the code flow).
+    "response_mode": ("query", "jwt"),
     # attacks.md §0: the scripted victim consents to "initiate payments" too; "on" makes
     # FinLens ask for payments:write besides reading (an aggregator alone does not).
     "payments": ("off", "on"),
@@ -67,7 +68,7 @@ class Effective:
 
 
 # Settings whose default is the same in every profile.
-COMMON_DEFAULTS = {"payments": "off", "response_mode": "query"}
+COMMON_DEFAULTS = {"payments": "off"}
 
 
 def defaults_for(profile: str) -> dict[str, str]:
@@ -88,6 +89,7 @@ def defaults_for(profile: str) -> dict[str, str]:
         "pkce": "S256" if "pkce_s256_only" in demanded
         else "plain" if "pkce_required" in demanded else "none",
         "login": "code" if "response_type_code_only" in demanded else "hybrid",
+        "response_mode": "jwt" if "jarm" in demanded else "query",
     }
 
 
@@ -209,6 +211,22 @@ def _login(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]) 
     return chosen
 
 
+def _response_mode(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]) -> str:
+    # JARM §3 / RFC 8414 §2: response_modes_supported. An AS that lists only JWT modes
+    # serves nothing else (the lab's jarm control), so a query client asks for jwt there.
+    modes = meta.get("response_modes_supported")
+    if not isinstance(modes, list) or explicit:
+        return chosen
+    if chosen == "query" and "jwt" in modes and not {"query", "fragment", "form_post"} & \
+            set(modes):
+        notes.append("response_mode query: the AS requires JARM, asking for jwt")
+        return "jwt"
+    if chosen == "jwt" and "jwt" not in modes:
+        notes.append("response_mode jwt not offered by the AS: using query")
+        return "query"
+    return chosen
+
+
 def effective(store: Store, metadata: dict[str, Any]) -> Effective:
     """The settings one flow uses at the AS described by `metadata` (RFC 8414)."""
     chosen, explicit = current(store), overrides(store)
@@ -230,6 +248,8 @@ def effective(store: Store, metadata: dict[str, Any]) -> Effective:
 
     login = _login(chosen["login"], "login" in explicit, metadata, notes)
     return Effective(client_auth=auth, pkce=pkce, request=request,
-                     response_mode=chosen["response_mode"], sender_constraint=sender,
+                     response_mode=_response_mode(chosen["response_mode"],
+                                                  "response_mode" in explicit, metadata, notes),
+                     sender_constraint=sender,
                      assertion_alg=alg, payments=chosen["payments"], login=login,
                      notes=tuple(notes))

@@ -23,7 +23,7 @@ from lab import context
 from lab.config import LabConfig
 from lab.controls import guard
 
-from . import callback, client, id_token, identities, institutions, session
+from . import callback, client, id_token, identities, institutions, jarm, session
 from .client import PendingFlow
 from .errors import (
     AuthorizationFailedError,
@@ -84,6 +84,7 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
     flow = callback.bind_flow(params.get("state"), flows)
     save_flows([f.as_dict() for f in flows if f is not flow])
     inst = callback.institution_for(flow, params)
+    jarm.check(config, inst, flow, params)
     callback.check_iss(config, inst, flow, params)
     if "error" in params:
         raise AuthorizationFailedError(params["error"])
