@@ -321,6 +321,9 @@ CONTROLS = CONTROLS + LOGINRISK_CONTROLS
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 
 CONTROLS = CONTROLS + KEYS_CONTROLS
+from .catalog_monitor import MONITOR_CONTROLS  # noqa: E402
+
+CONTROLS = CONTROLS + MONITOR_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 

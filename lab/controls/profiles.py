@@ -99,6 +99,7 @@ ADAPTIVE: tuple[str, ...] = (
     "audit_chain",
     "as_key_rotation",
     "client_secret_rotation",
+    "token_usage_monitoring",
 )
 
 # Overlay suffix → the controls it adds (mark "+") over its base profile.
