@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
-from lab.domain import clients, consent, customers, ledger, revocation
+from lab.domain import clients, consent, customers, ledger, revocation, usage_monitor
 from lab.store.base import Store
 from lab.web.look import HONESTBANK_CSS
 
@@ -163,7 +163,10 @@ def connected_apps() -> Response:
     if not user:
         return redirect(url_for("bank_web.login"), 303)  # type: ignore[return-value]
     apps = _app_views(consent.grants_of(_store(), user))
-    return _page("bank_connected_apps.html", apps=apps)
+    stops = [{"client_name": _app_name(f["client_id"]), "because": f["because"],
+              "when": _when(f["revoked_at"])}
+             for f in usage_monitor.stopped(_store(), user)]
+    return _page("bank_connected_apps.html", apps=apps, stops=stops)
 
 
 @bp.post("/connected-apps/revoke")

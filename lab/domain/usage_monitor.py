@@ -230,12 +230,33 @@ def revoke_family(store: Store, grant_id: str, reason: str, now: float) -> None:
     consent.revoke_access_tokens_of_grant(store, grant_id)
 
 
+CUSTOMER_WORDS = {
+    "address": "from a network it had never used ({values})",
+    "user_agent": "by a different program",
+    "key": "with a different key or certificate",
+    "rate": "far more often than usual",
+    "probe": "to ask for accounts you had not shared",
+}
+
+
+def because(family_row: dict[str, Any]) -> str:
+    """Why, in the customer's words: "its access was used from a network … and by …"."""
+    seen: dict[str, list[str]] = json.loads(family_row.get("seen") or "{}")
+    parts = [CUSTOMER_WORDS[k].format(values=", ".join(seen[k][:3]))
+             for k in KINDS if seen.get(k)]
+    if not parts:
+        return "its access was used in an unusual way"
+    said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"its access was used {said}"
+
+
 def stopped(store: Store, username: str) -> list[dict[str, Any]]:
-    """The families monitoring stopped for this customer, newest first (her connected-apps
-    page says why)."""
-    return store.query("SELECT grant_id, client_id, revoked_at, reason, first_seen, "
+    """The families monitoring stopped for this customer, newest first, each with `because`
+    (her connected-apps page says why)."""
+    rows = store.query("SELECT grant_id, client_id, revoked_at, reason, seen, first_seen, "
                        "first_alert_at FROM usage_families WHERE username = ? AND revoked_at "
                        "IS NOT NULL ORDER BY revoked_at DESC", (username,))
+    return [{**row, "because": because(row)} for row in rows]
 
 
 def family(store: Store, grant_id: str) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ family's own address, program and key, refreshes included, never trips it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from lab.domain import consent, usage_monitor
 from lab.serving.in_process import RunningLab
 from tests.attacks.conftest import attack_lab, run_attack, story  # noqa: F401  (fixtures)
 from tests.support.bank_tokens import account, bearer, ensure_bank_knows_as_keys, mint
+from tests.test_bank_connected_apps import sign_in
 
 ID = "token_usage_monitoring"
 FINLENS_UA = {"User-Agent": "FinLens/1.0"}
@@ -82,6 +84,14 @@ def test_new_address_and_user_agent_revoke_the_family_when_on(lab, controls, htt
     assert again.status_code == 401 and fired(again) == [ID]
     family = usage_monitor.family(lab.store, minted.grant_id)
     assert family is not None and "user agent changed" in family["reason"]
+    # alice reads why on her connected-apps page.
+    page = requests.Session()
+    page.trust_env, page.verify = False, str(lab.config.ca_cert_path)
+    shown = sign_in(lab, page)
+    assert shown.status_code == 200
+    text = html.unescape(shown.text)
+    assert "stopped tpp-test's access because its access was used from a network it had never " \
+           "used (127.0.0.2) and by a different program." in text, text
 
 
 def test_probes_of_unconsented_accounts_add_up(lab, controls, http, elsewhere, fired):
