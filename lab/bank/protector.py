@@ -20,6 +20,7 @@ from lab.controls import guard
 from lab.domain import consent, ledger, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
+from lab.protocol import security_events
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
@@ -221,6 +222,13 @@ class Protector:
             grant_id=grant["id"], username=token.username, client_id=grant["client_id"],
             address=address, user_agent=user_agent, key=_key_of(token, request),
             account_id=account_id, consented=consented, request_id=request_id))
+        if verdict.revoked_now:
+            # RFC 8935 push, bounded: the app hears of it now, not on its next call.
+            security_events.push(self.config, client_id=grant["client_id"],
+                                 grant_id=grant["id"], username=token.username,
+                                 reason=f"HonestBank stopped this link because "
+                                        f"{verdict.because}", initiator="policy",
+                                 compromised=True)
         if verdict.refuse:
             raise MONITOR.refuse(InvalidTokenError(), reason=verdict.reason)
 

@@ -26,6 +26,7 @@ from flask import (
 from werkzeug.exceptions import BadRequest
 
 from lab.domain import clients, consent, customers, ledger, revocation, usage_monitor
+from lab.protocol import security_events
 from lab.store.base import Store
 from lab.web.look import HONESTBANK_CSS
 
@@ -182,6 +183,11 @@ def revoke() -> Response:
     # how far that reaches is revocation_cascade's and at_revocation_check's call.
     if revocation.revoke_grant(_store(), grant["id"]):
         flash(_revoked_message(user, grant))
+        # The app hears of it at once (RFC 8935 push of a CAEP session-revoked SET).
+        security_events.push(current_app.extensions["bank_protector"].config,
+                             client_id=grant["client_id"], grant_id=grant["id"], username=user,
+                             reason="you revoked its access on HonestBank's connected-apps page",
+                             initiator="user")
     return redirect(url_for("bank_web.connected_apps"), 303)  # type: ignore[return-value]
 
 

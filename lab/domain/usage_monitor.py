@@ -88,6 +88,8 @@ class Use:
 class Verdict:
     refuse: bool
     reason: str = ""
+    revoked_now: bool = False      # this use tipped it: tell the app (a SET) once
+    because: str = ""              # the customer's words
 
 
 ALLOW = Verdict(False)
@@ -217,7 +219,8 @@ def _score(store: Store, row: dict[str, Any], use: Use, changes: list[Change],
                       "not given") for k in KINDS if seen.get(k))
     reason = f"score {score} ≥ {threshold:g}: {what}"
     revoke_family(store, use.grant_id, reason, now)
-    return Verdict(True, f"family of grant {use.grant_id} revoked: {reason}")
+    return Verdict(True, f"family of grant {use.grant_id} revoked: {reason}", revoked_now=True,
+                   because=because({"seen": json.dumps(seen)}))
 
 
 def revoke_family(store: Store, grant_id: str, reason: str, now: float) -> None:

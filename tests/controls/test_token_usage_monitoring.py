@@ -165,10 +165,18 @@ def test_token_use_new_location_succeeds_without_monitoring(attack: Any) -> None
     assert outcome.status == "succeeded", story(outcome)
 
 
-def test_token_use_new_location_is_blocked_by_monitoring(attack: Any) -> None:
+def test_token_use_new_location_is_blocked_by_monitoring(attack: Any,
+                                                         request: pytest.FixtureRequest) -> None:
     outcome = attack(token_use_new_location.ATTACK, "fapi2-security", **{ID: True})
     assert outcome.status == "blocked", story(outcome)
     assert outcome.fired_controls[0] == ID, story(outcome)
+    # FinLens was told at once (a pushed SET), before it called the bank again.
+    store = request.getfixturevalue("attack_lab").store
+    link = store.query_one("SELECT status, status_reason FROM tpp_links "
+                           "ORDER BY updated_at DESC LIMIT 1")
+    assert link is not None and link["status"] == "revoked", link
+    assert "HonestBank's monitoring" in link["status_reason"], link
+    assert "different program" in link["status_reason"], link
 
 
 def test_token_use_new_location_is_blocked_alone_over_legacy(attack: Any) -> None:
