@@ -9,7 +9,8 @@ from typing import Any
 SHOWN = 200
 KEPT = 2000
 PAGE = 1000
-KIND_WORDS = {"fired": "refused", "prevented": "prevented", "watched": "watched"}
+KIND_WORDS = {"fired": "refused", "prevented": "prevented", "watched": "watched",
+              "alert": "alerted"}
 
 
 def rows(events: list[dict[str, Any]], *, control: str | None = None,

@@ -89,5 +89,10 @@ ATTACK = Attack(
         "short_access_token_lifetime":
             "limits, does not stop: the token lives 300 s, so the proofs made in advance "
             "still read data for the first five minutes",
+        "token_usage_monitoring":
+            "limits, does not stop: the proofs carry FinLens's own key and the requests "
+            "FinLens's own program, one a minute; only the source address differs, an alert "
+            "(weight 40) below the default threshold 60. Raising the address weight to the "
+            "threshold makes it revoke the family on the first request",
     },
 )

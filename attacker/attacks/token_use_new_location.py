@@ -29,6 +29,8 @@ def run(ctx: AttackContext) -> None:
     headers = {"User-Agent": USER_AGENT}
     account_ids = [str(a.get("account_id")) for a in
                    ts.accounts(ctx, tokens, signer=tpp.signer, http=tpp.http)]
+    if not account_ids:
+        ctx.failed("the bank listed no accounts for the stolen token")
     answered, refreshed = 0, 0
     for n in range(BURST):
         if n and n % RATE == 0:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from lab import clock
+from lab import clock, context
 from lab.bank import payment_submission, payments
 from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
@@ -54,9 +54,15 @@ def _resource_request() -> binding.ResourceRequest:
 
 def authorized(scope: str) -> AccessToken:
     """The request's verified token, with the scope this endpoint needs."""
+    resource = _resource_request()
     token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere(),
-                                     _resource_request())
+                                     resource)
     protector().require_customer(token)
+    account_id = (request.view_args or {}).get("account_id")
+    protector().watch_usage(token, resource, address=request.remote_addr or "",
+                            user_agent=request.headers.get("User-Agent", ""),
+                            account_id=account_id if isinstance(account_id, str) else None,
+                            request_id=context.current().request_id)
     protector().require_scope(token, scope)
     return token
 

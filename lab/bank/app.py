@@ -7,7 +7,7 @@ from flask import Flask
 from lab.bank import api, issuer_keys, web
 from lab.bank.protector import Protector
 from lab.config import LabConfig
-from lab.domain import idempotency, payment_consents, refresh_tokens
+from lab.domain import idempotency, payment_consents, refresh_tokens, usage_monitor
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
@@ -19,6 +19,7 @@ def setup(config: LabConfig, store: Store) -> None:
     issuer_keys.ensure_schema(store)
     payment_consents.ensure_schema(store)
     idempotency.ensure_schema(store)
+    usage_monitor.ensure_schema(store)
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:

@@ -13,12 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from lab import clock
+from lab import clock, pki
 from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
-from lab.domain import consent, ledger
-from lab.jose import jws
+from lab.domain import consent, ledger, usage_monitor
+from lab.jose import b64, jws
+from lab.jose import jwk as jwk_tools
+from lab.protocol import security_events
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
@@ -38,6 +40,7 @@ REVOCATION = guard("at_revocation_check")
 AUDIENCE = guard("aud_check")
 SCOPE = guard("scope_check")
 CONSENT = guard("consent_per_account")
+MONITOR = guard("token_usage_monitoring")
 
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -204,6 +207,31 @@ class Protector:
         grant = consent.get_grant(self.store, grant_id)
         return grant if grant is not None and grant["username"] == username else None
 
+    # --- how the token is used (token_usage_monitoring) ---------------------------------------
+
+    def watch_usage(self, token: AccessToken, request: ResourceRequest, *, address: str,
+                    user_agent: str, account_id: str | None, request_id: str | None) -> None:
+        """Hand this use of the token's family to the monitor; refuse when it revoked it."""
+        if token.grant is None or not MONITOR.on():
+            return  # a client's own token, or a forged one: no family to watch
+        grant = token.grant
+        # A probe is a request for an account the bank did not list to this token: with
+        # consent_per_account off it lists them all, and asking for one is no probe.
+        consented = account_id is None or account_id in {a["id"] for a in self.accounts(token)}
+        verdict = usage_monitor.observe(self.store, usage_monitor.Use(
+            grant_id=grant["id"], username=token.username, client_id=grant["client_id"],
+            address=address, user_agent=user_agent, key=_key_of(token, request),
+            account_id=account_id, consented=consented, request_id=request_id))
+        if verdict.revoked_now:
+            # RFC 8935 push, bounded: the app hears of it now, not on its next call.
+            security_events.push(self.config, client_id=grant["client_id"],
+                                 grant_id=grant["id"], username=token.username,
+                                 reason=f"HonestBank stopped this link because "
+                                        f"{verdict.because}", initiator="policy",
+                                 compromised=True)
+        if verdict.refuse:
+            raise MONITOR.refuse(InvalidTokenError(), reason=verdict.reason)
+
     # --- what the token may do ---------------------------------------------------------------
 
     def require_customer(self, token: AccessToken) -> None:
@@ -249,3 +277,22 @@ class Protector:
                 InsufficientScopeError(),
                 reason=f"{grant}: no {permission!r} consent for account {_short(account_id)}")
         return account
+
+
+def _key_of(token: AccessToken, request: ResourceRequest) -> str:
+    """What the client proved possession of: the DPoP proof's key for a DPoP-bound token, or
+    its TLS certificate; "" for a bearer token sent without one.
+
+    The proof's header is read unverified here; with dpop_bound_tokens on, the binding check
+    has already verified it against cnf.jkt. A proof sent with an unbound token proves
+    nothing, so it is not the family's key."""
+    cnf = token.claims.get("cnf")
+    if request.dpop and isinstance(cnf, dict) and "jkt" in cnf:
+        header = b64.json_segment(request.dpop[0], 0)
+        key = header.get("jwk")
+        try:
+            return "dpop:" + jwk_tools.thumbprint(key) if isinstance(key, dict) else "dpop:?"
+        except (KeyError, ValueError, TypeError):
+            return "dpop:?"
+    thumb = pki.certificate_thumbprint(request.client_cert) if request.client_cert else None
+    return f"cert:{thumb}" if thumb else ""

@@ -25,7 +25,8 @@ from flask import (
 )
 from werkzeug.exceptions import BadRequest
 
-from lab.domain import clients, consent, customers, ledger, revocation
+from lab.domain import clients, consent, customers, ledger, revocation, usage_monitor
+from lab.protocol import security_events
 from lab.store.base import Store
 from lab.web.look import HONESTBANK_CSS
 
@@ -163,7 +164,10 @@ def connected_apps() -> Response:
     if not user:
         return redirect(url_for("bank_web.login"), 303)  # type: ignore[return-value]
     apps = _app_views(consent.grants_of(_store(), user))
-    return _page("bank_connected_apps.html", apps=apps)
+    stops = [{"client_name": _app_name(f["client_id"]), "because": f["because"],
+              "when": _when(f["revoked_at"])}
+             for f in usage_monitor.stopped(_store(), user)]
+    return _page("bank_connected_apps.html", apps=apps, stops=stops)
 
 
 @bp.post("/connected-apps/revoke")
@@ -179,6 +183,11 @@ def revoke() -> Response:
     # how far that reaches is revocation_cascade's and at_revocation_check's call.
     if revocation.revoke_grant(_store(), grant["id"]):
         flash(_revoked_message(user, grant))
+        # The app hears of it at once (RFC 8935 push of a CAEP session-revoked SET).
+        security_events.push(current_app.extensions["bank_protector"].config,
+                             client_id=grant["client_id"], grant_id=grant["id"], username=user,
+                             reason="you revoked its access on HonestBank's connected-apps page",
+                             initiator="user")
     return redirect(url_for("bank_web.connected_apps"), 303)  # type: ignore[return-value]
 
 

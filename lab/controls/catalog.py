@@ -316,6 +316,7 @@ from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
 from .catalog_jarm import JARM_CONTROLS  # noqa: E402
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
+from .catalog_monitor import MONITOR_CONTROLS  # noqa: E402
 from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
 from .catalog_stepup import STEPUP_CONTROLS  # noqa: E402
 
@@ -328,6 +329,7 @@ CONTROLS = (
     + STEPUP_CONTROLS
     + PAYMENTS_CONTROLS
     + JARM_CONTROLS
+    + MONITOR_CONTROLS
 )
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}

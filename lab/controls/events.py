@@ -9,7 +9,8 @@ from lab import clock
 from lab.audit import trail
 from lab.store.base import Store
 
-EventKind = Literal["fired", "prevented"]
+# "alert": a monitoring control noticed something without refusing (token_usage_monitoring).
+EventKind = Literal["fired", "prevented", "alert"]
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,11 @@ class Guard:
         """Record that this (preventive) control removed an attack surface in this flow."""
         self._record("prevented", None, reason)
 
+    def alert(self, reason: str) -> None:
+        """Record that this (monitoring) control noticed something in the current request
+        without refusing it; never counted as a refusal."""
+        self._record("alert", None, reason)
+
     @contextmanager
     def watch(self, reason: str = "") -> Iterator[None]:
         """Attribute an error raised by library code (Authlib, PyJWT) to this control."""

@@ -101,6 +101,7 @@ ADAPTIVE: tuple[str, ...] = (
     "client_secret_rotation",
     "step_up_for_payments",
     "payment_consent_binding",
+    "token_usage_monitoring",
 )
 
 # Overlay suffix → the controls it adds (mark "+") over its base profile.

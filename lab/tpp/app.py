@@ -8,7 +8,7 @@ from lab.config import LabConfig
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
-from . import identities, institutions, keyring, links, pay, views
+from . import identities, institutions, keyring, links, pay, set_receiver, views
 
 
 def setup(config: LabConfig, store: Store) -> None:
@@ -19,6 +19,7 @@ def setup(config: LabConfig, store: Store) -> None:
     links.ensure_schema(store)
     identities.ensure_schema(store)
     pay.ensure_schema(store)
+    set_receiver.ensure_schema(store)
     institutions.seed(store, config)
     keyring.ensure_home_material(config)
 
@@ -28,4 +29,5 @@ def create_app(config: LabConfig, store: Store) -> Flask:
     init_lab_app(app, component="tpp", store=store, data_dir=config.data_dir)
     app.extensions["lab_config"] = config
     views.register(app)
+    app.register_blueprint(set_receiver.bp)
     return app
