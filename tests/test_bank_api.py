@@ -146,9 +146,13 @@ def test_payment_is_booked_and_debits_the_account(lab, http, auth):
     assert payment["instructed_amount"] == {"amount": "12.34", "currency": "EUR"}
     assert payment["creditor"] == {"name": "Mallory Mallet", "iban": _mallory_iban(lab)}
     assert balance() == before - Decimal("12.34")
-    newest = http.get(_url(lab, f"/accounts/{CHECKING}/transactions?page_size=1"),
-                      headers=auth).json()["transactions"][0]
-    assert newest["amount"]["amount"] == "-12.34" and newest["counterparty"] == "Mallory Mallet"
+    # Found by id, not as the newest: an earlier test may have booked on a later lab date.
+    listed = http.get(_url(lab, f"/accounts/{CHECKING}/transactions?page_size=100"),
+                      headers=auth).json()["transactions"]
+    booked = [t for t in listed if t["transaction_id"] == f"tx-{payment['payment_id']}"]
+    assert len(booked) == 1
+    assert booked[0]["amount"]["amount"] == "-12.34"
+    assert booked[0]["counterparty"] == "Mallory Mallet"
 
 
 BAD_BODIES: dict[str, Any] = {
