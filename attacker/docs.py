@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 
 from lab.controls import catalog as controls_catalog
+from lab.controls import profiles
 
 from . import control_pages, lookup
-from .attacks import Pending
+from .attacks import LIMITS_ONLY, Attack, Pending
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "attacks.md"
@@ -26,6 +27,47 @@ PAGE = ROOT / "docs" / "attacks.md"
 def _controls(ids: tuple[str, ...]) -> str:
     return ", ".join(f"[`{i}`](controls/{i}.md)" if i in controls_catalog.BY_ID
                      else f"`{i}` (not built yet)" for i in ids) or "none"
+
+
+def lab_blockers(attack: Attack) -> tuple[str, ...]:
+    """The built controls, off in fapi2-security, that the catalog (or a measurement) names
+    as blocking the attack: what a bank adds where FAPI 2.0 leaves it open."""
+    strict = profiles.enabled("fapi2-security")
+    return tuple(dict.fromkeys(
+        c for c in (*attack.blocked_by, *attack.also_blocked_by)
+        if c in controls_catalog.BY_ID and c not in strict
+        and not attack.not_alone.get(c, "").startswith(LIMITS_ONLY)))
+
+
+def overlays_of(controls: tuple[str, ...]) -> tuple[str, ...]:
+    """The overlay profiles over fapi2-security that switch one of `controls` on."""
+    return tuple(f"{profiles.OVERLAY_BASE}{suffix}" for suffix, ids in profiles.OVERLAYS.items()
+                 if set(ids) & set(controls))
+
+
+def _where_fapi2_does_not_block(attacks: dict[str, Attack]) -> list[str]:
+    """attacks.md §3.1: what FAPI 2.0 leaves open, and the lab control that closes it."""
+    lines = [
+        "## Where FAPI 2.0 does not block",
+        "",
+        "Under `fapi2-security` these attacks succeed. The overlay in the last column switches "
+        "the controls of the third column on over `fapi2-security`; "
+        "`tests/attacks/test_overlays.py` runs each attack there, through the capture, and "
+        "sees it refused with one of them fired (`fapi-lab matrix` measures it again, and "
+        "`tests/attacks/test_catalog_runs.py` each control alone over `legacy`, except where "
+        "the attack's notes below say why it needs the profile).",
+        "",
+        "| attack | why FAPI 2.0 does not block it | lab control that does | overlay |",
+        "|---|---|---|---|",
+    ]
+    for attack in attacks.values():
+        if attack.fapi2_blocks:
+            continue
+        blockers = lab_blockers(attack)
+        overlays = ", ".join(f"`{o}`" for o in overlays_of(blockers)) or "—"
+        lines.append(f"| `{attack.id}` | {attack.why_not} | {_controls(blockers)} | "
+                     f"{overlays} |")
+    return [*lines, ""]
 
 
 def render() -> str:
@@ -43,6 +85,7 @@ def render() -> str:
         "differs from the catalog on purpose: a catalog blocker that does not block alone "
         "over `legacy`, or FAPI 2.0 not stopping the attack.",
         "",
+        *_where_fapi2_does_not_block(attacks),
     ]
     for entry in entries.values():
         lines.append(f"## `{entry.id}` — {entry.title}")

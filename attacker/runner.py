@@ -136,6 +136,8 @@ def _events(store: Store, since: int, ids: dict[str, str], attack: Attack) -> li
         counted = event.control not in INCIDENTAL_UNLESS_ATTACKER or by == "attacker"
         if event.kind == "prevented" and event.control not in attack.counts_prevented:
             counted = False
+        if event.kind == "alert":
+            counted = False   # monitoring noticed, nothing was refused: never a block
         found.append(FiredEvent(event.control, event.kind, event.error, event.reason,
                                 event.endpoint, event.request_id, counted, by))
     return found

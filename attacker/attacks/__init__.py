@@ -111,6 +111,9 @@ class Pending(Entry):
     reason: str
 
 
+LIMITS_ONLY = "limits, does not stop"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Attack(Entry):
     """One runnable catalog attack: who attacks, what it may read, and its run.
@@ -122,7 +125,9 @@ class Attack(Entry):
     counts_prevented: preventive controls whose `prevented` event is what stops this attack
     (elsewhere they are incidental: every F2 callback records one).
     not_alone: catalog blockers that do not block this attack when switched on alone over
-    `legacy`, each with the reason (shown as an explained mismatch in the matrix).
+    `legacy`, each with the reason (shown as an explained mismatch in the matrix). A reason
+    that starts with LIMITS_ONLY says the control narrows the attack in every profile but
+    never stops it (docs/attacks.md leaves it out of "where FAPI 2.0 does not block").
     also_blocked_by: controls the catalog does not name that measurably block this attack too,
     each with the reason (the matrix expects them and shows the difference as explained).
     """

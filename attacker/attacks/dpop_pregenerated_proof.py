@@ -16,7 +16,7 @@ import requests
 
 from attacker import insider
 from attacker.attack_context import AttackContext
-from attacker.attacks import Attack
+from attacker.attacks import LIMITS_ONLY, Attack
 from attacker.forge import account_of, accounts_url, is_transactions
 from attacker.premises import linked_victim
 from lab import clock
@@ -87,10 +87,10 @@ ATTACK = Attack(
     refs=("RFC 9449 §8, §9, §11.2, §11.3", "FAPI2 §5.3.2.1, §6.2"),
     not_alone={
         "short_access_token_lifetime":
-            "limits, does not stop: the token lives 300 s, so the proofs made in advance "
+            f"{LIMITS_ONLY}: the token lives 300 s, so the proofs made in advance "
             "still read data for the first five minutes",
         "token_usage_monitoring":
-            "limits, does not stop: the proofs carry FinLens's own key and the requests "
+            f"{LIMITS_ONLY}: the proofs carry FinLens's own key and the requests "
             "FinLens's own program, one a minute; only the source address differs, an alert "
             "(weight 40) below the default threshold 60. Raising the address weight to the "
             "threshold makes it revoke the family on the first request",

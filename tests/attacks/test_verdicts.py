@@ -112,3 +112,24 @@ def test_credential_stuffing_does_not_depend_on_machine_speed(
     outcome = run_attack(credential_stuffing.ATTACK, "legacy")
     assert outcome.status == "succeeded", story(outcome)
     assert outcome.stolen["position"] == credential_stuffing.BOB_POSITION, story(outcome)
+
+
+def test_a_monitoring_alert_on_the_attackers_request_is_never_a_block(
+        attack_lab: RunningLab) -> None:
+    """An alert says monitoring noticed; nothing was refused, so it cannot make a verdict."""
+    from attacker import runner
+    from attacker.attacks import token_use_new_location
+
+    since = runner._last_event_id(attack_lab.store)
+    for kind in ("alert", "fired"):
+        lab_events.record(attack_lab.store, lab_events.ControlFired(
+            "token_usage_monitoring", f"rid-{kind}", "bank", "/accounts", None,
+            f"test {kind}", kind=kind))
+    found = runner._events(attack_lab.store, since,
+                           {"rid-alert": "attacker", "rid-fired": "attacker"},
+                           token_use_new_location.ATTACK)
+    counted = {e.kind: e.counted for e in found}
+    assert counted == {"alert": False, "fired": True}
+    verdict, _ = runner.judge("blocked", "goal missed", None, attack_lab.store,
+                              [e for e in found if e.kind == "alert"])
+    assert verdict == "error"
