@@ -48,23 +48,27 @@ def verdict(payload: dict[str, Any]) -> Verdict:
 def metrics(payload: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) for the figures above the table."""
     report = payload["verify"]
-    head = report.get("head")
-    return [("Records", str(payload["count"])), ("Chained", str(report["chained"])),
+    records = payload.get("records") or []
+    newest = records[-1]["seq"] if records else None
+    return [("Records", str(payload["count"])),
+            ("Chained" if report["ok"] else "Chained before the break", str(report["chained"])),
             ("Signed checkpoints", str(report["checkpoints"])),
-            ("Head", f"#{head}" if head is not None else "—")]
+            ("Newest", f"#{newest}" if newest is not None else "—")]
 
 
 def _when(ts: Any) -> str:
     if isinstance(ts, bool) or not isinstance(ts, int | float):
         return str(ts)
     try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+        return time.strftime("%m-%d %H:%M:%S", time.localtime(ts))   # fits one line
     except (OverflowError, OSError, ValueError):
         return str(ts)
 
 
 def what(data: Any) -> str:
     """The record's data in one line: key=value pairs, cut to fit a projected table."""
+    if data in ({}, [], ""):
+        return "(empty)"
     if isinstance(data, dict):
         text = ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
                          for k, v in data.items())

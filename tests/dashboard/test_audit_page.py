@@ -34,7 +34,9 @@ def _row(lab: RunningLab, seq: int) -> dict[str, Any]:
 
 
 def _table(app: Any, index: int) -> Any:
-    return app.table[index].value
+    """A table of the page, by record number (shown as a column of its own)."""
+    frame = app.table[index].value
+    return frame.set_index(frame["record"].astype(int))
 
 
 def test_the_page_shows_the_trail_and_where_an_edit_breaks_it(
