@@ -100,6 +100,42 @@ class BrowserVictim(AsPages, BankPages):
                                 self._refusal())
         self._signed_in = True
 
+    def sign_in_with_bank(self, institution: str = "honestbank") -> PageVisit:
+        """"Sign in with <institution>" at FinLens: the bank's ID token says who he is. His
+        browser clicks the button, goes through the AS's pages and runs the sign-in
+        callback's page (the hybrid flow's fragment page posts its fragment by script)."""
+        with self.own(institution):
+            self._goto(self._tpp + "/", "opens FinLens")
+            button = self.page.locator(f"[data-testid=signin-bank-{institution}]")
+            if button.count() == 0:
+                raise VictimRefused(f"FinLens could not start the sign-in: no {institution!r} "
+                                    "button on its home page")
+            self._begin(hold=False)
+            try:
+                delivered = self._sign_in_with_bank(institution, button)
+            finally:
+                self._end()
+        self._signed_in = True
+        return delivered
+
+    def _sign_in_with_bank(self, institution: str, button: Any) -> PageVisit:
+        mark = len(self._navigations)
+        self._act(button.click, f"clicks \"Sign in with {institution}\"")
+        url = next((u for u in self._navigations[mark:] if origin(u) == self._as),
+                   self.page.url)
+        self.ctx.step("victim", f"clicks \"Sign in with {institution}\" at FinLens", url=url)
+        if origin(self.page.url) != self._as and self._leaving is None:
+            raise VictimRefused(f"FinLens could not start the sign-in: {self._status()}",
+                                self._refusal())
+        self._through_as(None)
+        self._authorization("the AS refused the victim's sign-in")
+        self.ctx.step("victim", f"signs in at the bank as {self.username}")
+        return self._back_at_finlens()
+
+    def takes_session_as_his(self) -> None:
+        """He sees FinLens signed in and goes on in that session (login CSRF's premise)."""
+        self._signed_in = True
+
     def link(self, institution: str = "honestbank", *, stop: str | None = None,
              rewrite: Rewrite | None = None) -> BrowserLinkResult:
         """Click "Link <institution>", sign in at the AS, pass SCA, consent, come back.

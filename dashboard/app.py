@@ -50,6 +50,7 @@ def main() -> None:
             st.Page(PAGES / "matrix.py", title="Matrix"),
             st.Page(PAGES / "tokens.py", title="Token inspector"),
             st.Page(PAGES / "events.py", title="Events"),
+            st.Page(PAGES / "audit.py", title="Audit trail"),
             st.Page(PAGES / "load.py", title="Load tests"),
         ],
     })

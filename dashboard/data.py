@@ -89,6 +89,10 @@ class Lab:
         """Record that exercise `number` did `step` (setup, ran, checked), with its result."""
         return dict(self._post(f"/workshop/{number}", {"step": step, "result": result}))
 
+    def audit(self, limit: int = 50) -> dict[str, Any]:
+        """The audit trail's newest records and the verifier's report (GET /admin/audit)."""
+        return dict(self._get("/audit", limit=limit))
+
     def metadata(self) -> dict[str, Any]:
         """The AS's discovery document (RFC 8414), as a client reads it."""
         url = self.config.as_url + "/.well-known/oauth-authorization-server"

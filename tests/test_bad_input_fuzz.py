@@ -32,6 +32,7 @@ PARAM_NAMES = [
     "page", "page_size", "from", "to", "url", "iss", "id_token", "access_token", "error",
     "accounts", "permissions", "decision", "csrf_token", "grant_id", "institution", "prompt",
     "max_age", "login_hint", "acr_values", "claims", "registration_access_token", "response",
+    "pending", "action", "confirmation", "answer", "user",   # sign-in pages, /lab/device
 ]
 
 

@@ -23,6 +23,7 @@ from lab.controls import events as lab_events
 from lab.controls.registry import Registry
 from lab.store.base import Store
 
+from . import audit as admin_audit
 from . import describe, workshop
 from . import keys as admin_keys
 from .changes import (
@@ -92,6 +93,7 @@ def create_blueprint(config: LabConfig, store: Store) -> Blueprint:
         return _error(error.status, error.error, error.description)
 
     admin_keys.add_routes(bp, config, store)
+    admin_audit.add_routes(bp, store)
 
     @bp.get("/status")
     def status() -> Response:

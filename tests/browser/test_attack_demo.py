@@ -201,12 +201,16 @@ def _capture_count(lab: RunningLab) -> int:
     return int(row["n"]) if row else 0
 
 
-# Attacks that once stopped with "drives the victim's HTTP session directly": they need the
-# bank's Connected apps page, an extension rewriting the authorization request, a page
-# whose images carry the Referer. victim: whose flow the victim's requests are in the judge's
-# eyes ("prior": its own link and its revocation are its own flow; "live": all lured).
+# Attacks that once stopped with "drives the victim's HTTP session directly" (or had no
+# browser step for what they need): the bank's Connected apps page, an extension rewriting
+# the authorization request, a page whose images carry the Referer, "Sign in with your bank"
+# and a lured sign-in callback. victim: whose flow the victim's requests are in the judge's
+# eyes ("prior": its own sign-in, link and revocation are its own flow; "live": all lured).
 PARITY = {"access-token-after-revocation": "prior", "refresh-after-revocation": "prior",
-          "authz-request-scope-tampering": "live", "auth-response-leak-referer": "live"}
+          "authz-request-scope-tampering": "live", "auth-response-leak-referer": "live",
+          "id-token-replay-login": "prior", "login-csrf": "live",
+          "id-token-wrong-audience": "live"}
+REVOKES = ("access-token-after-revocation", "refresh-after-revocation")
 
 
 @pytest.mark.parametrize("profile", ["legacy", "fapi2-security"])
@@ -226,7 +230,7 @@ def test_the_browser_victim_reaches_the_http_victims_verdict(
     victim = victims[0]
     _assert_came_from_chromium(capture_lab, victim, outcome)
     own = victim.ctx.own_flow_request_ids
-    if PARITY[attack_id] == "prior":
+    if attack_id in REVOKES:
         texts = _victim_texts(outcome)
         assert "signs in to his online banking" in texts, texts
         assert any(t.startswith("revokes tpp") for t in texts), texts
@@ -234,8 +238,24 @@ def test_the_browser_victim_reaches_the_http_victims_verdict(
         bank = capture_lab.config.bank_url + "/connected-apps/revoke"
         revoked = [r for r in _captured(capture_lab, own) if r["url"] == bank]
         assert revoked, "the revocation in Chromium is not the victim's own flow"
+    elif PARITY[attack_id] == "prior":
+        _assert_signed_in_with_the_bank(capture_lab, victim, outcome)
     else:
         assert not own, "a live attack's victim requests are all lured"
     for event in outcome.events:
         if event.counted and event.kind == "fired":
             assert event.by != "victim", story(outcome)
+
+
+def _assert_signed_in_with_the_bank(lab: RunningLab, victim: BrowserVictim,
+                                    outcome: Outcome) -> None:
+    """His "Sign in with HonestBank" ran in Chromium as his own flow: the button, the AS's
+    pages and FinLens's sign-in callback (the hybrid fragment page's post under legacy)."""
+    texts = _victim_texts(outcome)
+    assert "clicks \"Sign in with honestbank\" at FinLens" in texts, texts
+    assert f"signs in at the bank as {victim.username}" in texts, texts
+    own = victim.ctx.own_flow_request_ids
+    assert own and set(own) <= set(victim.ctx.victim_request_ids)
+    callback = lab.config.tpp_url + "/signin/callback"
+    assert any(r["url"].startswith(callback) for r in _captured(lab, own)), \
+        "the sign-in callback in Chromium is not the victim's own flow"

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 
 CONTROL, ATTACK = "exact_redirect_uri", "redirect-uri-manipulation"
 RUN_TIMEOUT = 120_000
-PAGES = ("workshop", "controls", "attacks", "matrix", "tokens", "events", "load")
+PAGES = ("workshop", "controls", "attacks", "matrix", "tokens", "events", "audit", "load")
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +184,36 @@ def test_workshop_progress_survives_a_reload(screen: tuple[Any, list[str]],
     page.screenshot(path=shots / "02-solved.png", full_page=True)
     registry.apply_profile("legacy")
     assert not outside, outside
+
+
+def test_the_audit_page_shows_where_the_trail_breaks(browser: Any,
+                                                     dashboard_lab: tuple[RunningLab, str],
+                                                     shots: Path) -> None:
+    """On a projector's 1280×720: one record edited behind the lab's back, and the page says
+    which, in its first screen, with the record marked in the table."""
+    lab, url = dashboard_lab
+    registry = Registry(lab.store)
+    registry.apply_profile("legacy")
+    registry.set({"audit_chain": True})
+    for on in (True, False, True):
+        registry.set({"pkce_required": on})
+    seq = int(lab.store.query_one("SELECT MAX(seq) AS s FROM audit_log")["s"]) - 1
+    original = lab.store.query_one("SELECT data FROM audit_log WHERE seq = ?", (seq,))["data"]
+    lab.store.execute("UPDATE audit_log SET data = '{}' WHERE seq = ?", (seq,))
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        _open(page, url, "audit")
+        headline = page.get_by_text(f"The trail breaks at record #{seq}.")
+        headline.wait_for()
+        assert headline.bounding_box()["y"] < 720   # in the first screen, no scrolling
+        page.get_by_text("✗ breaks here").first.wait_for()
+        page.screenshot(path=shots / "audit-broken-1280x720.png")
+        page.set_viewport_size({"width": 1280, "height": 2000})   # Streamlit scrolls inside
+        page.wait_for_timeout(500)
+        page.screenshot(path=shots / "audit-broken-whole.png")
+    finally:
+        context.close()
+        lab.store.execute("UPDATE audit_log SET data = ? WHERE seq = ?", (original, seq))
+        registry.apply_profile("legacy")

@@ -20,7 +20,9 @@ def test_exercises_follow_the_teaching_order_and_name_their_control() -> None:
                                                  ("tpp_checks_iss",)]
     for exercise in first_three:  # what a newcomer reads: plain story, hint, lesson
         assert exercise.scenario.brief and exercise.scenario.hint and exercise.scenario.lesson
-    assert not next(e for e in found if e.attack == "credential-stuffing").solvable
+    throttling = next(e for e in found if e.attack == "credential-stuffing")
+    assert throttling.controls == ("login_throttling",)
+    assert throttling.scenario.brief and throttling.scenario.hint and throttling.scenario.lesson
 
 
 def test_exercise_one_from_setup_to_solved(page, dash_lab: RunningLab) -> None:  # type: ignore[no-untyped-def]
