@@ -220,6 +220,7 @@ CONTROLS: tuple[Control, ...] = (
             "token_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
             "revocation_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
             "introspection_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
+            "request_object_signing_alg_values_supported": Param("algorithms"),
         },
         params={"algorithms": list(algs.FAPI2)},
         profile_params={"oauth2": {"algorithms": ["RS256", "PS256", "ES256"]},
@@ -310,8 +311,9 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_jar import JAR_CONTROLS  # noqa: E402
 
-CONTROLS = CONTROLS + FAPI2_CONTROLS
+CONTROLS = CONTROLS + FAPI2_CONTROLS + JAR_CONTROLS
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
 
