@@ -54,7 +54,8 @@ def _objects(lab: RunningLab) -> Any:
         body.map(lambda b: ("none with signature", jar.unsigned(b) + "c2ln")),
         body.map(lambda b: ("wrong key", jar.signed(lab, b, key=wrong_key))),
         body.map(lambda b: ("edge claims", _safe_sign(lab, b))),
-        st.integers(HOUR + 20, 5 * HOUR).map(lambda a: ("old", jar.signed(lab, jar.body(lab, age=a)))),
+        st.integers(HOUR + 20, 5 * HOUR).map(
+            lambda a: ("old", jar.signed(lab, jar.body(lab, age=a)))),
         st.integers(HOUR + 1, 100 * HOUR).map(
             lambda n: ("long-lived", jar.signed(lab, jar.body(lab, lifetime=n)))),
         st.integers(8200, 40_000).map(

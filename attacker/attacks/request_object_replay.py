@@ -56,4 +56,11 @@ ATTACK = Attack(
             "customer (mallory); sends the victim links. FinLens keeps pending flows.",
     goal="the victim's FinLens linked to mallory's account", run=run,
     refs=("F1P2 §5.2.2", "MS §5.3.1", "FAPI2 §6.4", "RFC 9126 §7.3", "RFC 9101 §10.2"),
+    also_blocked_by={
+        "tpp_checks_state":
+            "FinLens forgets a pending flow after 10 minutes (lab/tpp/callback.py "
+            "FLOW_LIFETIME; the catalog's premise is a TPP that keeps them 24 h), so two "
+            "hours later the victim's state matches no flow and the state check refuses the "
+            "callback; with the check off FinLens redeems the code without a flow",
+    },
 )
