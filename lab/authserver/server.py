@@ -77,6 +77,11 @@ class LabOAuth2Request(OAuth2Request):
         self.payload = LabPayload(CombinedMultiDict([self._args, self._form]))  # type: ignore[arg-type]
         self.lab_request_uri = request_uri_hash
 
+    def use_request_object(self, params: list[tuple[str, str]]) -> None:
+        """RFC 9101 §5: from now on, only the request object's parameters count."""
+        self._args, self._form = MultiDict(params), MultiDict()
+        self.payload = LabPayload(CombinedMultiDict([self._args, self._form]))  # type: ignore[arg-type]
+
     @property
     def args(self) -> MultiDict[str, str]:
         return self._args

@@ -221,6 +221,7 @@ CONTROLS: tuple[Control, ...] = (
             "token_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
             "revocation_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
             "introspection_endpoint_auth_signing_alg_values_supported": Param("algorithms"),
+            "request_object_signing_alg_values_supported": Param("algorithms"),
         },
         params={"algorithms": list(algs.FAPI2)},
         profile_params={"oauth2": {"algorithms": ["RS256", "PS256", "ES256"]},
@@ -313,6 +314,7 @@ CONTROLS: tuple[Control, ...] = (
 # Each area keeps its controls in its own module (attacks.md §2.2–§2.7); one line each here.
 from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_jar import JAR_CONTROLS  # noqa: E402
 from .catalog_jarm import JARM_CONTROLS  # noqa: E402
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
@@ -330,6 +332,7 @@ CONTROLS = (
     + PAYMENTS_CONTROLS
     + JARM_CONTROLS
     + MONITOR_CONTROLS
+    + JAR_CONTROLS
 )
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}

@@ -1,8 +1,9 @@
 """The authorization endpoint's one resolver (style.md §4): a PAR request_uri first (RFC 9126 §4).
 
 Registered once on `before_get_authorization_grant`, so the grants only ever see
-the request the client pushed. A signed request object (JAR) would be resolved
-here next, after PAR.
+the request the client pushed. A request object (JAR, RFC 9101) is resolved next,
+after PAR, by lab/protocol/request_object.py: in the front channel, in the pushed
+parameters, and at the PAR endpoint while a push is validated.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from lab import clock, context
 from lab.controls import guard
 
-from . import auth_context, par
+from . import auth_context, par, request_object
 from .errors import InvalidRequestError
 
 PAR = guard("par_required")
@@ -28,8 +29,9 @@ def consume_at() -> str:
 
 
 def resolve(server: Any, request: Any) -> None:
-    """Replace a request_uri by the pushed request; enforce par_required; then check what
-    the request asks of the user's authentication (OIDC §3.1.2.1), pushed or not."""
+    """Replace a request_uri by the pushed request, then a request object by its parameters;
+    enforce par_required (and, in request_object, jar_required); then check what the request
+    asks of the user's authentication (OIDC §3.1.2.1), pushed or not."""
     _resolve(server, request)
     pushed = getattr(request, "lab_pushed", False)
     auth_context.validate(request.payload.data,
@@ -37,11 +39,15 @@ def resolve(server: Any, request: Any) -> None:
 
 
 def _resolve(server: Any, request: Any) -> None:
-    if getattr(request, "lab_pushed", False):
-        return  # the PAR endpoint validating what is being pushed
     if getattr(request, "lab_restored", False):
         consume_on_authorization(request)
         return
+    if not getattr(request, "lab_pushed", False):  # not the PAR endpoint validating a push
+        resolve_request_uri(request)
+    request_object.apply(server, request)
+
+
+def resolve_request_uri(request: Any) -> None:
     data = request.payload.data
     if "request_uri" not in data:
         if PAR.on():
@@ -59,6 +65,10 @@ def _resolve(server: Any, request: Any) -> None:
         raise PAR.refuse(par.ParRequiredError(), reason="front-channel parameters besides "
                          "client_id and request_uri: " + ", ".join(extras[:8]))
     store = context.current().store
+    if str(uris[0]).lower().startswith(("https:", "http:")):
+        # RFC 9101 §5.2: a request object by reference at a URL; the AS fetches nothing
+        # (only the PAR endpoint's URNs are request_uris here).
+        raise request_object.RequestUriNotSupportedError()
     pushed = par.find(store, uris[0])
     # RFC 9126 §4: the request_uri must have been pushed by the client named in client_id.
     if pushed is None or pushed.client_id != data.get("client_id"):

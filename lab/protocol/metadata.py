@@ -26,6 +26,8 @@ ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_k
 # Off: what a permissive provider advertises (RFC 8414 §2 forbids "none" for client auth).
 WIDE_ID_TOKEN_ALGS = ["ES256", "PS256", "RS256", "HS256", "none"]
 WIDE_AUTH_ALGS = ["ES256", "PS256", "RS256", "EdDSA", "HS256"]
+# With every control off a request object may be unsigned (lab/protocol/request_object.py).
+REQUEST_OBJECT_ALGS = ["ES256", "PS256", "RS256", "EdDSA", "none"]
 
 # Every control that changes discovery, with its guard, in catalog order.
 CONTRIBUTING: tuple[tuple[Control, Guard], ...] = tuple(
@@ -73,7 +75,10 @@ def base(issuer: str) -> dict[str, Any]:
                              "amr", "azp", "at_hash", "c_hash", "name"],
         # OIDC Discovery §3; RFC 9470 §4: the acr values a client may ask for.
         "acr_values_supported": list(auth_context.ACR_VALUES_SUPPORTED),
-        "request_parameter_supported": False,
+        # RFC 9101 §10.1 / OIDC Discovery §3: request objects by value; by reference only as
+        # PAR request_uris (the AS fetches nothing from a client's URL).
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
         "request_uri_parameter_supported": False,
         "service_documentation": issuer + "/",
     }

@@ -152,6 +152,13 @@ def _dpop_jkt(request: OAuth2Request, params: list[tuple[str, str]]) -> list[tup
     return [(k, v) for k, v in params if k != "dpop_jkt"] + [("dpop_jkt", jkt)]
 
 
+def _require_redirect_uri(params: list[tuple[str, str]]) -> None:
+    if not any(k == "redirect_uri" for k, _ in params) and PAR.on():
+        # FAPI2 §5.3.2.2: "shall require the redirect_uri parameter in pushed
+        # authorization requests".
+        raise PAR.refuse(ParRedirectUriRequiredError(), reason="PAR without redirect_uri")
+
+
 class PushedAuthorizationEndpoint(Endpoint):
     """POST /par (RFC 9126 §2): authenticate, validate like /authorize, store, answer 201."""
 
@@ -166,15 +173,16 @@ class PushedAuthorizationEndpoint(Endpoint):
         client_ids = [v for k, v in params if k == "client_id"]
         if client_ids != [client.get_client_id()]:
             raise ParClientMismatchError()
-        if not any(k == "redirect_uri" for k, _ in params) and PAR.on():
-            # FAPI2 §5.3.2.2: "shall require the redirect_uri parameter in pushed
-            # authorization requests".
-            raise PAR.refuse(ParRedirectUriRequiredError(), reason="PAR without redirect_uri")
+        has_request_object = any(k == "request" for k, _ in params)
+        if not has_request_object:
+            _require_redirect_uri(params)
         # RFC 9126 §2.1: the AS "MUST validate the pushed request as it would an
         # authorization request sent to the authorization endpoint".
         inner = self.server.pushed_request(params)
         try:
             self.server.get_consent_grant(inner)
+            if has_request_object:  # RFC 9126 §3: the parameters are inside the object
+                _require_redirect_uri(list(inner.payload.data.items()))
         except OAuth2Error as error:
             error.redirect_uri, error.state = None, None  # PAR errors are never redirects
             raise

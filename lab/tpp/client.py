@@ -19,7 +19,7 @@ from requests import RequestException
 from lab import clock, context
 from lab.config import LabConfig
 
-from . import institutions, session, settings
+from . import institutions, jar, session, settings
 from .errors import InstitutionUnavailableError, PushedRequestFailedError, TokenRequestFailedError
 from .institutions import Institution
 from .session import Credentials, credentials  # noqa: F401 - the TPP's registration
@@ -142,16 +142,21 @@ def start_flow(config: LabConfig, inst: Institution, *, signin: bool = False,
               "nonce": nonce, **pkce_params, **(extra or {})}
     if chosen.response_mode == "jwt":
         params["response_mode"] = "jwt"   # JARM §2.3.4: query.jwt for response_type=code
-    if chosen.request == "par":
+    if not chosen.uses_par and http.signer is not None:
+        # RFC 9449 §10: dpop_jkt binds the code to the key the token request will use.
+        params["dpop_jkt"] = http.signer.jkt
+    if chosen.signs_request:
+        # RFC 9101 §5 / RFC 9126 §3: every parameter inside the signed object; beside it
+        # only client_id.
+        params = {"client_id": http.client_id,
+                  "request": jar.request_object(config, inst, chosen, params)}
+    if chosen.uses_par:
         request_uri = _push(http, meta, chosen, params)
         # RFC 9126 §4 / FAPI2 §5.3.3.1: the front channel carries only client_id and
         # request_uri.
         url = add_params_to_uri(meta["authorization_endpoint"],
                                 [("client_id", http.client_id), ("request_uri", request_uri)])
     else:
-        if http.signer is not None:
-            # RFC 9449 §10: dpop_jkt binds the code to the key the token request will use.
-            params["dpop_jkt"] = http.signer.jkt
         url = add_params_to_uri(meta["authorization_endpoint"], list(params.items()))
     flow = PendingFlow(state=state, nonce=nonce, code_verifier=verifier, pkce=chosen.pkce,
                        issuer=inst.issuer, institution_id=inst.id, scope=scope,

@@ -22,7 +22,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
                     "tls_client_auth"),
     "sender_constraint": ("none", "dpop", "mtls"),
     "pkce": ("none", "plain", "S256"),
-    "request": ("query", "par"),
+    # attacks.md §0: jar = a signed request object by value (RFC 9101 §5.1); par+jar = the
+    # request object pushed to PAR (RFC 9126 §3).
+    "request": ("query", "par", "jar", "par+jar"),
     # JARM §2.3: "jwt" asks for the response as a signed JWT (query.jwt for the code flow).
     "response_mode": ("query", "jwt"),
     # attacks.md §0: the scripted victim consents to "initiate payments" too; "on" makes
@@ -66,6 +68,15 @@ class Effective:
     def uses_dpop(self) -> bool:
         return self.sender_constraint == "dpop"
 
+    @property
+    def uses_par(self) -> bool:
+        return self.request in ("par", "par+jar")
+
+    @property
+    def signs_request(self) -> bool:
+        """A request object (JAR, RFC 9101) signed with the assertion key."""
+        return self.request in ("jar", "par+jar")
+
 
 # Settings whose default is the same in every profile.
 COMMON_DEFAULTS = {"payments": "off"}
@@ -85,12 +96,16 @@ def defaults_for(profile: str) -> dict[str, str]:
         else profiles.TPP_SECRET_METHOD.get(base, "client_secret_basic"),
         "sender_constraint": "dpop" if "dpop_bound_tokens" in demanded
         else "mtls" if "mtls_bound_tokens" in demanded else "none",
-        "request": "par" if "par_required" in demanded else "query",
+        "request": _request_default("par_required" in demanded, "jar_required" in demanded),
         "pkce": "S256" if "pkce_s256_only" in demanded
         else "plain" if "pkce_required" in demanded else "none",
         "login": "code" if "response_type_code_only" in demanded else "hybrid",
         "response_mode": "jwt" if "jarm" in demanded else "query",
     }
+
+
+def _request_default(par: bool, jar: bool) -> str:
+    return ("par+jar" if jar else "par") if par else ("jar" if jar else "query")
 
 
 def profile_defaults(store: Store) -> dict[str, str]:
@@ -192,13 +207,20 @@ def _request(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]
     # RFC 9126 §5: require_pushed_authorization_requests — "the authorization server accepts
     # authorization request data only via PAR".
     required = meta.get("require_pushed_authorization_requests") is True
-    if chosen == "par" and not endpoint:
-        notes.append("request par: the AS has no PAR endpoint, sending the request in the URL")
-        return "query"
-    if chosen == "query" and required and endpoint and not explicit:
-        notes.append("request query: the AS requires PAR, pushing the request")
-        return "par"
-    return chosen
+    par, jar = chosen in ("par", "par+jar"), chosen in ("jar", "par+jar")
+    if par and not endpoint:
+        notes.append(f"request {chosen}: the AS has no PAR endpoint, sending the request in "
+                     "the URL")
+        par = False
+    elif not par and required and endpoint and not explicit:
+        notes.append(f"request {chosen}: the AS requires PAR, pushing the request")
+        par = True
+    # RFC 9101 §10.5: require_signed_request_object — the AS rejects any other request, so
+    # FinLens signs even where its setting says otherwise (signing weakens nothing).
+    if not jar and meta.get("require_signed_request_object") is True:
+        notes.append(f"request {chosen}: the AS requires signed request objects, signing")
+        jar = True
+    return _request_default(par, jar)
 
 
 def _login(chosen: str, explicit: bool, meta: dict[str, Any], notes: list[str]) -> str:
