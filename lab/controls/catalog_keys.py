@@ -16,8 +16,9 @@ KEYS_CONTROLS: tuple[Control, ...] = (
         "though the bank once trusted that key.",
         ("AS", "bank"), R(401, "invalid_token"),
         "FAPI2 §6.8; OIDC §10.1.1",
-        "`fapi-lab keys rotate` makes a new AS signing key and keeps the old one in the JWKS "
-        "only as long as a token it signed can live. Rotation is how a leaked key backup stops "
+        "`fapi-lab keys rotate` publishes a new AS signing key, signs with it once every "
+        "verifier can have fetched it (12 s later: a refetch cooldown ahead), and keeps the "
+        "old one in the JWKS only as long as a token it signed can live. Rotation is how a leaked key backup stops "
         "being worth anything, but only if resource servers let go of retired keys. A server "
         "that caches every key it ever fetched still accepts tokens forged with an old key.",
         params={"jwks_max_age": 60},
