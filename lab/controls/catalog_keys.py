@@ -18,8 +18,9 @@ KEYS_CONTROLS: tuple[Control, ...] = (
         "FAPI2 §6.8; OIDC §10.1.1",
         "`fapi-lab keys rotate` publishes a new AS signing key, signs with it once every "
         "verifier can have fetched it (12 s later: a refetch cooldown ahead), and keeps the "
-        "old one in the JWKS only as long as a token it signed can live. Rotation is how a leaked key backup stops "
-        "being worth anything, but only if resource servers let go of retired keys. A server "
+        "old one in the JWKS only as long as a token it signed can live. Rotation is how a "
+        "leaked key backup stops being worth anything, but only if resource servers let go of "
+        "retired keys. A server "
         "that caches every key it ever fetched still accepts tokens forged with an old key.",
         params={"jwks_max_age": 60},
         off_behaviour="The bank trusts every AS key it has ever fetched, forever (a naive "
