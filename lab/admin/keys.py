@@ -15,6 +15,7 @@ from lab import keys
 from lab.config import LabConfig
 from lab.protocol import key_rotation
 from lab.store.base import Store
+from lab.tpp import secret_rotation
 
 from .changes import AdminInputError
 
@@ -41,3 +42,12 @@ def add_routes(bp: Blueprint, config: LabConfig, store: Store) -> None:
                 f"(lab clock), for tokens it signed. Rotate again after it retires (or move "
                 f"the lab clock past it with `fapi-lab clock advance`).",
                 409, "rotation_in_progress") from None
+
+    @bp.post("/tpp/rotate-secret")
+    def rotate_tpp_secret() -> Response:
+        """FinLens rotates its client secret at HonestBank now (RFC 7592 PUT), due or not."""
+        try:
+            return _json(secret_rotation.rotate(config))
+        except secret_rotation.RotationError as error:
+            raise AdminInputError(f"FinLens could not rotate its secret: {error}", 409,
+                                  "rotation_failed") from None

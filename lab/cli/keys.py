@@ -1,4 +1,4 @@
-"""`fapi-lab keys list [--json]` and `fapi-lab keys rotate [--json]`: the AS signing keys.
+"""`fapi-lab keys list|rotate [--json]`: AS signing keys; `keys rotate-secret`: FinLens's secret.
 
 Both go through the running lab's admin API: the rotation happens in the lab, under the
 key file's lock, on the lab clock. A rotation while an older key is still retiring is
@@ -25,7 +25,9 @@ def register(add: Any, common: argparse.ArgumentParser) -> None:
     for name, text in (("list", "every AS key with its status (current, retiring, retired)"),
                        ("rotate", "make a new AS signing key (published now, signs 12 s "
                                   "later); the old one retires after the longest token "
-                                  "lifetime")):
+                                  "lifetime"),
+                       ("rotate-secret", "FinLens rotates its client secret at HonestBank now "
+                                         "(RFC 7592 PUT; it also does so before expiry)")):
         action = ksub.add_parser(name, parents=[common], help=text)
         action.add_argument("--json", action="store_true")
     keys.add_argument("--json", action="store_true")
@@ -46,6 +48,15 @@ def table(rows: list[dict[str, Any]], console: Console) -> None:
 
 def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
     client = AdminClient.connect(config)
+    if args.action == "rotate-secret":
+        data = client.post("/tpp/rotate-secret", {})
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            console.print(f"FinLens has a new client secret; it expires at "
+                          f"{_when(data.get('client_secret_expires_at'))} (lab clock)",
+                          highlight=False)
+        return 0
     if args.action == "rotate":
         data = client.post("/keys/rotate", {})
         if args.json:

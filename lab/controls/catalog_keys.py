@@ -36,6 +36,9 @@ KEYS_CONTROLS: tuple[Control, ...] = (
         "client does. An expiry makes rotation a matter of course: a leaked secret stops "
         "working at its expiry, and a client that rotates keeps working.",
         params={"lifetime": 86400},
-        off_behaviour="A secret past its client_secret_expires_at still authenticates the client.",
+        off_behaviour="A secret past its client_secret_expires_at still authenticates the "
+                      "client, and so does a secret an RFC 7592 update replaced (the AS keeps "
+                      "each with its own expiry; FinLens rotates its own before expiry "
+                      "whatever the switch, so a secret leaked before then still works).",
     ),
 )
