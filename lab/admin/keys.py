@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from lab import keys
 from lab.config import LabConfig
@@ -26,6 +26,19 @@ def _json(payload: object) -> Response:
     return response
 
 
+def _no_fields() -> None:
+    """These actions take no input: an empty body or `{}`; anything else is a clear 400, not
+    something silently ignored (a caller who sent fields expected them to matter)."""
+    if not request.get_data(cache=True):
+        return
+    body = request.get_json(silent=True)
+    if body is None:
+        raise AdminInputError("send no body, or the JSON object {} with Content-Type: "
+                              "application/json")
+    if body != {}:
+        raise AdminInputError("this action takes no fields: send {} or no body")
+
+
 def add_routes(bp: Blueprint, config: LabConfig, store: Store) -> None:
     @bp.get("/keys")
     def list_keys() -> Response:
@@ -33,6 +46,7 @@ def add_routes(bp: Blueprint, config: LabConfig, store: Store) -> None:
 
     @bp.post("/keys/rotate")
     def rotate_keys() -> Response:
+        _no_fields()
         try:
             return _json(key_rotation.rotate(config, store))
         except keys.RotationInProgress as busy:
@@ -46,6 +60,7 @@ def add_routes(bp: Blueprint, config: LabConfig, store: Store) -> None:
     @bp.post("/tpp/rotate-secret")
     def rotate_tpp_secret() -> Response:
         """FinLens rotates its client secret at HonestBank now (RFC 7592 PUT), due or not."""
+        _no_fields()
         try:
             return _json(secret_rotation.rotate(config))
         except secret_rotation.RotationError as error:
