@@ -34,3 +34,16 @@ def tpp_secret(ctx: AttackContext) -> tuple[str, str]:
     ctx.step("attacker", "finds FinLens's client_id and client_secret in an old configuration "
              "backup (leaked 40 days ago)")
     return client_id, secret
+
+
+def tpp_secret_issued_at(ctx: AttackContext) -> float | None:
+    """When the leaked secret was issued (lab clock), as the same backup records it; None for
+    a backup without it. FinLens rotates its secret (lab/tpp/secret_rotation.py), so the one
+    in the backup may have been issued at any lab time, even one a past run moved ahead to."""
+    if LEAKED_TPP_SECRET not in ctx.attack.grants:
+        raise PremiseViolation(f"{ctx.attack.id}: the premise grants no leaked FinLens secret")
+    try:
+        data = json.loads(ctx.config.data_dir.joinpath(*TPP_CREDENTIALS_FILE).read_text())
+        return float(data["client_secret_issued_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -3,8 +3,9 @@
 The AS signs ID tokens and access tokens with ES256 (allowed by every profile's
 allow-list) and also publishes a PS256 key. The TPP has its own keys.
 
-Rotation (`rotate_keyset`) puts a new key first and stamps the old one with
-`lab_retire_at` (lab-clock seconds): published until then, never signing again. The
+Rotation (`rotate_keyset`) puts a new key first, published at once but signing only from
+`lab_active_at`, and stamps the old one with `lab_retire_at` (lab-clock seconds): it signs
+until the new key is active, stays published until it retires, never signs again. The
 file is the shared state every AS worker reads (`KeyFile` re-reads it when it changes),
 so a rotation reaches all gunicorn workers at their next request. Retired private keys
 stay in the file: the lab keeps them to play the "leaked backup" of attacks.md §3 F.
@@ -25,6 +26,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 PUBLIC_FIELDS = {"kty", "crv", "x", "y", "n", "e", "kid", "use", "alg"}
 # Lab-private members of a private JWK (never published): when it was made, when it retires.
 CREATED_AT = "lab_created_at"
+ACTIVE_AT = "lab_active_at"
 RETIRE_AT = "lab_retire_at"
 
 
@@ -84,9 +86,10 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
-def rotate_keyset(keys_dir: Path, owner: str, alg: str, *, now: float, retire_at: float
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A new `alg` key first in `<owner>.jwks.json`; the old one retires at `retire_at`.
+def rotate_keyset(keys_dir: Path, owner: str, alg: str, *, now: float, retire_at: float,
+                  active_at: float | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new `alg` key first in `<owner>.jwks.json`, signing from `active_at` (default: now);
+    the old one signs until then and retires at `retire_at`.
 
     Refused (RotationInProgress) while an earlier rotation's key has not retired yet. Same
     lock and whole-file write as ensure_keyset. Returns (new key, old key)."""
@@ -101,6 +104,7 @@ def rotate_keyset(keys_dir: Path, owner: str, alg: str, *, now: float, retire_at
         old[RETIRE_AT] = retire_at
         new = _generate(alg)
         new[CREATED_AT] = now
+        new[ACTIVE_AT] = now if active_at is None else active_at
         keys.insert(0, new)
         _write_private(path, json.dumps({"keys": keys}, indent=1))
     return new, old
@@ -120,9 +124,18 @@ def public_jwks(private_keys: list[dict[str, Any]]) -> dict[str, Any]:
                      for key in private_keys]}
 
 
-def signing_key(private_keys: list[dict[str, Any]], alg: str = "ES256") -> dict[str, Any]:
-    """The key that signs with `alg`: the first one not stamped to retire."""
+def active(key: dict[str, Any], now: float) -> bool:
+    """Whether a key may sign at lab time `now` (a rotated-in key is published before that)."""
+    return float(key.get(ACTIVE_AT, 0)) <= now
+
+
+def signing_key(private_keys: list[dict[str, Any]], alg: str = "ES256",
+                now: float | None = None) -> dict[str, Any]:
+    """The key that signs with `alg`: the first one not stamped to retire; given `now`, among
+    the keys active then (while a new key is only published, the retiring one still signs)."""
     fitting = [key for key in private_keys if key.get("alg") == alg]
+    if now is not None:
+        fitting = [key for key in fitting if active(key, now)] or fitting
     for key in fitting:
         if RETIRE_AT not in key:
             return key

@@ -9,6 +9,7 @@ from __future__ import annotations
 from locust import HttpUser, constant, task
 
 from loadtests.common import MATERIAL, trust_lab_ca
+from loadtests.rotation import BankToken
 
 
 class BearerUser(HttpUser):
@@ -17,8 +18,10 @@ class BearerUser(HttpUser):
 
     def on_start(self) -> None:
         trust_lab_ca(self.client)
-        self.client.headers["Authorization"] = f"Bearer {MATERIAL['access_token']}"
+        self.token = BankToken()
 
     @task
     def accounts(self) -> None:
-        self.client.get("/accounts", name="GET /accounts (bearer)")
+        token, label = self.token.now()
+        self.client.get("/accounts", name=f"GET /accounts (bearer){label}",
+                        headers={"Authorization": f"Bearer {token}"})

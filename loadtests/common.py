@@ -90,9 +90,11 @@ class DPoPSender:
 
     def send(self, method: str, url: str, name: str, *, access_token: str | None = None,
              data: Callable[[], dict[str, str]] | None = None,
-             headers: dict[str, str] | None = None) -> Any:
-        """`url` absolute; `data` makes the form afresh per attempt (assertions are single use).
-        Returns the response, already marked failed when it is an error."""
+             headers: dict[str, str] | None = None,
+             rename: Callable[[Any], str] | None = None) -> Any:
+        """`url` absolute; `data` makes the form afresh per attempt (assertions are single use);
+        `rename(response)` may name the response's row after the fact. Returns the response,
+        already marked failed when it is an error."""
         where = tpp_dpop.origin(url)
         for attempt in range(2):
             proof = self.signer.proof(method, url, access_token=access_token,
@@ -107,6 +109,8 @@ class DPoPSender:
                     response.success()
                     continue
                 expect_ok(response)
+                if rename is not None:
+                    response.request_meta["name"] = rename(response)
                 return response
         raise AssertionError("unreachable")
 

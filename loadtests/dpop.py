@@ -10,6 +10,7 @@ from __future__ import annotations
 from locust import HttpUser, constant, task
 
 from loadtests.common import MATERIAL, DPoPSender, dpop_signer, trust_lab_ca
+from loadtests.rotation import BankToken
 
 
 class DPoPUser(HttpUser):
@@ -18,11 +19,12 @@ class DPoPUser(HttpUser):
 
     def on_start(self) -> None:
         trust_lab_ca(self.client)
-        self.token = MATERIAL["access_token"]
+        self.token = BankToken()
         self.sender = DPoPSender(self.client, dpop_signer(MATERIAL["dpop_jwk"]))
         self.url = MATERIAL["bank_url"] + "/accounts"
 
     @task
     def accounts(self) -> None:
-        self.sender.send("GET", self.url, "GET /accounts (DPoP)", access_token=self.token,
-                         headers={"Authorization": f"DPoP {self.token}"})
+        token, label = self.token.now()
+        self.sender.send("GET", self.url, f"GET /accounts (DPoP){label}", access_token=token,
+                         headers={"Authorization": f"DPoP {token}"})

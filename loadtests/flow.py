@@ -24,6 +24,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from locust import HttpUser, constant, task
 
 from lab.useragent import HttpUserAgent
+from loadtests import rotation  # noqa: F401  (--rotate-keys-after: its listeners)
 from loadtests.common import (
     MATERIAL,
     SUMMARY_EXTRAS,

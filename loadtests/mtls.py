@@ -10,6 +10,7 @@ from __future__ import annotations
 from locust import HttpUser, constant, task
 
 from loadtests.common import MATERIAL, trust_lab_ca
+from loadtests.rotation import BankToken
 
 
 class MtlsUser(HttpUser):
@@ -19,8 +20,10 @@ class MtlsUser(HttpUser):
     def on_start(self) -> None:
         trust_lab_ca(self.client)
         self.client.cert = tuple(MATERIAL["client_cert"])
-        self.client.headers["Authorization"] = f"Bearer {MATERIAL['access_token']}"
+        self.token = BankToken()
 
     @task
     def accounts(self) -> None:
-        self.client.get("/accounts", name="GET /accounts (mTLS-bound)")
+        token, label = self.token.now()
+        self.client.get("/accounts", name=f"GET /accounts (mTLS-bound){label}",
+                        headers={"Authorization": f"Bearer {token}"})

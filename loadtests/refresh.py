@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from locust import HttpUser, constant, task
 
+from loadtests import rotation  # noqa: F401  (--rotate-keys-after: its listeners)
 from loadtests.common import MATERIAL, ClientAssertions, DPoPSender, dpop_signer, trust_lab_ca
 
 REFRESH_TOKENS = list(MATERIAL["refresh_tokens"])

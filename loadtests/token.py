@@ -11,6 +11,7 @@ certificate), so the two differ by client authentication alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from locust import HttpUser, constant, task
 
@@ -22,6 +23,7 @@ from loadtests.common import (
     expect_ok,
     trust_lab_ca,
 )
+from loadtests.rotation import ROTATION, key_label
 
 
 def client_authentication() -> Callable[[], dict[str, str]]:
@@ -50,11 +52,22 @@ class TokenUser(HttpUser):
         return {"grant_type": "client_credentials", "scope": MATERIAL["scope"],
                 **self.authentication()}
 
+    def named(self, response: Any) -> str:
+        """The row's name, "… (new key)" for a token signed by a key rotated in meanwhile."""
+        if ROTATION is None or response.status_code != 200:
+            return self.name
+        try:
+            token = response.json().get("access_token")
+        except ValueError:
+            return self.name
+        return self.name + key_label(token)
+
     @task
     def token(self) -> None:
         if self.sender is not None:
-            self.sender.send("POST", self.url, self.name, data=self.form)
+            self.sender.send("POST", self.url, self.name, data=self.form, rename=self.named)
             return
         with self.client.post(self.url, data=self.form(), name=self.name,
                               catch_response=True) as response:
             expect_ok(response)
+            response.request_meta["name"] = self.named(response)

@@ -22,6 +22,7 @@ ROUTES = [
     ("POST", "/controls"), ("POST", "/profile"), ("GET", "/profiles"), ("GET", "/events"),
     ("POST", "/clock/advance"), ("GET", "/clock"), ("POST", "/clock/reset"),
     ("GET", "/workshop"), ("POST", "/workshop/1"), ("GET", "/keys"), ("POST", "/keys/rotate"),
+    ("POST", "/tpp/rotate-secret"),
 ]
 
 

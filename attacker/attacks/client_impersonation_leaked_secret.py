@@ -15,6 +15,7 @@ from attacker import token_support as ts
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.premises import linked_victim
+from lab import clock
 from lab.tpp.dpop_signer import Signer
 
 PAST_EXPIRY = 7200   # past a 3600 s access token: FinLens refreshes on the next dashboard
@@ -34,7 +35,10 @@ def run(ctx: AttackContext) -> None:
     victim = linked_victim(ctx)
     refresh_token = ts.captured_refresh_token(ctx)
     client = leaks.tpp_secret(ctx)
-    ctx.advance_clock(BACKUP_AGE)
+    # 40 days after the secret was issued (FinLens rotates it, maybe at a lab time an earlier
+    # run moved ahead to), and 40 days on from now at least.
+    issued = leaks.tpp_secret_issued_at(ctx)
+    ctx.advance_clock(max(BACKUP_AGE, (issued or 0) + BACKUP_AGE - clock.now(ctx.store)))
     ctx.step("lab", "40 days on: the secret in the backup is past its client_secret_expires_at "
              "(RFC 7591 §3.2.1), unless the AS ignores expiry")
     signer = ctx.dpop_signer() if ts.dpop_required(ts.metadata(ctx)) else None

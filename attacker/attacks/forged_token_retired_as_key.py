@@ -29,8 +29,9 @@ def retired_key(ctx: AttackContext) -> dict[str, Any]:
     try:
         with context.bound(ctx.store, "as"):
             done = key_rotation.rotate(ctx.config, ctx.store)
-        ctx.step("lab", f"the AS rotates its signing key: {done['new_kid']} signs from now on, "
-                 f"{done['old_kid']} stays published {done['overlap_seconds']} s, then retires")
+        ctx.step("lab", f"the AS rotates its signing key: {done['new_kid']} is published and "
+                 f"signs {done['publish_ahead_seconds']} s later, {done['old_kid']} stays "
+                 f"published {done['overlap_seconds']} s after that, then retires")
     except keys.RotationInProgress as busy:
         ctx.step("lab", f"the AS rotated its signing key a moment ago: {busy.kid} is retiring")
     stamped = [k for k in keys.KeyFile(ctx.config.keys_dir, key_rotation.OWNER).read()

@@ -17,7 +17,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import ClientMixin
 from cryptography import x509
 
-from lab import clock
+from lab import clock, context
 from lab.config import LabConfig
 from lab.controls import catalog
 from lab.domain.clients import shown_name
@@ -30,6 +30,7 @@ TPP_SCOPE = "openid accounts:read transactions:read payments:write offline_acces
 # The legacy TPP signs in with the hybrid flow (attacks.md §0), so it may ask for it.
 TPP_RESPONSE_TYPES = ["code", "code id_token"]
 TOKEN_ENDPOINTS = {"token", "revocation", "introspection", "pushed_authorization"}
+OLD_SECRETS = 10   # replaced secrets kept per client
 TPP_AUTH_METHODS = ["private_key_jwt", "client_secret_basic", "client_secret_post",
                     "tls_client_auth"]
 
@@ -50,6 +51,8 @@ class Client(ClientMixin):
     extra_auth_methods: list[str] = field(default_factory=list)
     client_id_issued_at: int = 0
     client_secret_expires_at: int = 0
+    # The expiry of the secret that authenticated this request (check_client_secret).
+    secret_expires_at: int | None = field(default=None, compare=False)
 
     # --- RFC 7591 views -----------------------------------------------------------------
     @property
@@ -101,9 +104,19 @@ class Client(ClientMixin):
         return redirect_uri.acceptable(self.redirect_uris, uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
+        """The current secret, or one an RFC 7592 update replaced; `secret_expires_at` is the
+        expiry of the one that matched (client_secret_rotation checks it, when on)."""
         if not self.client_secret or not isinstance(client_secret, str):
             return False
-        return hmac.compare_digest(self.client_secret.encode(), client_secret.encode())
+        if hmac.compare_digest(self.client_secret.encode(), client_secret.encode()):
+            self.secret_expires_at = self.client_secret_expires_at
+            return True
+        ctx = context.current_or_none()
+        expiry = old_secret_expiry(ctx.store, self.client_id, client_secret) if ctx else None
+        if expiry is None:
+            return False
+        self.secret_expires_at = expiry
+        return True
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint not in TOKEN_ENDPOINTS:
@@ -157,15 +170,43 @@ def update_metadata(store: Store, client_id: str, metadata: dict[str, Any]) -> N
 
 
 def rotate_secret(store: Store, client_id: str, expires_at: int) -> str:
-    """A new secret replaces the old one at once (RFC 7592 §2.2: the server MAY issue one)."""
+    """A new secret (RFC 7592 §2.2: the server MAY issue one). The old one is kept, hashed,
+    with the expiry it was issued with: it authenticates until then, as a second secret does
+    at Azure AD or Okta, so every instance of the client has time to pick up the new one.
+    With client_secret_rotation off, expiry is not enforced, so an old secret goes on working
+    (the last OLD_SECRETS of them): the naive AS of client-impersonation-leaked-secret."""
     secret = secrets.token_urlsafe(32)
-    store.execute("UPDATE as_clients SET client_secret = ?, client_secret_expires_at = ? "
-                  "WHERE client_id = ?", (secret, expires_at, client_id))
+    with store.transaction():
+        row = store.query_one("SELECT client_secret, client_secret_expires_at FROM as_clients "
+                              "WHERE client_id = ?", (client_id,))
+        if row and row["client_secret"]:
+            store.execute("INSERT INTO as_client_old_secrets (client_id, secret_hash, "
+                          "expires_at, replaced_at) VALUES (?, ?, ?, ?)",
+                          (client_id, token_hash(row["client_secret"]),
+                           row["client_secret_expires_at"], clock.now(store)))
+            store.execute("DELETE FROM as_client_old_secrets WHERE client_id = ? AND rowid NOT "
+                          "IN (SELECT rowid FROM as_client_old_secrets WHERE client_id = ? "
+                          "ORDER BY replaced_at DESC LIMIT ?)", (client_id, client_id,
+                                                                 OLD_SECRETS))
+        store.execute("UPDATE as_clients SET client_secret = ?, client_secret_expires_at = ? "
+                      "WHERE client_id = ?", (secret, expires_at, client_id))
     return secret
+
+
+def old_secret_expiry(store: Store, client_id: str, candidate: str) -> int | None:
+    """The expiry of a replaced secret of this client equal to `candidate`, or None."""
+    digest = token_hash(candidate)
+    rows = store.query("SELECT secret_hash, expires_at FROM as_client_old_secrets "
+                       "WHERE client_id = ?", (client_id,))
+    for row in rows:
+        if hmac.compare_digest(row["secret_hash"], digest):
+            return int(row["expires_at"])
+    return None
 
 
 def delete(store: Store, client_id: str) -> None:
     store.execute("DELETE FROM as_clients WHERE client_id = ?", (client_id,))
+    store.execute("DELETE FROM as_client_old_secrets WHERE client_id = ?", (client_id,))
 
 
 def by_registration_token(store: Store, token: str) -> Client | None:
@@ -206,9 +247,12 @@ def tpp_metadata(config: LabConfig, tpp_jwks: dict[str, Any] | None,
 
 def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | None,
                  tpp_subject_dn: str | None = None) -> None:
-    """Pre-register the TPP once; its secret goes to secrets/tpp-client.json (mode 600).
+    """Pre-register the TPP once; its secret goes to secrets/tpp-client.json (mode 600), with
+    its expiry and, as a dynamic registration would answer (RFC 7592 §3), a registration
+    access token and URI, with which FinLens rotates the secret (lab/tpp/secret_rotation.py).
 
-    A restart keeps the registration and its secret but brings the metadata up to date.
+    A restart keeps the registration and its secret but brings the metadata up to date (and
+    gives an older file its registration access token).
     The secret methods stay registered for the legacy and oauth2 profiles, where the
     switches let them through."""
     path = config.data_dir / "secrets" / "tpp-client.json"
@@ -217,16 +261,51 @@ def register_tpp(config: LabConfig, store: Store, tpp_jwks: dict[str, Any] | Non
     if not tpp_subject_dn:
         extras.remove("tls_client_auth")
     existing = get(store, TPP_CLIENT_ID)
-    if existing and path.exists():
+    saved = _read_json(path)
+    if existing and saved is not None:
         update(store, TPP_CLIENT_ID, metadata, extras)
+        if not saved.get("registration_access_token"):
+            token = secrets.token_urlsafe(32)
+            set_registration_token(store, TPP_CLIENT_ID, token)
+            _write_credentials(path, dict(saved, **_registration(config, token),
+                                          client_secret_expires_at=existing
+                                          .client_secret_expires_at))
         return
     secret = secrets.token_urlsafe(32)
+    token = secrets.token_urlsafe(32)
     # RFC 7591 §3.2.1: the secret's expiry, as a registration would give it (lab clock).
     lifetime = int(catalog.get("client_secret_rotation").params["lifetime"])  # type: ignore[call-overload]
+    expires_at = clock.now_int(store) + lifetime
     with store.transaction():
         delete(store, TPP_CLIENT_ID)
         create(store, client_id=TPP_CLIENT_ID, client_secret=secret, metadata=metadata,
-               extra_auth_methods=extras, secret_expires_at=clock.now_int(store) + lifetime)
+               extra_auth_methods=extras, secret_expires_at=expires_at,
+               registration_token=token)
+    _write_credentials(path, {"client_id": TPP_CLIENT_ID, "client_secret": secret,
+                              "client_secret_expires_at": expires_at,
+                              "client_secret_issued_at": clock.now(store),
+                              **_registration(config, token)})
+
+
+def _registration(config: LabConfig, token: str) -> dict[str, str]:
+    return {"registration_client_uri": f"{config.issuer}/register/{TPP_CLIENT_ID}",
+            "registration_access_token": token}
+
+
+def _read_json(path: Any) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_credentials(path: Any, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"client_id": TPP_CLIENT_ID, "client_secret": secret}))
+    path.write_text(json.dumps(data))
     path.chmod(0o600)
+
+
+def set_registration_token(store: Store, client_id: str, token: str) -> None:
+    store.execute("UPDATE as_clients SET registration_token_hash = ? WHERE client_id = ?",
+                  (token_hash(token), client_id))

@@ -8,6 +8,7 @@ and nothing is stored that a page naming the client could not show.
 from __future__ import annotations
 
 import secrets
+from contextvars import ContextVar
 from typing import Any
 
 from authlib.oauth2.claims import BaseClaims
@@ -32,6 +33,8 @@ STRING_FIELDS = ("token_endpoint_auth_method", "client_name", "client_uri", "log
                  "tls_client_auth_subject_dn")
 LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 REDIRECT_GRANTS = {"authorization_code", "implicit"}
+# The scope words of the client an RFC 7592 update is for, while that update runs.
+_HELD_SCOPE: ContextVar[tuple[str, ...]] = ContextVar("held_scope", default=())
 
 
 class BadMetadataError(InvalidClientMetadataError):
@@ -204,7 +207,11 @@ class LabClientConfigurationEndpoint(ClientConfigurationEndpoint):
 
     def create_update_client_response(self, client: clients.Client, request: Any) -> Any:
         check_metadata(request.payload.data)
-        return super().create_update_client_response(client, request)
+        held = _HELD_SCOPE.set(tuple(str(client.metadata.get("scope") or "").split()))
+        try:
+            return super().create_update_client_response(client, request)
+        finally:
+            _HELD_SCOPE.reset(held)
 
     def update_client(self, client: clients.Client, client_metadata: dict[str, Any],
                       request: Any) -> clients.Client:
@@ -229,4 +236,9 @@ class LabClientConfigurationEndpoint(ClientConfigurationEndpoint):
                 "registration_access_token": request.credential.value}
 
     def get_server_metadata(self) -> dict[str, Any]:
-        return metadata.build(_issuer(self))
+        # An update (a secret rotation) may keep the scope the client already holds, even a
+        # partner API's that discovery does not list yet (FinLens's rewards:read).
+        meta = metadata.build(_issuer(self))
+        meta["scopes_supported"] = list(dict.fromkeys([*meta["scopes_supported"],
+                                                       *_HELD_SCOPE.get()]))
+        return meta

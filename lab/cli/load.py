@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from lab.admin.describe import serving_text
+from lab.cli import load_rotation
 from lab.cli.client import EXIT_USAGE, AdminClient, CliError, read_running
 from lab.cli.up import MAX_WORKERS as MAX_SERVING_WORKERS
 from lab.config import LabConfig
@@ -74,6 +75,7 @@ def register(add: Any) -> None:
                       help="Locust's distributed mode on this machine: one master and N worker "
                            f"processes (0-{MAX_LOCUST_WORKERS}; workloads "
                            f"{', '.join(DISTRIBUTABLE)})")
+    load_rotation.add_argument(load)
 
 
 def _default_minutes() -> int:
@@ -221,6 +223,7 @@ def run_load(config: LabConfig, args: argparse.Namespace, console: Console) -> i
         if kept:
             raise CliError(f"{', '.join(kept)} keep per-user state in one Locust process; run "
                            f"them without --locust-workers", EXIT_USAGE)
+    load_rotation.check(args, names)
     with target_lab(config, args, console) as lab:
         return _run(lab, names, args, console)
 
@@ -249,7 +252,8 @@ def _run(lab: LabConfig, names: list[str], args: argparse.Namespace, console: Co
                 saved.apply(workload)
                 console.print(f"{name}: preparing ({workload.what})")
                 try:
-                    material = prepare.material(lab, store, name, args.users)
+                    material = prepare.material(lab, store, name, args.users,
+                                                load_rotation.material(admin, args))
                 except prepare.PrepareError as error:
                     # The lab refused what this workload needs under this profile: say so, and
                     # go on with the others rather than stop the whole run.
@@ -285,9 +289,16 @@ def _run(lab: LabConfig, names: list[str], args: argparse.Namespace, console: Co
     files = report.write(out, results, {"users": args.users, "duration": args.duration,
                                         "profile": args.profile, "locust": version("locust"),
                                         "skipped": skipped, "serving": serving,
-                                        "locust_workers": args.locust_workers})
+                                        "locust_workers": args.locust_workers,
+                                        "rotate_keys_after": getattr(args, "rotate_keys_after",
+                                                                     None)})
     console.print(f"wrote {', '.join(str(f) for f in files)}")
-    return 0 if all(r.failures == 0 for r in results.values()) and not skipped else 1
+    unrotated = load_rotation.problems(results) if getattr(args, "rotate_keys_after", None) \
+        else []
+    for problem in unrotated:
+        console.print(problem, style="red", highlight=False)
+    return 0 if all(r.failures == 0 for r in results.values()) and not skipped \
+        and not unrotated else 1
 
 
 def _port(url: str) -> int:

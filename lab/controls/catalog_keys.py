@@ -16,9 +16,11 @@ KEYS_CONTROLS: tuple[Control, ...] = (
         "though the bank once trusted that key.",
         ("AS", "bank"), R(401, "invalid_token"),
         "FAPI2 §6.8; OIDC §10.1.1",
-        "`fapi-lab keys rotate` makes a new AS signing key and keeps the old one in the JWKS "
-        "only as long as a token it signed can live. Rotation is how a leaked key backup stops "
-        "being worth anything, but only if resource servers let go of retired keys. A server "
+        "`fapi-lab keys rotate` publishes a new AS signing key, signs with it once every "
+        "verifier can have fetched it (12 s later: a refetch cooldown ahead), and keeps the "
+        "old one in the JWKS only as long as a token it signed can live. Rotation is how a "
+        "leaked key backup stops being worth anything, but only if resource servers let go of "
+        "retired keys. A server "
         "that caches every key it ever fetched still accepts tokens forged with an old key.",
         params={"jwks_max_age": 60},
         off_behaviour="The bank trusts every AS key it has ever fetched, forever (a naive "
@@ -34,6 +36,9 @@ KEYS_CONTROLS: tuple[Control, ...] = (
         "client does. An expiry makes rotation a matter of course: a leaked secret stops "
         "working at its expiry, and a client that rotates keeps working.",
         params={"lifetime": 86400},
-        off_behaviour="A secret past its client_secret_expires_at still authenticates the client.",
+        off_behaviour="A secret past its client_secret_expires_at still authenticates the "
+                      "client, and so does a secret an RFC 7592 update replaced (the AS keeps "
+                      "each with its own expiry; FinLens rotates its own before expiry "
+                      "whatever the switch, so a secret leaked before then still works).",
     ),
 )

@@ -27,6 +27,15 @@ CREATE TABLE IF NOT EXISTS as_clients (
     client_secret_expires_at INTEGER NOT NULL DEFAULT 0,
     registration_token_hash TEXT
 );
+-- Secrets an RFC 7592 update replaced, each with the expiry it was issued with: a client
+-- with several instances keeps working while they pick up the new one (lab/authserver).
+CREATE TABLE IF NOT EXISTS as_client_old_secrets (
+    client_id TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    replaced_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS as_client_old_secrets_client ON as_client_old_secrets (client_id);
 """
 
 

@@ -174,8 +174,13 @@ def release(config: LabConfig, material: dict[str, Any]) -> None:
                 "Authorization": f"Bearer {registration['token']}"})
 
 
-def material(config: LabConfig, store: Store, workload: str, users: int) -> dict[str, Any]:
-    """What loadtests/<workload>.py needs: URLs, trust, keys, and tokens made just now."""
+def material(config: LabConfig, store: Store, workload: str, users: int,
+             rotation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What loadtests/<workload>.py needs: URLs, trust, keys, and tokens made just now.
+
+    `rotation` (--rotate-keys-after: when, the admin API, the kid signing now) goes to
+    loadtests/rotation.py; a bank workload's also gets the refresh token that turns its
+    access token into one signed by the new key once that key signs."""
     meta = metadata(config) if workload.startswith(("flow", "token")) else {}
     if workload in TOKEN_CLIENT_AUTH and "client_credentials" not in \
             (meta.get("grant_types_supported") or []):
@@ -204,5 +209,10 @@ def material(config: LabConfig, store: Store, workload: str, users: int) -> dict
         # Refresh tokens may rotate: every simulated user walks its own chain.
         out["refresh_tokens"] = [client.tokens()["refresh_token"] for _ in range(users)]
     else:
-        out["access_token"] = client.tokens()["access_token"]
+        tokens = client.tokens()
+        out["access_token"] = tokens["access_token"]
+        if rotation is not None:
+            rotation = dict(rotation, refresh_token=tokens.get("refresh_token"))
+    if rotation is not None:
+        out["rotation"] = rotation
     return out

@@ -10,6 +10,7 @@ from typing import Any
 
 from lab.admin.describe import serving_text
 
+from . import rotation_report
 from .workloads import COMPARISONS
 
 
@@ -49,6 +50,7 @@ class Result:
     steps: tuple[Step, ...] = ()
     exceptions: int = 0     # tasks that raised: counted in failures too
     linkings: Linkings | None = None
+    rotation: dict[str, Any] | None = None   # --rotate-keys-after: before/after figures
 
     def line(self) -> str:
         text = (f"{self.workload:<12} {self.rps:8.1f} req/s   p50 {self.p50:6.1f} ms   "
@@ -58,6 +60,8 @@ class Result:
             text += (f"\n{'':<12} {self.linkings.per_s:8.1f} linkings/s   whole linking p50 "
                      f"{self.linkings.p50:6.1f} ms   p95 {self.linkings.p95:6.1f} ms   "
                      f"completed {self.linkings.completed}")
+        if self.rotation:
+            text += "\n" + rotation_report.line(self.workload, self.rotation)
         return text
 
     def rate(self) -> tuple[float, float, str]:
@@ -103,7 +107,8 @@ def read_stats(workload: str, prefix: Path) -> Result:
     # A task that raised stopped its flow part-way: Locust keeps those apart; here they fail.
     raised = int(_number(raw.get("exceptions")))
     return Result(workload, count, failures + raised, rps, p50, p95, p99, steps=steps,
-                  exceptions=raised, linkings=_linkings(raw.get("linkings")))
+                  exceptions=raised, linkings=_linkings(raw.get("linkings")),
+                  rotation=rotation_report.figures(raw.get("rotation"), raw.get("steps") or []))
 
 
 def _linkings(raw: Any) -> Linkings | None:
@@ -176,6 +181,7 @@ def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[P
                f"{k.completed} |" for r in linked if (k := r.linkings)]
     for name, why in (meta.get("skipped") or {}).items():
         md += ["", f"Skipped `{name}` under `{meta['profile']}`: {why}"]
+    md += rotation_report.markdown(list(results.values()))
     md += _step_tables(results)
     (out / "results.md").write_text("\n".join(md) + "\n")
     (out / "results.svg").write_text(svg_chart(list(results.values())))

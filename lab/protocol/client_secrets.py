@@ -28,7 +28,10 @@ def check_not_expired(client: Any, method: str | None) -> None:
     """After a secret authenticated the client: refuse it if it is past its expiry (when on)."""
     if method not in SECRET_METHODS or not ROTATION.on():
         return
-    expiry = int(getattr(client, "client_secret_expires_at", 0) or 0)
+    # The expiry of the secret that authenticated (a replaced one keeps its own).
+    used = getattr(client, "secret_expires_at", None)
+    expiry = int(used if used is not None else getattr(client, "client_secret_expires_at", 0)
+                 or 0)
     if expiry and expiry <= clock.now_int():
         raise ROTATION.refuse(InvalidClientError(status_code=401),
                               reason=f"client {client.get_client_id()}'s secret expired at "

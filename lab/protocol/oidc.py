@@ -33,7 +33,8 @@ class Signing:
 
     @property
     def key(self) -> dict[str, Any]:
-        return keys.signing_key(self.private_keys, "ES256")
+        now = clock.now()
+        return keys.signing_key(keys.published(self.keyring.read(), now), "ES256", now)
 
 
 def user_info(user: Any, scope: str) -> UserInfo:

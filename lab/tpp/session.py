@@ -18,7 +18,7 @@ from lab import context
 from lab.config import LabConfig
 from lab.web.request_id import HEADER
 
-from . import assertion, institutions, keyring
+from . import assertion, institutions, keyring, secret_rotation
 from .dpop_signer import Signer
 from .dpop_signer import send as send_with_proof
 from .errors import InstitutionUnavailableError
@@ -111,6 +111,9 @@ def _cached_token_endpoint(config: LabConfig, inst: Institution) -> str | None:
 
 
 def build(config: LabConfig, inst: Institution, chosen: Effective) -> FapiSession:
+    if inst.issuer == config.issuer:
+        # FinLens's secret at HonestBank: rotated through RFC 7592 before it expires.
+        secret_rotation.before_use(config, chosen.client_auth)
     creds = credentials(config, inst)
     session = FapiSession(creds.client_id, creds.client_secret,
                           token_endpoint_auth_method=chosen.client_auth,

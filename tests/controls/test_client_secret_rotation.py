@@ -52,5 +52,50 @@ def test_expired_secret_is_refused_when_on_and_a_rotated_one_works(lab, controls
     assert rotated["client_secret"] != reg["client_secret"]
     assert rotated["client_secret_expires_at"] > clock.now_int(lab.store)
     assert request_token(http, lab, secret_form(rotated)).status_code == 200
+    # The replaced secret keeps its own expiry, which has passed: refused as expired.
     old = request_token(http, lab, secret_form(reg))
-    assert old.status_code == 401 and fired(old) == []   # simply wrong now, not expired
+    assert old.status_code == 401 and fired(old) == ["client_secret_rotation"]
+
+
+def _put(http: requests.Session, reg: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7592 §2.2: the client rotates with its registration access token."""
+    update = http.put(reg["registration_client_uri"],
+                      headers={"Authorization": f"Bearer {reg['registration_access_token']}"},
+                      json={"client_id": reg["client_id"], "grant_types": ["client_credentials"],
+                            "redirect_uris": [], "scope": reg["scope"],
+                            "token_endpoint_auth_method": "client_secret_post"})
+    assert update.status_code == 200, update.text
+    rotated: dict[str, Any] = update.json()
+    assert rotated["client_secret"] != reg["client_secret"]
+    return rotated
+
+
+def test_a_replaced_secret_works_until_its_own_expiry_when_on(lab, controls, http, fired):
+    """Every instance of a client has until the old secret's expiry to pick up the new one."""
+    controls.only("client_secret_rotation")
+    reg = register_client(http, lab, token_endpoint_auth_method="client_secret_post")
+    rotated = _put(http, reg)
+    assert request_token(http, lab, secret_form(reg)).status_code == 200
+    assert request_token(http, lab, secret_form(rotated)).status_code == 200
+    clock.advance(lab.store, 86400 + 1)
+    old = request_token(http, lab, secret_form(reg))
+    assert old.status_code == 401 and fired(old) == ["client_secret_rotation"]
+
+
+def test_a_replaced_secret_goes_on_working_when_off(lab, controls, http, fired):
+    """The naive AS: expiry not enforced, so a secret leaked before a rotation still works."""
+    controls.only()
+    reg = register_client(http, lab, token_endpoint_auth_method="client_secret_post")
+    _put(http, reg)
+    clock.advance(lab.store, 40 * 86400)
+    old = request_token(http, lab, secret_form(reg))
+    assert old.status_code == 200, old.text
+    assert fired(old) == []
+
+
+def test_a_wrong_secret_is_still_wrong(lab, controls, http):
+    controls.only()
+    reg = register_client(http, lab, token_endpoint_auth_method="client_secret_post")
+    _put(http, reg)
+    wrong = request_token(http, lab, {"client_id": reg["client_id"], "client_secret": "nope"})
+    assert wrong.status_code == 401
