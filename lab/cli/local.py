@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyotp
 from rich.console import Console
@@ -18,6 +20,23 @@ from lab.serving import datadir_lock
 # Files only a lab data directory holds: `reset` wipes a directory only when it finds one,
 # so a mistyped --data-dir (say, $HOME) is never deleted.
 LAB_MARKERS = ("admin-token", "lab.sqlite3", "pki")
+
+
+def register_totp(add: Any) -> None:
+    add("totp", "a demo user's current one-time code").add_argument("user")
+
+
+def run_totp(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    return totp(config, args.user, console)
+
+
+def register_reset(add: Any) -> None:
+    reset_parser = add("reset", "wipe the data directory (the lab must be stopped)")
+    reset_parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
+
+
+def run_reset(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    return reset(config, args.yes, console)
 
 
 def totp(config: LabConfig, username: str, console: Console) -> int:
