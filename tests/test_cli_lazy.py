@@ -78,6 +78,7 @@ def test_totp_loads_no_web_stack_nor_attacker(tmp_path: Path) -> None:
     code, modules = loaded(tmp_path, "totp", "alice")
     assert code == 0
     assert heavy_in(modules) == []
+    assert "rich" not in modules   # it prints plain text (Command(..., rich=False))
 
 
 def test_status_loads_no_web_stack_nor_attacker_nor_catalog(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ class Command:
     help: str
     register: str = "register"   # register(add): add(name, help) gives the subparser
     run: str = "run"             # run(config, args, console) -> exit code
+    rich: bool = True            # False: prints plain text, gets None for its console
 
 
 COMMANDS: dict[str, Command] = {
@@ -62,7 +63,7 @@ COMMANDS: dict[str, Command] = {
     "capture": Command("lab.cli.capture", "what the capture proxy recorded: `list [--leg L]`, "
                        "`show ID`"),
     "totp": Command("lab.cli.local", "a demo user's current one-time code",
-                    "register_totp", "run_totp"),
+                    "register_totp", "run_totp", rich=False),
     "load": Command("lab.cli.load", "run Locust workloads against a private production-like "
                     "lab (or the running one); req/s, latency, ratios", run="run_load"),
     "benchmark": Command("lab.cli.benchmark", "issue 7's benchmark: bank calls/s and token "
@@ -146,15 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words).parse_args(words)
     args.data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    from rich.console import Console
-
-    # Piped output (grep, tests, a log) gets wide tables instead of rich's 80-column default.
-    # No :emoji: codes: nothing the CLI prints uses them, and a lab value that looked like one
-    # would be rewritten; rich's table of them was a tenth of a second of every start-up.
-    wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
-    console = Console(highlight=False, soft_wrap=True, width=wide, emoji=False)
     try:
-        return run(args, console)
+        return run(args)
     except CliError as error:
         print(f"fapi-lab: {error.message}", file=sys.stderr)
         return error.code
@@ -168,7 +162,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
+def console() -> Console:
+    from rich.console import Console
+
+    # Piped output (grep, tests, a log) gets wide tables instead of rich's 80-column default.
+    # No :emoji: codes: nothing the CLI prints uses them, and a lab value that looked like one
+    # would be rewritten; rich's table of them was a tenth of a second of every start-up.
+    wide = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(highlight=False, soft_wrap=True, width=wide, emoji=False)
+
+
+def run(args: argparse.Namespace) -> int:
     command = COMMANDS[args.command]
     handler: Any = getattr(importlib.import_module(command.module), command.run)
-    return int(handler(LabConfig(data_dir=args.data_dir), args, console))
+    return int(handler(LabConfig(data_dir=args.data_dir), args,
+                       console() if command.rich else None))
