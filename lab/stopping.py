@@ -8,31 +8,44 @@ flag; the main thread looks at it and shuts down in order.
 from __future__ import annotations
 
 import signal
-import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+POLL = 0.05   # seconds between looks at the flag while waiting
+
+
 class StopRequest:
-    """Whether, and by which signal, stopping was asked for."""
+    """Whether, and by which signal, stopping was asked for.
+
+    The handler only sets a flag: it runs in the main thread between two bytecodes, and a
+    threading.Event.set() there deadlocked when the signal landed while that same thread was
+    inside Event.wait() holding the event's lock (`fapi-lab up` then ignored every signal
+    but SIGKILL). wait() looks at the flag every POLL seconds instead.
+    """
 
     def __init__(self) -> None:
-        self._event = threading.Event()
         self.signum = 0
 
     def _handler(self, signum: int, _frame: object) -> None:
         self.signum = self.signum or signum
-        self._event.set()
 
     @property
     def requested(self) -> bool:
-        return self._event.is_set()
+        return self.signum != 0
 
     def wait(self, timeout: float) -> bool:
         """True once stopping was asked for, waiting at most `timeout` seconds."""
-        return self._event.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while not self.requested:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(POLL, left))
+        return True
 
 
 @contextmanager

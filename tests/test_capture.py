@@ -225,3 +225,71 @@ def test_tls_client_auth_token_request_through_the_proxy_is_captured(
     assert "code_verifier" in detail["request_body"]
     assert all(value != lab.capture.secret  # type: ignore[union-attr]
                for _, value in detail["request_headers"])
+
+
+class UpstreamConnections:
+    """A mitmproxy addon: the distinct upstream connections of the flows it saw."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def response(self, flow: Any) -> None:
+        self.seen.add(flow.server_conn.id)
+
+
+def _count_upstream(lab: RunningLab) -> UpstreamConnections:
+    import asyncio
+
+    capture = lab.capture
+    assert capture is not None and capture._loop is not None
+    counter = UpstreamConnections()
+
+    async def add() -> None:
+        capture._master.addons.add(counter)  # type: ignore[attr-defined]
+
+    asyncio.run_coroutine_threadsafe(add(), capture._loop).result(10)
+    return counter
+
+
+def test_the_proxy_reuses_one_upstream_connection_per_client_connection(
+        captured_lab: RunningLab, session: requests.Session) -> None:
+    """Issue 18: the in-process apps keep connections alive behind mitmproxy. Bodies the app
+    never reads (a 404, a refused form) are consumed, so the next request on the connection is
+    read from its own first line."""
+    counter = _count_upstream(captured_lab)
+    bank = captured_lab.config.bank_url
+    statuses = []
+    for i in range(6):
+        statuses.append(session.get(bank + "/", allow_redirects=False).status_code)
+        statuses.append(session.post(bank + "/no-such-page", data=b"x" * (4096 * i)).status_code)
+    token = session.post(captured_lab.config.as_url + "/token", data={"grant_type": "nope"})
+    assert statuses == [302, 404] * 6
+    assert token.status_code in (400, 401) and "error" in token.json()
+    assert len(counter.seen) <= 2   # the bank's connection and the AS's
+
+
+def test_the_app_closes_what_it_cannot_keep(captured_lab: RunningLab) -> None:
+    """Straight at the app's internal port: a chunked body, or `Connection: close`, still ends
+    the connection after the response; a plain request keeps it."""
+    import http.client
+    import ssl
+
+    port = captured_lab.servers["bank"].server_port
+    context = ssl.create_default_context(cafile=str(captured_lab.config.ca_cert_path))
+
+    def response_connection(**request: Any) -> str | None:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+        try:
+            conn.request(**request)
+            response = conn.getresponse()
+            response.read()
+            return response.getheader("Connection")
+        finally:
+            conn.close()
+
+    assert response_connection(method="GET", url="/") is None
+    assert response_connection(method="GET", url="/", headers={"Connection": "close"}) \
+        == "close"
+    assert response_connection(method="POST", url="/x", body=iter([b"abc"]),
+                               encode_chunked=True,
+                               headers={"Transfer-Encoding": "chunked"}) == "close"

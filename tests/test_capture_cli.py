@@ -16,7 +16,7 @@ from rich.console import Console
 
 from lab.cli import capture as cli_capture
 from lab.serving.in_process import RunningLab
-from tests.test_cli import ROOT, START_TIMEOUT, cli_env, fapi_lab, free_port
+from tests.test_cli import ROOT, START_TIMEOUT, banner_lines, cli_env, fapi_lab, free_port
 
 
 def test_up_captures_by_default_and_the_cli_lists_and_shows(tmp_path: Path) -> None:
@@ -54,9 +54,11 @@ def test_up_captures_by_default_and_the_cli_lists_and_shows(tmp_path: Path) -> N
         assert "openid-configuration" in fapi_lab(tmp_path, "capture", "list").stdout
         missing = fapi_lab(tmp_path, "capture", "show", "999999")
         assert missing.returncode != 0 and "Traceback" not in missing.stderr
+        banner = banner_lines(proc)
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
+    out = banner + out
     assert proc.returncode == 0, out
     assert "capture" in out and "mitmproxy" in out
 

@@ -301,11 +301,35 @@ def test_controls_show_works_from_the_catalog_without_a_lab(tmp_path: Path) -> N
     assert shown["definition"] == "lab/controls/catalog_fapi2.py"
 
 
+def banner_lines(proc: subprocess.Popen[str], last: str = "Press Ctrl-C to stop.") -> str:
+    """What `fapi-lab up` printed up to its banner's last line (within START_TIMEOUT).
+
+    `status` answers before the banner is printed (the dashboard, the attacker's fixtures
+    start in between), and a signal that early skips the banner."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout or ():
+            lines.put(line)
+            if last in line:
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and not (seen and last in seen[-1]):
+        with contextlib.suppress(queue.Empty):
+            seen.append(lines.get(timeout=1))
+    return "".join(seen)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_up_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path, sig: int) -> None:
     up = start_up(tmp_path / "lab", "--profile", "oauth2")
     assert up.json("status")["profile"] == "oauth2"
+    banner = banner_lines(up.proc)   # read up to the banner's last line first
     code, out = up.stop(sig)
+    out = banner + out
     assert code == 0, out
     assert "stopped" in out
     assert not up.state_file.exists()

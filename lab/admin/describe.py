@@ -16,6 +16,7 @@ from lab.controls import catalog, profiles, spine
 from lab.controls.events import ControlFired
 from lab.controls.model import Control
 from lab.controls.registry import Registry
+from lab.serving import serving_text as serving_text  # moved; up and load import it here
 from lab.store.base import Store
 
 DASHBOARD_SETTING = "dashboard_url"
@@ -36,16 +37,6 @@ def serving_description(workers: int, threads: int, store_url: str | None) -> di
                 "single_use": single_use}
     return {"server": "gunicorn (gthread)", "workers": workers, "threads": threads,
             "single_use": single_use}
-
-
-def serving_text(serving: Any) -> str:
-    """How the lab is served, in one line: the banner, status, `fapi-lab load` and its results."""
-    if not isinstance(serving, dict) or not serving.get("server"):
-        return "an unknown server"
-    workers = (f", {serving['workers']} workers × {serving['threads']} threads each for the "
-               f"AS and the bank" if serving.get("workers") else "")
-    return (f"{serving['server']}{workers}; single use decided in "
-            f"{serving.get('single_use', 'sqlite')}")
 
 
 def profile_marks(control_id: str) -> dict[str, str | None]:

@@ -39,7 +39,8 @@ def register(add: Any) -> None:
     """Add the `benchmark` subcommand; `add(name, help)` is build_parser's helper."""
     server, client = _default_cpus()
     bench = add("benchmark", "issue 7's benchmark: bank calls/s and token issuance/s (bearer, "
-                             "DPoP, mTLS) against bare endpoints, ES256 and oidc-provider")
+                             "DPoP, mTLS) against bare endpoints, ES256 and oidc-provider; "
+                             "and how long `fapi-lab --help`, `totp alice`, `status` take")
     bench.add_argument("--duration", type=int, default=DEFAULT_DURATION,
                        help=f"seconds per row (1-{MAX_DURATION}, default {DEFAULT_DURATION}; "
                             "11 rows)")
@@ -58,6 +59,9 @@ def register(add: Any) -> None:
     bench.add_argument("--no-oidc-provider", action="store_true",
                        help="leave out panva's oidc-provider (needs Node.js and "
                             "tests/interop/node_modules)")
+    bench.add_argument("--startup-runs", type=int, default=5, metavar="N",
+                       help="whole-process runs of each start-up command, after one not "
+                            "counted (1-20, default 5; the median is the figure)")
     bench.add_argument("--out", type=Path, default=Path("benchmark-results"),
                        help="where benchmark.json and benchmark.md go")
 
@@ -84,7 +88,7 @@ def _command(args: argparse.Namespace) -> str:
     words = ["fapi-lab", "benchmark", "--duration", str(args.duration), "--warmup",
              str(args.warmup), "--connections",
              str(args.connections), "--workers", str(args.workers), "--threads",
-             str(args.threads)]
+             str(args.threads), "--startup-runs", str(args.startup_runs)]
     if args.server_cpus:
         words += ["--server-cpus", args.server_cpus, "--client-cpus", args.client_cpus]
     if args.no_oidc_provider:
@@ -103,6 +107,8 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
     if not 1 <= args.connections <= 256 or not 1 <= args.workers <= 16 \
             or not 1 <= args.threads <= 64:
         raise CliError("--connections 1-256, --workers 1-16, --threads 1-64", EXIT_USAGE)
+    if not 1 <= args.startup_runs <= 20:
+        raise CliError("--startup-runs must be 1-20", EXIT_USAGE)
     if bool(args.server_cpus) != bool(args.client_cpus):
         raise CliError("give both --server-cpus and --client-cpus, or neither", EXIT_USAGE)
     if args.server_cpus:
@@ -110,7 +116,8 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
     settings = bench_run.Settings(
         duration=args.duration, connections=args.connections, workers=args.workers,
         threads=args.threads, server_cpus=args.server_cpus, client_cpus=args.client_cpus,
-        oidc_provider=not args.no_oidc_provider, command=_command(args), warmup=args.warmup)
+        oidc_provider=not args.no_oidc_provider, command=_command(args), warmup=args.warmup,
+        startup_runs=args.startup_runs)
     if not settings.server_cpus:
         console.print("one CPU: server and generator share it; ratios are rough",
                       style="yellow")
@@ -129,6 +136,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
     files = bench_report.write(args.out.expanduser().resolve(), result)
     console.print(f"wrote {', '.join(str(f) for f in files)}")
     failed = [row for row, m in result.measurements.items() if m.failed or m.material_ran_out]
+    failed += [t.label for t in result.startup if any(t.exit_codes)]
     if failed:
         console.print(f"rows with failed requests: {', '.join(failed)}", style="red")
         return 1

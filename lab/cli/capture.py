@@ -19,14 +19,15 @@ from lab.cli.show import safe
 from lab.config import LabConfig
 
 
-def add_parser(add: Any, common: argparse.ArgumentParser) -> None:
+def register(add: Any) -> None:
     capture = add("capture", "what the capture proxy recorded: `list [--leg L]`, `show ID`")
     csub = capture.add_subparsers(dest="action", metavar="ACTION")
-    listing = csub.add_parser("list", parents=[common], help="recorded exchanges, oldest first")
+    listing = csub.add_parser("list", parents=[add.common], help="recorded exchanges, oldest first")
     listing.add_argument("--leg", choices=LEGS)
     listing.add_argument("--limit", type=int, default=200)
     listing.add_argument("--json", action="store_true")
-    show = csub.add_parser("show", parents=[common], help="one exchange with headers and bodies")
+    show = csub.add_parser("show", parents=[add.common],
+                           help="one exchange with headers and bodies")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
 

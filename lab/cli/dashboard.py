@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rich.console import Console
 
 from lab.cli.client import CliError, read_running
+from lab.cli.commands import port_number
 from lab.cli.up import check_port_free
 from lab.config import LabConfig
 from lab.stopping import held_signals
+
+
+def register(add: Any) -> None:
+    dash = add("dashboard", "start the Streamlit dashboard alone, against the running lab")
+    dash.add_argument("--port", type=port_number, default=8501, metavar="N")
+
+
+def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    return run_dashboard(config, args, console)
 
 
 def run_dashboard(config: LabConfig, args: argparse.Namespace, console: Console) -> int:

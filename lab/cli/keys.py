@@ -19,7 +19,7 @@ from lab.cli.client import AdminClient
 from lab.config import LabConfig
 
 
-def register(add: Any, common: argparse.ArgumentParser) -> None:
+def register(add: Any) -> None:
     keys = add("keys", "the AS signing keys: `list`, or `rotate` (new key signs, old retires)")
     ksub = keys.add_subparsers(dest="action", metavar="ACTION")
     for name, text in (("list", "every AS key with its status (current, retiring, retired)"),
@@ -28,7 +28,7 @@ def register(add: Any, common: argparse.ArgumentParser) -> None:
                                   "lifetime"),
                        ("rotate-secret", "FinLens rotates its client secret at HonestBank now "
                                          "(RFC 7592 PUT; it also does so before expiry)")):
-        action = ksub.add_parser(name, parents=[common], help=text)
+        action = ksub.add_parser(name, parents=[add.common], help=text)
         action.add_argument("--json", action="store_true")
     keys.add_argument("--json", action="store_true")
 

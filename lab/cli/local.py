@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyotp
-from rich.console import Console
 
 from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid, try_connect
 from lab.config import LabConfig
 from lab.domain.customers import DEMO_USERS
 from lab.serving import datadir_lock
 
+if TYPE_CHECKING:   # totp prints plain text: rich is not imported for it
+    from rich.console import Console
+
 # Files only a lab data directory holds: `reset` wipes a directory only when it finds one,
 # so a mistyped --data-dir (say, $HOME) is never deleted.
 LAB_MARKERS = ("admin-token", "lab.sqlite3", "pki")
 
 
-def totp(config: LabConfig, username: str, console: Console) -> int:
+def register_totp(add: Any) -> None:
+    add("totp", "a demo user's current one-time code").add_argument("user")
+
+
+def run_totp(config: LabConfig, args: argparse.Namespace, _console: None) -> int:
+    return totp(config, args.user)
+
+
+def register_reset(add: Any) -> None:
+    reset_parser = add("reset", "wipe the data directory (the lab must be stopped)")
+    reset_parser.add_argument("--yes", "-y", action="store_true", help="do not ask")
+
+
+def run_reset(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    return reset(config, args.yes, console)
+
+
+def totp(config: LabConfig, username: str) -> int:
     """Print the user's current code: at real time, as an authenticator app shows it
     (the lab clock never applies to TOTP, see lab.domain.customers)."""
     users = {u.username: u for u in DEMO_USERS}
@@ -30,8 +51,8 @@ def totp(config: LabConfig, username: str, console: Console) -> int:
     if user.second_factor != "totp" or not user.totp_secret:
         client = try_connect(config)
         where = (client.base.removesuffix("/admin") if client else config.as_url) + "/lab/sms"
-        console.print(f"{username} has no TOTP app: his 4-digit code comes by SMS. "
-                      f"Start a login, then read it at {where}", highlight=False)
+        print(f"{username} has no TOTP app: his 4-digit code comes by SMS. "
+              f"Start a login, then read it at {where}")
         return 0
     generator = pyotp.TOTP(user.totp_secret)
     now = time.time()

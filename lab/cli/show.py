@@ -9,8 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lab.admin.describe import serving_text
-from lab.controls import profiles as lab_profiles
+from lab.serving import serving_text
 
 # C0 controls but newline and tab, DEL, C1 controls, and the bidi overrides that reorder
 # what a terminal shows. rich escapes markup, not these: a captured request's ESC sequences
@@ -63,6 +62,8 @@ def controls(data: dict[str, Any], console: Console) -> None:
 
 def marks(by_profile: dict[str, str | None]) -> str:
     """Profile marks in the catalog's order (JSON sorted them): legacy, oauth2, fapi2-security."""
+    from lab.controls import profiles as lab_profiles  # not at the top: `status` needs none
+
     order = [n for n in lab_profiles.names() if n in by_profile] + \
         sorted(set(by_profile) - set(lab_profiles.names()))
     return "  ".join(f"{name} {by_profile[name] or '–'}" for name in order)

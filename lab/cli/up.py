@@ -17,7 +17,8 @@ from rich.console import Console
 
 from lab.admin.describe import serving_text
 from lab.cli.client import EXIT_USAGE, CliError, read_running, state_pid
-from lab.config import LabConfig
+from lab.cli.commands import port_number
+from lab.config import LOOPBACK, LabConfig
 from lab.controls import profiles
 from lab.domain.customers import DEMO_USERS
 from lab.ports import listener
@@ -25,6 +26,34 @@ from lab.serving import datadir_lock, in_process
 from lab.serving.pool import ServingStartError
 from lab.stopping import held_signals
 from lab.store.redis_once import StoreUrlError
+
+
+def register(add: Any) -> None:
+    up = add("up", "start the lab and run until Ctrl-C")
+    up.add_argument("--profile", help="apply this profile on start (default: keep the current)")
+    up.add_argument("--no-capture", action="store_true", help="run without mitmproxy capture")
+    up.add_argument("--host", default=LOOPBACK, help="bind address (default 127.0.0.1)")
+    up.add_argument("--allow-remote", action="store_true",
+                    help="allow a non-loopback --host (the lab is deliberately vulnerable)")
+    for name, default in (("as", 9443), ("bank", 9444), ("tpp", 9445)):
+        up.add_argument(f"--{name}-port", type=port_number, default=default, metavar="N")
+    up.add_argument("--dashboard-port", type=port_number, default=8501, metavar="N")
+    up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
+    up.add_argument("--workers", type=int, default=0, metavar="N",
+                    help="serve the AS and the bank with gunicorn, N worker processes "
+                         "(production-like, for load tests; default 0: Werkzeug's "
+                         "development server in this process)")
+    up.add_argument("--threads", type=int, default=4, metavar="N",
+                    help="threads per gunicorn worker (default 4)")
+    up.add_argument("--store", metavar="URL", default=None,
+                    help="redis://host:port[/db]: decide single use (codes, request_uris, "
+                         "jti, refresh tokens) in that Redis server, for labs on several "
+                         "hosts (default: the SQLite file)")
+
+
+def run(_config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    """The host and ports come from args: run_up makes its own LabConfig."""
+    return run_up(args, console)
 
 
 def is_loopback(host: str) -> bool:

@@ -52,8 +52,10 @@ class PrivateLab:
 
     def __init__(self, *, workers: int, threads: int, server_cpus: set[int]) -> None:
         self._stack = ExitStack()
+        # running.json in its own temporary directory: the start-up rows' `fapi-lab status`
+        # asks this lab.
         self.lab: RunningLab = self._stack.enter_context(private_lab(
-            profile=BASE_PROFILE, workers=workers, threads=threads, write_state=False,
+            profile=BASE_PROFILE, workers=workers, threads=threads, write_state=True,
             prefix="fapi-lab-bench-"))
         self.config = self.lab.config
         self.server_pids = [p for pool in self.lab.pools

@@ -8,13 +8,15 @@ ratios between rows. Figures are printed, never asserted.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from .bench_startup import TARGET_S as STARTUP_TARGET_S
+from .bench_startup import StartupTiming
 from .bench_wrk import Measurement
 
 
@@ -72,6 +74,7 @@ class BenchResult:
     machine: dict[str, Any]
     crypto: dict[str, float]
     measurements: dict[str, Measurement]
+    startup: list[StartupTiming] = field(default_factory=list)
 
     def rate(self, row_id: str) -> float | None:
         found = self.measurements.get(row_id)
@@ -113,7 +116,8 @@ class BenchResult:
         return {"settings": self.settings, "machine": self.machine, "crypto": self.crypto,
                 "rows": {row.id: self.row_json(row) for row in ROWS
                          if row.id in self.measurements},
-                "targets": self.targets()}
+                "targets": self.targets(),
+                "startup": [timing.to_json() for timing in self.startup]}
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
@@ -151,6 +155,18 @@ def _target_cells(target: dict[str, Any]) -> list[str]:
             _pct(target["ratio_by_cpu"]), f"≥ {target['at_least']:.0%}", met]
 
 
+STARTUP_HEADERS = ("command", "median s", "min s", "max s", "CPU s (median)", "runs", "target",
+                   "")
+
+
+def _startup_cells(timing: dict[str, Any]) -> list[str]:
+    failed = [code for code in timing["exit_codes"] if code]
+    met = f"FAILED (exit {failed})" if failed else "met" if timing["met"] else "MISSED"
+    return [timing["command"], f"{timing['median_s']:.2f}", f"{timing['min_s']:.2f}",
+            f"{timing['max_s']:.2f}", f"{timing['cpu_median_s']:.2f}", str(timing["runs"]),
+            f"< {timing['target_s']:g} s", met]
+
+
 def print_tables(result: BenchResult, console: Console) -> None:
     crypto = result.crypto
     console.print(f"ES256 in cryptography, one core: {crypto['verify_per_s']:,.0f} verify/s, "
@@ -164,6 +180,12 @@ def print_tables(result: BenchResult, console: Console) -> None:
     for target in result.targets():
         targets.add_row(*_target_cells(target))
     console.print(targets)
+    startup = Table(*STARTUP_HEADERS, title=f"CLI start-up, whole process (issue 18 target: "
+                    f"under {STARTUP_TARGET_S:g} s; met: by the median)")
+    for timing in result.startup:
+        startup.add_row(*_startup_cells(timing.to_json()))
+    console.print(startup)
+    console.print(f"start-up: {result.machine.get('bytecode', '')}", highlight=False)
 
 
 def _md_table(headers: tuple[str, ...] | list[str], rows: list[list[str]]) -> str:
@@ -188,6 +210,10 @@ def markdown(result: BenchResult) -> str:
         f"{crypto['verify_per_s']:,.0f} verify/s, {crypto['sign_per_s']:,.0f} sign/s.",
         "## Rates\n\n" + _md_table(HEADERS, rows),
         "## Targets (met: by req/s)\n\n" + _md_table(TARGET_HEADERS, targets),
+        f"## CLI start-up, whole process (target: under {STARTUP_TARGET_S:g} s, by the median)"
+        "\n\n" + _md_table(STARTUP_HEADERS, [_startup_cells(t.to_json())
+                                            for t in result.startup])
+        + f"\n\n{machine.get('bytecode', '')}.",
         "Tools: " + ", ".join(f"{k} {v}" for k, v in machine["tools"].items()) + ".",
     ]) + "\n"
 

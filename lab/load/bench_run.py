@@ -30,7 +30,14 @@ from lab import keys, pki
 from lab.load import prepare
 from lab.ports import free_loopback_port as free_port
 
-from . import bench_crypto, bench_machine, bench_material, bench_oidc_provider, bench_wrk
+from . import (
+    bench_crypto,
+    bench_machine,
+    bench_material,
+    bench_oidc_provider,
+    bench_startup,
+    bench_wrk,
+)
 from .bench_lab import PrivateLab
 from .bench_report import ROWS, BenchResult
 from .bench_wrk import BenchError, Measurement
@@ -51,6 +58,7 @@ class Settings:
     oidc_provider: bool
     command: str
     warmup: int = 2
+    startup_runs: int = 5   # whole-process runs of each start-up command
 
     @property
     def generator_threads(self) -> int:
@@ -248,7 +256,8 @@ def run(settings: Settings, console: Console, tmp: Path) -> BenchResult:
         bench_oidc_provider.require()
     before = bench_machine.load_average()
     rows = [r for r in ROWS if settings.oidc_provider or r.server != "oidc-provider"]
-    total = len(rows) + 1 + int(settings.oidc_provider)   # + the crypto step, + starting op
+    # + the crypto step, + starting op, + the start-up commands
+    total = len(rows) + 2 + int(settings.oidc_provider)
     own_cpus = os.sched_getaffinity(0)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn())
@@ -274,6 +283,9 @@ def run(settings: Settings, console: Console, tmp: Path) -> BenchResult:
             os.sched_setaffinity(0, bench.client_cpus)
             bench.bank(lab)
             bench.as_and_op(lab)
+            # On the generator's CPUs, as a user's shell would run them; `status` asks the lab.
+            step("start-up: fapi-lab --help, totp alice, status (whole processes)")
+            startup = bench_startup.measure(lab.config.data_dir, settings.startup_runs)
         finally:
             os.sched_setaffinity(0, own_cpus)
             lab.stop()
@@ -281,5 +293,6 @@ def run(settings: Settings, console: Console, tmp: Path) -> BenchResult:
     if not settings.oidc_provider:
         info["tools"]["oidc-provider"] = "not run"
     as_dict = {**settings.__dict__, "server": "gunicorn (gthread), TLS, keep-alive, no capture"}
+    info["bytecode"] = bench_startup.bytecode_note()
     return BenchResult(as_dict, info, {k: round(v, 1) for k, v in crypto.items()},
-                       bench.results)
+                       bench.results, startup)

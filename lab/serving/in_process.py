@@ -38,6 +38,7 @@ from lab.capture.proxy import CaptureProxy
 from lab.config import LabConfig
 from lab.ports import free_loopback_port
 from lab.serving import pool as serving_pool
+from lab.serving.keepalive import KeepAliveHandler
 from lab.serving.pool import ServingPool
 from lab.serving.spec import ServingSpec
 from lab.stopping import StopRequest
@@ -145,7 +146,9 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
             ctx = pki.server_ssl_context(config.pki_dir, config.host)
             app.config[SECRET_CONFIG_KEY] = secret
             host, port = ("127.0.0.1", 0) if capture else (config.host, ports[name])
-            server = make_server(host, port, app, threaded=True, ssl_context=ctx)
+            # Behind the capture, connections are kept alive for mitmproxy to reuse.
+            server = make_server(host, port, app, threaded=True, ssl_context=ctx,
+                                 request_handler=KeepAliveHandler if capture else None)
             lab.servers[name] = server
             thread = threading.Thread(target=server.serve_forever, name=f"lab-{name}",
                                       daemon=True)
