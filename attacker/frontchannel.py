@@ -24,6 +24,7 @@ from lab.web.request_id import HEADER
 from . import login_support as ls
 from .attack_context import AttackContext
 from .capture_view import Leaked
+from .forge import MALLORY
 from .victim import HttpVictim, VictimRefused
 
 # What FinLens asks every bank for (visible in any of its query-mode authorization requests).
@@ -68,6 +69,9 @@ class AttackerBrowser:
         self.agent = AttackerAgent.for_lab(ctx.config, ctx.store, username=username,
                                            password=password, session=self.http,
                                            relayed_code=relayed_code)
+        if username == MALLORY:
+            # The attacker's own customer: its own phone approves its own sign-ins.
+            self.agent.confirm_on_device = lambda: ls.attacker_approves_on_own_phone(ctx, username)
         self._signed_in = False
 
     def _note(self, responses: list[requests.Response]) -> None:

@@ -149,16 +149,27 @@ def device_form(page: requests.Response) -> tuple[str, list[tuple[str, str]]] | 
 def victim_declines_on_phone(ctx: AttackContext, username: str) -> None:
     """The customer's phone (the lab's /lab/device page) shows a sign-in she did not start,
     from the attacker's address: she declines it."""
-    phone = net.session(str(ctx.config.ca_cert_path), source=None)   # her phone, not 127.0.0.2
-    url = ctx.config.as_url + "/lab/device"
-    page = phone.get(url, params={"user": username}, timeout=30)
-    ctx.note_request(page, actor="victim")
-    for form in parse_forms(page.text):
-        if form.step == "phone":
-            answer = phone.post(url, data=[*form.fields, ("answer", "decline")], timeout=30)
-            ctx.note_request(answer, actor="victim")
+    _answer_on_phone(ctx, username, "decline", actor="victim")
     ctx.step("victim", f"{username}'s phone asks whether the sign-in from the attacker's "
              "address is hers: it is not, she declines")
+
+
+def attacker_approves_on_own_phone(ctx: AttackContext, username: str) -> None:
+    """The attacker's own customer (mallory): its own phone, so it approves its own sign-in.
+    risk_based_auth asking for it is no refusal of the attack."""
+    _answer_on_phone(ctx, username, "approve", actor="attacker")
+    ctx.step("attacker", f"approves the sign-in on {username}'s phone, its own")
+
+
+def _answer_on_phone(ctx: AttackContext, username: str, answer: str, *, actor: str) -> None:
+    phone = net.session(str(ctx.config.ca_cert_path), source=None)   # the phone, not 127.0.0.2
+    url = ctx.config.as_url + "/lab/device"
+    page = phone.get(url, params={"user": username}, timeout=30)
+    ctx.note_request(page, actor=actor)
+    for form in parse_forms(page.text):
+        if form.step == "phone":
+            sent = phone.post(url, data=[*form.fields, ("answer", answer)], timeout=30)
+            ctx.note_request(sent, actor=actor)
 
 
 

@@ -64,8 +64,10 @@ def signs_in_as_mallory(ctx: AttackContext) -> AttackerBrowser:
 def post_signin(ctx: AttackContext, attacker: AttackerBrowser, fields: dict[str, str],
                 what: str) -> requests.Response:
     """POST an authentication response to FinLens's sign-in callback (the fragment page's
-    shape, OIDC §3.3.2.5); a refusal ends the attack."""
+    shape, OIDC §3.3.2.5); a refusal ends the attack. It names the honest AS as `iss`
+    (RFC 9207: the issuer is public), so tpp_checks_iss has nothing to catch."""
     url = ctx.url("tpp", SIGNIN_CALLBACK)
+    fields = {"iss": ctx.config.issuer, **fields}
     response = attacker.http.post(url, data=fields, allow_redirects=False, timeout=60)
     ctx.note_request(response, actor="attacker")
     ctx.step("attacker", what, method="POST", url=url, status=response.status_code,

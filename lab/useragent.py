@@ -159,6 +159,9 @@ class HttpUserAgent:
         self.accounts = tuple(accounts)
         self.permissions = tuple(permissions) if permissions is not None else None
         self.approve = approve
+        # risk_based_auth's "confirm on your registered phone": who answers it for this user
+        # (None: nobody, the flow stops on that page).
+        self.confirm_on_device: Callable[[], None] | None = None
         self.session = session or requests.Session()
         if ca_path:
             self.session.verify = ca_path
@@ -187,7 +190,8 @@ class HttpUserAgent:
             if callback is not None:
                 return self._finish(callback, response, history, follow_callback)
             forms = parse_forms(response.text) if _is_html(response) else []
-            step = next((f for f in forms if f.step in ("login", "mfa", "consent")), None)
+            steps = ("login", "mfa", "consent", *(("device",) if self.confirm_on_device else ()))
+            step = next((f for f in forms if f.step in steps), None)
             if step is None:
                 return AuthorizationResult(None, response, history,
                                            _error_params(response))
@@ -201,6 +205,11 @@ class HttpUserAgent:
                 response = self._get_until_page(urljoin(response.url,
                                                         response.headers["Location"]), history)
         raise RuntimeError("the authorization flow did not finish")
+
+    def _fill_device(self, form: Form) -> list[tuple[str, str]]:
+        assert self.confirm_on_device is not None
+        self.confirm_on_device()      # approved on the phone, the sign-in page continues
+        return list(form.fields)
 
     def _fill_login(self, form: Form) -> list[tuple[str, str]]:
         return form.fields + [("username", self.username), ("password", self.password)]

@@ -90,3 +90,20 @@ def fired(lab: RunningLab):  # type: ignore[no-untyped-def]
                 if e.kind == kind]
 
     return _fired
+
+
+STAND_IN_PENDING = "future-attack"
+
+
+@pytest.fixture
+def stand_in_pending(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A catalog attack that is not built yet, for the paths that treat pending attacks (every
+    real one is built now): its id, listed by attacker.lookup while the test runs."""
+    from attacker import lookup
+    from attacker.attacks import Pending
+
+    real = lookup.entries()
+    waiting = Pending(id=STAND_IN_PENDING, title="An attack still to come", attacker="A1",
+                      blocked_by=("par_required",), reason="needs a mechanism not built yet")
+    monkeypatch.setattr(lookup, "entries", lambda: {**real, waiting.id: waiting})
+    return waiting.id
