@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -67,11 +68,17 @@ def trust_lab_ca(client: Any) -> None:
 
 class StepSession(HttpSession):
     """Locust's session, naming each unnamed request by its path without the query, so each
-    page of a flow (/authorize?request_uri=…, /consent?pending=…) is one row of statistics."""
+    page of a flow (/authorize?request_uri=…, /consent?pending=…) is one row of statistics;
+    `tag` follows the path (" (rar)") where workloads of one file must stay apart."""
+
+    def __init__(self, *args: Any, tag: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tag = tag
 
     def request(self, method: Any, url: Any, name: str | None = None,  # type: ignore[override]
                 *args: Any, **kwargs: Any) -> Any:
-        return super().request(method, url, name or urlsplit(str(url)).path or "/", *args,
+        return super().request(method, url,
+                               name or (urlsplit(str(url)).path or "/") + self.tag, *args,
                                **kwargs)
 
 
@@ -89,18 +96,19 @@ class DPoPSender:
         self.nonces: dict[str, str] = {}
 
     def send(self, method: str, url: str, name: str, *, access_token: str | None = None,
-             data: Callable[[], dict[str, str]] | None = None,
+             data: Callable[[], dict[str, str]] | None = None, json: Any = None,
              headers: dict[str, str] | None = None,
+             expect: Callable[[Any], None] | None = None,
              rename: Callable[[Any], str] | None = None) -> Any:
         """`url` absolute; `data` makes the form afresh per attempt (assertions are single use);
         `rename(response)` may name the response's row after the fact. Returns the response,
-        already marked failed when it is an error."""
+        already judged by `expect` (default: anything but 2xx fails)."""
         where = tpp_dpop.origin(url)
         for attempt in range(2):
             proof = self.signer.proof(method, url, access_token=access_token,
                                       nonce=self.nonces.get(where))
             with self.client.request(method, url, name=name, catch_response=True,
-                                     data=data() if data else None,
+                                     data=data() if data else None, json=json,
                                      headers={**(headers or {}), "DPoP": proof}) as response:
                 if response.headers.get(tpp_dpop.NONCE_HEADER):
                     self.nonces[where] = response.headers[tpp_dpop.NONCE_HEADER]
@@ -108,7 +116,7 @@ class DPoPSender:
                     response.request_meta["name"] = f"{name} (use_dpop_nonce)"
                     response.success()
                     continue
-                expect_ok(response)
+                (expect or expect_ok)(response)
                 if rename is not None:
                     response.request_meta["name"] = rename(response)
                 return response
@@ -121,6 +129,36 @@ def expect_ok(response: Any) -> None:
         response.failure(f"HTTP {response.status_code}: {(response.text or '')[:160]}")
     else:
         response.success()
+
+
+class Completions:
+    """Whole flows (a linking, a payment) from start to last answer, in ms: the unit a cost
+    is compared in when flows differ in how many requests they send."""
+
+    def __init__(self) -> None:
+        self.durations: list[float] = []
+        self.first_start: float | None = None
+        self.last_done: float | None = None
+
+    def start(self) -> float:
+        began = time.perf_counter()
+        if self.first_start is None:
+            self.first_start = began
+        return began
+
+    def done(self, began: float) -> None:
+        self.last_done = time.perf_counter()
+        self.durations.append((self.last_done - began) * 1000)
+
+    def summary(self) -> dict[str, Any]:
+        """Completed, per second (first start to last completion, as Locust's req/s), and
+        p50/p95/p99 in ms."""
+        done = sorted(self.durations)
+        elapsed = (self.last_done or 0.0) - (self.first_start or 0.0) if done else 0.0
+        cuts = statistics.quantiles(done, n=100, method="inclusive") if len(done) > 1 \
+            else done * 99
+        return {"completed": len(done), "per_s": len(done) / elapsed if elapsed > 0 else 0.0,
+                **({"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]} if done else {})}
 
 
 def _figures(entry: Any) -> dict[str, Any]:

@@ -223,3 +223,45 @@ def test_an_as_key_rotation_under_load_fails_no_request(up: UpProcess, tmp_path:
 def test_rotation_needs_a_sane_request_count(up: UpProcess, tmp_path: Path) -> None:
     result = up.run("load", "-w", "bearer", "--rotate-keys-after", "0", "--out", str(tmp_path))
     assert result.returncode == 2 and "--rotate-keys-after" in result.stdout + result.stderr
+
+
+def test_plain_rar_and_step_up_payments_are_measured_and_compared_to_the_plain_one(
+        up: UpProcess, tmp_path: Path) -> None:
+    """The running lab (so its clock can be checked): the payment workloads age their grants
+    by advancing the lab clock, and put it back."""
+    before = up.json("status")
+    out = tmp_path / "payments"
+    data = load(up, out, "--running", "-w", "payment", "-w", "payment-rar",
+                "-w", "payment-stepup")
+    rows = rows_without_failures(data)
+    assert set(rows) == {"payment", "payment-rar", "payment-stepup"}
+    kinds = {"payment": "plain", "payment-rar": "rar", "payment-stepup": "stepup"}
+    for name, kind in kinds.items():
+        paid = rows[name]["payments"]
+        assert paid["kind"] == kind and paid["completed"] > 0 and paid["per_s"] > 0, paid
+        assert 0 < paid["p50"] <= paid["p95"], paid
+    assert data["stdout"].count("whole payment p50") == 3, data["stdout"]
+
+    # Each kind's requests are named apart; the challenge is its own row, not a failure.
+    plain, rar, stepup = (set(steps(rows[n])) for n in kinds)
+    assert {"POST /token refresh (plain)", "POST /payments (plain)"} == \
+        {s for s in plain if "use_dpop_nonce" not in s}
+    assert {"POST /par (rar)", "POST /login (rar)", "POST /mfa (rar)", "POST /consent (rar)",
+            "POST /token (rar)", "POST /payments (rar)"} <= rar
+    assert {"POST /token refresh (step-up)", "POST /payments 401 (step-up)",
+            "POST /par (step-up)", "POST /mfa (step-up)", "POST /token (step-up)",
+            "POST /payments retry (step-up)"} <= stepup
+
+    compared = {row["comparison"]: row for row in data["comparisons"]}
+    assert set(compared) == {"RAR payment vs plain payment", "step-up payment vs plain payment"}
+    for label, row in compared.items():
+        assert row["baseline"] == "payment" and row["unit"] == "payments/s", row
+        assert row["rate_ratio"] > 0 and row["p50_ratio"] > 0 and row["p95_ratio"] > 0, row
+        assert any(line.strip().startswith(label) and "p95 ratio" in line
+                   for line in data["stdout"].splitlines()), data["stdout"]
+    markdown = (out / "results.md").read_text()
+    assert "| payment-stepup | stepup |" in markdown and "| p95 ratio |" in markdown
+
+    after = up.json("status")
+    assert after["clock_offset"] == before["clock_offset"]
+    assert sorted(after["enabled_controls"]) == sorted(before["enabled_controls"])

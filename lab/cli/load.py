@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
+from lab import clock
 from lab.admin.describe import serving_text
 from lab.cli import load_rotation
 from lab.cli.client import EXIT_USAGE, AdminClient, CliError, read_running
@@ -251,16 +252,21 @@ def _run(lab: LabConfig, names: list[str], args: argparse.Namespace, console: Co
                 workload = WORKLOADS[name]
                 saved.apply(workload)
                 console.print(f"{name}: preparing ({workload.what})")
+                offset = clock.offset(store)   # the payment workloads age their grants
                 try:
                     material = prepare.material(lab, store, name, args.users,
                                                 load_rotation.material(admin, args))
                 except prepare.PrepareError as error:
+                    _put_clock_back(store, offset)
                     # The lab refused what this workload needs under this profile: say so, and
                     # go on with the others rather than stop the whole run.
                     skipped[name] = str(error)
                     console.print(f"{name}: skipped under {args.profile}: {error}",
                                   style="yellow", highlight=False)
                     continue
+                except BaseException:
+                    _put_clock_back(store, offset)
+                    raise
                 path = Path(tmp) / f"{name}.json"
                 path.write_text(json.dumps(material))
                 path.chmod(0o600)
@@ -270,6 +276,7 @@ def _run(lab: LabConfig, names: list[str], args: argparse.Namespace, console: Co
                                    console, args.locust_workers)
                 finally:
                     prepare.release(lab, material)
+                    _put_clock_back(store, offset)
                 try:
                     results[name] = report.read_stats(name, out / name)
                 except (OSError, ValueError):
@@ -299,6 +306,14 @@ def _run(lab: LabConfig, names: list[str], args: argparse.Namespace, console: Co
         console.print(problem, style="red", highlight=False)
     return 0 if all(r.failures == 0 for r in results.values()) and not skipped \
         and not unrotated else 1
+
+
+def _put_clock_back(store: Any, offset: float) -> None:
+    """The lab clock as it was before a workload moved it (a workshop's lab keeps its time)."""
+    if clock.offset(store) != offset:
+        clock.reset(store)
+        if offset > 0:
+            clock.advance(store, offset)
 
 
 def _port(url: str) -> int:

@@ -21,14 +21,21 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from lab import clock, context, keys, pki
 from lab.config import LabConfig
-from lab.domain import customers
+from lab.domain import customers, ledger
 from lab.store.base import Store
-from lab.tpp import assertion, keyring, session
+from lab.tpp import assertion, keyring, pay, session
 from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp.institutions import DEFAULT_ID
 from lab.useragent import HttpUserAgent
 
+from .workloads import PAYMENT_KINDS
+
 SCOPE = "openid accounts:read transactions:read offline_access"
+# A linked grant FinLens may pay on (lab/tpp/client.py PAYMENT_SCOPE, with payments on).
+PAYMENT_SCOPE = "openid accounts:read payments:write offline_access"
+# The issue's "three days later": the linked grants' sign-in is this old when the payment
+# workloads start; a step-up payment then meets the bank's max_age (default 300 s).
+SIGN_IN_AGE = 3 * 24 * 3600
 ASSERTION_ALG = "ES256"
 # The token workloads' own clients: no end user, so a scope that needs none.
 CLIENT_SCOPE = "accounts:read"
@@ -78,12 +85,12 @@ class TppClient:
         with context.bound(self.store, "tpp"):   # proofs and assertions in lab time
             return tpp_dpop.send(do, self.signer, "POST", url) if self.signer else do({})
 
-    def tokens(self, username: str = "alice") -> dict[str, Any]:
+    def tokens(self, username: str = "alice", scope: str = SCOPE) -> dict[str, Any]:
         """One whole linking: PAR, login + SCA + consent, code redemption."""
         verifier = secrets.token_urlsafe(48)
         r = self._post(self.config.as_url + "/par", {
             "response_type": "code", "client_id": self.client_id,
-            "redirect_uri": self.redirect_uri, "scope": SCOPE,
+            "redirect_uri": self.redirect_uri, "scope": scope,
             "state": secrets.token_urlsafe(8),
             "nonce": secrets.token_urlsafe(8),
             "code_challenge": create_s256_code_challenge(verifier),
@@ -181,7 +188,7 @@ def material(config: LabConfig, store: Store, workload: str, users: int,
     `rotation` (--rotate-keys-after: when, the admin API, the kid signing now) goes to
     loadtests/rotation.py; a bank workload's also gets the refresh token that turns its
     access token into one signed by the new key once that key signs."""
-    meta = metadata(config) if workload.startswith(("flow", "token")) else {}
+    meta = metadata(config) if workload.startswith(("flow", "token", "payment")) else {}
     if workload in TOKEN_CLIENT_AUTH and "client_credentials" not in \
             (meta.get("grant_types_supported") or []):
         raise PrepareError("the AS does not offer the client_credentials grant")
@@ -201,6 +208,9 @@ def material(config: LabConfig, store: Store, workload: str, users: int,
         # Each request is a new token: nothing made here but the client that asks for them.
         out.update(choices or {}, scope=CLIENT_SCOPE,
                    **register_client(config, TOKEN_CLIENT_AUTH[workload]))
+    elif workload in PAYMENT_KINDS:
+        out.update(choices or {}, redirect_uri=client.redirect_uri, **payment_material(
+            config, store, client, PAYMENT_KINDS[workload], users))
     elif choices:
         # Each simulated user links accounts itself, over and over: no tokens made here.
         out.update(choices, redirect_uri=client.redirect_uri, scope=SCOPE,
@@ -215,4 +225,23 @@ def material(config: LabConfig, store: Store, workload: str, users: int,
             rotation = dict(rotation, refresh_token=tokens.get("refresh_token"))
     if rotation is not None:
         out["rotation"] = rotation
+    return out
+
+
+def payment_material(config: LabConfig, store: Store, client: TppClient, kind: str,
+                     users: int) -> dict[str, Any]:
+    """The payment workloads' customers (with their checking account) and, for the payments
+    on a linked grant, one grant per simulated user, whose sign-in is then made
+    SIGN_IN_AGE old by advancing the lab clock (`fapi-lab load` puts it back afterwards)."""
+    people = [{**c, "checking": ledger.account_id(str(c["username"]), "checking")}
+              for c in flow_customers()]
+    out: dict[str, Any] = {"kind": kind, "customers": people,
+                           "scope": pay.SCOPE if kind == "rar" else PAYMENT_SCOPE}
+    if kind != "rar":
+        # Refresh tokens may rotate: every simulated user walks its own chain.
+        out["refresh_tokens"] = [
+            client.tokens(str(people[i % len(people)]["username"]), PAYMENT_SCOPE)
+            ["refresh_token"] for i in range(users)]
+        clock.advance(store, SIGN_IN_AGE)
+    out["clock_offset"] = clock.offset(store)
     return out

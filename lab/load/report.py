@@ -39,6 +39,19 @@ class Linkings:
 
 
 @dataclass(frozen=True)
+class Payments:
+    """Whole payments (loadtests/payment.py), first request to the bank's 201: completed, per
+    second, latency; `kind` is plain, rar or stepup."""
+
+    kind: str
+    completed: int
+    per_s: float
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+
+
+@dataclass(frozen=True)
 class Result:
     workload: str
     requests: int
@@ -51,6 +64,7 @@ class Result:
     exceptions: int = 0     # tasks that raised: counted in failures too
     linkings: Linkings | None = None
     rotation: dict[str, Any] | None = None   # --rotate-keys-after: before/after figures
+    payments: Payments | None = None
 
     def line(self) -> str:
         text = (f"{self.workload:<12} {self.rps:8.1f} req/s   p50 {self.p50:6.1f} ms   "
@@ -62,20 +76,27 @@ class Result:
                      f"completed {self.linkings.completed}")
         if self.rotation:
             text += "\n" + rotation_report.line(self.workload, self.rotation)
+        if self.payments:
+            text += (f"\n{'':<12} {self.payments.per_s:8.1f} payments/s   whole payment p50 "
+                     f"{self.payments.p50:6.1f} ms   p95 {self.payments.p95:6.1f} ms   "
+                     f"completed {self.payments.completed}")
         return text
 
-    def rate(self) -> tuple[float, float, str]:
-        """(throughput, p50, unit) a comparison uses: a flow counts whole linkings, since a
-        PAR flow sends one request more than a plain one and its req/s would not compare."""
+    def rate(self) -> tuple[float, float, float, str]:
+        """(throughput, p50, p95, unit) a comparison uses: a flow counts whole linkings or
+        payments, since flows compared send different numbers of requests and their req/s
+        would not compare."""
         if self.linkings:
-            return self.linkings.per_s, self.linkings.p50, "linkings/s"
-        return self.rps, self.p50, "req/s"
+            return self.linkings.per_s, self.linkings.p50, self.linkings.p95, "linkings/s"
+        if self.payments:
+            return self.payments.per_s, self.payments.p50, self.payments.p95, "payments/s"
+        return self.rps, self.p50, self.p95, "req/s"
 
     def step_lines(self) -> list[str]:
         """One line per named request, for workloads of several steps."""
         if len(self.steps) < 2:
             return []
-        return [f"    {s.step:<34} p50 {s.p50:6.1f} ms   p95 {s.p95:6.1f} ms   "
+        return [f"    {s.step:<38} p50 {s.p50:6.1f} ms   p95 {s.p95:6.1f} ms   "
                 f"failures {s.failures}/{s.requests}" for s in self.steps]
 
 
@@ -108,13 +129,22 @@ def read_stats(workload: str, prefix: Path) -> Result:
     raised = int(_number(raw.get("exceptions")))
     return Result(workload, count, failures + raised, rps, p50, p95, p99, steps=steps,
                   exceptions=raised, linkings=_linkings(raw.get("linkings")),
-                  rotation=rotation_report.figures(raw.get("rotation"), raw.get("steps") or []))
+                  rotation=rotation_report.figures(raw.get("rotation"), raw.get("steps") or []),
+                  payments=_payments(raw.get("payments")))
 
 
 def _linkings(raw: Any) -> Linkings | None:
     if not isinstance(raw, dict):
         return None
     return Linkings(int(_number(raw.get("completed"))), _number(raw.get("per_s")),
+                    *(_number(raw.get(k)) for k in ("p50", "p95", "p99")))
+
+
+def _payments(raw: Any) -> Payments | None:
+    if not isinstance(raw, dict):
+        return None
+    return Payments(str(raw.get("kind") or ""), int(_number(raw.get("completed"))),
+                    _number(raw.get("per_s")),
                     *(_number(raw.get(k)) for k in ("p50", "p95", "p99")))
 
 
@@ -129,8 +159,8 @@ def comparisons(results: dict[str, Result]) -> list[dict[str, Any]]:
     for label, subject, baseline in COMPARISONS:
         if subject not in results or baseline not in results:
             continue
-        (s_rate, s_p50, unit), (b_rate, b_p50, b_unit) = (results[subject].rate(),
-                                                          results[baseline].rate())
+        (s_rate, s_p50, s_p95, unit), (b_rate, b_p50, b_p95, b_unit) = (
+            results[subject].rate(), results[baseline].rate())
         if b_rate <= 0 or unit != b_unit:
             continue
         # rate_ratio and p50_ratio in `unit`; rps_ratio is always plain HTTP requests/s.
@@ -138,7 +168,8 @@ def comparisons(results: dict[str, Result]) -> list[dict[str, Any]]:
                      "unit": unit, "rate_ratio": round(s_rate / b_rate, 3),
                      "rps_ratio": round(results[subject].rps / results[baseline].rps, 3)
                      if results[baseline].rps else None,
-                     "p50_ratio": round(s_p50 / b_p50, 3) if b_p50 else None})
+                     "p50_ratio": round(s_p50 / b_p50, 3) if b_p50 else None,
+                     "p95_ratio": round(s_p95 / b_p95, 3) if b_p95 else None})
     return rows
 
 
@@ -148,7 +179,7 @@ def _ratio(value: float | None) -> str:
 
 def comparison_lines(rows: list[dict[str, Any]]) -> list[str]:
     return [f"{r['comparison']:<32} {r['unit']} ratio {_ratio(r['rate_ratio'])}   p50 ratio "
-            f"{_ratio(r['p50_ratio'])}" for r in rows]
+            f"{_ratio(r['p50_ratio'])}   p95 ratio {_ratio(r.get('p95_ratio'))}" for r in rows]
 
 
 def _locust_mode(meta: dict[str, Any]) -> str:
@@ -170,15 +201,22 @@ def write(out: Path, results: dict[str, Result], meta: dict[str, Any]) -> list[P
     md += [f"| {r.workload} | {r.rps:.1f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | "
            f"{r.failures} | {r.requests} |" for r in results.values()]
     if rows:
-        md += ["", "| comparison | unit | throughput ratio | p50 ratio |", "|---|---|---:|---:|"]
+        md += ["", "| comparison | unit | throughput ratio | p50 ratio | p95 ratio |",
+               "|---|---|---:|---:|---:|"]
         md += [f"| {r['comparison']} | {r['unit']} | {_ratio(r['rate_ratio'])} | "
-               f"{_ratio(r['p50_ratio'])} |" for r in rows]
+               f"{_ratio(r['p50_ratio'])} | {_ratio(r.get('p95_ratio'))} |" for r in rows]
     linked = [r for r in results.values() if r.linkings]
     if linked:
         md += ["", "| workload | linkings/s | p50 ms | p95 ms | p99 ms | completed |",
                "|---|---:|---:|---:|---:|---:|"]
         md += [f"| {r.workload} | {k.per_s:.2f} | {k.p50:.1f} | {k.p95:.1f} | {k.p99:.1f} | "
                f"{k.completed} |" for r in linked if (k := r.linkings)]
+    paid = [r for r in results.values() if r.payments]
+    if paid:
+        md += ["", "| workload | kind | payments/s | p50 ms | p95 ms | p99 ms | completed |",
+               "|---|---|---:|---:|---:|---:|---:|"]
+        md += [f"| {r.workload} | {p.kind} | {p.per_s:.2f} | {p.p50:.1f} | {p.p95:.1f} | "
+               f"{p.p99:.1f} | {p.completed} |" for r in paid if (p := r.payments)]
     for name, why in (meta.get("skipped") or {}).items():
         md += ["", f"Skipped `{name}` under `{meta['profile']}`: {why}"]
     md += rotation_report.markdown(list(results.values()))

@@ -40,6 +40,15 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in (
              {"par_required": "on"}),
     Workload("flow-plain", "the same linking with a front-channel request instead of PAR",
              {"par_required": "off"}, module="flow"),
+    # Payments (issue 15), start to booked; each differs from the plain one by one control.
+    Workload("payment", "a payment on a linked grant: refresh, POST /payments",
+             {"payment_consent_binding": "off", "step_up_for_payments": "off"}),
+    Workload("payment-rar", "a payment under its own RFC 9396 consent: PAR with "
+             "authorization_details, login + TOTP, consent, /token, POST /payments",
+             {"payment_consent_binding": "on", "step_up_for_payments": "off"}, module="payment"),
+    Workload("payment-stepup", "a payment on a days-old sign-in: refresh, POST /payments "
+             "challenged (RFC 9470), re-authorization with acr_values/max_age, POST again",
+             {"payment_consent_binding": "off", "step_up_for_payments": "on"}, module="payment"),
 )}
 
 # Each control's cost, as a ratio to its baseline measured in the same run.
@@ -48,8 +57,14 @@ COMPARISONS: tuple[tuple[str, str, str], ...] = (
     ("mTLS vs bearer", "mtls", "bearer"),
     ("PAR flow vs plain flow", "flow", "flow-plain"),
     ("private_key_jwt vs client_secret", "token", "token-secret"),
+    ("RAR payment vs plain payment", "payment-rar", "payment"),
+    ("step-up payment vs plain payment", "payment-stepup", "payment"),
 )
 
-# Issue 7's workloads and the baselines their comparisons need, in running order.
+# Every workload, with the baselines the comparisons need, in running order.
 DEFAULT_WORKLOADS: tuple[str, ...] = ("bearer", "dpop", "mtls", "token", "token-secret",
-                                      "refresh", "flow", "flow-plain")
+                                      "refresh", "flow", "flow-plain", "payment",
+                                      "payment-rar", "payment-stepup")
+# The kind of payment each payment workload makes (loadtests/payment.py).
+PAYMENT_KINDS: dict[str, str] = {"payment": "plain", "payment-rar": "rar",
+                                 "payment-stepup": "stepup"}
