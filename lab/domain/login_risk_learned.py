@@ -42,10 +42,17 @@ GROUPS: dict[str, tuple[int, ...]] = {"device": (0,), "address": (1,), "hour": (
                                       "failures": (4,), "payment": (5,)}
 
 
+def before(failures: int) -> int:
+    """Failures before this attempt: login_throttle counts the attempt in flight as one
+    until it passes, and whether it still counts depends on the step (password, code,
+    device); not counting it makes a history row and a live sign-in alike."""
+    return max(failures - 1, 0)
+
+
 def vector(sig: Signals) -> list[float]:
     angle = 2 * math.pi * sig.hour / 24
     return [float(sig.new_device), float(sig.new_address), math.sin(angle), math.cos(angle),
-            min(sig.failures, 10) / login_risk.VELOCITY_FAILURES, float(sig.payment)]
+            min(before(sig.failures), 10) / login_risk.VELOCITY_FAILURES, float(sig.payment)]
 
 
 def history(store: Store, username: str, limit: int) -> list[Signals]:
@@ -73,9 +80,9 @@ def _signal(group: str, sign_in: SignIn, sig: Signals, past: list[Signals]) -> t
         return login_risk.ODD_HOUR, (f"an hour unusual for her ({sig.hour:02d}h UTC, lab "
                                      f"clock; her past sign-ins: {usual})")
     if group == "failures":
-        return login_risk.VELOCITY, (f"{sig.failures} failed attempts on this account just "
-                                     f"before (most of her past sign-ins had "
-                                     f"{Counter(p.failures for p in past).most_common(1)[0][0]})")
+        most = Counter(before(p.failures) for p in past).most_common(1)[0][0]
+        return login_risk.VELOCITY, (f"{before(sig.failures)} failed attempts on this account "
+                                     f"just before (most of her past sign-ins had {most})")
     seen = sum(p.payment for p in past)
     return login_risk.SENSITIVE, (f"asks to initiate payments ({seen} of her {n} past "
                                   f"sign-ins did)")
