@@ -35,7 +35,8 @@ LOGINRISK_CONTROLS: tuple[Control, ...] = (
         "factor even where mfa_required is off, a confirmation on the customer's registered "
         "device (/lab/device), or refusal; the reasons are shown to her and in the event. "
         "scorer='learned' (optional extra 'risk') scores with an IsolationForest trained on "
-        "her own past sign-ins instead, with the same reasons and thresholds.",
+        "her own past sign-ins instead, with the same reasons and thresholds "
+        "(docs/risk_scorer.md).",
         ("AS",), R(403, "access_denied", "sign-in refused or declined on the device"),
         "RTS Art. 2; NIST SP 800-63B §5.2.2",
         "A phished password, even with a one-time code relayed in real time, arrives from "
