@@ -97,7 +97,7 @@ def assess(store: Store, username: str, sign_in: SignIn,
     except ImportError:
         return None, ("learned scorer unavailable (scikit-learn, the optional extra 'risk', "
                       "is not installed): the rules scored this sign-in")
-    need = max(5, int(RISK.param("min_history", 20)))
+    need = min(max(5, int(RISK.param("min_history", 20))), MAX_TRAIN)
     limit = max(need, min(int(RISK.param("max_history", 200)), MAX_TRAIN))
     past = history(store, username, limit)
     if len(past) < need:
