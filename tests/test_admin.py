@@ -259,10 +259,11 @@ def test_bad_clock_advances_are_a_400_and_leave_the_clock(admin: Admin, lab: Run
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-    | st.sampled_from([c.id for c in catalog.CONTROLS]),
+    | st.sampled_from([c.id for c in catalog.CONTROLS] + ["learned", "rules"]),
     lambda inner: st.lists(inner, max_size=3)
     | st.dictionaries(st.text(max_size=8) | st.sampled_from(
-        ["changes", "params", "name", "seconds", "duration", "lifetime", "pkce_required"]),
+        ["changes", "params", "name", "seconds", "duration", "lifetime", "pkce_required",
+         "risk_based_auth", "scorer"]),
         inner, max_size=3),
     max_leaves=8)
 

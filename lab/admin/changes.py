@@ -6,6 +6,7 @@ nothing: every input is checked first, then the registry applies it all.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,28 @@ def coerce_param(control_id: str, name: str, value: Any) -> Any:
     if isinstance(default, str):
         if not isinstance(value, str):
             raise bad
+        return _chosen(control_id, name, value)
+    return value
+
+
+def _chosen(control_id: str, name: str, value: str) -> str:
+    """One of the parameter's choices, whose optional extra (if any) is installed."""
+    choices = catalog.get(control_id).choices.get(name)
+    if choices is None:
         return value
+    if value not in choices:
+        raise AdminInputError(f"{control_id}.{name} is one of {', '.join(choices)}, "
+                              f"not {value!r}")
+    module, _, extra = choices[value].partition(" ")
+    try:
+        found = bool(module) and importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if module and not found:
+        raise AdminInputError(f"{control_id}.{name}={value} needs {module}, which is not "
+                              f"installed here: install the optional extra "
+                              f"(.venv/bin/pip install -e '.[{extra}]') then try again",
+                              error="extra_not_installed")
     return value
 
 

@@ -113,8 +113,9 @@ def _signed_in(store: Store, pending: pending_store.Pending, username: str, sign
                *, acr: str, amr: list[str]) -> None:
     pending_store.signed_in(store, pending, username=username, stage="consent",
                             auth_time=clock.now_int(store), acr=acr, amr=amr)
-    login_throttle.passed(store, username, complete=True)
+    # Remembered first: her history keeps the failures just before this sign-in.
     login_risk.remember(store, username, sign_in)
+    login_throttle.passed(store, username, complete=True)
 
 
 def _risk_wants_code(store: Store, pending: pending_store.Pending) -> bool:

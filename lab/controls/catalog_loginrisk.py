@@ -33,7 +33,10 @@ LOGINRISK_CONTROLS: tuple[Control, ...] = (
         "After a right password, a rules score (new device cookie, new address, odd hour on "
         "the lab clock, failed attempts just before, payment scope) decides: allow, a second "
         "factor even where mfa_required is off, a confirmation on the customer's registered "
-        "device (/lab/device), or refusal; the reasons are shown to her and in the event.",
+        "device (/lab/device), or refusal; the reasons are shown to her and in the event. "
+        "scorer='learned' (optional extra 'risk') scores with an IsolationForest trained on "
+        "her own past sign-ins instead, with the same reasons and thresholds "
+        "(docs/risk_scorer.md).",
         ("AS",), R(403, "access_denied", "sign-in refused or declined on the device"),
         "RTS Art. 2; NIST SP 800-63B §5.2.2",
         "A phished password, even with a one-time code relayed in real time, arrives from "
@@ -41,7 +44,9 @@ LOGINRISK_CONTROLS: tuple[Control, ...] = (
         "Scoring those signals lets the bank ask for more only when a sign-in is unusual, and "
         "a confirmation on her own phone shows her where it comes from.",
         params={"mfa_at": 2, "confirm_at": 4, "deny_at": 6, "known_addresses": ["127.0.0.1"],
-                "odd_hours": [0, 5]},
+                "odd_hours": [0, 5], "scorer": "rules", "min_history": 20,
+                "max_history": 200},
+        choices={"scorer": {"rules": "", "learned": "sklearn risk"}},
         off_behaviour="A right password (and code, where asked) signs in from anywhere.",
     ),
 )

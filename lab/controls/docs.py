@@ -43,6 +43,15 @@ def requirement_links(control: Control) -> str:
     return ", ".join(parts) or "—"
 
 
+def _choices(c: Control, name: str) -> str:
+    """' (one of …)', naming the optional extra a choice needs."""
+    if name not in c.choices:
+        return ""
+    words = [f"`{v}`" + (f" (extra `{need.partition(' ')[2]}`)" if need else "")
+             for v, need in c.choices[name].items()]
+    return f" (one of {', '.join(words)})"
+
+
 def render(control: Control, attacks_section: Sequence[str]) -> str:
     """The page for one control, Markdown, deterministic (so --check can compare).
 
@@ -62,7 +71,8 @@ def render(control: Control, attacks_section: Sequence[str]) -> str:
         ("required by", control_links(required_by)),
         ("fires via", control_links(c.fires_via)),
         ("discovery metadata", ", ".join(f"`{m}`" for m in c.metadata) or "—"),
-        ("parameters", ", ".join(f"`{k}` = `{v!r}`" for k, v in c.params.items()) or "—"),
+        ("parameters", ", ".join(f"`{k}` = `{v!r}`" + _choices(c, k)
+                                 for k, v in c.params.items()) or "—"),
     ]
     lines = [
         f"# `{c.id}` — {c.title}",

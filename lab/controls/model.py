@@ -70,6 +70,9 @@ class Control:
     params: dict[str, object] = field(default_factory=dict)
     profile_params: dict[str, dict[str, object]] = field(default_factory=dict)
     off_behaviour: str = ""
+    # A string parameter's allowed values, each with what it needs: "" or "<module> <extra>"
+    # (a value whose optional extra is not installed is refused by the admin API).
+    choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def satisfied(self, needed: str, on: set[str]) -> bool:
         """`needed` (one of `requires`) is met by `on`: itself or one of its alternatives."""

@@ -9,6 +9,10 @@ weight and says why; the total picks what the AS asks for next:
     from `confirm_at`     a confirmation on the customer's registered device (/lab/device)
     from `deny_at`        refused (access_denied)
 
+With the parameter `scorer` = "learned" (the optional extra `risk`), an IsolationForest
+trained on the customer's own completed sign-ins (`login_history`) picks which of these
+signals are unusual for her (lab/domain/login_risk_learned.py); the thresholds stay.
+
 The default weights and thresholds are chosen so an honest sign-in from the lab's own
 address (127.0.0.1) never reaches a confirmation, whatever the hour and scope, and one from
 an address the customer never used always does: verdicts do not depend on the time of day.
@@ -36,6 +40,16 @@ CREATE TABLE IF NOT EXISTS login_known (
     value TEXT NOT NULL,
     PRIMARY KEY (username, kind, value)
 );
+CREATE TABLE IF NOT EXISTS login_history (
+    username TEXT NOT NULL,               -- one completed sign-in, its signals at the time
+    at REAL NOT NULL,
+    new_device INTEGER NOT NULL,
+    new_address INTEGER NOT NULL,
+    hour INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    payment INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_history_user ON login_history(username, at);
 CREATE TABLE IF NOT EXISTS login_assessments (
     pending_id TEXT PRIMARY KEY,
     username TEXT NOT NULL,
@@ -58,6 +72,7 @@ CREATE TABLE IF NOT EXISTS login_confirmations (
 NEW_DEVICE, NEW_ADDRESS, ODD_HOUR, VELOCITY, SENSITIVE = 1, 3, 1, 2, 1
 VELOCITY_FAILURES = 3
 SENSITIVE_WORDS = ("payments", "payment_initiation")
+KEEP_HISTORY = 1000            # completed sign-ins kept per customer
 
 
 @dataclass(frozen=True)
@@ -90,36 +105,68 @@ def _known(store: Store, username: str, kind: str, value: str) -> bool:
                            "AND value = ?", (username, kind, value)) is not None
 
 
-def assess(store: Store, username: str, sign_in: SignIn) -> Assessment:
-    """Score the sign-in with the rules; the thresholds are the control's parameters."""
+@dataclass(frozen=True)
+class Signals:
+    """What the rules weigh, and what the learned scorer's history keeps of each sign-in."""
+
+    new_device: bool
+    new_address: bool
+    hour: int                  # UTC, lab clock
+    failures: int              # consecutive failed attempts just before
+    payment: bool
+
+
+def signals(store: Store, username: str, sign_in: SignIn) -> Signals:
     ensure_schema(store)
-    score, reasons = 0, []
-
-    def rule(weight: int, reason: str) -> None:
-        nonlocal score
-        score += weight
-        reasons.append(f"+{weight} {reason}")
-
-    if not sign_in.device or not _known(store, username, "device", sign_in.device):
-        rule(NEW_DEVICE, "a browser (device cookie) not seen with this account")
     home = [str(a) for a in RISK.param("known_addresses", ["127.0.0.1"])]
-    if sign_in.address not in home and not _known(store, username, "address", sign_in.address):
-        rule(NEW_ADDRESS, f"a new address ({sign_in.address})")
+    return Signals(
+        new_device=not sign_in.device or not _known(store, username, "device", sign_in.device),
+        new_address=sign_in.address not in home
+        and not _known(store, username, "address", sign_in.address),
+        hour=dt.datetime.fromtimestamp(clock.now(store), dt.UTC).hour,
+        failures=login_throttle.consecutive_failures(store, username),
+        payment=any(word in f"{sign_in.scope} {sign_in.details}" for word in SENSITIVE_WORDS))
+
+
+def rules(sign_in: SignIn, sig: Signals) -> list[tuple[int, str]]:
+    """The rules that apply, as (weight, reason); the learned scorer reuses their words."""
+    found = []
+    if sig.new_device:
+        found.append((NEW_DEVICE, "a browser (device cookie) not seen with this account"))
+    if sig.new_address:
+        found.append((NEW_ADDRESS, f"a new address ({sign_in.address})"))
     start, end = (int(h) for h in RISK.param("odd_hours", [0, 5]))
-    hour = dt.datetime.fromtimestamp(clock.now(store), dt.UTC).hour
-    if start <= hour < end:
-        rule(ODD_HOUR, f"an odd hour ({hour:02d}h UTC, lab clock)")
-    failures = login_throttle.consecutive_failures(store, username)
-    if failures >= VELOCITY_FAILURES:
-        rule(VELOCITY, f"{failures} failed attempts on this account just before")
-    asked = f"{sign_in.scope} {sign_in.details}"
-    if any(word in asked for word in SENSITIVE_WORDS):
-        rule(SENSITIVE, "asks to initiate payments")
+    if start <= sig.hour < end:
+        found.append((ODD_HOUR, f"an odd hour ({sig.hour:02d}h UTC, lab clock)"))
+    if sig.failures >= VELOCITY_FAILURES:
+        found.append((VELOCITY, f"{sig.failures} failed attempts on this account just before"))
+    if sig.payment:
+        found.append((SENSITIVE, "asks to initiate payments"))
+    return found
+
+
+def decide(score: int, reasons: list[str]) -> Assessment:
+    """The control's thresholds, the same for either scorer."""
     decision = "allow"
     for name, default in (("mfa", 2), ("confirm", 4), ("deny", 6)):
         if score >= int(RISK.param(f"{name}_at", default)):
             decision = name
     return Assessment(score, decision, reasons)
+
+
+def assess(store: Store, username: str, sign_in: SignIn) -> Assessment:
+    """Score the sign-in with the chosen scorer; the thresholds are the control's parameters."""
+    sig = signals(store, username, sign_in)
+    note = ""
+    if RISK.param("scorer", "rules") == "learned":
+        from lab.domain import login_risk_learned  # optional extra: imported only when chosen
+
+        learned, note = login_risk_learned.assess(store, username, sign_in, sig)
+        if learned is not None:
+            return learned
+    found = rules(sign_in, sig)
+    reasons = [f"+{weight} {reason}" for weight, reason in found]
+    return decide(sum(weight for weight, _ in found), reasons + ([f"+0 {note}"] if note else []))
 
 
 def record(store: Store, pending_id: str, username: str, assessment: Assessment) -> None:
@@ -139,8 +186,17 @@ def recorded(store: Store, pending_id: str) -> Assessment | None:
 
 
 def remember(store: Store, username: str, sign_in: SignIn) -> None:
-    """A completed sign-in: its device and address are known from now on."""
-    ensure_schema(store)
+    """A completed sign-in: it joins her history (what the learned scorer trains on) and its
+    device and address are known from now on."""
+    sig = signals(store, username, sign_in)
+    store.execute("INSERT INTO login_history(username, at, new_device, new_address, hour, "
+                  "failures, payment) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (username[:100], clock.now(store), int(sig.new_device), int(sig.new_address),
+                   sig.hour, min(sig.failures, 100), int(sig.payment)))
+    # Bounded: only the newest KEEP_HISTORY sign-ins of a customer are kept.
+    store.execute("DELETE FROM login_history WHERE username = ? AND at < (SELECT MIN(at) FROM "
+                  "(SELECT at FROM login_history WHERE username = ? ORDER BY at DESC LIMIT ?))",
+                  (username[:100], username[:100], KEEP_HISTORY))
     for kind, value in (("device", sign_in.device), ("address", sign_in.address)):
         if value:
             store.execute("INSERT OR IGNORE INTO login_known(username, kind, value) "
@@ -183,8 +239,10 @@ def answer(store: Store, confirmation_id: str, approve: bool) -> bool:
 
 
 def clear(store: Store) -> None:
-    """Forget known devices, addresses and confirmations (an attack run starts from none)."""
+    """Forget known devices, addresses, history and confirmations (an attack run starts from
+    none)."""
     ensure_schema(store)
     with store.transaction():
-        for table in ("login_known", "login_assessments", "login_confirmations"):
+        for table in ("login_known", "login_history", "login_assessments",
+                      "login_confirmations"):
             store.execute(f"DELETE FROM {table}")
