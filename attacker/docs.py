@@ -79,8 +79,10 @@ def render() -> str:
         "<!-- Generated from attacker/attacks/*.py by `python -m attacker.docs`; edit the "
         "attack modules, not this page. -->",
         "",
-        f"{len(attacks)} of {len(entries)} attacks of attacks.md §3 run against the lab; the "
-        "others are pending, each with its reason. Run one with `fapi-lab attack ID`; "
+        (f"All {len(entries)} attacks of attacks.md §3 run against the lab. "
+         if len(attacks) == len(entries) else
+         f"{len(attacks)} of {len(entries)} attacks of attacks.md §3 run against the lab; the "
+         "others are pending, each with its reason. ") + "Run one with `fapi-lab attack ID`; "
         "`fapi-lab matrix` measures them all. *Notes* explain where a measured outcome "
         "differs from the catalog on purpose: a catalog blocker that does not block alone "
         "over `legacy`, or FAPI 2.0 not stopping the attack.",
