@@ -35,6 +35,8 @@ CASES = [
     ("GET", "/go?url=http://[::1", None),
     ("GET", "/dashboard", None),
     ("GET", "/settings", None),
+    ("GET", "/links/status", None),
+    ("GET", "/links/status?x=%00", None),
 ]
 
 

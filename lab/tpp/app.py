@@ -8,7 +8,7 @@ from lab.config import LabConfig
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
-from . import identities, institutions, keyring, links, pay, set_receiver, views
+from . import identities, institutions, keyring, link_status, links, pay, set_receiver, views
 
 
 def setup(config: LabConfig, store: Store) -> None:
@@ -30,4 +30,5 @@ def create_app(config: LabConfig, store: Store) -> Flask:
     app.extensions["lab_config"] = config
     views.register(app)
     app.register_blueprint(set_receiver.bp)
+    link_status.register(app)
     return app
