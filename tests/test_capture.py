@@ -118,6 +118,19 @@ def test_addon_stores_an_exchange(store: SQLiteStore) -> None:
     assert list_captures(store, leg="par") == []
 
 
+def test_finlens_dashboard_poll_is_not_recorded(store: SQLiteStore) -> None:
+    """The open dashboard's poll of /links/status is the page's housekeeping, not a flow."""
+    addon = LabCapture(store, "s3cret", {})
+    for path, label in ((b"/links/status", "tpp"), (b"/links/status?x=1", "tpp"),
+                        (b"/dashboard", "tpp")):
+        flow = tflow.tflow(req=tutils.treq(method=b"GET", path=path))
+        flow.metadata["lab_label"] = label
+        addon.request(flow)
+        flow.response = tutils.tresp(content=b"{}")
+        addon.response(flow)
+    assert [r["url"].rsplit("/", 1)[-1] for r in list_captures(store)] == ["dashboard"]
+
+
 def test_addon_records_an_upstream_error(store: SQLiteStore) -> None:
     addon = LabCapture(store, "s3cret", {})
     flow = tflow.tflow(err=True)

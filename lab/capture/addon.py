@@ -66,7 +66,8 @@ class LabCapture:
         if flow.metadata.get("lab_recorded"):
             return
         flow.metadata["lab_recorded"] = True
-        if is_operator_traffic(legs.flow_label(flow), flow.request.path):
+        if is_operator_traffic(legs.flow_label(flow), flow.request.path) \
+                or is_page_poll(legs.flow_label(flow), flow.request.path):
             return
         req, resp = flow.request, flow.response
         headers = flow.metadata.get("lab_request_headers")
@@ -94,6 +95,16 @@ def is_operator_traffic(label: str, path: str) -> bool:
     """The admin API (CLI, dashboard) is the operator's channel, not a leg of any flow: left
     out of the capture, so reading the capture does not itself add to it."""
     return label == "as" and (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"))
+
+
+# FinLens's dashboard asks its own server whether a link was stopped, every 300 ms while one
+# is active (lab/tpp/link_status.py): page housekeeping, no leg of any flow. Recorded, an
+# open dashboard would add some 12,000 rows an hour to the capture.
+PAGE_POLLS = {("tpp", "/links/status")}
+
+
+def is_page_poll(label: str, path: str) -> bool:
+    return (label, path.split("?", 1)[0]) in PAGE_POLLS
 
 
 def _peer_address(flow: Any) -> str | None:
