@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import ImplicitGrant, OAuth2Request
+from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oidc.core import OpenIDHybridGrant, OpenIDImplicitGrant
 
 from lab.controls import guard
 
 from .errors import InvalidRequestError, UnknownClientError, UnsupportedResponseTypeError
 from .grants import save_code
-from .jarm import KNOWN_MODES
+from .jarm import JWT_MODES, KNOWN_MODES
 from .oidc import IdTokenSigning
 from .redirect_uri import validate_redirect_uri
 
@@ -55,6 +57,24 @@ class _FrontChannel(IdTokenSigning):
         mode = self.request.payload.data.get("response_mode")
         if mode is not None and mode not in RESPONSE_MODES:
             raise InvalidRequestError()
+
+    def create_authorization_response(self, redirect_uri: str, grant_user: Any) -> Any:
+        """JARM §2.3.4: a JWT mode answers in the query (query.jwt) or the fragment (jwt,
+        fragment.jwt, for token-bearing types) first; jarm.JarmResponse then signs it. Authlib's
+        OIDC grants know only query, fragment and form_post (a 500 otherwise), and the request
+        is immutable: so the JWT modes build the redirect here, as Authlib does for the rest."""
+        mode = self.request.payload.data.get("response_mode")
+        if mode not in JWT_MODES:
+            return super().create_authorization_response(  # type: ignore[misc]
+                redirect_uri, grant_user)
+        if grant_user:
+            params = list(self.create_granted_params(grant_user))  # type: ignore[attr-defined]
+            if self.request.payload.state:
+                params.append(("state", self.request.payload.state))
+        else:
+            params = AccessDeniedError().get_body()
+        location = add_params_to_uri(redirect_uri, params, fragment=mode != "query.jwt")
+        return 302, "", [("Location", location)]
 
 
 class LabImplicitGrant(_FrontChannel, ImplicitGrant):

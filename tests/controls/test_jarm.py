@@ -60,6 +60,22 @@ def test_a_jwt_response_is_signed_by_the_as_with_iss_aud_exp(lab, controls, http
     assert 0 < claims["exp"] - clock.now(lab.store) <= 600   # JARM §2.1: ≤ 10 minutes
 
 
+@pytest.mark.parametrize(("mode", "where"), [("jwt", "fragment"), ("fragment.jwt", "fragment"),
+                                              ("query.jwt", "query")])
+def test_a_hybrid_response_as_a_jwt_is_signed_not_a_500(lab, controls, http, mode, where):
+    """OIDC §3.3 (code id_token): Authlib's OIDC grants know no JWT mode; JARM §2.3.4 puts
+    the response in the fragment (jwt, fragment.jwt) or the query (query.jwt), signed."""
+    controls.only()
+    result = run(lab, response_type="code id_token", response_mode=mode)
+    assert result.response.status_code in (302, 303) and result.callback_url, \
+        result.response.text[:300]
+    parts = urlsplit(result.callback_url)
+    carried = parse_qs(parts.fragment if where == "fragment" else parts.query)
+    assert set(carried) == {"response"}
+    claims = _verified(lab, http, carried["response"][0])
+    assert claims["code"] and claims["id_token"] and claims["iss"] == lab.config.issuer
+
+
 def test_off_plain_response_modes_are_still_served(lab, controls):
     controls.only()
     result = run(lab)
