@@ -2,9 +2,11 @@
 honest customers?
 
 A private lab (capture on, gunicorn) runs fapi2-security with token_usage_monitoring on,
-under the control's own parameters (`--param`). Locust's `flow` workload plays the honest
-side: a few users linking FinLens over and over, each linking a token family of its own used
-at the bank from where it was issued. While it runs, the attacker's runner plays each
+under the control's own parameters (`--param`). Two Locust runs play the honest side: the
+`flow` workload (customers linking FinLens over and over, each linking a token family used
+twice) and loadtests/finlens.py (FinLens visiting the links it holds at a person's pace and
+refreshing their tokens, each link one family for the whole run), all from where the tokens
+were issued. While they run, the attacker's runner plays each
 catalog attack monitoring is meant to stop alone (`blocked_by` names it, `not_alone` does
 not), through the capture. Per attack: detected (monitoring revoked the family the attacker
 used, refusing the attacker's own request), the attacker's requests until then (a count) and
@@ -33,12 +35,16 @@ from lab.config import LabConfig
 from lab.controls import catalog
 from lab.controls.registry import Registry
 from lab.load import prepare, report
-from lab.load.workloads import WORKLOADS
+from lab.load.workloads import WORKLOADS, Workload
 from lab.store.base import Store
 
 CONTROL = "token_usage_monitoring"
 PROFILE = "fapi2-security"
-BENIGN = "flow"
+# The honest side: customers linking FinLens over and over (each linking a family used twice),
+# and FinLens using links it holds, refreshing now and then (each a family used for the run).
+BENIGN = (WORKLOADS["flow"],
+          Workload("finlens", "FinLens's dashboard visits on its links, refreshing tokens"))
+MATERIAL_OF = {"flow": "flow", "finlens": "refresh"}   # lab/load/prepare.py's kinds
 MAX_USERS = 10
 MAX_DURATION = 300
 WARMUP = 5.0     # s of honest traffic before the first attack, so honest families exist
@@ -46,12 +52,14 @@ WARMUP = 5.0     # s of honest traffic before the first attack, so honest famili
 
 def register(add: Any) -> None:
     detect = add("detect", "token theft under honest load: detected?, false alarms")
-    detect.epilog = ("Benign Locust `flow` traffic (honest linkings) on a private lab with "
+    detect.epilog = ("Benign Locust traffic (honest linkings, FinLens's visits and refreshes) "
+                     "on a private lab with "
                      "token_usage_monitoring on, the token-theft attacks run through the "
                      "capture meanwhile; per attack: detected, requests and wall seconds to "
                      "revoke; false alarms on the benign families.")
     detect.add_argument("--users", type=int, default=3,
-                        help=f"honest Locust users linking FinLens (1-{MAX_USERS}, default 3)")
+                        help=f"honest Locust users, each of linking FinLens and of FinLens "
+                             f"using a link (1-{MAX_USERS}, default 3)")
     detect.add_argument("--duration", type=int, default=30,
                         help=f"seconds of benign traffic (5-{MAX_DURATION}, default 30); the "
                              "attacks run inside it")
@@ -141,37 +149,43 @@ def measure(lab: LabConfig, store: Store, attacks: list[Attack], params: dict[st
     configuration = _configure(store, params)
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="fapi-lab-detect-") as tmp:
-        material = Path(tmp) / "flow.json"
-        material.write_text(json.dumps(prepare.material(lab, store, BENIGN, users)))
-        material.chmod(0o600)
-        prefix = Path(tmp) / BENIGN
         errors: list[BaseException] = []
+        threads = []
+        for workload in BENIGN:
+            material = Path(tmp) / f"{workload.name}.json"
+            material.write_text(json.dumps(prepare.material(lab, store,
+                                                            MATERIAL_OF[workload.name], users)))
+            material.chmod(0o600)
 
-        def benign() -> None:
-            try:
-                _locust(WORKLOADS[BENIGN], material, users, duration, prefix, progress)
-            except BaseException as error:  # noqa: BLE001 - reported after the join
-                errors.append(error)
+            def benign(workload: Workload = workload, material: Path = material) -> None:
+                try:
+                    _locust(workload, material, users, duration, Path(tmp) / workload.name,
+                            progress)
+                except BaseException as error:  # noqa: BLE001 - reported after the join
+                    errors.append(error)
 
-        load = threading.Thread(target=benign, name="detect-benign", daemon=True)
-        load.start()
+            threads.append(threading.Thread(target=benign, name=f"detect-{workload.name}",
+                                            daemon=True))
+        for thread in threads:
+            thread.start()
         time.sleep(min(WARMUP, duration / 2))
         for attack in attacks:
             progress.print(f"{attack.id}: running through the capture, benign load on")
             outcomes.append(runner.run(attack, lab, store, configuration))
             progress.print(f"{attack.id}: {outcomes[-1].status}")
-        load.join(duration + 120)
+        for thread in threads:
+            thread.join(duration + 120)
         if errors:
             raise CliError(f"the benign load failed: {errors[0]}")
         try:
-            benign_stats = report.read_stats(BENIGN, prefix)
+            stats = [report.read_stats(w.name, Path(tmp) / w.name) for w in BENIGN]
         except (OSError, ValueError):
             raise CliError("locust produced no statistics for the benign load") from None
     per_attack = [attack_figures(store, o) for o in outcomes]
     stolen = {g for a in per_attack for g in a.pop("grants")}
     return {"profile": PROFILE, "control": CONTROL, "params": Registry(store).params(CONTROL),
             "users": users, "duration": duration, "attacks": per_attack,
-            "benign": benign_figures(store, benign_stats, stolen)}
+            "benign": benign_figures(store, stats, stolen)}
 
 
 def _attacker_ids(outcome: Outcome) -> list[str]:
@@ -211,9 +225,10 @@ def attack_figures(store: Store, outcome: Outcome) -> dict[str, Any]:
             "summary": outcome.summary, "grants": sorted(grants)}
 
 
-def benign_figures(store: Store, stats: report.Result, stolen: set[str]) -> dict[str, Any]:
+def benign_figures(store: Store, stats: list[report.Result], stolen: set[str]) -> dict[str, Any]:
     """Alerts and revocations on the families no attacker used, per honest bank request."""
-    bank = [s for s in stats.steps if "/accounts" in s.step and "use_dpop_nonce" not in s.step]
+    steps = [s for r in stats for s in r.steps]
+    bank = [s for s in steps if "/accounts" in s.step and "use_dpop_nonce" not in s.step]
     requests = sum(s.requests for s in bank)
     families = [f for f in store.query("SELECT grant_id, score, revoked_at FROM usage_families")
                 if f["grant_id"] not in stolen]
@@ -222,9 +237,13 @@ def benign_figures(store: Store, stats: report.Result, stolen: set[str]) -> dict
               in honest]
     revoked = sum(f["revoked_at"] is not None for f in families)
     alerted = len({a["grant_id"] for a in alerts})
-    return {"workload": BENIGN, "requests": stats.requests, "failures": stats.failures,
-            "bank_requests": requests, "families": len(families),
-            "linkings": stats.linkings.completed if stats.linkings else None,
+    return {"workloads": [r.workload for r in stats],
+            "requests": sum(r.requests for r in stats),
+            "failures": sum(r.failures for r in stats),
+            "bank_requests": requests,
+            "refreshes": sum(s.requests for s in steps if "refresh" in s.step),
+            "families": len(families),
+            "linkings": sum(r.linkings.completed for r in stats if r.linkings),
             "alerts": len(alerts), "alerted_families": alerted, "revoked_families": revoked,
             "false_alarm_rate": round((len(alerts) + revoked) / requests, 5) if requests
             else None,
@@ -243,8 +262,10 @@ def lines(result: dict[str, Any]) -> list[str]:
         out.append(f"  {a['attack']}: {verdict}; {a['alerts']} alerts {when}".rstrip())
     b = result["benign"]
     rate = "n/a" if b["false_alarm_rate"] is None else f"{b['false_alarm_rate']:.2%}"
-    out.append(f"  benign ({b['workload']}): {b['bank_requests']} honest bank requests in "
-               f"{b['families']} families, {b['failures']} failures; false alarms: "
+    out.append(f"  benign ({' + '.join(b['workloads'])}): {b['bank_requests']} honest bank "
+               f"requests in {b['families']} families ({b['linkings']} linkings, "
+               f"{b['refreshes']} refreshes), {b['failures']} failures of {b['requests']}; "
+               f"false alarms: "
                f"{b['alerts']} alerts on {b['alerted_families']} families, "
                f"{b['revoked_families']} families revoked; false-alarm rate {rate} "
                "(alerts + revocations per honest bank request)")
