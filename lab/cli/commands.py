@@ -79,6 +79,7 @@ COMMANDS: dict[str, Command] = {
                     "old retires); `rotate-secret` for FinLens's client secret"),
     "audit": Command("lab.cli.audit", "the tamper-evident audit trail: `verify` it, or "
                      "`export` it as JSON lines (read-only; no running lab needed)"),
+    "detect": Command("lab.cli.detect", "token theft under honest load: detected?, false alarms"),
     "reset": Command("lab.cli.local", "wipe the data directory (the lab must be stopped)",
                      "register_reset", "run_reset"),
 }
