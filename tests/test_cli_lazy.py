@@ -49,7 +49,7 @@ def test_every_command_registers_its_arguments_from_its_module() -> None:
 
 def _minimal(name: str) -> list[str]:
     """Arguments each command needs to parse (none for most)."""
-    return {"totp": ["alice"], "scenario": ["list"]}.get(name, [])
+    return {"totp": ["alice"], "scenario": ["list"], "audit": ["verify"]}.get(name, [])
 
 
 @pytest.mark.parametrize("argv, word", [

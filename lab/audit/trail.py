@@ -24,8 +24,6 @@ import rfc8785
 from lab import clock, context
 from lab.store.base import Store
 
-from . import checkpoints
-
 if TYPE_CHECKING:
     from lab.controls.guard import Guard
 
@@ -122,6 +120,8 @@ def append(store: Store, kind: Kind, data: dict[str, Any]) -> int:
                      "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      (seq, ts, kind, component, request_id, text, prev, digest))
     if not outer and seq % max(every, 1) == 0:
+        from . import checkpoints  # signing (joserfc, cryptography) only when the chain is on
+
         checkpoints.write(store.data_dir, seq, digest, ts)
     return seq
 
