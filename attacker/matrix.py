@@ -25,7 +25,7 @@ from lab.serving.private import private_lab
 from lab.store.base import Store
 
 from . import lookup, runner
-from .attacks import Attack
+from .attacks import LIMITS_ONLY, Attack
 from .matrix_evidence import evidence_of
 from .outcome import Outcome
 
@@ -95,6 +95,16 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
         return "succeeded", blockers, "; ".join(f"{c}: {r}" for c, r in explained.items())
     if column.id == "fapi2-security" and not attack.fapi2_blocks:
         return "succeeded", blockers, attack.why_not
+    if column.kind == "profile" and not attack.fapi2_blocks \
+            and profiles.base_name(column.id) == profiles.OVERLAY_BASE:
+        # An overlay over fapi2-security blocks what FAPI 2.0 leaves open only through the
+        # controls it adds (a base blocker did not stop it there; one that only limits, never).
+        base = profiles.enabled(profiles.OVERLAY_BASE, dict(attack.needs))
+        added = [c for c in blockers if c not in base
+                 and not attack.not_alone.get(c, "").startswith(LIMITS_ONLY)]
+        if not added:
+            return "succeeded", blockers, attack.why_not
+        return "blocked", added, ""
     return ("blocked" if blockers else "succeeded"), blockers, ""
 
 

@@ -142,10 +142,11 @@ def test_a_workload_the_lab_refuses_is_skipped_with_its_reason_and_the_rest_run(
         up: UpProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = prepare.material
 
-    def refusing(config: LabConfig, store: Any, workload: str, users: int) -> dict[str, Any]:
+    def refusing(config: LabConfig, store: Any, workload: str, users: int,
+                 *args: Any, **kwargs: Any) -> dict[str, Any]:
         if workload == "token":
             raise prepare.PrepareError("the AS does not offer the client_credentials grant")
-        return real(config, store, workload, users)
+        return real(config, store, workload, users, *args, **kwargs)
 
     monkeypatch.setattr(prepare, "material", refusing)
     out = tmp_path / "skip"

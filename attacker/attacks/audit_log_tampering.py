@@ -116,4 +116,9 @@ ATTACK = Attack(
     why_not="the bank's own records are outside FAPI 2.0's attacker model: no FAPI "
             "requirement makes an audit trail tamper-evident",
     refs=("MS §5.2", "HTTPSig (privacy considerations)"),
+    also_blocked_by={
+        "payment_consent_binding":
+            "the fraud never happens: the insider's payment to mallory has no payment "
+            "consent behind FinLens's token and is refused, so there is nothing to hide",
+    },
 )

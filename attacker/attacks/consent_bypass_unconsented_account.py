@@ -73,4 +73,10 @@ ATTACK = Attack(
             "still shows the card's id from an earlier link that included the card.",
     goal="card data or accounts alice did not share", run=run,
     refs=("FAPI2 §5.3.4", "F1P1 §6.2.1", "BCP §2.3"),
+    also_blocked_by={
+        "token_usage_monitoring":
+            "the insider's first call comes from a new address and asks for an account the "
+            "bank never listed to this token: two alerts (40 + 40) pass the threshold, the "
+            "family is revoked and that call is refused before consent_per_account looks",
+    },
 )

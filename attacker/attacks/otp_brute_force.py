@@ -111,4 +111,10 @@ ATTACK = Attack(
             "alone signs in, and a right password is not throttled; with mfa_required on "
             "(fapi2-security+adaptive) it locks bob after five wrong codes",
     },
+    also_blocked_by={
+        "risk_based_auth":
+            "the guessing starts with a sign-in as bob from a new address and browser: the "
+            "risk score asks bob's phone, bob declines, and the attacker never reaches the "
+            "code step (under fapi2-security+adaptive this comes before any lockout)",
+    },
 )

@@ -37,6 +37,15 @@ def dash_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
 
 
 @pytest.fixture
+def fresh_workshop(dash_lab: RunningLab) -> Iterator[None]:
+    """No workshop progress before or after: the page opens where the participant last was,
+    so one exercise test's progress would choose the next test's exercise."""
+    dash_lab.store.execute("DELETE FROM workshop")
+    yield
+    dash_lab.store.execute("DELETE FROM workshop")
+
+
+@pytest.fixture
 def page(dash_lab: RunningLab):  # type: ignore[no-untyped-def]
     """page("controls") → an AppTest of dashboard/screens/controls.py, run once."""
 

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import matrix_job, matrix_layout, matrix_view
+from lab.controls import profiles
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIMMED = Path(__file__).resolve().parent / "fixtures" / "matrix_trimmed.json"
@@ -139,7 +140,7 @@ def test_run_starts_a_job_whose_progress_fills_and_whose_results_then_show(
     assert halfway.last is not None and halfway.last["attack"] == ATTACK
     finished = _wait(results_dir, lambda s: not s.running)
     assert finished.state == "finished", finished.message
-    assert finished.done == finished.total == 4
+    assert finished.done == finished.total == len(profiles.names())   # one attack × profiles
     app.run()
     assert any("The last run finished" in s.value for s in app.success)
     results = matrix_view.load(results_dir)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from attacker import matrix_evidence
 from attacker.outcome import FiredEvent, Outcome, Step
 from dashboard import matrix_job, matrix_layout, matrix_view
+from lab.controls import profiles
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIMMED = Path(__file__).resolve().parent / "fixtures" / "matrix_trimmed.json"
@@ -222,10 +223,11 @@ def test_evidence_is_bounded_so_the_full_matrix_file_stays_small() -> None:
 
 def test_the_cli_progress_lines_count_every_cell_then_the_files(measured_matrix: Path) -> None:
     lines = matrix_job.read_progress(measured_matrix / matrix_job.PROGRESS_FILE)
-    assert [line["event"] for line in lines] == ["start", "cell", "cell", "cell", "cell", "done"]
+    n = len(profiles.names())   # one attack × the profile columns
+    assert [line["event"] for line in lines] == ["start", *["cell"] * n, "done"]
     cells = [line for line in lines if line["event"] == "cell"]
-    assert [line["done"] for line in cells] == [1, 2, 3, 4]
-    assert {line["total"] for line in lines if "total" in line} == {4}
+    assert [line["done"] for line in cells] == list(range(1, n + 1))
+    assert {line["total"] for line in lines if "total" in line} == {n}
     data = json.loads((measured_matrix / matrix_view.RESULTS_FILE).read_text())
     for line in cells:
         assert data["cells"][line["attack"]][line["column"]]["status"] == line["status"]

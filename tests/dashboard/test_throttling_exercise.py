@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from dashboard import workshop
 from lab.controls.registry import Registry
 from lab.serving.in_process import RunningLab
+
+pytestmark = pytest.mark.usefixtures("fresh_workshop")
 
 
 def test_the_throttling_exercise_from_setup_to_solved(page: Any, dash_lab: RunningLab) -> None:

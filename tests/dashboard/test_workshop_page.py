@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import workshop
@@ -9,6 +10,7 @@ from dashboard.shell import PAGES
 from lab.controls.registry import Registry
 from lab.serving.in_process import RunningLab
 
+pytestmark = pytest.mark.usefixtures("fresh_workshop")
 
 def test_exercises_follow_the_teaching_order_and_name_their_control() -> None:
     found = workshop.exercises()
