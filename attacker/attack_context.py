@@ -12,6 +12,7 @@ import secrets
 import threading
 from typing import Any, NoReturn
 
+import jwt
 import requests
 
 from lab import clock, keys, pki
@@ -19,6 +20,7 @@ from lab.config import LabConfig
 from lab.store.base import Store
 from lab.tpp import assertion
 from lab.tpp import dpop_signer as tpp_dpop
+from lab.tpp import jar as tpp_jar
 from lab.web.request_id import HEADER
 
 from . import net
@@ -165,6 +167,27 @@ class AttackContext:
                 "client_assertion": assertion.Signer(
                     client["client_id"], keys.signing_key(private, "ES256"), "ES256",
                     now=lambda: clock.now_int(self.store)).make(self.config.issuer)}
+
+    def own_request(self, meta: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
+        """The attacker's own client asks the way the AS's discovery says, as FinLens does:
+        response_mode=jwt where only JWT modes are served (JARM), and the parameters inside
+        a request object signed with its own key where one is required (RFC 9101 §4). A
+        switch it can satisfy with its own client is no defence against it."""
+        params = dict(params)
+        modes = meta.get("response_modes_supported") or []
+        if "jwt" in modes and "query" not in modes:
+            params["response_mode"] = "jwt"
+        if not meta.get("require_signed_request_object"):
+            return params
+        private = keys.ensure_keyset(self.config.keys_dir, "attacker", ("ES256",))
+        key = keys.signing_key(private, "ES256")
+        now = clock.now_int(self.store)
+        client_id = params["client_id"]
+        claims = {**params, "iss": client_id, "aud": self.config.issuer, "iat": now,
+                  "nbf": now, "exp": now + tpp_jar.LIFETIME, "jti": secrets.token_urlsafe(16)}
+        request = jwt.encode(claims, jwt.PyJWK(key, algorithm="ES256").key, algorithm="ES256",
+                             headers={"kid": key["kid"], "typ": tpp_jar.TYP})
+        return {"client_id": client_id, "request": request}
 
     # --- the victim and the lab ---------------------------------------------------------------
     def victim(self, username: str = "alice", **options: Any) -> HttpVictim:

@@ -46,6 +46,7 @@ def own_login_page(ctx: AttackContext, http: requests.Session, *,
               "redirect_uri": client["redirect_uri"], "scope": "openid accounts:read",
               "state": secrets.token_urlsafe(16), "code_challenge": challenge,
               "code_challenge_method": "S256"}
+    params = ctx.own_request(meta, params)
     authorize = str(meta["authorization_endpoint"])
     if meta.get("require_pushed_authorization_requests"):
         par_url = str(meta["pushed_authorization_request_endpoint"])

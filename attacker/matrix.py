@@ -86,7 +86,7 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
     # measured in single-control columns over legacy; in a profile the other controls (and
     # FinLens's stronger settings) change the path, so the catalog's expectation stands there
     also = {c: r for c, r in attack.also_blocked_by.items()
-            if c in on and column.kind == "control"}
+            if c in on and column.kind == "control" and c not in attack.not_alone}
     if also:
         # measured blockers the catalog does not name, each explained in the attack's notes
         return "blocked", blockers + list(also), "; ".join(

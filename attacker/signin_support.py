@@ -87,6 +87,7 @@ def evilapp_id_token(ctx: AttackContext, victim: HttpVictim) -> str:
               "redirect_uri": client["redirect_uri"], "scope": "openid",
               "state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16),
               "code_challenge": challenge, "code_challenge_method": "S256"}
+    params = ctx.own_request(meta, params)
     authorize = str(meta["authorization_endpoint"])
     if meta.get("require_pushed_authorization_requests"):
         pushed = ctx.send("POST", str(meta["pushed_authorization_request_endpoint"]),

@@ -117,6 +117,10 @@ ATTACK = Attack(
             "requirement makes an audit trail tamper-evident",
     refs=("MS §5.2", "HTTPSig (privacy considerations)"),
     also_blocked_by={
+        "step_up_for_payments":
+            "the insider's payment rides FinLens's token, whose sign-in is older than the "
+            "step-up max_age: refused with insufficient_user_authentication, so there is "
+            "nothing to hide",
         "payment_consent_binding":
             "the fraud never happens: the insider's payment to mallory has no payment "
             "consent behind FinLens's token and is refused, so there is nothing to hide",

@@ -73,6 +73,12 @@ ATTACK = Attack(
             "still shows the card's id from an earlier link that included the card.",
     goal="card data or accounts alice did not share", run=run,
     refs=("FAPI2 §5.3.4", "F1P1 §6.2.1", "BCP §2.3"),
+    not_alone={
+        "token_usage_monitoring":
+            "alone over legacy the insider's few calls stay under the threshold (measured); "
+            "in fapi2-security+adaptive its family is revoked before consent_per_account "
+            "looks",
+    },
     also_blocked_by={
         "token_usage_monitoring":
             "the insider's first call comes from a new address and asks for an account the "

@@ -43,4 +43,9 @@ ATTACK = Attack(
             "signs in to; has its own browser at FinLens.",
     goal="the attacker is signed in to FinLens as the victim", run=run,
     refs=("OIDC §3.1.3.7", "OIDC §16.11", "FAPI2 §5.3.2.2"),
+    also_blocked_by={
+        "jarm":
+            "FinLens takes a sign-in response only as a JWT the AS signed for FinLens; "
+            "EvilApp's ID token of the victim comes in no such response",
+    },
 )

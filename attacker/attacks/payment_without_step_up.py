@@ -47,4 +47,9 @@ ATTACK = Attack(
     why_not="the user's authentication policy (step-up, dynamic linking) is outside FAPI "
             "2.0's attacker model (AM §6)",
     refs=("RFC 9470 §3", "RFC 9470 §6", "RTS Art. 5"),
+    also_blocked_by={
+        "client_secret_rotation":
+            "three lab-days on, the copy of FinLens's client secret the insider took has "
+            "expired (secrets live a day): the refresh is refused with invalid_client",
+    },
 )
