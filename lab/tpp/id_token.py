@@ -37,7 +37,7 @@ def unverified_claims(id_token: object) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def _number(value: object) -> float | None:
+def numeric_date(value: object) -> float | None:
     """A NumericDate (RFC 7519 §2) as a float; None for anything else, an integer past what a
     float holds included (10**400 raised OverflowError: a 500 found by the sign-in fuzz)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
@@ -69,12 +69,12 @@ def _claim_problem(claims: dict[str, Any], issuer: str, client_id: str) -> str |
         return f"azp {claims.get('azp')!r} is not {client_id!r}"
     now = clock.now()
     # 9. "The current time MUST be before the time represented by the exp Claim".
-    exp = _number(claims.get("exp"))
+    exp = numeric_date(claims.get("exp"))
     if exp is None or now > exp + LEEWAY:
         return "expired (exp)" if exp is not None else "no exp"
     # 10. "The iat Claim can be used to reject tokens that were issued too far away from the
     # current time".
-    iat = _number(claims.get("iat"))
+    iat = numeric_date(claims.get("iat"))
     if iat is None:
         return "no iat"
     if now - iat > MAX_AGE or iat - now > LEEWAY:

@@ -9,7 +9,6 @@ With `jarm` off the JWT is read without any check, as a client that base64-decod
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jwt
@@ -24,6 +23,7 @@ from lab.jose.jws import verify
 from . import client, institutions
 from .client import PendingFlow
 from .errors import InstitutionUnavailableError, InvalidJarmError
+from .id_token import numeric_date
 from .institutions import Institution
 
 JARM = guard("jarm")
@@ -69,16 +69,6 @@ def unpack(token: str) -> dict[str, str]:
     return params
 
 
-def _number(value: object) -> float | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _claim_problem(claims: dict[str, Any], issuer: str, client_id: str) -> str | None:
     """The first JARM §4.4 rule the claims break, or None."""
     # 3. "checks whether its value ... identifies the expected issuer of the authorization
@@ -91,7 +81,7 @@ def _claim_problem(claims: dict[str, Any], issuer: str, client_id: str) -> str |
     if client_id not in audiences:
         return f"aud {str(aud)[:200]!r} is not {client_id!r}"
     # 5. "checks the JWT's exp element to determine if the JWT is still valid".
-    exp = _number(claims.get("exp"))
+    exp = numeric_date(claims.get("exp"))
     if exp is None:
         return "no exp"
     if clock.now() > exp + LEEWAY:
