@@ -110,6 +110,18 @@ class HttpVictim(OwnFlowMarks):
             self._step(f"signs in to FinLens as {self.tpp_user}", response)
             self._signed_in = True
 
+    def _authorize(self, url: str, what: str) -> tuple[AuthorizationResult, str]:
+        """Follow `url` at the AS as this victim, noting every response as hers; a refusal
+        (no callback, or an error) ends her flow: VictimRefused, naming `what` was refused."""
+        result = self.agent.authorize(url)
+        for response in result.history:
+            self.ctx.note_request(response, actor="victim")
+        if result.callback_url is None or result.error:
+            raise VictimRefused(f"the AS refused {what}: "
+                                f"{result.error or result.response.status_code}",
+                                _refusal(result.response))
+        return result, result.callback_url
+
     def sign_in_with_bank(self, institution: str = "honestbank") -> requests.Response:
         """"Sign in with <institution>" at FinLens: the bank's ID token says who he is."""
         with self.own(institution):
@@ -118,15 +130,9 @@ class HttpVictim(OwnFlowMarks):
             except RuntimeError as exc:
                 raise VictimRefused(f"FinLens could not start the sign-in: {exc}") from None
             self.ctx.step("victim", f"clicks \"Sign in with {institution}\" at FinLens", url=url)
-            result = self.agent.authorize(url)
-            for response in result.history:
-                self.ctx.note_request(response, actor="victim")
-            if result.callback_url is None or result.error:
-                raise VictimRefused(f"the AS refused the victim's sign-in: "
-                                    f"{result.error or result.response.status_code}",
-                                    _refusal(result.response))
+            _, callback = self._authorize(url, "the victim's sign-in")
             self.ctx.step("victim", f"signs in at the bank as {self.username}")
-            delivered = self.deliver(result.callback_url)
+            delivered = self.deliver(callback)
         self._signed_in = True
         return delivered
 
@@ -203,15 +209,9 @@ class HttpVictim(OwnFlowMarks):
             link = active[0]
             url = self.browser.start_payment(link.link_id, amount, payee)
             self.ctx.step("victim", f"opens \"Pay\": {amount} EUR to {payee}", url=url)
-            result = self.agent.authorize(url)
-            for response in result.history:
-                self.ctx.note_request(response, actor="victim")
-            if result.callback_url is None or result.error:
-                raise VictimRefused(f"the AS refused the payment consent: "
-                                    f"{result.error or result.response.status_code}",
-                                    _refusal(result.response))
+            _, callback = self._authorize(url, "the payment consent")
             self.ctx.step("victim", "confirms the payment at HonestBank (SCA, consent)")
-            done = self.deliver(result.callback_url)
+            done = self.deliver(callback)
             status = self.http.get(self.browser.url(done.headers.get("Location", "/")),
                                    timeout=60)
             self._step("reads the payment's status at FinLens", status)
@@ -234,17 +234,10 @@ class HttpVictim(OwnFlowMarks):
     def authorize(self, url: str, *, deliver: bool = True) -> AuthorizationResult:
         """Follow a lure that leads to the AS, log in and consent; deliver the response."""
         self.sign_in()
-        result = self.agent.authorize(url)
-        for response in result.history:
-            self.ctx.note_request(response, actor="victim")
-        if result.callback_url is None or result.error:
-            raise VictimRefused(f"the AS refused the request the victim was lured into: "
-                                f"{result.error or result.response.status_code}",
-                                _refusal(result.response))
-        self.ctx.step("victim", f"signs in as {self.username} and consents",
-                      url=result.callback_url)
+        result, callback = self._authorize(url, "the request the victim was lured into")
+        self.ctx.step("victim", f"signs in as {self.username} and consents", url=callback)
         if deliver:
-            response = self.http.get(result.callback_url, allow_redirects=False, timeout=60)
+            response = self.http.get(callback, allow_redirects=False, timeout=60)
             self.ctx.note_request(response, actor="victim")
         return result
 
