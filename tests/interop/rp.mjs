@@ -2,7 +2,13 @@
 // RP library), used the way its documentation shows. Talks JSON lines:
 //
 //   node rp.mjs '<json options>'     options: {issuer, redirect_uri, scope, resource_url,
-//                                              dpop_at_par (default true)}
+//                                              dpop_at_par (default true),
+//                                              jar: sign the request object (RFC 9101),
+//                                              jarm: response_mode=jwt (JARM),
+//                                              par (default true): push it (RFC 9126),
+//                                              mtls: {cert, key} PEM paths: mutual TLS on
+//                                              every call and certificate-bound tokens
+//                                              (RFC 8705 §3) instead of DPoP}
 //
 //   stdout  {"event": "registered", "client_id", "token_endpoint_auth_method"}
 //           {"event": "authorization_url", "url"}          then waits for one stdin line
@@ -18,6 +24,8 @@
 //
 // It trusts the lab CA through NODE_EXTRA_CA_CERTS (set by the test); there is no
 // allowInsecureRequests anywhere: TLS is real.
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import process from 'node:process';
 import { createInterface } from 'node:readline';
 
@@ -55,10 +63,43 @@ async function nextMessage() {
   return JSON.parse(value);
 }
 
+// openid-client talks through fetch; Node's built-in fetch has no way to present a TLS client
+// certificate without the undici package, so for mutual TLS it gets this fetch over
+// node:https (openid-client's documented customFetch hook, RFC 8705 §3).
+function mtlsFetch(cert, key) {
+  return (url, init = {}) => new Promise((resolve, reject) => {
+    const headers = {};
+    new Headers(init.headers).forEach((value, name) => { headers[name] = value; });
+    const body = init.body === undefined || init.body === null ? null : Buffer.from(String(init.body));
+    if (body) headers['content-length'] = String(body.length);   // no chunked uploads
+    const req = httpsRequest(String(url), { method: init.method || 'GET', headers, cert, key,
+                                             signal: init.signal }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const one of [].concat(value ?? [])) out.append(name, one);
+        }
+        const empty = [204, 304].includes(res.statusCode);
+        resolve(new Response(empty ? null : Buffer.concat(chunks),
+                             { status: res.statusCode, headers: out }));
+      });
+    });
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
 async function main() {
   const issuer = new URL(options.issuer);
   const redirectUri = options.redirect_uri;
   const scope = options.scope || 'openid accounts:read';
+  const usePar = options.par !== false;
+  const mtls = options.mtls
+    ? mtlsFetch(readFileSync(options.mtls.cert), readFileSync(options.mtls.key)) : null;
+  const fetchOptions = mtls ? { [client.customFetch]: mtls } : {};
 
   // The client's own key for private_key_jwt (RFC 7523), made here; only its public half
   // leaves the process, in the registration's jwks.
@@ -78,32 +119,53 @@ async function main() {
     grant_types: ['authorization_code', 'refresh_token'],
     token_endpoint_auth_method: 'private_key_jwt',
     jwks,
-    dpop_bound_access_tokens: true,
+    ...(mtls ? { tls_client_certificate_bound_access_tokens: true }
+      : { dpop_bound_access_tokens: true }),
     id_token_signed_response_alg: 'ES256',   // FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA
+    // RFC 9101 §10.2 / JARM §3: the algorithms this client signs and expects.
+    ...(options.jar ? { request_object_signing_alg: 'ES256' } : {}),
+    ...(options.jarm ? { authorization_signed_response_alg: 'ES256' } : {}),
     scope,
-  }, client.PrivateKeyJwt({ key: privateKey, kid }), { timeout: 15 });
+  }, client.PrivateKeyJwt({ key: privateKey, kid }),
+  { timeout: 15, ...fetchOptions,
+    // JARM: response_mode=jwt, and the response is a JWT checked against the AS's jwks_uri
+    // (signature, iss, aud, exp) before its code is read.
+    execute: options.jarm ? [client.useJwtResponseMode] : [] });
   const registered = config.clientMetadata();
   say({ event: 'registered', client_id: registered.client_id,
         token_endpoint_auth_method: registered.token_endpoint_auth_method });
 
   const meta = config.serverMetadata();
-  if (!meta.pushed_authorization_request_endpoint) {
+  if (usePar && !meta.pushed_authorization_request_endpoint) {
     throw new Error('the AS metadata has no pushed_authorization_request_endpoint');
   }
 
   // RFC 9449: one DPoP key for the whole grant.
   step = 'par';
-  const dpopKeys = await client.randomDPoPKeyPair('ES256');
-  const DPoP = client.getDPoPHandle(config, dpopKeys);
+  const dpopKeys = mtls ? null : await client.randomDPoPKeyPair('ES256');
+  const DPoP = mtls ? undefined : client.getDPoPHandle(config, dpopKeys);
 
   // RFC 7636 S256 + RFC 9126 PAR: only client_id and request_uri go through the browser.
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
-  const parameters = { redirect_uri: redirectUri, scope, code_challenge: codeChallenge,
-                       code_challenge_method: 'S256' };
-  const authorizationUrl = await client.buildAuthorizationUrlWithPAR(
-    config, parameters, options.dpop_at_par === false ? {} : { DPoP });
-  say({ event: 'authorization_url', url: authorizationUrl.href });
+  let parameters = { redirect_uri: redirectUri, scope, code_challenge: codeChallenge,
+                     code_challenge_method: 'S256' };
+  let requestObject = null;
+  if (options.jar) {
+    // RFC 9101 §4: every parameter inside one JWS signed with the registered key (iss, aud =
+    // issuer, exp = nbf + 60 s); openid-client's documented way to combine it with PAR is to
+    // push the `request` it returns.
+    const byValue = await client.buildAuthorizationUrlWithJAR(config, parameters,
+                                                              { key: privateKey, kid });
+    parameters = byValue.searchParams;
+    requestObject = jose.decodeProtectedHeader(parameters.get('request'));
+    requestObject.claims = jose.decodeJwt(parameters.get('request'));
+  }
+  const authorizationUrl = usePar
+    ? await client.buildAuthorizationUrlWithPAR(
+      config, parameters, options.dpop_at_par === false || !DPoP ? {} : { DPoP })
+    : client.buildAuthorizationUrl(config, parameters);
+  say({ event: 'authorization_url', url: authorizationUrl.href, request_object: requestObject });
 
   step = 'callback';
   const message = await nextMessage();
@@ -121,9 +183,11 @@ async function main() {
   say({ event: 'tokens', token_type: tokens.token_type, scope: tokens.scope ?? null,
         refresh_token: Boolean(tokens.refresh_token), id_token: Boolean(tokens.id_token),
         expires_in: tokens.expires_in ?? null, access_token_cnf: cnf,
-        dpop_jkt: await jose.calculateJwkThumbprint(await jose.exportJWK(dpopKeys.publicKey)) });
-  if (String(tokens.token_type).toLowerCase() !== 'dpop') {
-    throw new Error(`token_type is ${tokens.token_type}, expected DPoP`);
+        dpop_jkt: dpopKeys
+          ? await jose.calculateJwkThumbprint(await jose.exportJWK(dpopKeys.publicKey)) : null });
+  const expected = mtls ? 'bearer' : 'dpop';   // RFC 8705 §3: a bound token is still Bearer
+  if (String(tokens.token_type).toLowerCase() !== expected) {
+    throw new Error(`token_type is ${tokens.token_type}, expected ${expected}`);
   }
 
   step = 'resource';
