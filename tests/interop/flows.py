@@ -20,11 +20,15 @@ from tests.interop.harness import Node, NodeProcess
 
 def start_outside_op(node: Node, lab: RunningLab, workdir: Path,
                      client: dict[str, Any] | None = None, *,
-                     registration: bool = False) -> tuple[NodeProcess, dict[str, Any]]:
-    """oidc-provider on a free loopback port, over TLS with the lab's server certificate."""
+                     registration: bool = False, **features: Any
+                     ) -> tuple[NodeProcess, dict[str, Any]]:
+    """oidc-provider on a free loopback port, over TLS with the lab's server certificate.
+
+    features: op.mjs's switches (fapi, jar, jarm, mtls_ca), as its header describes."""
     server = pki.server_cert(lab.config.pki_dir, lab.config.host)
     config = {"host": "127.0.0.1", "port": free_port(), "cert": str(server.cert),
-              "key": str(server.key), "client": client, "registration": registration}
+              "key": str(server.key), "client": client, "registration": registration,
+              **features}
     path = workdir / "op-config.json"
     path.write_text(json.dumps(config))
     op = node.start("op.mjs", str(path))

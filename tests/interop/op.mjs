@@ -4,12 +4,16 @@
 //   node op.mjs <config.json>
 //
 // config.json: {"host", "port", "cert", "key", "client": {...static client metadata...},
-//               "registration": false}
+//               "registration": false, "fapi": "2.0" (default) | "1.0 Final",
+//               "jar": signed request objects required (features.requestObjects),
+//               "jarm": JWT response modes (features.jwtResponseModes),
+//               "mtls_ca": a CA file: ask for TLS client certificates and bind tokens to them
+//                          (features.mTLS.certificateBoundAccessTokens, RFC 8705 §3)}
 // Prints one JSON line {"event": "ready", "issuer", "api_base"} on stdout when it listens;
 // then one JSON line per PAR, access token and API request ({"event": "par" | "access_token"
 // | "api", ...}). Diagnostics go to
 // stderr. Exits on SIGTERM/SIGINT or when stdin closes (its parent is gone).
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import process from 'node:process';
@@ -31,6 +35,12 @@ function signingKeys() {
                   { ...rsa, alg: 'PS256', use: 'sig', kid: 'op-ps256' }] };
 }
 
+// RFC 8705 §3: the certificate the client presented on this TLS connection, if any.
+function peerCertificate(ctx) {
+  const peer = ctx.req.socket.getPeerCertificate?.();
+  return peer?.raw ? new X509Certificate(peer.raw) : undefined;
+}
+
 const SCOPES = ['openid', 'offline_access', 'accounts:read', 'transactions:read', 'payments:write'];
 const DEMO_USER = 'outside-user';
 
@@ -46,9 +56,15 @@ const provider = new Provider(issuer, {
     clientAuthSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
     dPoPSigningAlgValues: ['ES256', 'PS256', 'EdDSA'],
     idTokenSigningAlgValues: ['ES256', 'PS256'],
+    requestObjectSigningAlgValues: ['ES256', 'PS256'],
+    authorizationSigningAlgValues: ['ES256', 'PS256'],
   },
   features: {
-    fapi: { enabled: true, profile: '2.0' },
+    fapi: { enabled: true, profile: config.fapi || '2.0' },
+    requestObjects: { enabled: Boolean(config.jar), requireSignedRequestObject: Boolean(config.jar) },
+    jwtResponseModes: { enabled: Boolean(config.jarm) },
+    mTLS: { enabled: Boolean(config.mtls_ca), certificateBoundAccessTokens: true,
+            getCertificate: peerCertificate },
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
     dPoP: { enabled: true },
     devInteractions: { enabled: true },   // its login (any name/password) and consent pages
@@ -70,10 +86,15 @@ const provider = new Provider(issuer, {
 // What the client did, for the test to check: PAR used, tokens DPoP-bound.
 provider.on('pushed_authorization_request.success', (ctx) => say({
   event: 'par', client_id: ctx.oidc.client?.clientId,
-  client_auth: ctx.oidc.client?.clientAuthMethod }));
+  client_auth: ctx.oidc.client?.clientAuthMethod,
+  request_object: typeof ctx.oidc.body?.request === 'string' }));
+provider.on('authorization.success', (ctx) => say({
+  event: 'authorization', client_id: ctx.oidc.client?.clientId,
+  response_mode: ctx.oidc.params?.response_mode ?? null, nonce: Boolean(ctx.oidc.params?.nonce) }));
 for (const event of ['access_token.saved', 'access_token.issued']) {   // opaque / JWT
   provider.on(event, (token) => say({
-    event: 'access_token', client_id: token.clientId, dpop_bound: Boolean(token.jkt) }));
+    event: 'access_token', client_id: token.clientId, dpop_bound: Boolean(token.jkt),
+    mtls_bound: Boolean(token['x5t#S256']) }));
 }
 provider.on('server_error', (ctx, err) => log('server_error', err.stack || err));
 for (const event of ['authorization.error', 'grant.error', 'pushed_authorization_request.error',
@@ -102,6 +123,9 @@ class Refusal extends Error {
 // by the key the token is bound to, covering the method, the URL and the token (ath).
 async function authorize(ctx, scope) {
   const [scheme, value] = (ctx.get('authorization') || '').split(' ');
+  if (config.mtls_ca && scheme?.toLowerCase() === 'bearer' && value) {
+    return certificateBound(ctx, value, scope);
+  }
   if (!scheme || scheme.toLowerCase() !== 'dpop' || !value) {
     throw new Refusal(401, 'invalid_token', 'DPoP access token required');
   }
@@ -133,6 +157,21 @@ async function authorize(ctx, scope) {
     throw new Refusal(401, 'invalid_dpop_proof', 'jti missing or replayed');
   }
   seenJti.add(payload.jti);
+  if (!String(token.scope || '').split(' ').includes(scope)) {
+    throw new Refusal(403, 'insufficient_scope', `${scope} not granted`);
+  }
+  return token;
+}
+
+// RFC 8705 §3: a certificate-bound token comes over TLS with the certificate it is bound to.
+async function certificateBound(ctx, value, scope) {
+  const token = await provider.AccessToken.find(value);
+  if (!token || token.isExpired) throw new Refusal(401, 'invalid_token', 'unknown or expired token');
+  const cert = peerCertificate(ctx);
+  const x5t = cert ? createHash('sha256').update(cert.raw).digest('base64url') : null;
+  if (!token['x5t#S256'] || token['x5t#S256'] !== x5t) {
+    throw new Refusal(401, 'invalid_token', 'token is not bound to this TLS client certificate');
+  }
   if (!String(token.scope || '').split(' ').includes(scope)) {
     throw new Refusal(403, 'insufficient_scope', `${scope} not granted`);
   }
@@ -177,7 +216,8 @@ async function api(ctx) {
     if (!(err instanceof Refusal)) throw err;
     say({ event: 'api', method: ctx.method, path: ctx.path, status: err.status, error: err.message });
     ctx.status = err.status;
-    ctx.set('WWW-Authenticate', `DPoP error="${err.error}", algs="ES256 PS256 EdDSA"`);
+    ctx.set('WWW-Authenticate', config.mtls_ca ? `Bearer error="${err.error}"`
+      : `DPoP error="${err.error}", algs="ES256 PS256 EdDSA"`);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error: err.error, error_description: err.message };
     return;
@@ -193,8 +233,13 @@ provider.use(async (ctx, next) => {
   log(ctx.method, ctx.path, ctx.status);
 });
 
-const server = createServer({ cert: readFileSync(config.cert), key: readFileSync(config.key) },
-                            provider.callback());
+const tls = { cert: readFileSync(config.cert), key: readFileSync(config.key) };
+if (config.mtls_ca) {
+  // Ask for a client certificate from the lab CA; whether a request needs one is decided
+  // per request (certificate-bound tokens), as at the lab.
+  Object.assign(tls, { requestCert: true, rejectUnauthorized: false, ca: readFileSync(config.mtls_ca) });
+}
+const server = createServer(tls, provider.callback());
 server.on('error', (err) => { log('listen failed:', err.message); process.exit(2); });
 server.listen(config.port, config.host, () => {
   say({ event: 'ready', issuer, api_base: `${issuer}${apiPath}` });
