@@ -8,7 +8,10 @@
 //                                              par (default true): push it (RFC 9126),
 //                                              mtls: {cert, key} PEM paths: mutual TLS on
 //                                              every call and certificate-bound tokens
-//                                              (RFC 8705 §3) instead of DPoP}
+//                                              (RFC 8705 §3) instead of DPoP,
+//                                              tls_client_auth_subject_dn: with mtls, client
+//                                              authentication by that certificate
+//                                              (RFC 8705 §2.1) instead of private_key_jwt}
 //
 //   stdout  {"event": "registered", "client_id", "token_endpoint_auth_method"}
 //           {"event": "authorization_url", "url"}          then waits for one stdin line
@@ -112,13 +115,16 @@ async function main() {
 
   // Discovery + RFC 7591 registration in one call (openid-client's dynamicClientRegistration).
   step = 'register';
+  const tlsAuth = Boolean(mtls && options.tls_client_auth_subject_dn);
   const config = await client.dynamicClientRegistration(issuer, {
     client_name: 'openid-client interop RP',
     redirect_uris: [redirectUri],
     response_types: ['code'],
     grant_types: ['authorization_code', 'refresh_token'],
-    token_endpoint_auth_method: 'private_key_jwt',
-    jwks,
+    ...(tlsAuth ? { token_endpoint_auth_method: 'tls_client_auth',
+                    tls_client_auth_subject_dn: options.tls_client_auth_subject_dn }
+      : { token_endpoint_auth_method: 'private_key_jwt' }),
+    jwks,   // private_key_jwt, and the key the request objects are signed with
     ...(mtls ? { tls_client_certificate_bound_access_tokens: true }
       : { dpop_bound_access_tokens: true }),
     id_token_signed_response_alg: 'ES256',   // FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA
@@ -126,14 +132,15 @@ async function main() {
     ...(options.jar ? { request_object_signing_alg: 'ES256' } : {}),
     ...(options.jarm ? { authorization_signed_response_alg: 'ES256' } : {}),
     scope,
-  }, client.PrivateKeyJwt({ key: privateKey, kid }),
+  }, tlsAuth ? client.TlsClientAuth() : client.PrivateKeyJwt({ key: privateKey, kid }),
   { timeout: 15, ...fetchOptions,
     // JARM: response_mode=jwt, and the response is a JWT checked against the AS's jwks_uri
     // (signature, iss, aud, exp) before its code is read.
     execute: options.jarm ? [client.useJwtResponseMode] : [] });
   const registered = config.clientMetadata();
   say({ event: 'registered', client_id: registered.client_id,
-        token_endpoint_auth_method: registered.token_endpoint_auth_method });
+        token_endpoint_auth_method: registered.token_endpoint_auth_method,
+        metadata: Object.keys(registered).sort() });
 
   const meta = config.serverMetadata();
   if (usePar && !meta.pushed_authorization_request_endpoint) {

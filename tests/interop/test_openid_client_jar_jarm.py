@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import requests
+from cryptography import x509
 
 from lab import pki
 from lab.controls import catalog, profiles
@@ -61,13 +62,15 @@ def _switch(controls: Any, run: str) -> None:
     if name in profiles.PROFILES:
         controls.profile(name)
         controls.set(**{c: False for c in NOT_IN_OPENID_CLIENT if c in catalog.BY_ID})
-        if run == "fapi1-advanced":
+        if run != "message-signing":
             controls.set(mtls_bound_tokens=True)   # F1's sender constraint, whatever its mark
     elif run == "message-signing":
         controls.profile("fapi2-security")
         controls.set(**dict.fromkeys(MESSAGE_SIGNING, True))
     else:
         controls.only(*FAPI1_ADVANCED)
+    if run == "fapi1-advanced-tls-client-auth":
+        controls.set(mtls_client_auth=True)   # F1's other client authentication ("alt")
 
 
 def _jarm_claims(callback: str, lab: RunningLab) -> dict[str, Any]:
@@ -84,7 +87,8 @@ def _ssl(lab: RunningLab) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(lab.config.ca_cert_path))
 
 
-@pytest.mark.parametrize("run", ["message-signing", "fapi1-advanced"])
+@pytest.mark.parametrize("run", ["message-signing", "fapi1-advanced",
+                                 "fapi1-advanced-tls-client-auth"])
 def test_openid_client_signs_its_request_and_verifies_the_jarm_response(
         lab: RunningLab, controls: Any, node: Node, browser_thread: BrowserThread,
         shots: Path, run: str) -> None:
@@ -105,14 +109,20 @@ def test_openid_client_signs_its_request_and_verifies_the_jarm_response(
         "scope": "openid accounts:read", "resource_url": lab.config.bank_url + "/accounts",
         "jar": True, "jarm": True}
     thumbprint = None
-    if run == "fapi1-advanced":
+    auth = "private_key_jwt"
+    if run.startswith("fapi1-advanced"):
         cert = pki.client_cert(lab.config.pki_dir, "openid-client-interop")
         options.update(par=False, mtls={"cert": str(cert.cert), "key": str(cert.key)})
         thumbprint = pki.thumbprint_s256(cert.cert.read_bytes())
+    if run == "fapi1-advanced-tls-client-auth":
+        # RFC 8705 §2.1.2: the client is known by its certificate's subject.
+        subject = x509.load_pem_x509_certificate(cert.cert.read_bytes()).subject
+        options["tls_client_auth_subject_dn"] = subject.rfc4514_string()
+        auth = "tls_client_auth"
 
     rp = node.start("rp.mjs", json.dumps(options))
     registered = rp.expect("registered", timeout=30)
-    assert registered["token_endpoint_auth_method"] == "private_key_jwt"
+    assert registered["token_endpoint_auth_method"] == auth, registered
     said = rp.expect("authorization_url", timeout=30)
     url = said["url"]
     assert url.startswith(lab.config.issuer + "/")
