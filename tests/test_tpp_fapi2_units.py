@@ -148,6 +148,27 @@ def test_a_query_client_pushes_when_the_as_requires_par_unless_told_not_to(contr
     assert settings.effective(tpp_ctx, FAPI_META).request == "query"
 
 
+def test_a_client_without_pkce_adds_s256_where_the_as_takes_only_pushed_s256_requests(
+        controls, tpp_ctx):
+    """F1P2 §5.2.2 (18): a FAPI 1.0 AS requires PKCE S256 on PAR (oidc-provider's 1.0 Final
+    does); FinLens under legacy (pkce none) pushes to such an AS, so it adds S256."""
+    controls.profile("legacy")
+    settings.clear(tpp_ctx)
+    strict = {"pushed_authorization_request_endpoint": "https://as.example/par",
+              "require_pushed_authorization_requests": True,
+              "code_challenge_methods_supported": ["S256"]}
+    eff = settings.effective(tpp_ctx, strict)
+    assert (eff.request, eff.pkce) == ("par", "S256")
+    assert any("S256 PKCE" in note for note in eff.notes)
+    # an AS that still offers plain, or one that does not require PAR: none stays none
+    lenient = {**strict, "code_challenge_methods_supported": ["S256", "plain"]}
+    assert settings.effective(tpp_ctx, lenient).pkce == "none"
+    assert settings.effective(tpp_ctx, {**strict, "require_pushed_authorization_requests":
+                                        False}).pkce == "none"
+    settings.set_setting(tpp_ctx, "pkce", "none")     # explicit: as set
+    assert settings.effective(tpp_ctx, strict).pkce == "none"
+
+
 DPOP_REQUIRED = {"dpop_signing_alg_values_supported": ["ES256"],
                  "dpop_bound_access_tokens_required": True}
 

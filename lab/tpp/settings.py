@@ -267,6 +267,14 @@ def effective(store: Store, metadata: dict[str, Any]) -> Effective:
             and "plain" not in supported and "S256" in supported:
         notes.append("pkce plain not offered by the AS: using S256")
         pkce = "S256"
+    # F1P2 §5.2.2 (18): a FAPI 1.0 AS "shall require PAR requests, if supported, to use PKCE
+    # ... with S256" (oidc-provider's '1.0 Final' profile does), FAPI2 §5.3.2.2 always: an AS
+    # that takes requests only by PAR and offers only S256 gets PKCE from a client set to none.
+    if "pkce" not in explicit and pkce == "none" and request.startswith("par") \
+            and metadata.get("require_pushed_authorization_requests") is True \
+            and supported == ["S256"]:
+        notes.append("pkce none: the AS takes only pushed requests with S256 PKCE, using S256")
+        pkce = "S256"
 
     login = _login(chosen["login"], "login" in explicit, metadata, notes)
     return Effective(client_auth=auth, pkce=pkce, request=request,
