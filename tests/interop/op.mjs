@@ -99,7 +99,8 @@ for (const event of ['access_token.saved', 'access_token.issued']) {   // opaque
 provider.on('server_error', (ctx, err) => log('server_error', err.stack || err));
 for (const event of ['authorization.error', 'grant.error', 'pushed_authorization_request.error',
                      'introspection.error', 'revocation.error', 'userinfo.error']) {
-  provider.on(event, (ctx, err) => log(event, err.name, err.message, err.error_detail || ''));
+  provider.on(event, (ctx, err) => log(event, err.name, err.message, err.error_description || '',
+                                       err.error_detail || ''));
 }
 
 // ---- the account API (an independent resource server trusting this OP) -------------------

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from lab.controls import catalog, profiles
 from lab.controls import events as lab_events
 from lab.serving.in_process import RunningLab
 from lab.tpp import institutions, settings
@@ -38,16 +39,29 @@ from tests.interop.test_tpp_against_oidc_provider import (
 
 pytestmark = pytest.mark.browser
 
+PROFILE = {"fapi2": "fapi2-message-signing", "fapi1": "fapi1-advanced"}
 SIGNED = ("jar_required", "request_object_lifetime", "jarm")
 # FAPI 1.0's client-side checks, marked in the lab's F1 column (attacks.md §2.6).
 FAPI1_TPP_CHECKS = ("tpp_checks_state", "tpp_checks_nonce")
+# The outside account API neither verifies nor signs HTTP messages (RFC 9421).
+NOT_AT_THE_OUTSIDE_OP = ("http_message_signing",)
 
 
-def _settings(run: str) -> dict[str, str]:
+def _switch(lab: RunningLab, controls: Any, run: str) -> None:
+    """The lab profile of the run once profiles.py has it (FinLens then takes its defaults
+    from the profile and adapts to oidc-provider's discovery); until then fapi2-security with
+    the same controls on and FinLens's settings chosen explicitly (attacks.md §0)."""
+    if PROFILE[run] in profiles.PROFILES:
+        controls.profile(PROFILE[run])
+        controls.set(**{c: False for c in NOT_AT_THE_OUTSIDE_OP if c in catalog.BY_ID})
+        return
+    controls.profile("fapi2-security")
+    controls.set(**dict.fromkeys(SIGNED + (FAPI1_TPP_CHECKS if run == "fapi1" else ()), True))
     chosen = {"request": "par+jar", "response_mode": "jwt"}
     if run == "fapi1":
         chosen["sender_constraint"] = "mtls"
-    return chosen
+    for name, value in chosen.items():
+        settings.set_setting(lab.store, name, value)
 
 
 @pytest.mark.parametrize("run", ["fapi2", "fapi1"])
@@ -56,8 +70,6 @@ def test_finlens_links_an_account_at_oidc_provider_with_jar_and_jarm(
         shots: Path, tmp_path: Path, run: str) -> None:
     newest = lab_events.list_events(lab.store, limit=1)
     since = (newest[-1].id or 0) if newest else 0
-    controls.profile("fapi2-security")
-    controls.set(**dict.fromkeys(SIGNED + (FAPI1_TPP_CHECKS if run == "fapi1" else ()), True))
     client = {**_static_client(lab), "request_object_signing_alg": "ES256",
               "authorization_signed_response_alg": "ES256"}
     features: dict[str, Any] = {"jar": True, "jarm": True}
@@ -70,8 +82,7 @@ def test_finlens_links_an_account_at_oidc_provider_with_jar_and_jarm(
                                  ready["issuer"], ready["api_base"], client_id="tpp",
                                  ca_path=str(lab.config.ca_cert_path))
     try:
-        for name, value in _settings(run).items():
-            settings.set_setting(lab.store, name, value)
+        _switch(lab, controls, run)
         shown = browser_thread.run(
             lambda page: _link_in_browser(page, lab, ready["issuer"], op, shots))
     finally:
