@@ -40,6 +40,7 @@ ORDER: tuple[str, ...] = (
     "client-assertion-audience-injection",
     "code-replay",
     "code-redeem-own-client",
+    "code-redeem-other-dpop-key",
     "id-token-replay-login",
     "code-injection",
     "code-injection-late",
