@@ -38,6 +38,7 @@ ORDER: tuple[str, ...] = (
     "client-impersonation-leaked-secret",
     "client-assertion-replay",
     "client-assertion-audience-injection",
+    "client-assertion-made-ahead",
     "code-replay",
     "code-redeem-own-client",
     "code-redeem-other-dpop-key",

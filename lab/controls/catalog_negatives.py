@@ -3,6 +3,7 @@
 `dpop_jkt_binding` was part of `dpop_bound_tokens` ("honours dpop_jkt"). It is its own
 control so that a leaked code redeemed with another DPoP key shows its own refusal and
 event, and a lesson can switch the code binding off while tokens stay DPoP-bound.
+`client_assertion_time_window` was an always-on check without an event.
 """
 
 from __future__ import annotations
@@ -28,5 +29,19 @@ NEGATIVES_CONTROLS: tuple[Control, ...] = (
         off_behaviour="dpop_jkt (and the key of a proof at PAR) is remembered but never "
                       "compared: the code is redeemed with any DPoP key, and the tokens are "
                       "bound to that key.",
+    ),
+    Control(
+        "client_assertion_time_window", "Client assertion time window",
+        "A private_key_jwt assertion is refused when its exp has passed (60 s skew) or its "
+        "iat or nbf lies more than 60 s ahead (lab clock).",
+        ("AS",), R(401, "invalid_client"),
+        "RFC 7523 §3; FAPI2 §5.3.2.1",
+        "A client assertion is a bearer credential for as long as the AS accepts it. Someone who "
+        "held the client's key for a moment can sign a batch of assertions for later, each "
+        "short-lived enough to pass the jti check's 60 s rule; if the AS never compares exp and "
+        "iat with its clock, each of them authenticates as the client for ever. With the window, "
+        "an assertion made ahead of time must name the minute it will be used in.",
+        off_behaviour="exp, iat and nbf must be numbers but are not compared with the clock: an "
+                      "assertion that expired long ago, or is dated for later, authenticates now.",
     ),
 )

@@ -31,3 +31,19 @@ def test_code_redeemed_with_another_key_is_blocked_over_fapi2_with_the_binding(
     assert outcome.status == "blocked", story(outcome)
     assert _counted(outcome, "dpop_jkt_binding"), story(outcome)
     assert _attacker_errors(outcome) == ["invalid_dpop_proof"], story(outcome)
+
+
+def test_assertion_made_ahead_succeeds_over_fapi2_without_the_window(run_attack) -> None:
+    # the refreshed token is bound to the insider's own DPoP key (RFC 9449 §5: a confidential
+    # client's refresh token is bound to its authentication, not to a key)
+    outcome = run_attack(lookup.get("client-assertion-made-ahead"), "fapi2-security",
+                         client_assertion_time_window=False)
+    assert outcome.status == "succeeded", story(outcome)
+
+
+def test_assertion_made_ahead_is_blocked_over_fapi2_with_the_window(run_attack) -> None:
+    outcome = run_attack(lookup.get("client-assertion-made-ahead"), "fapi2-security",
+                         client_assertion_time_window=True)
+    assert outcome.status == "blocked", story(outcome)
+    assert _counted(outcome, "client_assertion_time_window"), story(outcome)
+    assert _attacker_errors(outcome) == ["invalid_client"], story(outcome)
