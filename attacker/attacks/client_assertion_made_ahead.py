@@ -59,4 +59,15 @@ ATTACK = Attack(
     goal="new tokens for the victim's grant an hour after losing the key, then her balances",
     run=run,
     refs=("RFC 7523 §3", "FAPI2 §5.3.2.1", "OIDC §9"),
+    not_alone={
+        "token_usage_monitoring":
+            "alone over legacy the tokens are bearer tokens: only the source address changes, "
+            "one alert (weight 40) below the threshold 60 (measured)",
+    },
+    also_blocked_by={
+        "token_usage_monitoring":
+            "in fapi2-security+adaptive the refresh succeeds, but the grant's family now "
+            "shows a new source address and a new DPoP key (40 + 60): it is revoked and the "
+            "insider's first bank call is refused",
+    },
 )
