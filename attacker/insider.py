@@ -66,6 +66,16 @@ def dpop_signer_for(ctx: AttackContext, access_token: str) -> tpp_dpop.Signer:
     raise AttackSetupError("none of FinLens's DPoP keys matches the token's cnf.jkt")
 
 
+def assertion_signer(ctx: AttackContext, now: int) -> tuple[str, assertion.Signer]:
+    """(client_id, a signer of FinLens's private_key_jwt assertions dated `now`), its key
+    read from FinLens's key files."""
+    _allowed(ctx)
+    creds = json.loads((ctx.config.data_dir / "secrets" / "tpp-client.json").read_text())
+    key = keys.signing_key(keys.ensure_keyset(ctx.config.keys_dir, "tpp"), "ES256")
+    return creds["client_id"], assertion.Signer(creds["client_id"], key, "ES256",
+                                                now=lambda: now)
+
+
 def client_auth(ctx: AttackContext, method: str) -> dict[str, Any]:
     """Requests kwargs authenticating as FinLens: its secret, its assertion key, its cert.
 

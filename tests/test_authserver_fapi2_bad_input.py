@@ -52,6 +52,8 @@ def test_malformed_assertions_are_invalid_client(lab, controls, http, assertion)
 ])
 def test_assertions_with_bad_claims_are_invalid_client(lab, controls, http, claims):
     controls.profile("fapi2-security")
+    # iat/nbf far ahead: client_assertion_time_window (on in fapi2-security once marked)
+    controls.registry.set({"client_assertion_time_window": True})
     r = push(http, lab, auth=assertion_params(client_assertion(lab, **claims)))
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
 

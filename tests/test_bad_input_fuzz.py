@@ -289,7 +289,7 @@ def test_signed_client_assertions_with_edge_claims_never_cause_a_server_error(
     from tests.support.oauth import tpp_key
 
     controls.only("private_key_jwt_only", "client_assertion_jti_single_use",
-                  "client_assertion_aud_check")
+                  "client_assertion_aud_check", "client_assertion_time_window")
     client = lab.apps["as"].test_client()
     key = tpp_key(lab)
 

@@ -69,7 +69,7 @@ def _assert_clear_4xx(r: requests.Response) -> None:
 @pytest.mark.parametrize("value", HUGE, ids=HUGE_IDS)
 def test_huge_times_in_client_assertions_at_par_and_token(lab, controls, http, claim, value):
     controls.only("private_key_jwt_only", "client_assertion_jti_single_use",
-                  "client_assertion_aud_check")
+                  "client_assertion_aud_check", "client_assertion_time_window")
     _, challenge = pkce_pair()
     assertion = client_assertion(lab, **{claim: value})
     r = push(http, lab, auth=assertion_params(assertion, "tpp"), code_challenge=challenge,

@@ -121,9 +121,9 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
     Control(
         "dpop_bound_tokens", "DPoP binding",
         "The AS needs a valid DPoP proof (typ dpop+jwt, asymmetric alg, signature, public key "
-        "only) at the token and PAR endpoints, issues cnf.jkt and token_type=DPoP, and honours "
-        "dpop_jkt; the bank needs Authorization: DPoP with a proof from the bound key and "
-        "refuses the token as Bearer.",
+        "only) at the token and PAR endpoints, issues cnf.jkt and token_type=DPoP, and "
+        "remembers dpop_jkt (compared by dpop_jkt_binding); the bank needs Authorization: DPoP "
+        "with a proof from the bound key and refuses the token as Bearer.",
         ("AS", "bank"), R(401, "invalid_token", "AS: invalid_dpop_proof; bank: invalid_token"),
         "RFC 9449 §4.3, §5, §6.1, §7.1–7.2, §10; FAPI2 §5.3.2.1, §5.3.4",
         "A bearer token works for whoever holds it. A DPoP-bound token works only with a proof "

@@ -22,6 +22,7 @@ from .tokens import EndUser
 
 DPOP = guard("dpop_bound_tokens")
 NONCE = guard("dpop_nonce")
+JKT = guard("dpop_jkt_binding")
 
 NONCES = dpop_proof.Nonces("as")
 MAX_JKT = 128
@@ -73,15 +74,17 @@ def sender_constraint(request: Any, bound_jkt: str | None) -> dict[str, str] | N
         return cnf or None  # weak: DPoP headers are ignored; the token is a bearer token
     # A request over mutual TLS with the certificate binding on needs no proof; one that
     # carries a proof, or redeems a code bound with dpop_jkt, gets it checked anyway.
+    if not JKT.on():
+        bound_jkt = None  # weak: the code redeems with any key (it still remembers dpop_jkt)
     if _dpop_values(request) or not cnf or bound_jkt:
         proof = check_proof(request)
         if proof is None:
             return cnf or None
         # RFC 9449 §10: the AS "MUST ensure that the dpop_jkt value matches the JWK Thumbprint
         # of the public key in the DPoP proof" of the token request.
-        if bound_jkt and proof.jkt != bound_jkt:
-            raise DPOP.refuse(InvalidDPoPProofError(),
-                              reason="proof key is not the authorization request's dpop_jkt")
+        if bound_jkt and proof.jkt != bound_jkt and JKT.on():
+            raise JKT.refuse(InvalidDPoPProofError(),
+                             reason="proof key is not the authorization request's dpop_jkt")
         # RFC 9449 §6.1: "the jkt (JWK SHA-256 Thumbprint) confirmation method".
         cnf["jkt"] = proof.jkt
     return cnf or None
@@ -161,11 +164,9 @@ def par_dpop_jkt(request: Any) -> str | None:
         return None
     # RFC 9449 §10.1: "if both ... are present, the authorization server MUST check that the
     # dpop_jkt parameter value matches the JWK Thumbprint of the proof's public key".
-    if sent is not None and sent != proof.jkt:
-        raise DPOP.refuse(InvalidDPoPProofError(), reason="dpop_jkt differs from the proof's key")
+    if sent is not None and sent != proof.jkt and JKT.on():
+        raise JKT.refuse(InvalidDPoPProofError(), reason="dpop_jkt differs from the proof's key")
     return proof.jkt
-
-
 
 
 def bind_code_jkt(data: Any) -> str | None:

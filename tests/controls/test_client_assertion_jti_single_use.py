@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from lab import clock
 from tests.support.oauth import (
     assertion_params,
     authorize,
@@ -83,15 +82,6 @@ def test_assertion_without_jti_is_refused_when_on(lab, controls, http, fired):
     controls.only("client_assertion_jti_single_use")
     r = push(http, lab, auth=assertion_params(client_assertion(lab, jti=None)))
     assert r.status_code == 401 and fired(r) == ["client_assertion_jti_single_use"]
-
-
-def test_expired_assertion_is_refused_in_every_profile_without_event(lab, controls, http, fired):
-    for on in (False, True):
-        controls.only("client_assertion_jti_single_use") if on else controls.only()
-        old = client_assertion(lab)
-        clock.advance(lab.store, 180)
-        r = push(http, lab, auth=assertion_params(old))
-        assert r.status_code == 401 and fired(r) == []
 
 
 def test_concurrent_replays_let_exactly_one_through_when_on(lab, controls, fired):
