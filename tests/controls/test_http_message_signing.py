@@ -182,3 +182,36 @@ def test_finlens_drops_an_answer_whose_signature_fails_when_on(lab, controls, ht
     events = lab_events.list_events(lab.store, request_id="test-bad-answer")
     assert [e.control for e in events] == ["http_message_signing"]
     assert "Content-Digest does not match" in events[0].reason
+
+
+def test_finlens_signs_its_bank_calls_and_shows_a_bad_answer_when_on(lab, controls,
+                                                                     monkeypatch):
+    """FinLens end to end over TLS: with the control on every bank call is signed and every
+    answer checked; an answer whose signature fails is dropped and the dashboard says why."""
+    from lab.bank import api as bank_api
+    from lab.tpp.driver import TppBrowser, link, user_agent
+
+    controls.profile("fapi2-security")
+    controls.set(http_message_signing=True)
+    browser = TppBrowser(lab.config.tpp_url, str(lab.config.ca_cert_path))
+    browser.sign_in("alice-httpsig")
+    r = link(browser, user_agent(lab.config, lab.store, "alice", accounts=("checking",)))
+    assert r.status_code == 303, r.text
+    [honest] = browser.dashboard().links
+    assert [a.account_id for a in honest.accounts] == [CHECKING]
+    real = bank_api.signing.sign_response
+
+    def tampered(*args: Any, **kwargs: Any) -> dict[str, str]:
+        headers = real(*args, **kwargs)
+        headers["Content-Digest"] = "sha-256=:" + "A" * 43 + "=:"
+        return headers
+
+    monkeypatch.setattr(bank_api.signing, "sign_response", tampered)
+    page = browser.http.get(browser.url("/dashboard"))
+    assert page.status_code == 200
+    assert "failed its signature check" in page.text
+    # FinLens's refusal is the event of the page request that made the bank call.
+    events = lab_events.list_events(lab.store, request_id=page.headers["X-Lab-Request-Id"])
+    assert {(e.control, e.component) for e in events} == {("http_message_signing", "tpp")}
+    # the signature covers the Content-Digest field itself, so the swapped field breaks it
+    assert events[0].reason == "bank response: the signature does not verify"
