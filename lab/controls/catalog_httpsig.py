@@ -20,7 +20,8 @@ HTTPSIG_CONTROLS: tuple[Control, ...] = (
         "incomplete or stale (created more than 60 s ago) signature. The bank signs its "
         "responses (tag fapi-2-response: @status, content-digest and the request's method, "
         "target, authorization and signature with ;req) with the key at its "
-        "/.well-known/jwks.json; FinLens verifies them and drops an answer that fails.",
+        "/.well-known/jwks.json; FinLens verifies them and drops an answer that fails (its page "
+        "says the bank's answer failed its signature check).",
         ("TPP", "bank"), R(401, "invalid_request", "bank; TPP abort bad_response_signature"),
         "HTTPSig; RFC 9421 §2, §3.2, §7.2.2; RFC 9530; FAPI2 §6.2",
         "A DPoP proof signs the method, the URL and the token, never the body (RFC 9449 §11.7): "
