@@ -224,10 +224,14 @@ def _at(now: float) -> datetime.datetime:
 def sign_request(message: Any, body: bytes | None, key: JWSKey, now: float) -> None:
     """Add Signature, Signature-Input (and Content-Digest with a body) to `message`: anything
     with method, url and a mutable headers mapping, such as a requests PreparedRequest."""
-    HTTPMessageSigner(signature_algorithm=_JWSAlgorithm, key_resolver=_Keys({key.kid: key})).sign(
-        message, key_id=key.kid, created=_at(now), label=LABEL, tag=REQUEST_TAG,
-        include_alg=False, covered_component_ids=request_components(message.headers, body),
-        body=body or None)
+    try:
+        HTTPMessageSigner(signature_algorithm=_JWSAlgorithm,
+                          key_resolver=_Keys({key.kid: key})).sign(
+            message, key_id=key.kid, created=_at(now), label=LABEL, tag=REQUEST_TAG,
+            include_alg=False, covered_component_ids=request_components(message.headers, body),
+            body=body or None)
+    except (HTTPMessageSignaturesException, ValueError, TypeError, KeyError) as exc:
+        raise SignatureError(str(exc)[:200]) from None   # a URL or field RFC 9421 cannot carry
 
 
 def response_components(request_headers: Any, request_label: str | None) -> list[str]:

@@ -23,3 +23,21 @@ def test_without_signing_the_altered_body_is_paid(run_attack: Any) -> None:
     outcome = run_attack(lookup.get("payment-replay-altered-body"), "legacy")
     assert outcome.status == "succeeded", story(outcome)
     assert not any("copies FinLens's Signature" in s.text for s in outcome.steps)
+
+
+def test_a_token_of_another_client_refused_for_its_signature_is_explained() -> None:
+    """http_message_signing refuses every call not signed by a key of the token's client: in
+    its own column a copied or forged FinLens token is blocked by it, which the catalog does
+    not name for each token attack; the matrix says why instead of calling it a mismatch."""
+    from attacker import matrix
+    from attacker.outcome import FiredEvent, Outcome
+
+    attack = lookup.get("at-replay-bearer")
+    column = next(c for c in matrix.columns() if c.id == "http_message_signing")
+    blocked = Outcome(attack.id, "blocked", "s", events=[FiredEvent(
+        "http_message_signing", "fired", "e", "r", "GET /accounts", "id", by="attacker")])
+    cell = matrix.judge(attack, column, blocked)
+    assert (cell.verdict, cell.explanation) == ("explained", matrix.SIGNING_EXPLAINED)
+    other = Outcome(attack.id, "blocked", "s", events=[FiredEvent(
+        "aud_check", "fired", "e", "r", "GET /accounts", "id", by="attacker")])
+    assert matrix.judge(attack, column, other).verdict == "mismatch"
