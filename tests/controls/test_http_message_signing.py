@@ -110,6 +110,19 @@ def test_a_signed_dpop_call_covers_the_proof_when_on(lab, controls, http, fired)
     assert r.status_code == 200, r.text
 
 
+def test_the_algorithm_is_the_registered_key_s_ps256_too_when_on(lab, controls, http, fired):
+    """RFC 9421 §3.3.7: a JWS algorithm, taken from the key (no alg parameter is sent)."""
+    controls.only("http_message_signing")
+    ps256 = sig.JWSKey.from_jwk(keys.signing_key(
+        keys.ensure_keyset(lab.config.keys_dir, "tpp"), "PS256"))
+    request = signed(http, lab, "GET", "/accounts", token(lab), key=ps256)
+    assert "alg=" not in request.headers["Signature-Input"]
+    assert http.send(request).status_code == 200
+    request = signed(http, lab, "GET", "/accounts", token(lab), key=ps256)
+    request.headers["Signature-Input"] += ';alg="rsa-pss-sha512"'
+    refused(http.send(request), fired)
+
+
 def test_an_unsigned_request_is_refused_with_invalid_request_when_on(lab, controls, http,
                                                                      fired):
     controls.only("http_message_signing")
