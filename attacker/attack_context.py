@@ -27,6 +27,7 @@ from . import net
 from .attacks import Attack
 from .capture_view import CaptureView
 from .outcome import AttackSetupError, GoalMissed, GoalReached, Step
+from .own_signature import SignsOwnBankCalls
 from .victim import HttpVictim
 
 OWN_CLIENT_KEY = "attacker_client"
@@ -78,6 +79,8 @@ class AttackContext:
             self.note_request(response, actor=actor)
 
         http.hooks["response"].append(noted)
+        if actor == "attacker" and http.auth is None:
+            http.auth = SignsOwnBankCalls(self.config, self.store, self.attack.attacker)
         return http
 
     def new_http(self, *, cert: tuple[str, str] | None = None) -> requests.Session:

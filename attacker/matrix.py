@@ -108,6 +108,15 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
     return ("blocked" if blockers else "succeeded"), blockers, ""
 
 
+SIGNING = "http_message_signing"
+SIGNING_EXPLAINED = (
+    "blocked by http_message_signing: the bank takes a call only when it is signed, within "
+    "60 s, by a key registered by the client the token was issued to (FAPI 2.0 HTTP "
+    "Signatures), and the attacker holds none of that client's keys at the time of the call "
+    "(attacker/own_signature.py signs with its own), so the token is refused as a token "
+    "replayed without its DPoP key is")
+
+
 def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
     expected_status, blockers, explanation = expectation(attack, column)
     fired = outcome.fired_controls
@@ -134,6 +143,8 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
             explanation = ("blocked by the sender constraint (or a check of the DPoP proof it "
                            "requires), which attacks.md §3 says refuses every replay of a "
                            "captured token from the attacker's own client")
+        elif outcome.status == "blocked" and set(switched) == {SIGNING} and SIGNING in on:
+            verdict, explanation = "explained", SIGNING_EXPLAINED
         elif expected_status == "succeeded" and explanation and outcome.status == "succeeded":
             verdict = "explained"
         else:

@@ -33,6 +33,7 @@ PARAM_NAMES = [
     "accounts", "permissions", "decision", "csrf_token", "grant_id", "institution", "prompt",
     "max_age", "login_hint", "acr_values", "claims", "registration_access_token", "response",
     "pending", "action", "confirmation", "answer", "user",   # sign-in pages, /lab/device
+    "replaces",                                              # a consent amending earlier ones
 ]
 
 

@@ -40,6 +40,7 @@ def run(ctx: AttackContext) -> None:
                                                       iat=start + SPACING * (i + 1))
               for i in range(PROOFS)}
     del signer
+    ctx.http.auth = None   # nor can it sign its calls (http_message_signing) with the lost key
     ctx.step("attacker", f"signs {PROOFS} proofs for GET /accounts/{account_id}/transactions "
              "with FinLens's key, iat every 30 s for 10 minutes; then loses the key")
     read: dict[int, Any] = {}

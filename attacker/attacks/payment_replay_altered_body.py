@@ -5,7 +5,9 @@ Café, Authorization and DPoP headers) and at once, well inside the proof's 60 s
 resends the same headers with a body paying 2500.00 EUR to mallory. A DPoP proof signs
 method, URL and token, never the body (RFC 9449 §11.7), so the proof is as good for the
 new body as for the old one. It drops FinLens's Idempotency-Key, which would tie the
-request to its first body.
+request to its first body. With http_message_signing on it copies the Signature,
+Signature-Input and Content-Digest as well (it cannot make new ones): the digest no longer
+matches the new body (RFC 9530), and the signature covers the digest (RFC 9421).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from attacker.forge import payment_body
 from attacker.premises import paying_victim
 
 AMOUNT = "2500.00"
+COPIED = ("Authorization", "DPoP", "Signature", "Signature-Input", "Content-Digest")
 
 
 def is_payment(leaked: Leaked) -> bool:
@@ -42,8 +45,10 @@ def run(ctx: AttackContext) -> None:
     proof = "with its DPoP proof" if leaked.header("DPoP") else "(no DPoP proof was sent)"
     ctx.step("attacker", f"copies FinLens's POST /payments {proof} and rewrites the body: "
              f"{AMOUNT} EUR to mallory instead of 25.00 EUR to Corner Café")
-    headers = {name: value for name in ("Authorization", "DPoP")
-               if (value := leaked.header(name)) is not None}
+    headers = {name: value for name in COPIED if (value := leaked.header(name)) is not None}
+    if "Signature" in headers:
+        ctx.step("attacker", "copies FinLens's Signature, Signature-Input and Content-Digest too: "
+                 "it holds no key to sign the new body")
     response = ctx.send("POST", leaked.url, headers=headers, json=payment_body(ctx, debtor, AMOUNT),
                         what="resends the captured headers with the altered body")
     if response.status_code != 201:

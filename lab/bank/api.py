@@ -11,12 +11,14 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from lab import clock, context
 from lab.bank import payment_submission, payments
 from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
+from lab.jose import http_signatures as sig
+from lab.protocol import http_signatures as signing
 from lab.protocol import sender_binding as binding
 from lab.protocol import step_up
 from lab.protocol.resource_errors import InvalidRequestError
@@ -52,11 +54,22 @@ def _resource_request() -> binding.ResourceRequest:
         client_cert=cert if isinstance(cert, str) else None)
 
 
+def _signed_message() -> sig.Request:
+    """The request as RFC 9421 sees it: @target-uri is the bank's public URL with the query as
+    sent (the client signed what it addressed, not the internal port behind the capture)."""
+    query = request.query_string.decode("latin-1")
+    return sig.Request(request.method, _resource_request().url + (f"?{query}" if query else ""),
+                       sig.Fields(request.headers.items()))
+
+
 def authorized(scope: str) -> AccessToken:
     """The request's verified token, with the scope this endpoint needs."""
     resource = _resource_request()
     token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere(),
                                      resource)
+    # HTTPSig: the signature is the token's client's, so it is checked once the token is known.
+    g.signature_label = signing.check_request(protector().store, token.client_id,
+                                              _signed_message(), request.get_data())
     protector().require_customer(token)
     account_id = (request.view_args or {}).get("account_id")
     protector().watch_usage(token, resource, address=request.remote_addr or "",
@@ -75,7 +88,18 @@ def _no_store(response: Response) -> Response:
     nonce = binding.current_nonce()
     if nonce:
         response.headers["DPoP-Nonce"] = nonce
+    if signing.signs_responses():
+        # HTTPSig: the response signed last, over the fields above and the final body.
+        response.headers.update(signing.sign_response(
+            protector().config.keys_dir, response.status_code, list(response.headers.items()),
+            response.get_data(), _signed_message(), g.get("signature_label")))
     return response
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The key the bank signs its responses with (FAPI 2.0 HTTP Signatures), for clients."""
+    return jsonify(signing.bank_jwks(protector().config.keys_dir))
 
 
 def _account_json(account: dict[str, Any]) -> dict[str, Any]:

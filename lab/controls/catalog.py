@@ -314,6 +314,7 @@ CONTROLS: tuple[Control, ...] = (
 # Each area keeps its controls in its own module (attacks.md §2.2–§2.7); one line each here.
 from .catalog_audit import AUDIT_CONTROLS  # noqa: E402
 from .catalog_fapi2 import FAPI2_CONTROLS  # noqa: E402
+from .catalog_httpsig import HTTPSIG_CONTROLS  # noqa: E402
 from .catalog_jar import JAR_CONTROLS  # noqa: E402
 from .catalog_jarm import JARM_CONTROLS  # noqa: E402
 from .catalog_keys import KEYS_CONTROLS  # noqa: E402
@@ -335,6 +336,7 @@ CONTROLS = (
     + MONITOR_CONTROLS
     + JAR_CONTROLS
     + NEGATIVES_CONTROLS
+    + HTTPSIG_CONTROLS
 )
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}

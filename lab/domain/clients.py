@@ -1,4 +1,4 @@
-"""The AS's client directory table, and the one thing the bank reads from it: an app's name.
+"""The AS's client directory table, and what the bank reads from it: an app's name and keys.
 
 The AS (lab/authserver/clients.py) registers clients and wraps rows for Authlib; the
 bank's "connected apps" page only needs the name the app registered with, so it
@@ -65,3 +65,15 @@ def display_text(value: object, fallback: str, limit: int = MAX_NAME) -> str:
     if len(text) > limit:
         text = text[:limit - 1] + "…"
     return text or fallback
+
+
+def registered_jwks(store: Store, client_id: str) -> dict[str, object] | None:
+    """The JWK Set (RFC 7591 `jwks`) the client registered, or None. The bank verifies the
+    client's signed resource requests (RFC 9421) with it: the institution's one client
+    registry, read here like the name, rather than a copy of the keys at the bank."""
+    row = store.query_one("SELECT metadata FROM as_clients WHERE client_id = ?", (client_id,))
+    try:
+        jwks = json.loads(row["metadata"]).get("jwks") if row else None
+    except (ValueError, AttributeError):
+        return None
+    return jwks if isinstance(jwks, dict) else None

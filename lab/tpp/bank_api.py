@@ -20,7 +20,7 @@ from lab import clock, context
 from lab.config import LabConfig
 from lab.web.request_id import HEADER
 
-from . import client, dpop_signer, institutions, keyring, links, session
+from . import client, dpop_signer, http_signing, institutions, keyring, links, session
 from .errors import InstitutionUnavailableError, TokenRequestFailedError
 from .institutions import Institution
 
@@ -55,6 +55,7 @@ class LinkSession:
                 self.http.cert = keyring.client_certificate(config, inst)
         except InstitutionUnavailableError:
             pass  # the AS is away: bank calls go without a certificate
+        http_signing.attach(config, self.http, inst.api_base)
         ctx = context.current_or_none()
         if ctx and ctx.request_id:
             self.http.headers[HEADER] = ctx.request_id
@@ -111,6 +112,8 @@ class LinkSession:
                 method, url, params=params, json=json, timeout=TIMEOUT,
                 headers={"Authorization": f"DPoP {token}", **extra_headers, **extra}),
                 signer, method, url, access_token=token)
+        except http_signing.BadResponseSignatureError as exc:
+            raise BankUnavailableError(str(exc)) from None
         except requests.RequestException:
             raise BankUnavailableError("bank unreachable") from None
 

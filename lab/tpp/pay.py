@@ -139,8 +139,8 @@ def submit(config: LabConfig, inst: Institution, payment: dict[str, Any],
                                 json=body_from(token.get("authorization_details")),
                                 headers={"Idempotency-Key": payment["id"]})
         status, answer = response.status_code, _json(response)
-    except bank_api.BankUnavailableError:
-        status, answer = 0, {"error": "bank unreachable"}
+    except bank_api.BankUnavailableError as exc:
+        status, answer = 0, {"error": str(exc) or "bank unreachable"}
     store.execute("UPDATE tpp_payments SET status = ?, access_token = ?, token_type = ?, "
                   "bank_status = ?, answer = ? WHERE id = ?",
                   ("booked" if status == 201 else "refused", link["access_token"],
