@@ -17,6 +17,7 @@ from lab import clock, pki
 from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
+from lab.domain import clients as domain_clients
 from lab.domain import consent, ledger, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
@@ -31,6 +32,7 @@ from lab.protocol.resource_errors import (
     NotFoundError,
 )
 from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
+from lab.protocol.subjects import Subjects, salt_file
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")
@@ -76,6 +78,7 @@ class Protector:
         self.store = store
         self.keys = keys or AuthorizationServerKeys(config, store)
         self.binding = DPoPTokenValidator()
+        self.subjects = Subjects(salt_file(config.data_dir))
 
     # --- the token ---------------------------------------------------------------------------
 
@@ -99,6 +102,7 @@ class Protector:
         self._check_audience(claims)
         status = self._token_status(claims)
         self._check_revocation(claims, status)
+        username = self._customer(username, status)
         self.binding.validate_token(claims, None, request or ResourceRequest(), scheme=scheme,
                                     access_token=token)
         scope = claims.get("scope")
@@ -170,6 +174,15 @@ class Protector:
         if self.config.bank_url not in audiences:
             raise AUDIENCE.refuse(InvalidTokenError(),
                                   reason=f"aud {_short(aud)} does not name {self.config.bank_url}")
+
+    def _customer(self, sub: str, status: dict[str, Any] | None) -> str:
+        """Whose token it is: `sub`, or the customer the AS's registry names when `sub` is that
+        customer's pairwise pseudonym for the token's client (OIDC Core §8; the bank shares the
+        registry with the AS, as a bank's API gateway shares its OpenID Provider's store)."""
+        if status is None:
+            return sub
+        metadata = domain_clients.metadata_of(self.store, status.get("client_id"))
+        return self.subjects.username_for(sub, metadata, status.get("username"))
 
     def _token_status(self, claims: dict[str, Any]) -> dict[str, Any] | None:
         jti = claims.get("jti")

@@ -320,6 +320,7 @@ from .catalog_keys import KEYS_CONTROLS  # noqa: E402
 from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
 from .catalog_monitor import MONITOR_CONTROLS  # noqa: E402
 from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
+from .catalog_ppid import PPID_CONTROLS  # noqa: E402
 from .catalog_stepup import STEPUP_CONTROLS  # noqa: E402
 
 CONTROLS = (
@@ -333,6 +334,7 @@ CONTROLS = (
     + JARM_CONTROLS
     + MONITOR_CONTROLS
     + JAR_CONTROLS
+    + PPID_CONTROLS
 )
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}
