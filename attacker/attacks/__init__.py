@@ -76,6 +76,7 @@ ORDER: tuple[str, ...] = (
     "otp-phishing-relay",
     "ropc-mfa-bypass",
     "audit-log-tampering",
+    "user-correlation-across-apps",
 )
 
 
