@@ -148,3 +148,59 @@ def test_discovery_names_the_signing_alg(lab, controls, http):
     controls.only()
     meta = http.get(lab.config.issuer + "/.well-known/openid-configuration").json()
     assert meta["introspection_signing_alg_values_supported"] == ["ES256"]
+
+
+# --- fuzz: whatever arrives, the check refuses cleanly and the endpoint answers 200 ----------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.test_bad_input_fuzz import MALFORMED_JWTS, _fake_jwt  # noqa: E402
+
+jws_like = st.one_of(
+    st.text(max_size=60), st.sampled_from(MALFORMED_JWTS),
+    st.builds(lambda h, c: _fake_jwt(h, c), st.dictionaries(
+        st.sampled_from(["alg", "typ", "kid", "jwk"]),
+        st.one_of(st.text(max_size=10), st.integers(), st.none(),
+                  st.sampled_from(["ES256", "none", "token-introspection+jwt"])), max_size=4),
+        st.dictionaries(st.sampled_from(["iss", "aud", "iat", "token_introspection"]),
+                        st.one_of(st.text(max_size=10), st.integers(), st.none(),
+                                  st.floats(allow_nan=True), st.just({"active": "yes"})),
+                        max_size=4)))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(token=jws_like)
+def test_the_check_only_ever_refuses_with_its_own_error(token: str) -> None:
+    key = {"kty": "EC", "crv": "P-256", "kid": "k",
+           "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+           "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
+    with pytest.raises(IntrospectionResponseError):
+        verify(token, [key, {"kty": "oct"}, "junk"], "https://as", "rs")  # type: ignore[list-item]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(accept=st.one_of(st.none(), st.text(max_size=80), st.sampled_from([
+    "application/token-introspection+jwt;q=", "application/token-introspection+jwt;q=-1",
+    "application/token-introspection+jwt;q=1e400", "application/token-introspection+jwt;q=nan"])),
+       registered=st.one_of(st.none(), st.text(max_size=8), st.integers()))
+def test_reading_accept_never_fails(accept: str | None, registered: object) -> None:
+    assert introspection_jwt.wants_jwt(accept, {"introspection_signed_response_alg": registered}) \
+        in (True, False)
+
+
+def test_the_endpoint_answers_any_accept_with_200(lab, controls) -> None:  # type: ignore[no-untyped-def]
+    controls.only()
+    client = lab.apps["as"].test_client()
+    auth = "Basic " + base64.b64encode(":".join(tpp_credentials(lab)).encode()).decode()
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(accept=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126),
+                          max_size=80) | st.sampled_from([introspection_jwt.MEDIA_TYPE + ";q=x"]),
+           token=st.one_of(st.text(max_size=30), st.sampled_from(MALFORMED_JWTS)))
+    def one(accept: str, token: str) -> None:
+        r = client.post("/introspect", data={"token": token or "x"}, base_url=lab.config.as_url,
+                        headers={"Authorization": auth, "Accept": accept})
+        assert r.status_code in (200, 400), (accept, r.status_code, r.get_data()[:200])
+
+    one()

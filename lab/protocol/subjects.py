@@ -71,9 +71,13 @@ def sector(metadata: dict[str, Any]) -> str | None:
     """OIDC Core §8.1: the host of the registered redirect URIs (host:port in the lab), or
     None when they name several hosts (then the client would need a sector_identifier_uri)."""
     hosts = set()
-    for uri in metadata.get("redirect_uris") or []:
-        if isinstance(uri, str):
-            hosts.add(urlsplit(uri).netloc.lower())
+    uris = metadata.get("redirect_uris")
+    for uri in uris if isinstance(uris, list) else []:
+        try:
+            hosts.add(urlsplit(uri).netloc.lower() if isinstance(uri, str) else "")
+        except ValueError:
+            hosts.add("")
+    hosts.discard("")
     return hosts.pop() if len(hosts) == 1 else None
 
 
