@@ -7,7 +7,7 @@ from flask import Flask
 from lab import keys, pki
 from lab.config import LabConfig
 from lab.domain import clients as domain_clients
-from lab.domain import login_risk, login_throttle, refresh_tokens
+from lab.domain import login_risk, login_throttle, pseudonyms, refresh_tokens
 from lab.protocol import client_auth, codes, par, subjects
 from lab.protocol.oidc import Signing
 from lab.store import Store
@@ -21,6 +21,7 @@ from .views import bp
 def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): tables, the AS keys, the TPP's registration."""
     domain_clients.ensure_schema(store)
+    pseudonyms.ensure_schema(store)
     codes.ensure_schema(store)
     refresh_tokens.ensure_schema(store)
     pending.ensure_schema(store)

@@ -21,7 +21,7 @@ from lab.domain import clients as domain_clients
 from lab.domain import consent, ledger, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
-from lab.protocol import security_events
+from lab.protocol import security_events, subjects
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
@@ -32,7 +32,6 @@ from lab.protocol.resource_errors import (
     NotFoundError,
 )
 from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
-from lab.protocol.subjects import Subjects, salt_file
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")
@@ -78,7 +77,6 @@ class Protector:
         self.store = store
         self.keys = keys or AuthorizationServerKeys(config, store)
         self.binding = DPoPTokenValidator()
-        self.subjects = Subjects(salt_file(config.data_dir))
 
     # --- the token ---------------------------------------------------------------------------
 
@@ -102,7 +100,7 @@ class Protector:
         self._check_audience(claims)
         status = self._token_status(claims)
         self._check_revocation(claims, status)
-        username = self._customer(username, status)
+        username = self._customer(username, claims, status)
         self.binding.validate_token(claims, None, request or ResourceRequest(), scheme=scheme,
                                     access_token=token)
         scope = claims.get("scope")
@@ -175,14 +173,15 @@ class Protector:
             raise AUDIENCE.refuse(InvalidTokenError(),
                                   reason=f"aud {_short(aud)} does not name {self.config.bank_url}")
 
-    def _customer(self, sub: str, status: dict[str, Any] | None) -> str:
-        """Whose token it is: `sub`, or the customer the AS's registry names when `sub` is that
-        customer's pairwise pseudonym for the token's client (OIDC Core §8; the bank shares the
-        registry with the AS, as a bank's API gateway shares its OpenID Provider's store)."""
-        if status is None:
+    def _customer(self, sub: str, claims: dict[str, Any], status: dict[str, Any] | None) -> str:
+        """Whose token it is: `sub`, or the customer whose pairwise pseudonym it is for the
+        token's client (OIDC Core §8; the bank shares the AS's record of the pseudonyms, as a
+        bank's API gateway shares its OpenID Provider's store)."""
+        if status is not None and status.get("username") == sub:
             return sub
-        metadata = domain_clients.metadata_of(self.store, status.get("client_id"))
-        return self.subjects.username_for(sub, metadata, status.get("username"))
+        client_id = (status or {}).get("client_id") or claims.get("client_id")
+        return subjects.customer_of(self.store, sub,
+                                    domain_clients.metadata_of(self.store, client_id))
 
     def _token_status(self, claims: dict[str, Any]) -> dict[str, Any] | None:
         jti = claims.get("jti")

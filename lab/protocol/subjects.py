@@ -13,8 +13,9 @@ not serve itself; one sector per client keeps the pseudonym stable without the f
 
 The same pseudonym goes into the ID token, UserInfo, introspection and the JWT access token
 (RFC 9068 §6: a client can read its JWT access token, so a public `sub` there would undo the
-pseudonym). The bank finds the customer through the token registry it shares with the AS
-(`username_for`), the phantom-token pattern's inner JWT being the other way.
+pseudonym). Each pseudonym handed out is recorded (lab/domain/pseudonyms.py), and the bank,
+which shares that store, finds the customer through it (`customer_of`); the phantom-token
+pattern's inner JWT is the other way (docs/subjects.md).
 """
 
 from __future__ import annotations
@@ -29,12 +30,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lab import context
 from lab.controls import guard
+from lab.domain import pseudonyms
+from lab.store.base import Store
 
 PAIRWISE = guard("pairwise_subjects")
 SUBJECT_TYPES = ("public", "pairwise")
 SALT_BYTES = 32
 _SALTS: dict[Path, bytes] = {}
+_RECORDED: set[tuple[Path, str, str]] = set()     # (salt, sector, sub) this process wrote
 
 
 def salt_file(data_dir: Path) -> Path:
@@ -123,17 +128,18 @@ class Subjects:
         if forced and note:
             PAIRWISE.prevented(f"client {client_id[:60]!r} registered subject_type public; "
                                f"its sub is the pairwise pseudonym for sector {sector_id[:80]}")
-        return pseudonym(read_salt(self.salt_path), sector_id, username)
-
-    def username_for(self, sub: str, metadata: dict[str, Any] | None,
-                     on_record: object) -> str:
-        """The customer a verified token's `sub` stands for: the registry's username when
-        `sub` is its pseudonym for the token's client (whatever the switch says now, so a
-        token issued before a switch keeps working), else `sub` itself."""
-        if not isinstance(on_record, str) or not on_record or sub == on_record:
-            return sub
-        sector_id = sector(metadata or {})
-        if sector_id and hmac.compare_digest(
-                sub, pseudonym(read_salt(self.salt_path), sector_id, on_record)):
-            return on_record
+        sub = pseudonym(read_salt(self.salt_path), sector_id, username)
+        ctx = context.current_or_none()
+        if ctx is not None and (self.salt_path, sector_id, sub) not in _RECORDED:
+            pseudonyms.remember(ctx.store, sector_id, sub, username)
+            _RECORDED.add((self.salt_path, sector_id, sub))
         return sub
+
+
+def customer_of(store: Store, sub: str, metadata: dict[str, Any] | None) -> str:
+    """The customer a verified token's `sub` stands for: the one the AS gave that pseudonym
+    to in the sector of the token's client (whatever the switch says now, so a token issued
+    while it was on keeps working), else `sub` itself (a public identifier)."""
+    sector_id = sector(metadata or {})
+    found = pseudonyms.username_of(store, sector_id, sub) if sector_id else None
+    return found or sub

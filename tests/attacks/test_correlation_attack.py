@@ -29,3 +29,17 @@ def test_goal_missed_with_pairwise_subjects(run_attack, profile):  # type: ignor
         story(outcome)
     # Nothing was refused: no control fired, in the attacker's requests or the victim's.
     assert not [e for e in outcome.events if e.kind == "fired" and e.counted], story(outcome)
+
+
+def test_id_token_of_evilapp_signs_in_to_nobody_with_pairwise_subjects(run_attack):  # type: ignore[no-untyped-def]
+    """EvilApp's pseudonym for the victim is not FinLens's: FinLens opens another account."""
+    outcome = run_attack(lookup.get("id-token-wrong-audience"), "legacy", pairwise_subjects=True)
+    assert outcome.status == "blocked", story(outcome)
+    assert outcome.fired_controls == ["pairwise_subjects"], story(outcome)
+
+
+def test_a_forged_token_still_reaches_the_victim_through_her_pseudonym(run_attack):  # type: ignore[no-untyped-def]
+    """Pairwise subjects change no signature check: a forged token naming the victim's
+    pseudonym for FinLens reaches her accounts as her public sub did (the bank's lookup)."""
+    outcome = run_attack(lookup.get("jwt-alg-none"), "legacy", pairwise_subjects=True)
+    assert outcome.status == "succeeded", story(outcome)
