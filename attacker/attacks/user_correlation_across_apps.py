@@ -38,11 +38,18 @@ def _sub(id_token: str) -> str:
 def run(ctx: AttackContext) -> None:
     victim = ctx.victim("alice")
     victim.sign_in_with_bank()
+    # The lab's judge (not the attacker) reads whom FinLens knows her as, from her dashboard:
+    # a record with EvilApp's sub that is not hers (an account another attack made FinLens
+    # open with an ID token of EvilApp's) is no correlation.
+    with victim.own():
+        her = victim.browser.identity()
+    if her is None:
+        raise AttackSetupError("the victim's FinLens dashboard names no bank identity")
     ctx.step("victim", "uses FinLens, signed in with her bank")
     evilapp_sub = _sub(ss.evilapp_id_token(ctx, victim))
     ctx.step("attacker", f"EvilApp knows the victim as sub {evilapp_sub[:24]!r}")
     matches = [r for r in leaks.tpp_user_records(ctx)
-               if r["issuer"] == ctx.config.issuer and r["sub"] == evilapp_sub]
+               if (r["issuer"], r["sub"]) == (ctx.config.issuer, evilapp_sub) == her]
     if not matches:
         ctx.failed("EvilApp's identifier for the victim is in none of FinLens's records: the "
                    "apps know her by different identifiers (pairwise subjects), nothing to "
