@@ -47,3 +47,18 @@ def tpp_secret_issued_at(ctx: AttackContext) -> float | None:
         return float(data["client_secret_issued_at"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+LEAKED_TPP_USER_RECORDS = "leaked_tpp_user_records"
+
+
+def tpp_user_records(ctx: AttackContext) -> list[dict[str, str]]:
+    """FinLens's table of bank identities — (issuer, sub, FinLens user) per person who signed
+    in with her bank (lab/tpp/identities.py) — as a breach of FinLens's database would leak
+    it; nothing else of FinLens's store."""
+    if LEAKED_TPP_USER_RECORDS not in ctx.attack.grants:
+        raise PremiseViolation(f"{ctx.attack.id}: the premise grants no leak of FinLens's users")
+    rows = ctx.store.query("SELECT issuer, subject, user_id FROM tpp_identities")
+    ctx.step("attacker", f"reads FinLens's leaked user records: {len(rows)} bank identities")
+    return [{"issuer": str(r["issuer"]), "sub": str(r["subject"]), "user": str(r["user_id"])}
+            for r in rows]

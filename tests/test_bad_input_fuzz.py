@@ -128,7 +128,13 @@ authorization = st.one_of(
 )
 BODY_KINDS = ["form", "json", "raw", "oversized", "nested", "wrong-type"]
 nesting = st.integers(min_value=900, max_value=15_000)
-accept = st.sampled_from(["application/json", "text/html", "*/*", ""])
+# RFC 9701 §4: the introspection endpoint reads Accept; odd weights and parameters included.
+accept = st.sampled_from(["application/json", "text/html", "*/*", "",
+                          "application/token-introspection+jwt",
+                          "application/token-introspection+jwt;q=0",
+                          "application/token-introspection+jwt;q=abc;;",
+                          "application/token-introspection+jwt;q=" + "9" * 400, ";;,,;q=",
+                          "APPLICATION/TOKEN-INTROSPECTION+JWT, */*;q=0.1"])
 
 
 def _path_for(rule: Rule, values: dict[str, str]) -> str:
@@ -242,7 +248,8 @@ def test_the_fuzzer_finds_a_route_that_crashes_on_bad_input(tmp_path: Any) -> No
     assert failures and "500" in failures[0]
 
 
-edge_value = st.one_of(st.sampled_from(EDGE_NUMBERS), json_text, st.integers(), st.none())
+edge_value = st.one_of(st.sampled_from(EDGE_NUMBERS), json_text, st.integers(), st.none(),
+                       st.sampled_from(["pairwise", "public", "ES256", "RS256", "none"]))
 metadata_text = st.one_of(st.sampled_from(EDGE_TEXT), st.text(max_size=30),
                           st.sampled_from(["EvilApp", "https://127.0.0.1:9446/cb"]))
 
@@ -259,7 +266,11 @@ def test_whatever_registration_accepts_is_safe_to_store_and_show(lab: RunningLab
               suppress_health_check=list(HealthCheck))
     @given(name=metadata_text, uris=st.lists(metadata_text, min_size=1, max_size=3),
            extra=st.dictionaries(st.sampled_from(["client_uri", "logo_uri", "contacts",
-                                                  "software_id", "tos_uri", "x"]),
+                                                  "software_id", "tos_uri", "x",
+                                                  # OIDC Registration §2; RFC 9701 §6
+                                                  "subject_type", "sector_identifier_uri",
+                                                  "introspection_signed_response_alg",
+                                                  "introspection_encrypted_response_alg"]),
                                  edge_value, max_size=2))
     def one(name: str, uris: list[str], extra: dict[str, Any]) -> None:
         body = json.dumps({"client_name": name, "redirect_uris": uris, **extra})

@@ -78,6 +78,7 @@ ORDER: tuple[str, ...] = (
     "otp-phishing-relay",
     "ropc-mfa-bypass",
     "audit-log-tampering",
+    "user-correlation-across-apps",
 )
 
 

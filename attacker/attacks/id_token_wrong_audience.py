@@ -47,5 +47,11 @@ ATTACK = Attack(
         "jarm":
             "FinLens takes a sign-in response only as a JWT the AS signed for FinLens; "
             "EvilApp's ID token of the victim comes in no such response",
+        "pairwise_subjects":
+            "EvilApp's ID token names the victim by EvilApp's pseudonym, not the one FinLens "
+            "knows her by (OIDC Core §8): FinLens signs the attacker in to a new, empty "
+            "account, not hers; nothing is refused (the prevented event on EvilApp's token "
+            "request)",
     },
+    counts_prevented=("pairwise_subjects",),
 )

@@ -7,8 +7,8 @@ from flask import Flask
 from lab import keys, pki
 from lab.config import LabConfig
 from lab.domain import clients as domain_clients
-from lab.domain import login_risk, login_throttle, refresh_tokens
-from lab.protocol import client_auth, codes, par
+from lab.domain import login_risk, login_throttle, pseudonyms, refresh_tokens
+from lab.protocol import client_auth, codes, par, subjects
 from lab.protocol.oidc import Signing
 from lab.store import Store
 from lab.web.app_base import init_lab_app
@@ -21,6 +21,7 @@ from .views import bp
 def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): tables, the AS keys, the TPP's registration."""
     domain_clients.ensure_schema(store)
+    pseudonyms.ensure_schema(store)
     codes.ensure_schema(store)
     refresh_tokens.ensure_schema(store)
     pending.ensure_schema(store)
@@ -41,7 +42,8 @@ def create_app(config: LabConfig, store: Store) -> Flask:
     app = Flask(__name__)
     init_lab_app(app, component="as", store=store, data_dir=config.data_dir)
     keys.ensure_keyset(config.keys_dir, "as")
-    signing = Signing(config.issuer, keys.KeyFile(config.keys_dir, "as"))
+    signing = Signing(config.issuer, keys.KeyFile(config.keys_dir, "as"),
+                      subjects.Subjects(subjects.salt_file(config.data_dir)))
     app.extensions["lab_authorization_server"] = build_server(config, signing)
     app.register_blueprint(bp)
     device.init(app)

@@ -22,7 +22,14 @@ from authlib.oauth2.rfc7591 import (
 from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
 
 from lab import context, pki
-from lab.protocol import client_metadata, client_secrets, metadata, mtls_client_auth
+from lab.protocol import (
+    client_metadata,
+    client_secrets,
+    introspection_jwt,
+    metadata,
+    mtls_client_auth,
+    subjects,
+)
 from lab.protocol.errors import InvalidRequestError
 
 from . import clients
@@ -30,7 +37,8 @@ from . import clients
 STRING_FIELDS = ("token_endpoint_auth_method", "client_name", "client_uri", "logo_uri", "scope",
                  "tos_uri", "policy_uri", "jwks_uri", "software_id", "software_version",
                  "client_id", "client_secret", "id_token_signed_response_alg",
-                 "tls_client_auth_subject_dn")
+                 "tls_client_auth_subject_dn", "subject_type", "sector_identifier_uri",
+                 "introspection_signed_response_alg")
 LIST_FIELDS = ("redirect_uris", "grant_types", "response_types", "contacts")
 REDIRECT_GRANTS = {"authorization_code", "implicit"}
 # The scope words of the client an RFC 7592 update is for, while that update runs.
@@ -74,6 +82,10 @@ def check_metadata(data: Any) -> dict[str, Any]:
     if data.get("token_endpoint_auth_method") == "private_key_jwt" and jwks is None:
         raise BadMetadataError()
     check_mtls_metadata(data)
+    # OIDC Registration §2 subject_type (Core §8.1 sector); RFC 9701 §6 introspection metadata.
+    for refused in (subjects.check_registration(data), introspection_jwt.check_registration(data)):
+        if refused:
+            raise _described(refused)
     # RFC 9449 §5.2: "dpop_bound_access_tokens": a boolean.
     if not isinstance(data.get("dpop_bound_access_tokens", False), bool):
         raise BadMetadataError()
@@ -87,6 +99,12 @@ def check_metadata(data: Any) -> dict[str, Any]:
     if "client_credentials" in grant_types and data.get("token_endpoint_auth_method") == "none":
         raise BadMetadataError()
     return data
+
+
+def _described(problem: str) -> BadMetadataError:
+    error = BadMetadataError()
+    error.description = problem
+    return error
 
 
 def check_mtls_metadata(data: dict[str, Any]) -> None:
@@ -105,9 +123,11 @@ def check_mtls_metadata(data: dict[str, Any]) -> None:
 
 
 class LabClientMetadataClaims(BaseClaims):
-    """RFC 8705 §2.1.2 and RFC 9449 §5.2 client metadata, kept next to RFC 7591's."""
+    """RFC 8705 §2.1.2, RFC 9449 §5.2, OIDC Registration §2 (subject_type) and RFC 9701 §6
+    client metadata, kept next to RFC 7591's."""
 
-    REGISTERED_CLAIMS = ["tls_client_auth_subject_dn", "dpop_bound_access_tokens"]
+    REGISTERED_CLAIMS = ["tls_client_auth_subject_dn", "dpop_bound_access_tokens", "subject_type",
+                         "introspection_signed_response_alg"]
 
 
 CLAIMS_CLASSES = [ClientMetadataClaims, LabClientMetadataClaims]

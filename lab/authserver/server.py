@@ -97,7 +97,8 @@ class LabAuthorizationServer(AuthorizationServer):
         self.config = config
         self.signing = signing
         self.register_token_generator("default", AccessTokenGenerator(
-            config.issuer, lambda: signing.key, audience=config.bank_url))
+            config.issuer, lambda: signing.key, audience=config.bank_url,
+            subjects=signing.subjects))
 
     # --- storage -------------------------------------------------------------------------
     def query_client(self, client_id: Any) -> clients.Client | None:

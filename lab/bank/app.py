@@ -7,7 +7,7 @@ from flask import Flask
 from lab.bank import api, issuer_keys, web
 from lab.bank.protector import Protector
 from lab.config import LabConfig
-from lab.domain import idempotency, payment_consents, refresh_tokens, usage_monitor
+from lab.domain import idempotency, payment_consents, pseudonyms, refresh_tokens, usage_monitor
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 
@@ -16,6 +16,7 @@ def setup(config: LabConfig, store: Store) -> None:
     """First-start work (idempotent): the page's revoke touches refresh_tokens, maybe before
     the AS has created the table. Payment consents: the AS writes them, the bank uses them."""
     refresh_tokens.ensure_schema(store)
+    pseudonyms.ensure_schema(store)
     issuer_keys.ensure_schema(store)
     payment_consents.ensure_schema(store)
     idempotency.ensure_schema(store)

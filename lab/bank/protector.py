@@ -17,10 +17,11 @@ from lab import clock, pki
 from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
+from lab.domain import clients as domain_clients
 from lab.domain import consent, ledger, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
-from lab.protocol import security_events
+from lab.protocol import security_events, subjects
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
@@ -99,6 +100,7 @@ class Protector:
         self._check_audience(claims)
         status = self._token_status(claims)
         self._check_revocation(claims, status)
+        username = self._customer(username, claims, status)
         self.binding.validate_token(claims, None, request or ResourceRequest(), scheme=scheme,
                                     access_token=token)
         scope = claims.get("scope")
@@ -170,6 +172,16 @@ class Protector:
         if self.config.bank_url not in audiences:
             raise AUDIENCE.refuse(InvalidTokenError(),
                                   reason=f"aud {_short(aud)} does not name {self.config.bank_url}")
+
+    def _customer(self, sub: str, claims: dict[str, Any], status: dict[str, Any] | None) -> str:
+        """Whose token it is: `sub`, or the customer whose pairwise pseudonym it is for the
+        token's client (OIDC Core §8; the bank shares the AS's record of the pseudonyms, as a
+        bank's API gateway shares its OpenID Provider's store)."""
+        if status is not None and status.get("username") == sub:
+            return sub
+        client_id = (status or {}).get("client_id") or claims.get("client_id")
+        return subjects.customer_of(self.store, sub,
+                                    domain_clients.metadata_of(self.store, client_id))
 
     def _token_status(self, claims: dict[str, Any]) -> dict[str, Any] | None:
         jti = claims.get("jti")

@@ -322,6 +322,7 @@ from .catalog_loginrisk import LOGINRISK_CONTROLS  # noqa: E402
 from .catalog_monitor import MONITOR_CONTROLS  # noqa: E402
 from .catalog_negatives import NEGATIVES_CONTROLS  # noqa: E402
 from .catalog_payments import PAYMENTS_CONTROLS  # noqa: E402
+from .catalog_ppid import PPID_CONTROLS  # noqa: E402
 from .catalog_stepup import STEPUP_CONTROLS  # noqa: E402
 
 CONTROLS = (
@@ -337,6 +338,7 @@ CONTROLS = (
     + JAR_CONTROLS
     + NEGATIVES_CONTROLS
     + HTTPSIG_CONTROLS
+    + PPID_CONTROLS
 )
 
 BY_ID: dict[str, Control] = {c.id: c for c in CONTROLS}

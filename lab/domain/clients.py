@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from typing import Any
 
 from lab.store.base import Store
 
@@ -48,6 +49,15 @@ def client_name(store: Store, client_id: str) -> str:
     row = store.query_one("SELECT metadata FROM as_clients WHERE client_id = ?", (client_id,))
     metadata = json.loads(row["metadata"]) if row else {}
     return shown_name(metadata.get("client_name"), client_id)
+
+
+def metadata_of(store: Store, client_id: object) -> dict[str, Any] | None:
+    """A registered client's metadata (the bank reads its redirect URIs' sector, OIDC §8.1)."""
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 200:
+        return None
+    row = store.query_one("SELECT metadata FROM as_clients WHERE client_id = ?", (client_id,))
+    metadata = json.loads(row["metadata"]) if row else None
+    return metadata if isinstance(metadata, dict) else None
 
 
 def shown_name(client_name: object, client_id: str) -> str:

@@ -15,7 +15,7 @@ from lab.controls import catalog, guard
 from lab.controls.guard import Guard
 from lab.controls.model import Control, Edit, Param
 
-from . import auth_context, resources
+from . import auth_context, introspection_jwt, resources
 
 SCOPES = ["openid", "offline_access", "accounts:read", "transactions:read", "payments:write"]
 ALL_RESPONSE_TYPES = ["code", "token", "id_token", "id_token token", "code id_token",
@@ -68,7 +68,10 @@ def base(issuer: str) -> dict[str, Any]:
         "revocation_endpoint_auth_signing_alg_values_supported": list(WIDE_AUTH_ALGS),
         "introspection_endpoint_auth_methods_supported": list(ENDPOINT_AUTH_METHODS),
         "introspection_endpoint_auth_signing_alg_values_supported": list(WIDE_AUTH_ALGS),
-        "subject_types_supported": ["public"],
+        # OIDC Core §8: a client may register subject_type pairwise (lab/protocol/subjects.py).
+        "subject_types_supported": ["public", "pairwise"],
+        # RFC 9701 §7: signed introspection responses (lab/protocol/introspection_jwt.py).
+        "introspection_signing_alg_values_supported": list(introspection_jwt.ALGS),
         "id_token_signing_alg_values_supported": list(WIDE_ID_TOKEN_ALGS),
         "userinfo_signing_alg_values_supported": [a for a in WIDE_ID_TOKEN_ALGS if a != "none"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",

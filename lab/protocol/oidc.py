@@ -5,6 +5,7 @@ nonce, at_hash and auth_time come from the code; iat/exp from the lab clock.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,12 @@ from authlib.oidc.core import OpenIDCode, UserInfo
 from lab import clock, context, keys
 from lab.domain import customers
 
+from .subjects import Subjects
+
 ID_TOKEN_LIFETIME = 300
+# The client an ID token is being made for, from get_compatible_claims to generate_user_info
+# (Authlib calls them in that order, in both the code and the front-channel grants).
+_ID_TOKEN_CLIENT: ContextVar[Any] = ContextVar("id_token_client", default=None)
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,14 @@ class Signing:
 
     issuer: str
     keyring: keys.KeyFile
+    subjects: Subjects | None = None    # pairwise `sub` (lab/protocol/subjects.py)
+
+    def subject(self, client: Any, username: str, *, note: bool = False) -> str:
+        """The `sub` this client gets for this user (OIDC Core §8)."""
+        if self.subjects is None or client is None:
+            return username
+        return self.subjects.subject(client.get_client_id(), client.metadata, username,
+                                     note=note)
 
     @property
     def private_keys(self) -> list[dict[str, Any]]:
@@ -37,10 +51,11 @@ class Signing:
         return keys.signing_key(keys.published(self.keyring.read(), now), "ES256", now)
 
 
-def user_info(user: Any, scope: str) -> UserInfo:
-    """OIDC §5.1 claims for the lab's users: sub always, name with `profile` or by default."""
+def user_info(user: Any, scope: str, sub: str | None = None) -> UserInfo:
+    """OIDC §5.1 claims for the lab's users: sub always (the client's pairwise one when given),
+    name with `profile` or by default."""
     username = user.get_user_id() if hasattr(user, "get_user_id") else str(user)
-    info = UserInfo(sub=username)
+    info = UserInfo(sub=sub or username)
     ctx = context.current_or_none()
     customer = customers.get(ctx.store, username) if ctx else None
     if customer:
@@ -69,6 +84,7 @@ class IdTokenSigning:
                 "azp": client.get_client_id(), "iat": now, "exp": now + ID_TOKEN_LIFETIME}
 
     def get_compatible_claims(self, request: Any) -> dict[str, Any]:
+        _ID_TOKEN_CLIENT.set(request.client)
         claims = self.get_client_claims(request.client)
         auth_time = getattr(request.user, "auth_time", None)
         if auth_time:
@@ -80,7 +96,10 @@ class IdTokenSigning:
         return False
 
     def generate_user_info(self, user: Any, scope: str) -> UserInfo:
-        return user_info(user, scope)
+        client = _ID_TOKEN_CLIENT.get()
+        _ID_TOKEN_CLIENT.set(None)
+        username = user.get_user_id() if hasattr(user, "get_user_id") else str(user)
+        return user_info(user, scope, self.signing.subject(client, username))
 
 
 class LabOpenIDCode(IdTokenSigning, OpenIDCode):

@@ -2,6 +2,8 @@
 
 Both authenticate the client. A token is either one of this AS's JWT access
 tokens (looked up by jti in the consent store) or an opaque refresh token.
+Introspection answers in a signed JWT when the caller asks for one (RFC 9701,
+lab/protocol/introspection_jwt.py).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
@@ -18,6 +21,7 @@ from lab.domain import consent, refresh_tokens
 from lab.domain.revocation import revoke_grant
 from lab.store.base import Store
 
+from . import introspection_jwt
 from .errors import InvalidRequestError
 from .tokens import verify_own
 
@@ -114,6 +118,18 @@ class LabIntrospectionEndpoint(IntrospectionEndpoint):
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         return find_token(self.server, token_string, token_type_hint)
 
+    def create_endpoint_response(self, request: Any) -> tuple[int, Any, list[tuple[str, str]]]:
+        """RFC 7662 §2.2 as JSON, or RFC 9701 §5 as a JWT for the authenticated caller."""
+        client = self.authenticate_endpoint_client(request)
+        token = self.authenticate_token(request, client)
+        body = self.create_introspection_payload(token)
+        if not introspection_jwt.wants_jwt(request.headers.get("Accept"), client.metadata):
+            return 200, body, list(default_json_headers)
+        signing = self.server.signing
+        signed = introspection_jwt.sign(signing.key, signing.issuer, client.get_client_id(), body)
+        headers = [h for h in default_json_headers if h[0] != "Content-Type"]
+        return 200, signed, [("Content-Type", introspection_jwt.MEDIA_TYPE), *headers]
+
     def check_permission(self, token: Any, client: Any, request: Any) -> bool:
         # RFC 7662 §4: the AS decides who may introspect what: the token's own client,
         # or a client registered as a resource server.
@@ -143,7 +159,10 @@ class LabIntrospectionEndpoint(IntrospectionEndpoint):
                     body["token_type"] = "DPoP"
             return body
         grant = consent.get_grant(_store(), token.grant_id) if token.grant_id else None
+        # OIDC Core §8: the same sub the token's client sees in its ID and access tokens.
+        owner = self.server.query_client(token.client_id)
+        sub = self.server.signing.subject(owner, token.username) if token.username else None
         return {"active": True, "scope": token.scope, "client_id": token.client_id,
-                "sub": token.username, "iat": int(token.issued_at),
+                "sub": sub, "iat": int(token.issued_at),
                 "iss": self.server.signing.issuer, "token_type": "refresh_token",
                 "grant_active": bool(grant and grant["active"])}

@@ -22,6 +22,8 @@ from lab import clock, keys
 from lab.controls import guard
 from lab.jose import b64
 
+from .subjects import Subjects
+
 SHORT_LIFETIME = guard("short_access_token_lifetime")
 AUD = guard("aud_check")
 
@@ -63,12 +65,13 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
     """Authlib's RFC 9068 generator on the lab clock, with the lab's aud and grant_id."""
 
     def __init__(self, issuer: str, current_key: Callable[[], dict[str, Any]],
-                 audience: str) -> None:
+                 audience: str, subjects: Subjects | None = None) -> None:
         super().__init__(issuer=issuer, alg="ES256",
                          refresh_token_generator=lambda **_: secrets.token_urlsafe(32),
                          expires_generator=lambda client, grant_type: access_token_lifetime())
         self.current_key = current_key   # the signing key now: it changes at a rotation
         self.audience = audience
+        self.subjects = subjects         # pairwise `sub` (OIDC Core §8; RFC 9068 §6)
         # Imported once per kid: parsing the private JWK per token cost more than signing.
         self._key_sets: dict[str, KeySet] = {}
 
@@ -93,12 +96,23 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
             token["authorization_details"] = details
         return token
 
+    def _subject(self, client: Any, user: Any) -> str:
+        """RFC 9068 §2.2: the user's `sub` — the client's pairwise one when it has one, since
+        the client can read this JWT (§6) — or the client itself without a user."""
+        if not user:
+            return str(client.get_client_id())
+        username = str(user.get_user_id())
+        if self.subjects is None or isinstance(user, ClientSubject):
+            return username
+        return self.subjects.subject(client.get_client_id(), client.metadata, username,
+                                     note=True)
+
     def access_token_generator(self, client: Any, grant_type: str, user: Any,  # type: ignore[override]
                                scope: str) -> str:
         now = clock.now_int()
         claims: dict[str, Any] = {
             "iss": self.issuer,
-            "sub": user.get_user_id() if user else client.get_client_id(),
+            "sub": self._subject(client, user),
             "client_id": client.get_client_id(),
             "scope": scope,
             "jti": secrets.token_urlsafe(16),

@@ -64,4 +64,7 @@ def claims_for(token: str, private_keys: list[dict[str, Any]],
     check_binding(claims)
     if "openid" not in str(claims.get("scope", "")).split():
         raise OpenIDScopeError()
-    return user_info(EndUser(str(claims["sub"])), str(claims.get("scope", "")))
+    # OIDC Core §5.3.2: the sub is the token's (pairwise for its client, §8); the user's
+    # other claims come from the customer the AS issued the token for.
+    username = row.get("username") or str(claims["sub"])
+    return user_info(EndUser(str(username)), str(claims.get("scope", "")), str(claims["sub"]))
