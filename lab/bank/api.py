@@ -19,6 +19,7 @@ from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
 from lab.protocol import sender_binding as binding
 from lab.protocol import step_up
+from lab.protocol.phantom import CONFIRMED_HEADER
 from lab.protocol.resource_errors import InvalidRequestError
 
 bp = Blueprint("bank_api", __name__)
@@ -49,7 +50,8 @@ def _resource_request() -> binding.ResourceRequest:
         method=request.method,
         url=protector().config.bank_url + quote(request.path, safe="/!$&'()*+,;=:@-._~"),
         dpop=request.headers.getlist("DPoP"),
-        client_cert=cert if isinstance(cert, str) else None)
+        client_cert=cert if isinstance(cert, str) else None,
+        confirmed=request.headers.get(CONFIRMED_HEADER))
 
 
 def authorized(scope: str) -> AccessToken:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from lab import clock, pki
+from lab import keys as key_files
 from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
-from lab.domain import consent, ledger, usage_monitor
+from lab.domain import consent, ledger, reference_tokens, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
-from lab.protocol import security_events
+from lab.protocol import phantom, security_events
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
@@ -76,6 +77,8 @@ class Protector:
         self.store = store
         self.keys = keys or AuthorizationServerKeys(config, store)
         self.binding = DPoPTokenValidator()
+        self.gateway_keys = key_files.KeyFile(config.keys_dir, phantom.GATEWAY_OWNER)
+        self._gateway_thumbprint: str | None = None
 
     # --- the token ---------------------------------------------------------------------------
 
@@ -87,7 +90,9 @@ class Protector:
         if token_elsewhere:
             raise InvalidRequestError("Send the access token in the Authorization header only.")
         scheme, token = self._credentials(authorization)
-        claims = self._verify(token)
+        request = request or ResourceRequest()
+        gateway = reference_tokens.opaque(self.store)
+        claims = self._from_gateway(token, request) if gateway else self._verify(token)
         # RFC 9068 §4: "The issuer identifier for the authorization server (which is typically
         # obtained during discovery) MUST exactly match the value of the "iss" claim."
         if claims.get("iss") != self.config.issuer:
@@ -99,8 +104,12 @@ class Protector:
         self._check_audience(claims)
         status = self._token_status(claims)
         self._check_revocation(claims, status)
-        self.binding.validate_token(claims, None, request or ResourceRequest(), scheme=scheme,
-                                    access_token=token)
+        if gateway:
+            # The gateway verified the DPoP proof or certificate; it names the key it saw.
+            phantom.forwarded_key_matches(claims, request.confirmed)
+        else:
+            self.binding.validate_token(claims, None, request, scheme=scheme,
+                                        access_token=token)
         scope = claims.get("scope")
         client_id = claims.get("client_id")
         jti = claims.get("jti")
@@ -137,6 +146,24 @@ class Protector:
             # just a bad token.
             log.info("malformed token: %r", exc)
             raise InvalidTokenError() from None
+
+    def _from_gateway(self, token: str, request: ResourceRequest) -> dict[str, Any]:
+        """Opaque mode (docs/gateway.md): only the gateway's JWT, only over the gateway's
+        mutual-TLS connection; a client calling the bank directly is refused."""
+        if self._gateway_thumbprint is None:
+            cert = pki.client_cert(self.config.pki_dir, phantom.GATEWAY_CERT).cert
+            self._gateway_thumbprint = pki.certificate_thumbprint(cert.read_bytes())
+        expected = self._gateway_thumbprint
+        if expected is None or pki.certificate_thumbprint(request.client_cert) != expected:
+            log.info("opaque mode: a request that did not come through the gateway")
+            raise InvalidTokenError()
+        try:
+            claims = phantom.verify_inner(token, self.gateway_keys.read())
+        except FileNotFoundError:
+            claims = None
+        if claims is None:
+            raise InvalidTokenError()
+        return claims
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:
         if not EXPIRY.on():
@@ -287,6 +314,9 @@ def _key_of(token: AccessToken, request: ResourceRequest) -> str:
     has already verified it against cnf.jkt. A proof sent with an unbound token proves
     nothing, so it is not the family's key."""
     cnf = token.claims.get("cnf")
+    if request.confirmed:  # opaque mode: the key the gateway verified
+        kind, _, value = request.confirmed.partition("=")
+        return ("dpop:" if kind == "jkt" else "cert:") + value
     if request.dpop and isinstance(cnf, dict) and "jkt" in cnf:
         header = b64.json_segment(request.dpop[0], 0)
         key = header.get("jwk")

@@ -38,6 +38,8 @@ class ResourceRequest:
     url: str = ""
     dpop: list[str] = field(default_factory=list)
     client_cert: str | None = None
+    # Opaque mode (docs/gateway.md): the key the gateway verified, as it forwarded it.
+    confirmed: str | None = None
 
 
 def dpop_scheme_allowed() -> bool:
