@@ -168,6 +168,8 @@ def banner(lab: in_process.RunningLab, console: Console,
     console.print(f"  authorization server  {config.as_url}   (issuer {config.issuer})")
     console.print(f"  bank                  {config.bank_url}")
     console.print(f"  TPP (FinLens)         {config.tpp_url}")
+    if config.opaque_tokens:
+        console.print(f"  gateway (opaque)      {config.gateway_url}")
     console.print(f"  admin API             {config.as_url}/admin  "
                   f"(token in {config.admin_token_path})")
     console.print(f"  profile               {status['profile']} "
