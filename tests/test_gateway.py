@@ -140,6 +140,8 @@ def test_honest_link_in_opaque_mode_shows_the_reference_outside_and_the_jwt_insi
         confirmed = dict((k.lower(), v) for k, v in row["request_headers"])
         assert confirmed[phantom.CONFIRMED_HEADER.lower()] == \
             f"jkt={inner_claims['cnf']['jkt']}"
+        # ... and the client's address, for token_usage_monitoring at the bank.
+        assert confirmed[phantom.FORWARDED_FOR_HEADER.lower()] == outside[0]["client_addr"]
 
 
 def test_a_stolen_reference_without_the_dpop_key_is_refused_at_the_gateway(

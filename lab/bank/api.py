@@ -19,7 +19,7 @@ from lab.bank.protector import AccessToken, Protector
 from lab.domain import ledger
 from lab.protocol import sender_binding as binding
 from lab.protocol import step_up
-from lab.protocol.phantom import CONFIRMED_HEADER
+from lab.protocol.phantom import CONFIRMED_HEADER, FORWARDED_FOR_HEADER
 from lab.protocol.resource_errors import InvalidRequestError
 
 bp = Blueprint("bank_api", __name__)
@@ -51,7 +51,8 @@ def _resource_request() -> binding.ResourceRequest:
         url=protector().config.bank_url + quote(request.path, safe="/!$&'()*+,;=:@-._~"),
         dpop=request.headers.getlist("DPoP"),
         client_cert=cert if isinstance(cert, str) else None,
-        confirmed=request.headers.get(CONFIRMED_HEADER))
+        confirmed=request.headers.get(CONFIRMED_HEADER),
+        forwarded_for=request.headers.get(FORWARDED_FOR_HEADER))
 
 
 def authorized(scope: str) -> AccessToken:
@@ -61,7 +62,8 @@ def authorized(scope: str) -> AccessToken:
                                      resource)
     protector().require_customer(token)
     account_id = (request.view_args or {}).get("account_id")
-    protector().watch_usage(token, resource, address=request.remote_addr or "",
+    protector().watch_usage(token, resource,
+                            address=protector().client_address(resource, request.remote_addr),
                             user_agent=request.headers.get("User-Agent", ""),
                             account_id=account_id if isinstance(account_id, str) else None,
                             request_id=context.current().request_id)

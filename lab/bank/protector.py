@@ -236,6 +236,13 @@ class Protector:
 
     # --- how the token is used (token_usage_monitoring) ---------------------------------------
 
+    def client_address(self, request: ResourceRequest, peer: str | None) -> str:
+        """The client's address: in opaque mode the one the gateway saw (authenticate has
+        already refused anything that did not come over the gateway's mutual TLS)."""
+        if request.forwarded_for and reference_tokens.opaque(self.store):
+            return request.forwarded_for[:64]
+        return peer or ""
+
     def watch_usage(self, token: AccessToken, request: ResourceRequest, *, address: str,
                     user_agent: str, account_id: str | None, request_id: str | None) -> None:
         """Hand this use of the token's family to the monitor; refuse when it revoked it."""

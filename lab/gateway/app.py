@@ -32,7 +32,7 @@ def _api(path: str) -> Response:
         request=ResourceRequest(method=request.method, url=gateway.config.gateway_url +
                                 public_path, dpop=request.headers.getlist("DPoP"),
                                 client_cert=cert if isinstance(cert, str) else None),
-        request_id=g.request_id)
+        request_id=g.request_id, client_address=request.remote_addr or "")
     return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
 

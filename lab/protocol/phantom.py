@@ -31,6 +31,9 @@ from .resource_errors import BankError, InvalidTokenError, MissingTokenError
 from .sender_binding import DPOP, MTLS, DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
 
 CONFIRMED_HEADER = "X-Lab-Confirmed-Key"
+# The client's address as the gateway saw it, for token_usage_monitoring at the bank; believed
+# only on the gateway's mutual-TLS connection (the bank's _from_gateway checked it).
+FORWARDED_FOR_HEADER = "X-Lab-Forwarded-For"
 GATEWAY_CLIENT_ID = "honestbank-gateway"
 GATEWAY_OWNER = "gateway"
 GATEWAY_CERT = "gateway"  # pki client-gateway.pem: the gateway's mutual TLS to the bank

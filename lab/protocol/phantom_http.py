@@ -29,6 +29,7 @@ TIMEOUT = 10.0
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
               "transfer-encoding", "upgrade", "host", "content-length", "content-encoding"}
 NOT_FORWARDED = HOP_BY_HOP | {"authorization", "dpop", phantom.CONFIRMED_HEADER.lower(),
+                              phantom.FORWARDED_FOR_HEADER.lower(),
                               "x-lab-proxy-secret", "x-lab-client-cert", "x-lab-client-addr"}
 NOT_RETURNED = HOP_BY_HOP | {"dpop-nonce", "x-lab-request-id", "set-cookie"}
 
@@ -82,7 +83,7 @@ class Gateway:
 
     def forward(self, *, method: str, path: str, query: bytes, headers: list[tuple[str, str]],
                 body: bytes, authorization: str | None, request: ResourceRequest,
-                request_id: str) -> Outcome:
+                request_id: str, client_address: str = "") -> Outcome:
         """Admit the request (phantom.admit), then call the bank with the inner JWT."""
         admitted = phantom.admit(authorization, request, introspect=self.introspect,
                                  cache=self.cache, issuer=self.config.issuer,
@@ -92,6 +93,8 @@ class Gateway:
         sent["X-Lab-Request-Id"] = request_id  # the bank's events belong to the same request
         if admitted.confirmed:
             sent[phantom.CONFIRMED_HEADER] = admitted.confirmed
+        if client_address:
+            sent[phantom.FORWARDED_FOR_HEADER] = client_address
         url = self.config.bank_url + path + (f"?{query.decode('latin-1')}" if query else "")
         try:
             response = self._session().request(method, url, headers=sent, data=body or None,

@@ -40,6 +40,7 @@ class ResourceRequest:
     client_cert: str | None = None
     # Opaque mode (docs/gateway.md): the key the gateway verified, as it forwarded it.
     confirmed: str | None = None
+    forwarded_for: str | None = None  # and the client's address it saw
 
 
 def dpop_scheme_allowed() -> bool:
