@@ -293,3 +293,26 @@ def test_garbage_and_huge_tokens_at_the_gateway_get_an_oauth_error(
     one()
     gateway = opaque_lab.apps["gateway"].extensions["lab_gateway"]
     assert len(gateway.cache) <= gateway.cache.entries
+
+
+def test_finlens_pays_through_the_gateway_once(opaque_lab: RunningLab,
+                                               switches: Switches) -> None:
+    """POST /payments with its body and Idempotency-Key, the grant's payment consent and its
+    authorization_details: all of it reaches the bank through the gateway's JWT."""
+    from lab.domain import ledger
+    from tests.support.bank_tokens import account
+
+    lab = opaque_lab
+    switches.registry.set({"payment_consent_binding": True})
+    browser, agent = _link(lab)
+    [link] = browser.dashboard().links
+    checking = account("alice", "checking")
+    before = ledger.balance_cents(lab.store, checking)
+    result = agent.authorize(browser.start_payment(link.link_id, "12.50"))
+    assert result.callback_url, result.params
+    done = browser.deliver(result.callback_url)
+    assert done.status_code == 303 and done.headers["Location"].startswith("/payments/"), \
+        done.text[:300]
+    status = browser.http.get(browser.url(done.headers["Location"]))
+    assert 'data-status="booked"' in status.text, status.text[:500]
+    assert ledger.balance_cents(lab.store, checking) == before - 1250

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from lab import clock, context
 from lab.bank import payment_submission, payments
 from lab.bank.protector import AccessToken, Protector
-from lab.domain import ledger
+from lab.domain import ledger, reference_tokens
 from lab.protocol import sender_binding as binding
 from lab.protocol import step_up
 from lab.protocol.phantom import CONFIRMED_HEADER, FORWARDED_FOR_HEADER
@@ -46,13 +46,16 @@ def _resource_request() -> binding.ResourceRequest:
     """Method, public URL (the bank's origin, as the client addressed it: RFC 9449 §4.3 htu),
     DPoP headers and the TLS client certificate Werkzeug put in the environ."""
     cert = request.environ.get("SSL_CLIENT_CERT")
+    # What the gateway says counts only in opaque mode, where the bank requires the gateway's
+    # mutual TLS; in JWT mode a client could send the same headers.
+    gateway = reference_tokens.opaque(context.current().store)
     return binding.ResourceRequest(
         method=request.method,
         url=protector().config.bank_url + quote(request.path, safe="/!$&'()*+,;=:@-._~"),
         dpop=request.headers.getlist("DPoP"),
         client_cert=cert if isinstance(cert, str) else None,
-        confirmed=request.headers.get(CONFIRMED_HEADER),
-        forwarded_for=request.headers.get(FORWARDED_FOR_HEADER))
+        confirmed=request.headers.get(CONFIRMED_HEADER) if gateway else None,
+        forwarded_for=request.headers.get(FORWARDED_FOR_HEADER) if gateway else None)
 
 
 def authorized(scope: str) -> AccessToken:

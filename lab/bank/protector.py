@@ -239,7 +239,7 @@ class Protector:
     def client_address(self, request: ResourceRequest, peer: str | None) -> str:
         """The client's address: in opaque mode the one the gateway saw (authenticate has
         already refused anything that did not come over the gateway's mutual TLS)."""
-        if request.forwarded_for and reference_tokens.opaque(self.store):
+        if request.forwarded_for:  # set only in opaque mode (api._resource_request)
             return request.forwarded_for[:64]
         return peer or ""
 
