@@ -316,3 +316,25 @@ def test_finlens_pays_through_the_gateway_once(opaque_lab: RunningLab,
     status = browser.http.get(browser.url(done.headers["Location"]))
     assert 'data-status="booked"' in status.text, status.text[:500]
     assert ledger.balance_cents(lab.store, checking) == before - 1250
+
+
+def test_certificate_bound_tokens_are_checked_at_the_gateway(
+        opaque_lab: RunningLab, web: requests.Session, switches: Switches) -> None:
+    """mTLS instead of DPoP: FinLens's certificate reaches the gateway (through the capture),
+    the gateway confirms cnf.x5t#S256, and a thief without the certificate is refused there."""
+    lab = opaque_lab
+    switches.registry.set({"dpop_bound_tokens": False, "mtls_bound_tokens": True})
+    since = max([r["id"] for r in list_captures(lab.store, limit=100_000)] or [0])
+    browser, _ = _link(lab)
+    assert _linked_accounts(browser), "FinLens showed no accounts through the gateway"
+    inside = [get_capture(lab.store, r["id"])
+              for r in list_captures(lab.store, since_id=since, limit=1000)
+              if r["label"] == "bank" and r["leg"] == "resource"]
+    assert inside
+    for row in inside:
+        sent = dict((k.lower(), v) for k, v in row["request_headers"])
+        assert sent[phantom.CONFIRMED_HEADER.lower()].startswith("x5t#S256=")
+    stolen = str(lab.store.query_one(
+        "SELECT access_token FROM tpp_links ORDER BY rowid DESC LIMIT 1")["access_token"])
+    r = gateway_get(web, lab, None, stolen, scheme="Bearer")
+    assert r.status_code == 401 and "mtls_bound_tokens" in fired(lab, r)
