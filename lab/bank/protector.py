@@ -9,7 +9,6 @@ the issuer's jwks_uri, then checks claims, revocation, the sender constraint
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -28,10 +27,9 @@ from lab.protocol.resource_errors import (
     InvalidRequestError,
     InvalidTokenError,
     KeysUnavailableError,
-    MissingTokenError,
     NotFoundError,
 )
-from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
+from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")
@@ -43,9 +41,6 @@ SCOPE = guard("scope_check")
 CONSENT = guard("consent_per_account")
 MONITOR = guard("token_usage_monitoring")
 
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-MAX_TOKEN = 8192
 
 
 @dataclass(frozen=True)
@@ -121,19 +116,11 @@ class Protector:
             grant=self._grant(claims, username, status),
         )
 
-    def _credentials(self, authorization: str | None) -> tuple[str, str]:
-        """(scheme, token) from `Authorization: Bearer <token>` or, with DPoP on, `DPoP <token>`."""
-        scheme, _, token = (authorization or "").strip().partition(" ")
-        scheme = scheme.lower()
-        # RFC 7235 §2.1: the scheme is case-insensitive. Another scheme (Basic; DPoP while it is
-        # off) is "an unsupported authentication method": a challenge with no error code.
-        if scheme != "bearer" and not (scheme == "dpop" and dpop_scheme_allowed()):
-            raise MissingTokenError()
-        token = token.strip()
-        # RFC 9449 §7.1: the DPoP scheme uses the same token68 syntax as Bearer.
-        if not token or len(token) > MAX_TOKEN or not B64TOKEN.fullmatch(token):
-            raise InvalidTokenError()
-        return scheme, token
+    @staticmethod
+    def _credentials(authorization: str | None) -> tuple[str, str]:
+        """(scheme, token) from `Authorization: Bearer <token>` or, with DPoP on, `DPoP <token>`:
+        the same reading as the gateway's (lab/protocol/phantom.py)."""
+        return phantom.credentials(authorization)
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:

@@ -23,7 +23,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from lab import clock, keys
+from lab import clock, context, keys
 from lab.config import LabConfig
 from lab.domain import consent
 
@@ -41,7 +41,8 @@ GATEWAY_CERT = "gateway"  # pki client-gateway.pem: the gateway's mutual TLS to 
 CACHE_SECONDS = 30.0
 CACHE_ENTRIES = 1024
 INNER_LIFETIME = 60
-# RFC 6750 §2.1 b64token; a reference is 43 characters, a JWT the AS issues well under this.
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+# (a reference is 43 characters, a JWT the AS issues well under MAX_TOKEN).
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 MAX_TOKEN = 8192
 # What the inner JWT carries over from introspection (RFC 9068 §2.2, RFC 9470 §6.2, RFC 9396).
@@ -110,9 +111,11 @@ class Admitted:
 
 
 def credentials(authorization: str | None) -> tuple[str, str]:
-    """(scheme, token) as the bank reads them (RFC 6750 §2.1, RFC 9449 §7.1)."""
+    """(scheme, token) as the bank and the gateway read them (RFC 6750 §2.1, RFC 9449 §7.1)."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     scheme = scheme.lower()
+    # RFC 7235 §2.1: the scheme is case-insensitive. Another scheme (Basic; DPoP while it is
+    # off) is "an unsupported authentication method": a challenge with no error code.
     if scheme != "bearer" and not (scheme == "dpop" and dpop_scheme_allowed()):
         raise MissingTokenError()
     token = token.strip()
@@ -153,7 +156,7 @@ def mint_inner(claims: dict[str, Any], private_keys: list[dict[str, Any]]) -> st
     now = clock.now_int()
     inner = {name: claims[name] for name in CARRIED if claims.get(name) is not None}
     inner.update(iat=now, exp=min(int(claims["exp"]), now + INNER_LIFETIME))
-    status = consent.access_token_status(_store(), claims["jti"])
+    status = consent.access_token_status(context.current().store, claims["jti"])
     if status is not None and status.get("grant_id"):
         inner["grant_id"] = status["grant_id"]
     key = keys.signing_key(private_keys, "ES256")
@@ -218,8 +221,3 @@ def _cnf(claims: dict[str, Any]) -> dict[str, Any]:
     cnf = claims.get("cnf")
     return cnf if isinstance(cnf, dict) else {}
 
-
-def _store() -> Any:
-    from lab import context
-
-    return context.current().store
