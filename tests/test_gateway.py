@@ -338,3 +338,23 @@ def test_certificate_bound_tokens_are_checked_at_the_gateway(
         "SELECT access_token FROM tpp_links ORDER BY rowid DESC LIMIT 1")["access_token"])
     r = gateway_get(web, lab, None, stolen, scheme="Bearer")
     assert r.status_code == 401 and "mtls_bound_tokens" in fired(lab, r)
+
+
+def test_introspection_and_userinfo_take_the_reference(
+        opaque_lab: RunningLab, web: requests.Session, switches: Switches) -> None:
+    """The AS's own endpoints resolve a reference to the JWT behind it (RFC 7662, OIDC §5.3)."""
+    lab = opaque_lab
+    switches.only()
+    from tests.support.oauth import authorize, redeem
+
+    code, verifier = authorize(lab, scope="openid accounts:read")
+    body = redeem(web, lab, code, verifier).json()
+    token = body["access_token"]
+    assert "." not in token
+    r = web.get(lab.config.as_url + "/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["sub"] == "alice", r.text
+    r = web.post(lab.config.as_url + "/introspect", data={"token": token, **tpp_assertion(lab)})
+    assert r.json()["active"] is True and r.json()["sub"] == "alice"
+    r = web.get(lab.config.as_url + "/userinfo",
+                headers={"Authorization": "Bearer " + secrets.token_urlsafe(32)})
+    assert r.status_code == 401
