@@ -57,9 +57,11 @@ def issue(store: Store, jwt: str, expires_at: float) -> str:
 
 
 def resolve(store: Store, reference: object) -> str | None:
-    """The JWT behind a reference, or None (unknown, malformed or not a reference at all)."""
+    """The JWT behind a reference, or None (unknown, malformed or not a reference at all).
+
+    Only in opaque mode: with JWTs the AS issues none, so the table is not even asked."""
     if not isinstance(reference, str) or not reference or len(reference) > MAX_REFERENCE \
-            or "." in reference:
+            or "." in reference or not opaque(store):
         return None
     row = store.query_one("SELECT jwt FROM reference_tokens WHERE ref_hash = ?",
                           (_hash(reference),))
