@@ -359,3 +359,12 @@ def test_introspection_and_userinfo_take_the_reference(
     r = web.get(lab.config.as_url + "/userinfo",
                 headers={"Authorization": "Bearer " + secrets.token_urlsafe(32)})
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize(("path", "leg"), [("/accounts", "resource"), ("/payments", "resource"),
+                                           ("/accounts/a/balances", "resource"),
+                                           ("/favicon.ico", "other")])
+def test_the_gateway_origin_is_a_resource_leg_in_the_capture(path: str, leg: str) -> None:
+    from lab.capture import legs
+
+    assert legs.classify_path("gateway", path) == leg
