@@ -31,6 +31,10 @@ class LabConfig:
     bank_port: int = 9444
     tpp_port: int = 9445
     profile: str = "fapi2-security"
+    # The phantom-token switch (docs/gateway.md): "jwt" hands FinLens the AS's JWT; "opaque"
+    # hands it a reference token and puts the gateway on gateway_port in front of the bank.
+    access_tokens: str = "jwt"
+    gateway_port: int = 9449
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()
@@ -54,6 +58,19 @@ class LabConfig:
     @property
     def tpp_url(self) -> str:
         return self.origin(self.tpp_port)
+
+    @property
+    def opaque_tokens(self) -> bool:
+        return self.access_tokens == "opaque"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.origin(self.gateway_port)
+
+    @property
+    def api_url(self) -> str:
+        """Where a client calls the bank's API: the gateway with opaque tokens, else the bank."""
+        return self.gateway_url if self.opaque_tokens else self.bank_url
 
     @property
     def db_path(self) -> Path:

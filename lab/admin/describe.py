@@ -116,6 +116,9 @@ def status(config: LabConfig, store: Store, *, capture: bool = False) -> dict[st
         "as": config.as_url,
         "bank": config.bank_url,
         "tpp": config.tpp_url,
+        # The phantom-token switch (docs/gateway.md): the gateway answers only with opaque.
+        "gateway": config.gateway_url if config.opaque_tokens else None,
+        "access_tokens": config.access_tokens,
         "issuer": config.issuer,
         "ca_cert": str(config.ca_cert_path),
         "data_dir": str(config.data_dir),

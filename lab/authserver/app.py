@@ -7,7 +7,7 @@ from flask import Flask
 from lab import keys, pki
 from lab.config import LabConfig
 from lab.domain import clients as domain_clients
-from lab.domain import login_risk, login_throttle, pseudonyms, refresh_tokens
+from lab.domain import login_risk, login_throttle, pseudonyms, reference_tokens, refresh_tokens
 from lab.protocol import client_auth, codes, par, subjects
 from lab.protocol.oidc import Signing
 from lab.store import Store
@@ -16,6 +16,8 @@ from lab.web.app_base import init_lab_app
 from . import clients, device, pending
 from .server import build_server
 from .views import bp
+
+GATEWAY_OWNER = "gateway"  # keys/gateway.jwks.json: its client assertions and inner JWTs
 
 
 def setup(config: LabConfig, store: Store) -> None:
@@ -36,6 +38,13 @@ def setup(config: LabConfig, store: Store) -> None:
     # ... and the subject of its lab-CA client certificate, for tls_client_auth (RFC 8705 §2.1).
     tpp_cert = pki.client_cert(config.pki_dir, "tpp")
     clients.register_tpp(config, store, tpp_jwks, clients.subject_dn(tpp_cert.cert.read_text()))
+    reference_tokens.ensure_schema(store)
+    reference_tokens.set_mode(store, config.access_tokens)
+    if config.opaque_tokens:
+        # The phantom-token gateway introspects as a resource server (docs/gateway.md).
+        clients.register_gateway(store, keys.public_jwks(
+            keys.ensure_keyset(config.keys_dir, GATEWAY_OWNER, ("ES256",))))
+        pki.client_cert(config.pki_dir, GATEWAY_OWNER)  # its mutual TLS to the bank
 
 
 def create_app(config: LabConfig, store: Store) -> Flask:

@@ -309,3 +309,18 @@ def _write_credentials(path: Any, data: dict[str, Any]) -> None:
 def set_registration_token(store: Store, client_id: str, token: str) -> None:
     store.execute("UPDATE as_clients SET registration_token_hash = ? WHERE client_id = ?",
                   (token_hash(token), client_id))
+
+
+GATEWAY_CLIENT_ID = "honestbank-gateway"
+
+
+def register_gateway(store: Store, jwks: dict[str, Any]) -> None:
+    """HonestBank's phantom-token gateway: a resource server that may introspect any token
+    (RFC 7662 §4), authenticated by private_key_jwt, which every profile permits."""
+    metadata = {"client_name": "HonestBank API gateway", "grant_types": [],
+                "response_types": [], "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": jwks, "lab_resource_server": True}
+    if get(store, GATEWAY_CLIENT_ID):
+        update(store, GATEWAY_CLIENT_ID, metadata, [])
+    else:
+        create(store, client_id=GATEWAY_CLIENT_ID, client_secret=None, metadata=metadata)

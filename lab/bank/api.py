@@ -16,11 +16,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from lab import clock, context
 from lab.bank import payment_submission, payments
 from lab.bank.protector import AccessToken, Protector
-from lab.domain import ledger
+from lab.domain import ledger, reference_tokens
 from lab.jose import http_signatures as sig
 from lab.protocol import http_signatures as signing
 from lab.protocol import sender_binding as binding
 from lab.protocol import step_up
+from lab.protocol.phantom import CONFIRMED_HEADER, FORWARDED_FOR_HEADER
 from lab.protocol.resource_errors import InvalidRequestError
 
 bp = Blueprint("bank_api", __name__)
@@ -47,11 +48,16 @@ def _resource_request() -> binding.ResourceRequest:
     """Method, public URL (the bank's origin, as the client addressed it: RFC 9449 §4.3 htu),
     DPoP headers and the TLS client certificate Werkzeug put in the environ."""
     cert = request.environ.get("SSL_CLIENT_CERT")
+    # What the gateway says counts only in opaque mode, where the bank requires the gateway's
+    # mutual TLS; in JWT mode a client could send the same headers.
+    gateway = reference_tokens.opaque(context.current().store)
     return binding.ResourceRequest(
         method=request.method,
         url=protector().config.bank_url + quote(request.path, safe="/!$&'()*+,;=:@-._~"),
         dpop=request.headers.getlist("DPoP"),
-        client_cert=cert if isinstance(cert, str) else None)
+        client_cert=cert if isinstance(cert, str) else None,
+        confirmed=request.headers.get(CONFIRMED_HEADER) if gateway else None,
+        forwarded_for=request.headers.get(FORWARDED_FOR_HEADER) if gateway else None)
 
 
 def _signed_message() -> sig.Request:
@@ -72,7 +78,8 @@ def authorized(scope: str) -> AccessToken:
                                               _signed_message(), request.get_data())
     protector().require_customer(token)
     account_id = (request.view_args or {}).get("account_id")
-    protector().watch_usage(token, resource, address=request.remote_addr or "",
+    protector().watch_usage(token, resource,
+                            address=protector().client_address(resource, request.remote_addr),
                             user_agent=request.headers.get("User-Agent", ""),
                             account_id=account_id if isinstance(account_id, str) else None,
                             request_id=context.current().request_id)

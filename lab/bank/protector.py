@@ -9,29 +9,28 @@ the issuer's jwks_uri, then checks claims, revocation, the sender constraint
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from lab import clock, pki
+from lab import keys as key_files
 from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
 from lab.domain import clients as domain_clients
-from lab.domain import consent, ledger, usage_monitor
+from lab.domain import consent, ledger, reference_tokens, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
-from lab.protocol import security_events, subjects
+from lab.protocol import phantom, security_events, subjects
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,
     InvalidRequestError,
     InvalidTokenError,
     KeysUnavailableError,
-    MissingTokenError,
     NotFoundError,
 )
-from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
+from lab.protocol.sender_binding import DPoPTokenValidator, ResourceRequest
 from lab.store.base import Store
 
 log = logging.getLogger("fapi_lab.bank")
@@ -43,9 +42,6 @@ SCOPE = guard("scope_check")
 CONSENT = guard("consent_per_account")
 MONITOR = guard("token_usage_monitoring")
 
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-MAX_TOKEN = 8192
 
 
 @dataclass(frozen=True)
@@ -77,6 +73,8 @@ class Protector:
         self.store = store
         self.keys = keys or AuthorizationServerKeys(config, store)
         self.binding = DPoPTokenValidator()
+        self.gateway_keys = key_files.KeyFile(config.keys_dir, phantom.GATEWAY_OWNER)
+        self._gateway_thumbprint: str | None = None
 
     # --- the token ---------------------------------------------------------------------------
 
@@ -88,7 +86,9 @@ class Protector:
         if token_elsewhere:
             raise InvalidRequestError("Send the access token in the Authorization header only.")
         scheme, token = self._credentials(authorization)
-        claims = self._verify(token)
+        request = request or ResourceRequest()
+        gateway = reference_tokens.opaque(self.store)
+        claims = self._from_gateway(token, request) if gateway else self._verify(token)
         # RFC 9068 §4: "The issuer identifier for the authorization server (which is typically
         # obtained during discovery) MUST exactly match the value of the "iss" claim."
         if claims.get("iss") != self.config.issuer:
@@ -101,8 +101,12 @@ class Protector:
         status = self._token_status(claims)
         self._check_revocation(claims, status)
         username = self._customer(username, claims, status)
-        self.binding.validate_token(claims, None, request or ResourceRequest(), scheme=scheme,
-                                    access_token=token)
+        if gateway:
+            # The gateway verified the DPoP proof or certificate; it names the key it saw.
+            phantom.forwarded_key_matches(claims, request.confirmed)
+        else:
+            self.binding.validate_token(claims, None, request, scheme=scheme,
+                                        access_token=token)
         scope = claims.get("scope")
         client_id = claims.get("client_id")
         jti = claims.get("jti")
@@ -114,19 +118,11 @@ class Protector:
             grant=self._grant(claims, username, status),
         )
 
-    def _credentials(self, authorization: str | None) -> tuple[str, str]:
-        """(scheme, token) from `Authorization: Bearer <token>` or, with DPoP on, `DPoP <token>`."""
-        scheme, _, token = (authorization or "").strip().partition(" ")
-        scheme = scheme.lower()
-        # RFC 7235 §2.1: the scheme is case-insensitive. Another scheme (Basic; DPoP while it is
-        # off) is "an unsupported authentication method": a challenge with no error code.
-        if scheme != "bearer" and not (scheme == "dpop" and dpop_scheme_allowed()):
-            raise MissingTokenError()
-        token = token.strip()
-        # RFC 9449 §7.1: the DPoP scheme uses the same token68 syntax as Bearer.
-        if not token or len(token) > MAX_TOKEN or not B64TOKEN.fullmatch(token):
-            raise InvalidTokenError()
-        return scheme, token
+    @staticmethod
+    def _credentials(authorization: str | None) -> tuple[str, str]:
+        """(scheme, token) from `Authorization: Bearer <token>` or, with DPoP on, `DPoP <token>`:
+        the same reading as the gateway's (lab/protocol/phantom.py)."""
+        return phantom.credentials(authorization)
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:
@@ -139,6 +135,24 @@ class Protector:
             # just a bad token.
             log.info("malformed token: %r", exc)
             raise InvalidTokenError() from None
+
+    def _from_gateway(self, token: str, request: ResourceRequest) -> dict[str, Any]:
+        """Opaque mode (docs/gateway.md): only the gateway's JWT, only over the gateway's
+        mutual-TLS connection; a client calling the bank directly is refused."""
+        if self._gateway_thumbprint is None:
+            cert = pki.client_cert(self.config.pki_dir, phantom.GATEWAY_CERT).cert
+            self._gateway_thumbprint = pki.certificate_thumbprint(cert.read_bytes())
+        expected = self._gateway_thumbprint
+        if expected is None or pki.certificate_thumbprint(request.client_cert) != expected:
+            log.info("opaque mode: a request that did not come through the gateway")
+            raise InvalidTokenError()
+        try:
+            claims = phantom.verify_inner(token, self.gateway_keys.read())
+        except FileNotFoundError:
+            claims = None
+        if claims is None:
+            raise InvalidTokenError()
+        return claims
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:
         if not EXPIRY.on():
@@ -221,6 +235,13 @@ class Protector:
 
     # --- how the token is used (token_usage_monitoring) ---------------------------------------
 
+    def client_address(self, request: ResourceRequest, peer: str | None) -> str:
+        """The client's address: in opaque mode the one the gateway saw (authenticate has
+        already refused anything that did not come over the gateway's mutual TLS)."""
+        if request.forwarded_for:  # set only in opaque mode (api._resource_request)
+            return request.forwarded_for[:64]
+        return peer or ""
+
     def watch_usage(self, token: AccessToken, request: ResourceRequest, *, address: str,
                     user_agent: str, account_id: str | None, request_id: str | None) -> None:
         """Hand this use of the token's family to the monitor; refuse when it revoked it."""
@@ -299,6 +320,9 @@ def _key_of(token: AccessToken, request: ResourceRequest) -> str:
     has already verified it against cnf.jkt. A proof sent with an unbound token proves
     nothing, so it is not the family's key."""
     cnf = token.claims.get("cnf")
+    if request.confirmed:  # opaque mode: the key the gateway verified
+        kind, _, value = request.confirmed.partition("=")
+        return ("dpop:" if kind == "jkt" else "cert:") + value
     if request.dpop and isinstance(cnf, dict) and "jkt" in cnf:
         header = b64.json_segment(request.dpop[0], 0)
         key = header.get("jwk")

@@ -27,7 +27,7 @@ def classify_path(label: str, path: str) -> str:
     path = path.split("?", 1)[0].split("#", 1)[0] or "/"
     if label == "as":
         return _AS_PATHS.get(path.rstrip("/") or "/", "other")
-    if label == "bank":
+    if label in ("bank", "gateway"):  # the gateway fronts the bank's API (docs/gateway.md)
         if any(path == p or path.startswith(p + "/") for p in _BANK_RESOURCES):
             return "resource"
         return "other"

@@ -34,8 +34,8 @@ def _state(on: bool | None) -> str:
 
 def status(data: dict[str, Any], console: Console) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
-    for key in ("as", "bank", "tpp", "dashboard", "issuer", "ca_cert", "profile", "data_dir",
-                "admin_token_path", "pid"):
+    for key in ("as", "bank", "tpp", "gateway", "access_tokens", "dashboard", "issuer",
+                "ca_cert", "profile", "data_dir", "admin_token_path", "pid"):
         if data.get(key) is not None:
             table.add_row(f"[bold]{key}[/]", escape(str(data[key])))
     serving = data.get("serving")

@@ -35,8 +35,12 @@ def register(add: Any) -> None:
     up.add_argument("--host", default=LOOPBACK, help="bind address (default 127.0.0.1)")
     up.add_argument("--allow-remote", action="store_true",
                     help="allow a non-loopback --host (the lab is deliberately vulnerable)")
-    for name, default in (("as", 9443), ("bank", 9444), ("tpp", 9445)):
+    for name, default in (("as", 9443), ("bank", 9444), ("tpp", 9445), ("gateway", 9449)):
         up.add_argument(f"--{name}-port", type=port_number, default=default, metavar="N")
+    up.add_argument("--access-tokens", choices=("jwt", "opaque"), default="jwt",
+                    help="jwt: FinLens holds the AS's JWT (default); opaque: a reference "
+                         "token, traded for a JWT by the phantom-token gateway in front of "
+                         "the bank (docs/gateway.md)")
     up.add_argument("--dashboard-port", type=port_number, default=8501, metavar="N")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     up.add_argument("--workers", type=int, default=0, metavar="N",
@@ -125,6 +129,8 @@ def preflight(config: LabConfig, args: argparse.Namespace, console: Console) -> 
         console.print(f"[bold red]WARNING[/]: binding {config.host}. Anyone who can reach this "
                       f"host can use a deliberately vulnerable bank. Keep it on a trusted network.")
     ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
+    if config.opaque_tokens:
+        ports["gateway"] = config.gateway_port
     if not 0 <= args.workers <= MAX_WORKERS:
         raise CliError(f"--workers must be 0-{MAX_WORKERS}", EXIT_USAGE)
     if not 1 <= args.threads <= MAX_THREADS:
@@ -162,6 +168,8 @@ def banner(lab: in_process.RunningLab, console: Console,
     console.print(f"  authorization server  {config.as_url}   (issuer {config.issuer})")
     console.print(f"  bank                  {config.bank_url}")
     console.print(f"  TPP (FinLens)         {config.tpp_url}")
+    if config.opaque_tokens:
+        console.print(f"  gateway (opaque)      {config.gateway_url}")
     console.print(f"  admin API             {config.as_url}/admin  "
                   f"(token in {config.admin_token_path})")
     console.print(f"  profile               {status['profile']} "
@@ -224,7 +232,10 @@ def start_dashboard(lab: in_process.RunningLab, port: int, console: Console) -> 
 
 def run_up(args: argparse.Namespace, console: Console) -> int:
     config = LabConfig(data_dir=args.data_dir, host=args.host, as_port=args.as_port,
-                       bank_port=args.bank_port, tpp_port=args.tpp_port)
+                       bank_port=args.bank_port, tpp_port=args.tpp_port,
+                       access_tokens=args.access_tokens, gateway_port=args.gateway_port)
+    if config.opaque_tokens and args.workers:
+        raise CliError("--access-tokens opaque runs the bank in process: drop --workers")
     try:
         with datadir_lock.hold(config.data_dir):
             return _run_up(config, args, console)

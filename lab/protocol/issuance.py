@@ -11,7 +11,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import OAuth2Request
 
 from lab.audit import trail
-from lab.domain import consent, refresh_tokens
+from lab.domain import consent, reference_tokens, refresh_tokens
 from lab.store.base import Store
 
 from .tokens import ClientSubject, EndUser, unverified_claims
@@ -36,6 +36,11 @@ def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> l
             issued_at=claims["iat"], expires_at=claims["exp"])
         minted.append({"jti": claims["jti"]})
         audit.update(jti=claims["jti"], scope=claims.get("scope", ""))
+        # The phantom-token switch (docs/gateway.md): the client gets a reference, never the
+        # claims; the gateway in front of the bank trades it for a JWT by introspection.
+        if reference_tokens.opaque(store):
+            token["access_token"] = reference_tokens.issue(store, token["access_token"],
+                                                           claims["exp"])
     if token.get("refresh_token"):
         # RFC 6749 §6: a new refresh token keeps "the identical scope as that of the refresh
         # token included by the client in the request".

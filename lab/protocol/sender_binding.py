@@ -38,6 +38,9 @@ class ResourceRequest:
     url: str = ""
     dpop: list[str] = field(default_factory=list)
     client_cert: str | None = None
+    # Opaque mode (docs/gateway.md): the key the gateway verified, as it forwarded it.
+    confirmed: str | None = None
+    forwarded_for: str | None = None  # and the client's address it saw
 
 
 def dpop_scheme_allowed() -> bool:

@@ -17,7 +17,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from lab import clock, context
 from lab.controls import guard
-from lab.domain import consent, refresh_tokens
+from lab.domain import consent, reference_tokens, refresh_tokens
 from lab.domain.revocation import revoke_grant
 from lab.store.base import Store
 
@@ -58,7 +58,7 @@ def find_token(server: Any, value: object, hint: str | None) -> Any:
     if not isinstance(value, str) or not value or len(value) > 8192:
         return None
     store = _store()
-    lookups = [_access_token, _refresh_token]
+    lookups = [_access_token, _reference_token, _refresh_token]
     if hint == "refresh_token":
         lookups.reverse()
     for lookup in lookups:
@@ -74,6 +74,12 @@ def _access_token(server: Any, store: Store, value: str) -> AccessTokenRecord | 
         return None
     row = consent.access_token_status(store, claims["jti"])
     return AccessTokenRecord(claims, row) if row else None
+
+
+def _reference_token(server: Any, store: Store, value: str) -> AccessTokenRecord | None:
+    """An opaque access token (docs/gateway.md): the AS's own JWT behind the reference."""
+    jwt = reference_tokens.resolve(store, value)
+    return _access_token(server, store, jwt) if jwt else None
 
 
 def _refresh_token(server: Any, store: Store, value: str) -> refresh_tokens.RefreshToken | None:

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6750 import InsufficientScopeError
 from authlib.oidc.core import UserInfo
 
 from lab import clock, context
-from lab.domain import consent
+from lab.domain import consent, reference_tokens
 
 from .errors import InvalidRequestError, InvalidTokenError
 from .oidc import user_info
@@ -55,7 +55,9 @@ def claims_for(token: str, private_keys: list[dict[str, Any]],
                check_binding: Callable[[dict[str, Any]], None]) -> UserInfo:
     """OIDC Core §5.3.2: the claims about the user the token was issued for, once the token
     and its sender constraint (`check_binding(claims)`) are verified."""
-    claims = verify_own(token, private_keys)
+    # An opaque access token (docs/gateway.md) is the reference to the AS's own JWT.
+    own = reference_tokens.resolve(context.current().store, token) or token
+    claims = verify_own(own, private_keys)
     if claims is None or float(claims.get("exp", 0)) <= clock.now():
         raise InvalidTokenError()
     row = consent.access_token_status(context.current().store, str(claims.get("jti")))

@@ -57,9 +57,11 @@ def build_apps(config: LabConfig, store: Store,
     """The named apps over one store; the admin API rides on the AS."""
     from lab.authserver import app as authserver
     from lab.bank import app as bank
+    from lab.gateway import app as gateway
     from lab.tpp import app as tpp
 
-    factories = {"as": authserver.create_app, "bank": bank.create_app, "tpp": tpp.create_app}
+    factories = {"as": authserver.create_app, "bank": bank.create_app, "tpp": tpp.create_app,
+                 "gateway": gateway.create_app}
     apps = {name: factories[name](config, store) for name in names}
     if "as" in apps:
         apps["as"].register_blueprint(create_blueprint(config, store), url_prefix="/admin")
@@ -82,8 +84,11 @@ class RunningLab:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {"as": self.config.as_url, "bank": self.config.bank_url,
+        urls = {"as": self.config.as_url, "bank": self.config.bank_url,
                 "tpp": self.config.tpp_url}
+        if self.config.opaque_tokens:
+            urls["gateway"] = self.config.gateway_url
+        return urls
 
     def status(self) -> dict[str, Any]:
         return describe_status(self.config, self.store, capture=self.capture is not None)
@@ -129,9 +134,13 @@ def start(config: LabConfig, *, profile: str | None = None, write_state: bool = 
     store.set_setting(SERVING_SETTING, serving_description(workers, threads, store_url))
     store.set_setting(LAB_PID_SETTING, os.getpid())
     in_process = tuple(n for n in APP_NAMES if not workers or n not in SERVED_BY_WORKERS)
+    # Opaque access tokens: the phantom-token gateway in front of the bank (docs/gateway.md).
+    in_process += ("gateway",) if config.opaque_tokens else ()
     apps = build_apps(config, store, in_process)
     lab = RunningLab(config, store, apps)
-    ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port}
+    ports = {"as": config.as_port, "bank": config.bank_port, "tpp": config.tpp_port,
+             "gateway": config.gateway_port}
+    ports = {name: port for name, port in ports.items() if name in (*APP_NAMES, *apps)}
     secret = secrets.token_urlsafe(32) if capture else None
     upstream: dict[str, int] = {}
     try:

@@ -18,16 +18,18 @@ from lab.serving import in_process
 from lab.serving.in_process import RunningLab
 
 
-def private_config(data_dir: Path) -> LabConfig:
-    """A config in `data_dir` whose AS, bank and TPP listen on free loopback ports."""
+def private_config(data_dir: Path, access_tokens: str = "jwt") -> LabConfig:
+    """A config in `data_dir` whose AS, bank, TPP (and gateway) listen on free loopback ports."""
     return LabConfig(data_dir=data_dir, as_port=free_loopback_port(),
-                     bank_port=free_loopback_port(), tpp_port=free_loopback_port())
+                     bank_port=free_loopback_port(), tpp_port=free_loopback_port(),
+                     access_tokens=access_tokens, gateway_port=free_loopback_port())
 
 
 @contextmanager
 def private_lab(*, profile: str, workers: int = 0, threads: int = 4, capture: bool = False,
                 write_state: bool = True, prefix: str = "fapi-lab-private-",
-                data_dir: Path | None = None) -> Iterator[RunningLab]:
+                data_dir: Path | None = None, access_tokens: str = "jwt"
+                ) -> Iterator[RunningLab]:
     """Start it, yield the running lab, stop it.
 
     Without `data_dir` its data lives in a temporary directory (named with `prefix`) that is
@@ -37,7 +39,7 @@ def private_lab(*, profile: str, workers: int = 0, threads: int = 4, capture: bo
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))) \
                 / "lab"
-        lab = in_process.start(private_config(data_dir), profile=profile,
+        lab = in_process.start(private_config(data_dir, access_tokens), profile=profile,
                                write_state=write_state, capture=capture, workers=workers,
                                threads=threads)
         stack.callback(lab.stop)

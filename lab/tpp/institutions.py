@@ -71,10 +71,11 @@ def seed(store: Store, config: LabConfig) -> None:
     _migrate(store)
     store.execute(
         "INSERT OR IGNORE INTO tpp_institutions(id, name, issuer, api_base, position) "
-        "VALUES (?, ?, ?, ?, 0)", (DEFAULT_ID, "HonestBank", config.issuer, config.bank_url))
-    # Ports may change between starts (tests pick free ports): keep HonestBank current.
+        "VALUES (?, ?, ?, ?, 0)", (DEFAULT_ID, "HonestBank", config.issuer, config.api_url))
+    # Ports may change between starts (tests pick free ports): keep HonestBank current. With
+    # opaque access tokens FinLens calls the bank's API through the gateway (docs/gateway.md).
     store.execute("UPDATE tpp_institutions SET issuer = ?, api_base = ? WHERE id = ?",
-                  (config.issuer, config.bank_url, DEFAULT_ID))
+                  (config.issuer, config.api_url, DEFAULT_ID))
 
 
 def add(store: Store, inst: Institution, position: int = 10) -> None:
