@@ -123,3 +123,8 @@ def test_request_uri_is_consumed_at_authorization_in_fapi2(profile: str, consume
     assert profiles.params(profile)["request_uri_single_use"] == {"consume_at": consume_at}
     # the stricter first-load consumption stays the catalog default a lesson switches on
     assert catalog.get("request_uri_single_use").params["consume_at"] == "load"
+
+
+@pytest.mark.parametrize("profile, base", list(profiles.BUILDS_ON.items()))
+def test_a_profile_that_builds_on_another_keeps_its_marks(profile: str, base: str) -> None:
+    assert profiles.marks(base).items() <= profiles.marks(profile).items()

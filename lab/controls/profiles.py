@@ -157,6 +157,10 @@ ADAPTIVE: tuple[str, ...] = (
 OVERLAYS: dict[str, tuple[str, ...]] = {"+extras": EXTRAS, "+adaptive": ADAPTIVE}
 # The base profile the matrix, the CLI and the dashboard show each overlay over.
 OVERLAY_BASE = "fapi2-security"
+# Profiles whose marks are another profile's plus their own (attacks.md §2: MS is F2 plus
+# signed messages): the matrix expects them to stop what the other leaves open only through the
+# controls they add, as for an overlay.
+BUILDS_ON: dict[str, str] = {"fapi2-message-signing": "fapi2-security"}
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
 ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
