@@ -107,6 +107,13 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
         if not added:
             return "succeeded", blockers, attack.why_not
         return "blocked", added, ""
+    if column.kind == "profile" and base_name in attack.open_in:
+        return "succeeded", blockers, attack.open_in[base_name]
+    limits = {c: attack.not_alone[c] for c in blockers
+              if attack.not_alone.get(c, "").startswith(LIMITS_ONLY)}
+    if column.kind == "profile" and blockers and len(limits) == len(blockers):
+        # a control that only narrows the attack never stops it, in any profile
+        return "succeeded", blockers, "; ".join(f"{c}: {r}" for c, r in limits.items())
     return ("blocked" if blockers else "succeeded"), blockers, ""
 
 
