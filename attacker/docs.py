@@ -113,13 +113,14 @@ def render() -> str:
             f"| source | `{attack.source}` |",
             "",
         ]
-        if attack.not_alone or attack.also_blocked_by:
+        if attack.not_alone or attack.also_blocked_by or attack.open_in:
             lines.append("Notes:")
             lines.append("")
             lines += [f"- `{c}` alone over `legacy` does not block it: {why}"
                       for c, why in attack.not_alone.items()]
             lines += [f"- `{c}` also blocks it, though the catalog does not name it: {why}"
                       for c, why in attack.also_blocked_by.items()]
+            lines += [f"- under `{p}` it succeeds: {why}" for p, why in attack.open_in.items()]
             lines.append("")
     return "\n".join(line.replace("|  |", "| — |") for line in lines).rstrip() + "\n"
 

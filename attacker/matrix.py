@@ -95,16 +95,25 @@ def expectation(attack: Attack, column: Column) -> tuple[str, list[str], str]:
         return "succeeded", blockers, "; ".join(f"{c}: {r}" for c, r in explained.items())
     if column.id == "fapi2-security" and not attack.fapi2_blocks:
         return "succeeded", blockers, attack.why_not
+    base_name = profiles.base_name(column.id)
     if column.kind == "profile" and not attack.fapi2_blocks \
-            and profiles.base_name(column.id) == profiles.OVERLAY_BASE:
-        # An overlay over fapi2-security blocks what FAPI 2.0 leaves open only through the
-        # controls it adds (a base blocker did not stop it there; one that only limits, never).
+            and profiles.BUILDS_ON.get(base_name, base_name) == profiles.OVERLAY_BASE:
+        # An overlay over fapi2-security (or a profile that builds on it, as Message Signing
+        # does) blocks what FAPI 2.0 leaves open only through the controls it adds (a base
+        # blocker did not stop it there; one that only limits, never).
         base = profiles.enabled(profiles.OVERLAY_BASE, dict(attack.needs))
         added = [c for c in blockers if c not in base
                  and not attack.not_alone.get(c, "").startswith(LIMITS_ONLY)]
         if not added:
             return "succeeded", blockers, attack.why_not
         return "blocked", added, ""
+    if column.kind == "profile" and base_name in attack.open_in:
+        return "succeeded", blockers, attack.open_in[base_name]
+    limits = {c: attack.not_alone[c] for c in blockers
+              if attack.not_alone.get(c, "").startswith(LIMITS_ONLY)}
+    if column.kind == "profile" and blockers and len(limits) == len(blockers):
+        # a control that only narrows the attack never stops it, in any profile
+        return "succeeded", blockers, "; ".join(f"{c}: {r}" for c, r in limits.items())
     return ("blocked" if blockers else "succeeded"), blockers, ""
 
 

@@ -340,3 +340,20 @@ def test_the_admin_token_is_written_atomically_and_private(tmp_path):
     assert config.admin_token_path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["admin-token"]  # no temp file left
     assert ensure_admin_token(config) == token  # never replaced once written
+
+
+@pytest.mark.parametrize("name", ["fapi1-advanced", "fapi2-message-signing"])
+def test_the_signed_message_profiles_are_listed_and_apply_with_their_parameters(
+        admin: Admin, lab: RunningLab, name: str) -> None:
+    from lab.controls import profiles
+    listing = admin.get("/profiles").json()
+    assert name in [p["name"] for p in listing["profiles"]]
+    r = admin.post("/profile", {"name": name})
+    assert r.status_code == 200, r.text
+    assert set(r.json()["enabled"]) == profiles.enabled(name)
+    assert {"jar_required", "jarm"} <= set(r.json()["enabled"])
+    registry = Registry(lab.store)
+    expected = profiles.params(name)["alg_allow_list"]["algorithms"]
+    assert registry.params("alg_allow_list")["algorithms"] == expected
+    consume_at = "authorization" if name == "fapi2-message-signing" else "load"
+    assert registry.params("request_uri_single_use")["consume_at"] == consume_at

@@ -2,9 +2,11 @@
 
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
+from lab.controls import profiles
+
 
 def test_metadata_is_valid_rfc8414_in_every_profile(lab, controls, http):
-    for profile in ("legacy", "oauth2", "fapi2-security"):
+    for profile in profiles.names():
         controls.profile(profile)
         meta = http.get(lab.config.as_url + "/.well-known/oauth-authorization-server").json()
         AuthorizationServerMetadata(meta).validate()

@@ -45,6 +45,10 @@ def served(request: pytest.FixtureRequest,
         try:
             Registry(lab.store).set({"refresh_rotation_reuse_detection": True,
                                      "dpop_jti_replay": True})
+            # fapi2-security consumes a request_uri when the authorization completes (FAPI2
+            # §5.3.2.2 note 3); the burst of page loads below needs the stricter lesson
+            # parameter, consumed at first load through the same atomic par.consume.
+            Registry(lab.store).set_param("request_uri_single_use", "consume_at", "load")
             yield lab, server.url if server else None
         finally:
             lab.stop()

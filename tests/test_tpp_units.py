@@ -26,13 +26,20 @@ def tpp_ctx(lab):  # type: ignore[no-untyped-def]
                         "request": "par", "pkce": "S256"}),
     ("fapi2-security+extras", {"client_auth": "private_key_jwt", "sender_constraint": "dpop",
                                "request": "par", "pkce": "S256"}),
+    ("fapi1-advanced", {"client_auth": "private_key_jwt", "sender_constraint": "mtls",
+                        "request": "jar", "pkce": "none", "response_mode": "jwt",
+                        "login": "code"}),
+    ("fapi2-message-signing", {"client_auth": "private_key_jwt", "sender_constraint": "dpop",
+                               "request": "par+jar", "pkce": "S256", "response_mode": "jwt",
+                               "login": "code"}),
 ])
 def test_profile_defaults_follow_attacks_md(controls, tpp_ctx, profile, expected):
+    """attacks.md §0's table of TPP settings per profile column."""
     controls.profile(profile)
     settings.clear(tpp_ctx)
     chosen = settings.current(tpp_ctx)
+    expected = {"response_mode": "query", **expected}
     assert {k: chosen[k] for k in expected} == expected
-    assert chosen["response_mode"] == "query"
 
 
 def test_defaults_adapt_to_the_metadata_but_explicit_settings_do_not(controls, tpp_ctx):

@@ -133,6 +133,9 @@ class Attack(Entry):
     never stops it (docs/attacks.md leaves it out of "where FAPI 2.0 does not block").
     also_blocked_by: controls the catalog does not name that measurably block this attack too,
     each with the reason (the matrix expects them and shows the difference as explained).
+    open_in: profiles other than fapi2-security (there: fapi2_blocks) where the catalog
+    blockers that profile switches on do not stop this attack, each with the reason (measured;
+    the matrix expects it to succeed there and shows the reason).
     """
 
     legs: tuple[str, ...]
@@ -147,3 +150,4 @@ class Attack(Entry):
     counts_prevented: tuple[str, ...] = ()
     not_alone: dict[str, str] = field(default_factory=dict)
     also_blocked_by: dict[str, str] = field(default_factory=dict)
+    open_in: dict[str, str] = field(default_factory=dict)

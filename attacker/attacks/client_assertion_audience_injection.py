@@ -73,4 +73,11 @@ ATTACK = Attack(
         "client_assertion_aud_check": "by default it also accepts the token endpoint URL, which "
         "is exactly the harvested aud; it blocks with its param issuer_only",
     },
+    open_in={
+        "fapi1-advanced": "FAPI 1.0 Advanced lets a client name the token endpoint URL as its "
+        "assertion's aud (OIDC §9, which F1P2 §5.2.2 builds on) and does not ask for the "
+        "issuer, so tpp_assertion_aud_issuer is off there: EvilBank harvests an assertion for "
+        "the honest token endpoint, which client_assertion_aud_check accepts by default. FAPI "
+        "2.0 (§5.3.2.1) closed this audience injection (measured)",
+    },
 )

@@ -30,5 +30,13 @@ ATTACK = Attack(
             "verifier",
         "tpp_checks_nonce":
             "attacks.md, '+ those of code-injection': the ID token carries the victim's nonce",
+        "tpp_checks_state":
+            "attacks.md, '+ those of code-injection': with jarm (as in fapi1-advanced) the "
+            "victim's state comes signed inside the replayed response, in a session that never "
+            "sent it (measured)",
+    },
+    not_alone={
+        "tpp_checks_state": "the attacker sends the state of the flow pending in its own "
+        "session, so the state check passes; it blocks paired with jarm, as in code-injection",
     },
 )

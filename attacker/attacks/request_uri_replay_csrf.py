@@ -6,9 +6,11 @@ A3a + A1: while the victim lingers on the login page, the attacker opens the cap
 bound to the victim's PKCE challenge, and the AS echoes the victim's state. The victim's
 browser (his flow pending) is lured to the callback with code_M and that state; FinLens
 redeems it with the victim's verifier, which matches. RFC 9126 §4: request_uri values
-"SHOULD" be one-time use; FAPI2 §5.3.2.2 note 3 and §6.4 leave it to deployments. The lab's
-request_uri_single_use consumes it at the first page load (consume_at=load); consumed only
-at authorization, a faster attacker wins.
+"SHOULD" be one-time use; FAPI2 §5.3.2.2 note 3 and §6.4 leave it to deployments.
+fapi2-security (and Message Signing) consume it when the authorization completes
+(consume_at=authorization), as note 3 lets the user reload the page: the faster browser wins,
+here the attacker's. The stricter consume_at=load, request_uri_single_use's default (a single
+switch over legacy, the workshop's step), refuses the attacker's load.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ ATTACK = Attack(
     title="Leaked `request_uri` used by the attacker, code forced into the victim",
     blocked_by=("request_uri_single_use",),
     needs={"request": "par"},
+    fapi2_blocks=False,
+    why_not="FAPI2 §5.3.2.2 note 3 lets a request_uri be used again until the authorization "
+            "completes (fapi2-security consumes it then, consume_at=authorization), so an "
+            "attacker who opens a leaked one while the victim lingers on the login page "
+            "finishes first; request_uri_single_use with consume_at=load, the parameter a "
+            "lesson switches on, refuses the second load",
     premise="Reads authorization requests (client_id + request_uri) in the front channel; has "
             "its own browser and HonestBank customer (mallory); sends the victim links. The "
             "victim is slow: he lingers on the login page.",

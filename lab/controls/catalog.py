@@ -225,7 +225,9 @@ CONTROLS: tuple[Control, ...] = (
         },
         params={"algorithms": list(algs.FAPI2)},
         profile_params={"oauth2": {"algorithms": ["RS256", "PS256", "ES256"]},
-                        "fapi2-security": {"algorithms": list(algs.FAPI2)}},
+                        "fapi1-advanced": {"algorithms": list(algs.FAPI1)},
+                        "fapi2-security": {"algorithms": list(algs.FAPI2)},
+                        "fapi2-message-signing": {"algorithms": list(algs.FAPI2)}},
         off_behaviour="The verifier uses whatever alg the header names, including none and HS256.",
     ),
     Control(

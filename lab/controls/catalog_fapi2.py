@@ -37,14 +37,19 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
     Control(
         "request_uri_single_use", "request_uri single use, 60 s",
         "A request_uri is consumed at first use and lives 60 s (param consume_at: 'load' = "
-        "first render of the login page, the default; 'authorization' = when the code is "
-        "issued).",
+        "first render of the login page, the stricter default a lesson can switch on; "
+        "'authorization' = when the code is issued, what fapi2-security and "
+        "fapi2-message-signing set, as FAPI2 §5.3.2.2 note 3 lets the user reload the page).",
         ("AS",), R(400, "invalid_request_uri"),
         "RFC 9126 §4; FAPI2 §5.3.2.2 (note 3), §6.4; OIDC §3.1.2.6",
         "A request_uri that leaks (logs, a shoulder, a proxy) can be opened by somebody else "
         "while the victim is still on the login page; one use and a short life close that "
         "window. FAPI 2.0 itself only requires < 600 s.",
         params={"consume_at": "load", "lifetime": 60, "lifetime_off": 590},
+        # FAPI2 §5.3.2.2 note 3: a reload before authentication completes must work (the
+        # conformance suite warns when a reused request_uri is refused before that point).
+        profile_params={p: {"consume_at": "authorization"}
+                        for p in ("fapi2-security", "fapi2-message-signing")},
         off_behaviour="A request_uri can be used again until it expires (590 s).",
     ),
     Control(

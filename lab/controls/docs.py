@@ -100,6 +100,9 @@ def render(control: Control, attacks_section: Sequence[str]) -> str:
     for name in profiles.names():
         mark = profiles.marks(name).get(c.id)
         words = f"{mark} {MARK_WORDS.get(mark, '')}".strip() if mark else "– off"
+        set_here = profiles.params(name).get(c.id, {}) if mark else {}
+        if set_here:   # the profile's own parameters (catalog profile_params)
+            words += " (" + ", ".join(f"`{k}` = `{v!r}`" for k, v in set_here.items()) + ")"
         lines.append(f"| `{name}` | {words} |")
     where = f'`guard("{c.id}")` under `lab/` ({" + ".join(c.enforced_at)})'
     if c.kind == "enabler":

@@ -84,6 +84,55 @@ FAPI2_SECURITY: Marks = {
     "tpp_checks_iss": "✔",
 }
 
+# FAPI 1.0 Advanced (F1P2, final 2021) over Part 1 (attacks.md §2.1): `code` + JARM (F1P2
+# §5.2.2.2 allows `code id_token` + s_hash instead; the lab picks JARM), a signed request object
+# by value (PAR is optional in F1 and PKCE is only required with PAR, so neither is on),
+# mTLS-bound tokens, private_key_jwt or mTLS client auth, state and nonce checked by the client.
+FAPI1_ADVANCED: Marks = {
+    "jar_required": "✔",
+    "request_object_lifetime": "✔",
+    "exact_redirect_uri": "✔",
+    "response_type_code_only": "◐",
+    "jarm": "✔",
+    "ropc_disabled": "◐",
+    "code_single_use": "✔",
+    "code_client_binding": "✔",
+    "private_key_jwt_only": "✔",
+    "mtls_client_auth": "alt",
+    "client_assertion_jti_single_use": "✔",
+    "client_assertion_aud_check": "✔",
+    "refresh_token_client_binding": "✔",
+    "refresh_scope_check": "✔",
+    "revocation_cascade": "◐",
+    "short_access_token_lifetime": "◐",
+    "token_expiry_check": "✔",
+    "at_revocation_check": "✔",
+    "aud_check": "✔",
+    "scope_check": "✔",
+    "consent_per_account": "✔",
+    "alg_allow_list": "✔",
+    "trusted_keys_only": "✔",
+    "mtls_bound_tokens": "✔",
+    "tpp_checks_state": "✔",
+    "tpp_checks_nonce": "✔",
+    "tpp_id_token_validation": "✔",
+    "tpp_checks_iss": "✔",
+    "tpp_no_open_redirect": "◐",
+    "tpp_referrer_policy": "◐",
+    "mfa_required": "◐",
+}
+
+# FAPI 2.0 Message Signing (draft) = the Security Profile plus signed requests (JAR inside
+# PAR, MS §5.3.1), signed authorization responses (JARM, MS §5.4) and, as the lab's ◐, HTTP
+# message signatures for resource requests and responses (now in FAPI 2.0 HTTP Signatures).
+FAPI2_MESSAGE_SIGNING: Marks = {
+    **FAPI2_SECURITY,
+    "jar_required": "✔",
+    "request_object_lifetime": "✔",
+    "jarm": "✔",
+    "http_message_signing": "◐",
+}
+
 # Optional mitigations FAPI 2.0 names in its security considerations, and lab extras: off in
 # every profile, on together in the overlay `<profile>+extras` (attacks.md §0). Only the ones
 # built so far are listed.
@@ -108,6 +157,10 @@ ADAPTIVE: tuple[str, ...] = (
 OVERLAYS: dict[str, tuple[str, ...]] = {"+extras": EXTRAS, "+adaptive": ADAPTIVE}
 # The base profile the matrix, the CLI and the dashboard show each overlay over.
 OVERLAY_BASE = "fapi2-security"
+# Profiles whose marks are another profile's plus their own (attacks.md §2: MS is F2 plus
+# signed messages): the matrix expects them to stop what the other leaves open only through the
+# controls they add, as for an overlay.
+BUILDS_ON: dict[str, str] = {"fapi2-message-signing": "fapi2-security"}
 
 # "alt" marks: the other option of a one-of requirement, on when the TPP setting selects it.
 ALT_SELECTED_BY: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -124,14 +177,22 @@ TPP_SECRET_METHOD: dict[str, str] = {"legacy": "client_secret_post"}
 PROFILES: dict[str, Marks] = {
     "legacy": LEGACY,
     "oauth2": OAUTH2,
+    "fapi1-advanced": FAPI1_ADVANCED,
     "fapi2-security": FAPI2_SECURITY,
+    "fapi2-message-signing": FAPI2_MESSAGE_SIGNING,
 }
 
 DESCRIPTIONS: dict[str, str] = {
     "legacy": "Every control off: OAuth as it is too often deployed.",
     "oauth2": "RFC 6749/6750/7636, OpenID Connect and the OAuth Security BCP (RFC 9700).",
+    "fapi1-advanced": "FAPI 1.0 Advanced (final, 2021): code + JARM, a signed request "
+                      "object, mTLS-bound tokens, private_key_jwt or mTLS client auth, "
+                      "state and nonce.",
     "fapi2-security": "FAPI 2.0 Security Profile (final): PAR, PKCE S256, sender-constrained "
                       "tokens (DPoP or mTLS), private_key_jwt or mTLS client auth, iss.",
+    "fapi2-message-signing": "FAPI 2.0 Message Signing (draft): fapi2-security plus a "
+                             "signed request object inside PAR, JARM and HTTP message "
+                             "signatures on bank calls (as far as built).",
     "fapi2-security+extras": "fapi2-security plus the optional mitigations of FAPI 2.0 §6 "
                              "built so far: DPoP jti cache, DPoP nonces, per-bank TPP keys.",
     "fapi2-security+adaptive": "fapi2-security plus the bank's own policy, which no FAPI "
@@ -166,10 +227,12 @@ def base_name(profile: str) -> str:
 
 
 def marks(profile: str) -> Marks:
+    """The profile's marks for the controls in the catalog. A mark whose control is not built
+    (yet) is skipped, as overlay_controls does, so a branch adding the control only adds it."""
     base, suffix = _split(profile)
     if base not in PROFILES:
         raise KeyError(f"unknown profile {profile!r} (known: {', '.join(names())})")
-    result = dict(PROFILES[base])
+    result = {c: mark for c, mark in PROFILES[base].items() if c in catalog.BY_ID}
     if suffix:
         result.update(dict.fromkeys(overlay_controls(suffix), "+"))
     return result
@@ -190,7 +253,7 @@ def enabled(profile: str, tpp_settings: dict[str, str] | None = None) -> set[str
 
 def params(profile: str) -> dict[str, dict[str, Any]]:
     """Control parameters the profile sets, from each catalog entry's `profile_params`
-    (attacks.md §2.4: the allow-list differs per profile)."""
+    (attacks.md §2.4: the allow-list differs per profile); only controls in the catalog."""
     base = base_name(profile)
     return {c.id: dict(c.profile_params[base]) for c in catalog.CONTROLS
             if base in c.profile_params}

@@ -8,6 +8,8 @@ from __future__ import annotations
 # FAPI2 §5.4.1: "shall use PS256, ES256 or EdDSA (using the Ed25519 variant)" — the default of
 # the alg_allow_list control's `algorithms` parameter, and the fapi2-security profile's value.
 FAPI2: tuple[str, ...] = ("PS256", "ES256", "EdDSA")
+# F1P2 §8.6: "shall use PS256 or ES256 algorithms" — the fapi1-advanced profile's value.
+FAPI1: tuple[str, ...] = ("PS256", "ES256")
 # Every asymmetric JWS alg PyJWT verifies: what a proof (RFC 9449 §4.3) or a client assertion
 # (OIDC §9) may use when the allow-list is off. HMAC and none never count.
 ASYMMETRIC: tuple[str, ...] = ("PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",

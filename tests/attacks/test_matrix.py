@@ -74,6 +74,37 @@ def test_fapi2_not_blocking_is_expected_when_the_catalog_says_so() -> None:
     assert cell.verdict in ("agrees", "explained")
 
 
+def test_message_signing_leaves_open_what_fapi2_does_unless_a_control_it_adds_blocks() -> None:
+    """MS builds on fapi2-security (profiles.BUILDS_ON): as an overlay, it blocks what FAPI 2.0
+    leaves open only through the controls it adds (jar_required here)."""
+    open_attack = _attack(blocked_by=("dpop_nonce",), fapi2_blocks=False, why_not="§6.2")
+    cell = matrix.judge(open_attack, _column("fapi2-message-signing"), _outcome("succeeded"))
+    assert (cell.expected_status, cell.verdict) == ("succeeded", "explained")
+    closed = _attack(blocked_by=("jar_required",), fapi2_blocks=False, why_not="§6")
+    cell = matrix.judge(closed, _column("fapi2-message-signing"),
+                        _outcome("blocked", "jar_required"))
+    assert (cell.expected_status, cell.verdict) == ("blocked", "agrees")
+
+
+def test_open_in_explains_a_profile_whose_blockers_do_not_stop_the_attack() -> None:
+    attack = _attack(blocked_by=("client_assertion_aud_check",),
+                     open_in={"fapi1-advanced": "F1 lets the aud be the token endpoint"})
+    cell = matrix.judge(attack, _column("fapi1-advanced"), _outcome("succeeded"))
+    assert (cell.expected_status, cell.verdict) == ("succeeded", "explained")
+    assert "token endpoint" in cell.explanation
+    cell = matrix.judge(attack, _column("fapi2-security"), _outcome("succeeded"))
+    assert cell.verdict == "mismatch"
+
+
+def test_a_blocker_that_only_limits_stops_nothing_in_a_profile() -> None:
+    from attacker.attacks import LIMITS_ONLY
+
+    attack = _attack(blocked_by=("short_access_token_lifetime",),
+                     not_alone={"short_access_token_lifetime": f"{LIMITS_ONLY}: 300 s"})
+    cell = matrix.judge(attack, _column("fapi1-advanced"), _outcome("succeeded"))
+    assert (cell.expected_status, cell.verdict) == ("succeeded", "explained")
+
+
 def test_an_error_is_never_blocked() -> None:
     cell = matrix.judge(_attack(), _column("fapi2-security"), _outcome("error"))
     assert cell.verdict == "error"
