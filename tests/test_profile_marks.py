@@ -3,7 +3,8 @@
 The table below is §2's five profile columns, copied row by row from attacks.md (the
 project's docs/attacks.md carries the attack catalog only). A control not built yet keeps its
 row: profiles.marks() skips ids that are not in the catalog, so the branch that adds the
-control only adds the catalog entry.
+control only adds the catalog entry. The last three rows are the lab's own additions to §2
+(issue 17's conformance negatives and pairwise subjects), with the marks their specs give.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ dpop_nonce                       –   –   –   –   –
 mtls_bound_tokens                –   –   ✔   alt alt
 tpp_per_as_keys                  –   –   –   –   –
 http_message_signing             –   –   –   –   ◐
+dpop_jkt_binding                 –   –   –   ✔   ✔
+client_assertion_time_window     –   –   ✔   ✔   ✔
+pairwise_subjects                –   –   –   –   –
 tpp_checks_state                 –   ✔   ✔   –   –
 tpp_checks_nonce                 –   ✔   ✔   –   –
 tpp_id_token_validation          –   ✔   ✔   ✔   ✔

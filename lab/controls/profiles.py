@@ -76,10 +76,14 @@ FAPI2_SECURITY: Marks = {
     "mtls_client_auth": "alt",
     "client_assertion_jti_single_use": "✔",
     "client_assertion_aud_check": "✔",
+    # FAPI2 §5.3.2.1: iat/nbf up to 10 s ahead accepted, beyond 60 s refused; RFC 7523 §3 exp
+    "client_assertion_time_window": "✔",
     "tpp_assertion_aud_issuer": "✔",
     "dpop_bound_tokens": "✔",
     "dpop_proof_binding": "✔",
     "dpop_iat_window": "✔",
+    # RFC 9449 §10.1: an AS with PAR and DPoP "MUST" support both ways of binding the code
+    "dpop_jkt_binding": "✔",
     "mtls_bound_tokens": "alt",
     "tpp_checks_iss": "✔",
 }
@@ -101,6 +105,7 @@ FAPI1_ADVANCED: Marks = {
     "mtls_client_auth": "alt",
     "client_assertion_jti_single_use": "✔",
     "client_assertion_aud_check": "✔",
+    "client_assertion_time_window": "✔",
     "refresh_token_client_binding": "✔",
     "refresh_scope_check": "✔",
     "revocation_cascade": "◐",
