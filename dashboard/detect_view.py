@@ -89,17 +89,26 @@ def attacks_chart(results: DetectResults) -> alt.LayerChart:
     """A bar per attack: its length the attacker's requests until the family was revoked,
     green when detected, red (a stub bar) when not; the bar's label says it in words."""
     rows = [{**r, "bar": r["requests to revoke"] or 0.3} for r in results.rows()]
+    longest = max([float(r["bar"]) for r in rows] or [1.0])
     base = alt.Chart(alt.Data(values=rows), title="Token theft: requests until revoked")
-    bars = base.mark_bar(height=44).encode(
-        y=alt.Y("attack:N", title=None, sort=None),
-        x=alt.X("bar:Q", title="attacker's requests until revoked"),
+    bars = base.mark_bar().encode(
+        y=alt.Y("attack:N", title=None, sort=None, scale=alt.Scale(paddingInner=0.3)),
+        # room on the right for the words written after the longest bar
+        x=alt.X("bar:Q", title="attacker's requests until revoked",
+                scale=alt.Scale(domain=[0, longest * 2.6 + 1], nice=False)),
         color=alt.Color("outcome:N", title=None,
                         scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values()))),
         tooltip=["attack:N", "outcome:N", "requests to revoke:Q", "seconds to revoke:Q",
                  "alerts:Q"])
     words = base.mark_text(align="left", dx=10, fontSize=FONT, fontWeight="bold").encode(
         y=alt.Y("attack:N", sort=None), x="bar:Q", text="label:N")
-    return _large(alt.LayerChart(layer=[bars, words]).properties(height=max(120, 80 * len(rows))))
+    return _large(alt.LayerChart(layer=[bars, words]).properties(height=height(results)))
+
+
+def height(results: DetectResults) -> int:
+    """The attacks chart's height in pixels: a projector-sized band per attack, and room for
+    the title, the axis and the legend (Streamlit fits the whole chart into the height)."""
+    return 170 + 70 * max(2, len(results.attacks))
 
 
 def false_alarm_chart(results: DetectResults) -> alt.LayerChart:
@@ -108,14 +117,21 @@ def false_alarm_chart(results: DetectResults) -> alt.LayerChart:
     rows = [{"what": "honest traffic", "rate": rate * 100,
              "label": f"{rate:.2%}", "outcome": "under 1 %" if rate < TARGET else "over 1 %"}]
     base = alt.Chart(alt.Data(values=rows), title="False alarms on honest traffic")
-    bar = base.mark_bar(height=60).encode(
-        y=alt.Y("what:N", title=None),
+    bar = base.mark_bar().encode(
+        y=alt.Y("what:N", title=None, scale=alt.Scale(paddingInner=0.3)),
         x=alt.X("rate:Q", title="% of honest bank requests (alerts + revocations)",
                 scale=alt.Scale(domain=[0, max(2.0, rate * 100 * 1.3)])),
-        color=alt.Color("outcome:N", title=None, scale=alt.Scale(
+        color=alt.Color("outcome:N", legend=None, scale=alt.Scale(
             domain=["under 1 %", "over 1 %"], range=["#2e7d32", "#c62828"])))
     words = base.mark_text(align="left", dx=10, fontSize=FONT, fontWeight="bold").encode(
         y="what:N", x="rate:Q", text="label:N")
-    target = alt.Chart(alt.Data(values=[{"limit": TARGET * 100}])).mark_rule(
-        strokeWidth=4, strokeDash=[10, 6], color="#333").encode(x="limit:Q")
-    return _large(alt.LayerChart(layer=[bar, words, target]).properties(height=160))
+    target = alt.Chart(alt.Data(values=[{"limit": TARGET * 100, "what": "honest traffic",
+                                         "text": "1 % target"}]))
+    line = target.mark_rule(strokeWidth=5, strokeDash=[12, 6], color="#222").encode(
+        x="limit:Q")
+    said = target.mark_text(align="left", dx=8, dy=-40, fontSize=FONT, color="#222").encode(
+        x="limit:Q", y=alt.Y("what:N"), text="text:N")
+    return _large(alt.LayerChart(layer=[bar, words, line, said]).properties(height=FALSE_HEIGHT))
+
+
+FALSE_HEIGHT = 250   # pixels, title and axis included

@@ -44,10 +44,18 @@ for column, (label, value) in zip(st.columns(4), tiles, strict=True):
     column.metric(label, value)
 if rate is not None and rate >= detect_view.TARGET:
     st.error(f"False alarms at {rate:.2%} of honest requests: above the 1 % target.")
-st.altair_chart(detect_view.attacks_chart(results), width="stretch")
-st.altair_chart(detect_view.false_alarm_chart(results), width="stretch")
-st.table([{k: r[k] for k in ("attack", "outcome", "requests to revoke", "seconds to revoke",
-                             "attacker requests", "alerts")} for r in results.rows()])
+# theme=None: the chart's own large fonts, not the theme's; heights given, as Streamlit does
+# not take them from the chart (its layout then overlaps the next element)
+st.altair_chart(detect_view.attacks_chart(results), width="stretch", theme=None,
+                height=detect_view.height(results))
+st.altair_chart(detect_view.false_alarm_chart(results), width="stretch", theme=None,
+                height=detect_view.FALSE_HEIGHT)
+st.table([{"attack": r["attack"], "outcome": r["outcome"],
+           "requests to revoke": r["requests to revoke"] or "—",
+           "seconds to revoke": "—" if r["seconds to revoke"] is None
+           else f"{r['seconds to revoke']:.2f}",
+           "attacker requests": r["attacker requests"], "alerts": r["alerts"]}
+          for r in results.rows()])
 st.caption(f"Honest side: {benign.get('families', '?')} token families, "
            f"{benign.get('linkings', '?')} linkings, {benign.get('refreshes', '?')} refreshes; "
            f"{benign.get('alerts', '?')} alerts on {benign.get('alerted_families', '?')} "
