@@ -6,9 +6,11 @@ private lab wrote while starting to `<out>/audit/lab-start/<n>/`. Each kept trai
 chain, so a break is pinned to the cell that made it, and `fapi-lab audit verify --trail
 <out>/audit` checks them again later without the matrix.
 
-A cell whose attacker writes the store (the log insider: "store" among its legs) breaks its
-own trail on purpose where audit_chain is on: that break is the attack caught, marked
-`expected` in its manifest and in the summary. Any other break fails the run.
+A cell whose attacker writes the lab's store (the log insider, LI in attacks.md §1) breaks
+its own trail on purpose where audit_chain is on: that break is the attack caught, marked
+`expected` in its manifest and in the summary. Any other break fails the run — including
+one in the run of an insider who only reads a store (MT, the TPP insider, has the `store`
+leg too: what it reads is FinLens's, and it never writes the trail).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from lab.audit import keep, keep_report
 
 from .attacks import Attack
 
-TAMPERS = "store"          # the leg of an attacker who writes the lab's store
+WRITES_STORE = "LI"        # attacks.md §1: the log insider, write access to the SQLite store
 
 
 class Keeper:
@@ -38,7 +40,7 @@ class Keeper:
     def cell(self, attack: Attack, column_id: str, status: str) -> None:
         keep.move(self.data_dir, _free(self.root / column_id / attack.id),
                   {"column": column_id, "attack": attack.id, "status": status,
-                   "expected": "tampered" if TAMPERS in attack.legs else "intact"})
+                   "expected": "tampered" if attack.attacker == WRITES_STORE else "intact"})
 
 
 def _free(path: Path) -> Path:

@@ -104,3 +104,26 @@ def test_a_trail_its_own_attacker_tampered_with_is_reported_not_failed(
     summary = keep_report.summarise(tmp_path)
     assert summary["ok"] and summary["trails"][0]["verdict"] == "tampered (expected)"
     assert "tampered by their attacker (expected)" in keep_report.lines(summary)[0]
+
+
+def test_only_the_log_insider_is_expected_to_break_its_runs_trail(tmp_path: Path) -> None:
+    """The TPP insider (MT) has the `store` leg too, but reads FinLens's store: a break in its
+    run's trail is a broken trail, never excused."""
+    from attacker import lookup
+    from attacker.matrix_audit import Keeper
+    from lab.store import SQLiteStore
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    SQLiteStore(lab / "lab.sqlite3").execute("INSERT INTO audit_log(ts, kind, data) "
+                                            "VALUES (1, 'consent', '{}')")
+    keeper = Keeper(tmp_path / "kept", lab)
+    reader = lookup.get("refresh-after-revocation")
+    assert "store" in reader.legs and reader.attacker != "LI"
+    keeper.cell(reader, "legacy", "succeeded")
+    keeper.cell(lookup.get("audit-log-tampering"), "legacy", "succeeded")
+    kept = {keep.about(p)["attack"]: keep.about(p) for p in keep.find(tmp_path / "kept")}
+    assert kept["refresh-after-revocation"]["expected"] == "intact"
+    assert kept["refresh-after-revocation"]["records"] == 1      # moved, not copied
+    assert kept["audit-log-tampering"]["expected"] == "tampered"
+    assert kept["audit-log-tampering"]["records"] == 0
