@@ -42,6 +42,7 @@ def move(data_dir: Path, dest: Path, about: dict[str, Any]) -> int:
         # matrix moves a trail after every run; closing the connection writes it out)
         conn.execute("PRAGMA kept.journal_mode = OFF")
         conn.execute("PRAGMA kept.synchronous = OFF")
+        conn.execute("PRAGMA kept.page_size = 1024")   # a run's trail is a few KiB: small pages
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(ddl.replace("audit_log", "kept.audit_log", 1))
