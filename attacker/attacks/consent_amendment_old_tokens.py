@@ -17,7 +17,8 @@ from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.outcome import AttackSetupError
 from attacker.premises import linked_victim
-from lab.domain import ledger
+from lab.authserver.clients import TPP_CLIENT_ID
+from lab.domain import consent, ledger
 
 KEPT, DROPPED = "checking", "savings"
 
@@ -33,8 +34,12 @@ def run(ctx: AttackContext) -> None:
     agent = getattr(victim, "agent", None)
     if agent is None or not hasattr(agent, "amend"):
         raise AttackSetupError("this victim cannot amend a consent (no HTTP user agent)")
+    before = _active_grants(ctx, victim.username)
     agent.accounts, agent.amend = (KEPT,), True
     victim.link()
+    if not before or _active_grants(ctx, victim.username) & before:
+        # the verdict must not rest on an amendment that did not happen
+        raise AttackSetupError("the victim's new consent did not replace the old one")
     ctx.step("victim", f"links again with her {KEPT} account only and ticks \"this changes "
                        f"the access FinLens already has\": her {DROPPED} account is no longer "
                        f"shared, the old consent is withdrawn")
@@ -47,6 +52,11 @@ def run(ctx: AttackContext) -> None:
         ctx.failed(f"the old consent's tokens no longer reach the {DROPPED} account")
     ctx.succeeded(f"read the {DROPPED} balance the victim stopped sharing, with the old "
                   f"consent's refresh token", {a: balances[a] for a in read})
+
+
+def _active_grants(ctx: AttackContext, username: str) -> set[str]:
+    return {g["id"] for g in consent.grants_of(ctx.store, username)
+            if g["client_id"] == TPP_CLIENT_ID}
 
 
 ATTACK = Attack(
