@@ -97,6 +97,9 @@ class AsPages(BrowserTab):
             permission = box.get_attribute("value") or ""
             box.set_checked(account in wanted and (self.agent.permissions is None
                                                    or permission in self.agent.permissions))
+        # "this changes the access it already has": ticked only by a person amending
+        for box in self.page.locator("form[data-step=consent] input[name=replaces]").all():
+            box.set_checked(self.agent.amend)
         self._shot("as-consent-ticked")
         self._act(lambda: self.page.click("form[data-step=consent] button[value=approve]"),
                   "approves")

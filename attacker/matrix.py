@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lab.config import LabConfig
@@ -26,6 +27,7 @@ from lab.store.base import Store
 
 from . import lookup, runner
 from .attacks import LIMITS_ONLY, Attack
+from .matrix_audit import Keeper
 from .matrix_evidence import evidence_of
 from .outcome import Outcome
 
@@ -236,8 +238,10 @@ Progress = Callable[[str, str, Cell], None]
 
 def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None = None,
                profiles_only: bool = False, exhaustive: bool = False,
-               progress: Progress | None = None, victim_factory: Any = None) -> Matrix:
-    """Run every attack under every column; `progress(attack, column, cell)` after each."""
+               progress: Progress | None = None, victim_factory: Any = None,
+               keeper: Keeper | None = None) -> Matrix:
+    """Run every attack under every column; `progress(attack, column, cell)` after each;
+    `keeper` moves each run's audit trail out of the lab (attacker.matrix_audit)."""
     cols = columns(profiles_only=profiles_only)
     chosen = attacks if attacks is not None else list(lookup.implemented().values())
     matrix = Matrix(cols, chosen)
@@ -262,6 +266,8 @@ def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None 
                     outcome = runner.run(attack, config, store, column.configuration,
                                          victim_factory=victim_factory)
                 matrix.runs += 1
+                if keeper is not None:
+                    keeper.cell(attack, column.id, outcome.status)
                 if column.id == "legacy":
                     legacy, consulted = outcome, set(seen)
                 cell = judge(attack, column, outcome)
@@ -285,6 +291,10 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
 
     try:
         with matrix_lab() as lab:
+            keeper = Keeper(options["audit"], lab.config.data_dir) if options["audit"] \
+                else None
+            if keeper is not None:
+                keeper.started()
             while True:
                 try:
                     attack_id = tasks.get_nowait()
@@ -297,7 +307,7 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
 
                 part = run_matrix(lab.config, lab.store, attacks=[attack], progress=_tick,
                                   profiles_only=options["profiles_only"],
-                                  exhaustive=options["exhaustive"])
+                                  exhaustive=options["exhaustive"], keeper=keeper)
                 events.put(("row", attack_id,
                             {c: asdict(cell) for c, cell in part.cells[attack_id].items()},
                             part.runs, part.inferred))
@@ -308,15 +318,17 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
 
 
 def run_parallel(attacks: list[Attack], *, jobs: int, profiles_only: bool = False,
-                 exhaustive: bool = False, progress: Progress | None = None) -> Matrix:
-    """The same matrix, spread over `jobs` processes, each with its own private lab."""
+                 exhaustive: bool = False, progress: Progress | None = None,
+                 audit: Path | None = None) -> Matrix:
+    """The same matrix, spread over `jobs` processes, each with its own private lab (each
+    keeping its runs' audit trails under `audit`, if given)."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
     tasks, events = ctx.Queue(), ctx.Queue()
     for attack in attacks:
         tasks.put(attack.id)
-    options = {"profiles_only": profiles_only, "exhaustive": exhaustive}
+    options = {"profiles_only": profiles_only, "exhaustive": exhaustive, "audit": audit}
     started = time.monotonic()
     workers = [ctx.Process(target=_worker, args=([a.id for a in attacks], tasks, events, options),
                            daemon=True) for _ in range(max(1, jobs))]

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from lab.audit import keep_report
+
 COLOURS = {"succeeded": "#d9534f", "blocked": "#3c9d5d", "victim-failed": "#7a5ea8",
            "error": "#e0a800"}
 SHORT = {"succeeded": "✗ won", "blocked": "✓ blocked", "victim-failed": "∅ victim failed",
@@ -118,6 +120,11 @@ def markdown(data: dict[str, Any]) -> str:
     if data["pending"]:
         lines += ["", "## Pending attacks", ""]
         lines += [f"- `{p['id']}`: {p['reason']}" for p in data["pending"]]
+    if data.get("audit"):
+        lines += ["", "## Audit trails", "",
+                  f"Each run's trail is kept in `{data['audit']['root']}`; check it again with "
+                  f"`fapi-lab audit verify --trail {data['audit']['root']}`.", ""]
+        lines += [f"- {line}" for line in keep_report.lines(data["audit"])]
     return "\n".join(lines) + "\n"
 
 

@@ -52,6 +52,7 @@ def main() -> None:
             st.Page(PAGES / "events.py", title="Events"),
             st.Page(PAGES / "audit.py", title="Audit trail"),
             st.Page(PAGES / "load.py", title="Load tests"),
+            st.Page(PAGES / "detect.py", title="Detection"),
         ],
     })
     sidebar_status()

@@ -142,6 +142,8 @@ class HttpUserAgent:
     accounts: account types to tick on the consent page (default checking + savings).
     permissions: permissions to keep per account (default: all that were requested).
     approve: False clicks "Deny".
+    amend: True ticks "this changes the access it already has" on the consent page (the
+    new consent replaces the user's earlier ones to this app; off, it is one more link).
     store: the lab's store, for the second factor and the ledger's account ids. None for an
     agent that runs where the store is not (a Locust process): it picks accounts by the types
     the consent page shows, and a subclass supplies second_factor().
@@ -151,7 +153,7 @@ class HttpUserAgent:
                  username: str = "alice", password: str | None = None,
                  accounts: Iterable[str] = DEFAULT_ACCOUNTS,
                  permissions: Iterable[str] | None = None, approve: bool = True,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, amend: bool = False) -> None:
         self.as_origin = _origin(as_url)
         self.store = store
         self.username = username
@@ -159,6 +161,7 @@ class HttpUserAgent:
         self.accounts = tuple(accounts)
         self.permissions = tuple(permissions) if permissions is not None else None
         self.approve = approve
+        self.amend = amend
         # risk_based_auth's "confirm on your registered phone": who answers it for this user
         # (None: nobody, the flow stops on that page).
         self.confirm_on_device: Callable[[], None] | None = None
@@ -231,6 +234,8 @@ class HttpUserAgent:
             # browser sends them.
             other_box = name not in ("account", "") and not name.startswith("perm:") and \
                 "checked" in box
+            if name == "replaces":
+                other_box = self.amend
             if account_box or permission_box or other_box:
                 data.append((name, value))
         debtor = self.debtor_account(form)

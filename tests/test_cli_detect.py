@@ -56,3 +56,11 @@ def test_detect_on_a_small_mix(tmp_path: Path) -> None:
     printed = "\n".join(detect.lines(figures))
     assert f"false alarms: {benign['alerts']} alerts" in printed, printed
     assert "token-use-new-location: DETECTED" in printed, printed
+    # saved for the dashboard's Detection page, in the lab's data directory, and readable there
+    saved = detect.results_path(tmp_path / "unused")
+    assert json.loads(saved.read_text()) == figures
+    from dashboard import detect_view
+
+    shown = detect_view.load(saved.parent)
+    assert shown.detected() == len(attacks)
+    assert [r["attack"] for r in shown.rows()] == list(attacks)

@@ -70,6 +70,7 @@ ORDER: tuple[str, ...] = (
     "payment-tampering-after-consent",
     "payment-without-step-up",
     "refresh-after-revocation",
+    "consent-amendment-old-tokens",
     "access-token-after-revocation",
     "token-use-new-location",
     "credential-stuffing",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.domain import consent, ledger, payment_consents
+from lab.domain import consent, ledger, payment_consents, revocation
 from lab.domain.payment_consents import Payment
 from lab.protocol import rar, resources
 from lab.store.base import Store
@@ -31,6 +31,8 @@ class ConsentView:
     extras: list[tuple[str, str]]            # (scope, words): refusable account-less scopes
     payment: Payment | None = None           # RFC 9396 payment_initiation asked for
     pay_from: tuple[dict[str, Any], ...] = ()  # the accounts it may leave
+    # the user's active account-access grants to this client: this consent may amend them
+    earlier: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Decision:
     scope: str
     payment: Payment | None = None
     debtor: dict[str, Any] | None = None
+    replaces: tuple[str, ...] = ()            # earlier grants this one amends (withdrawn)
 
 
 def accountless_scopes(store: Store) -> dict[str, str]:
@@ -72,7 +75,16 @@ def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
         accounts=ledger.accounts_of(store, pending.username or "") if permissions else [],
         permissions=[(p, consent.PERMISSIONS[p]) for p in permissions],
         identity=[words[s] for s in scope if s == "openid"],
-        extras=[(s, words[s]) for s in scope if s in words and s != "openid"])
+        extras=[(s, words[s]) for s in scope if s in words and s != "openid"],
+        earlier=tuple(earlier_grants(store, pending)) if permissions else ())
+
+
+def earlier_grants(store: Store, pending: Pending) -> list[dict[str, Any]]:
+    """The user's active account-access grants to this client (payment consents are single
+    payments, never amended), newest first: what an amendment may replace."""
+    return [g for g in consent.grants_of(store, pending.username or "")
+            if g["client_id"] == pending.client_id and g["accounts"]
+            and payment_consents.of_grant(store, g["id"]) is None]
 
 
 def decide_payment(consent_view: ConsentView, pending: Pending, client_scope: str,
@@ -91,7 +103,7 @@ def decide_payment(consent_view: ConsentView, pending: Pending, client_scope: st
 
 def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: list[str],
            chosen: dict[str, list[str]], shared: list[str] | None = None,
-           debtor: str | None = None) -> Decision | None:
+           debtor: str | None = None, replaces: list[str] | None = None) -> Decision | None:
     """What the user ticked, limited to their accounts and the requested permissions, and of
     the account-less lines (offline access, a partner's API) those in `shared` (None: all).
     None when permissions were asked for but no account and permission was ticked.
@@ -112,7 +124,9 @@ def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: l
         accountless &= set(shared) | {"openid"}
     scope = [s for s in requested_scope(pending)
              if s in granted or (s in accountless and s in client_scope.split())]
-    return Decision(accounts=accounts, scope=" ".join(dict.fromkeys(scope)))
+    earlier = {g["id"] for g in consent_view.earlier}
+    return Decision(accounts=accounts, scope=" ".join(dict.fromkeys(scope)),
+                    replaces=tuple(g for g in dict.fromkeys(replaces or []) if g in earlier))
 
 
 def record(store: Store, pending: Pending, decision: Decision) -> str:
@@ -122,4 +136,8 @@ def record(store: Store, pending: Pending, decision: Decision) -> str:
                                     acr=pending.acr)
     if decision.payment is not None and decision.debtor is not None:
         payment_consents.record(store, grant_id, decision.payment, decision.debtor)
+    for earlier in decision.replaces:
+        # An amendment replaces the consent it names: that grant is withdrawn now, as on the
+        # connected-apps page; whether its tokens die with it is revocation_cascade's call.
+        revocation.revoke_grant(store, earlier)
     return grant_id

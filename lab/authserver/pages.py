@@ -90,6 +90,12 @@ withdraw it at any time on the bank's connected-apps page.</p>
   {% endfor %}
  </fieldset>
  {% endfor %}
+ {% for grant in earlier %}
+ <div class="amend"><label><input type="checkbox" name="replaces" value="{{ grant.id }}">
+  This changes the access {{ client_name }} already has ({{ grant.accounts | length }}
+  account{{ "" if grant.accounts | length == 1 else "s" }}, <code>{{ grant.scope }}</code>):
+  that access ends, and what was issued for it stops working.</label></div>
+ {% endfor %}
  <button type="submit" name="action" value="approve">Allow</button>
  <button type="submit" name="action" value="deny" class="secondary">Deny</button>
 </form>"""

@@ -159,7 +159,7 @@ def consent_page(message: str = "", status: int = 200) -> Response:
                             action=url_for(".consent_decision"), accounts=view.accounts,
                             permissions=view.permissions, identity=view.identity,
                             extras=view.extras, payment=view.payment, pay_from=view.pay_from,
-                            message=message), status)
+                            earlier=view.earlier, message=message), status)
 
 
 @bp.post("/consent")
@@ -175,7 +175,8 @@ def consent_decision() -> Response:
         decision = consent_flow.decide(store, pending, _client_scope(pending),
                                        request.form.getlist("account"), chosen,
                                        request.form.getlist("share"),
-                                       debtor=request.form.get("debtor_account"))
+                                       debtor=request.form.get("debtor_account"),
+                                       replaces=request.form.getlist("replaces"))
         if decision is None:
             return consent_page("Choose at least one account and one permission (for a "
                                 "payment: the account it leaves), or deny.", 400)

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lab.audit import trail
+from lab.audit import keep, keep_report, trail
 from lab.audit.readonly import ReadOnlyStore, StoreUnreadable
 from lab.audit.verify import OFF_NOTE, Report, switched_on, verify
 from lab.cli.client import EXIT_USAGE, CliError
@@ -46,6 +46,10 @@ def register(add: Any) -> None:
     for parser in (check, out):
         parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
                             help="the lab's data directory")
+        parser.add_argument("--trail", type=Path, metavar="PATH",
+                            help="a kept trail instead of a lab (`fapi-lab matrix` keeps one "
+                                 "per run under <out>/audit); verify takes a folder of them "
+                                 "too, e.g. <out>/audit, and checks each")
 
 
 @contextmanager
@@ -71,6 +75,18 @@ def _open(config: LabConfig) -> ReadOnlyStore:
 
 
 def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
+    if args.trail is not None:
+        kept = keep.find(args.trail) if args.trail.is_dir() else []
+        if not kept:
+            raise CliError(f"no kept audit trail at or under {args.trail} (a folder with "
+                           f"{keep.MANIFEST}, as `fapi-lab matrix` writes under <out>/audit)")
+        if args.action == "verify" and (len(kept) > 1 or kept[0] != args.trail):
+            return _verify_all(args.trail, args.json, console)
+        if args.action == "export" and len(kept) > 1:
+            raise CliError(f"{args.trail} holds {len(kept)} kept trails: export one of them "
+                           f"(e.g. --trail {kept[0]})", EXIT_USAGE)
+        config = LabConfig(data_dir=kept[0])
+        args.ignore_switch = True    # a kept trail has no switch: its hashes say what was on
     reader = _open(config)
     try:
         if args.action == "verify":
@@ -134,3 +150,21 @@ def _export(reader: ReadOnlyStore, args: argparse.Namespace, console: Console) -
     elif args.out:
         console.print(f"{written} records written to {args.out}")
     return 0
+
+
+def _verify_all(root: Path, as_json: bool, console: Console) -> int:
+    """Every kept trail under `root` (a matrix's <out>/audit): one line per column, each
+    broken trail named; exit 1 if one is broken (a trail its own attacker tampered with,
+    as its manifest says, is reported as that and does not fail)."""
+    with _progress("verifying", as_json) as tick:
+        summary = keep_report.summarise(root, tick)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        console.print(f"{len(summary['trails'])} kept audit trails under {root}", markup=False)
+        for line in keep_report.lines(summary):
+            if line.startswith("BROKEN"):
+                print(f"fapi-lab: audit trail {line}", file=sys.stderr)
+            else:
+                console.print(f"  {line}", markup=False)
+    return 0 if summary["ok"] else EXIT_BROKEN

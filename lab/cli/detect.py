@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
@@ -121,12 +122,30 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
                      prefix="fapi-lab-detect-") as lab:
         result = measure(lab.config, lab.store, attacks, params, args.users, args.duration,
                          progress)
+    result["finished"] = round(time.time())
+    progress.print(f"saved for the dashboard's Detection page: {save(config.data_dir, result)}")
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         for line in lines(result):
             console.print(line, highlight=False)
     return 0 if all(a["detected"] for a in result["attacks"]) else 1
+
+
+def results_path(data_dir: Path) -> Path:
+    """Where the last run's figures are kept: the dashboard charts them from here."""
+    return data_dir / "detect" / "results.json"
+
+
+def save(data_dir: Path, result: dict[str, Any]) -> Path:
+    """Write the figures beside the lab's other last-run results (a new file renamed over the
+    old one: the dashboard never reads half of it)."""
+    path = results_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(result, indent=1))
+    os.replace(partial, path)
+    return path
 
 
 def _configure(store: Store, params: dict[str, Any]) -> runner.Configuration:

@@ -16,8 +16,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from attacker import lookup, matrix, matrix_report
+from attacker import lookup, matrix, matrix_audit, matrix_report
 from attacker.attacks import Attack
+from lab.audit import keep, keep_report
 from lab.config import LabConfig
 
 
@@ -32,7 +33,8 @@ def register(add: Any) -> None:
     cmd = add("matrix", "run every attack under every profile and each single control; "
                         "write matrix.json, matrix.md, matrix.html")
     cmd.add_argument("--out", type=Path, default=Path("matrix-results"),
-                     help="directory for the three files (default ./matrix-results)")
+                     help="directory for the three files (default ./matrix-results) and "
+                          "audit/, every run's audit trail, verified at the end")
     cmd.add_argument("--profiles-only", action="store_true",
                      help="only the profile columns")
     cmd.add_argument("--exhaustive", action="store_true",
@@ -99,6 +101,8 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
         console.print(f"fapi-lab: {exc}", markup=False)
         log.write("error", message=str(exc))
         return 2
+    kept = args.out / "audit"
+    keep.clear(kept)
     cols = matrix.columns(profiles_only=args.profiles_only)
     total = len(attacks) * len(cols)
     done = 0
@@ -121,13 +125,21 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
 
         if jobs > 1:
             result = matrix.run_parallel(attacks, jobs=jobs, profiles_only=args.profiles_only,
-                                         exhaustive=args.exhaustive, progress=_tick)
+                                         exhaustive=args.exhaustive, progress=_tick,
+                                         audit=kept)
         else:
             with matrix.matrix_lab() as lab:
+                keeper = matrix_audit.Keeper(kept, lab.config.data_dir)
+                keeper.started()
                 result = matrix.run_matrix(lab.config, lab.store, attacks=attacks,
                                            profiles_only=args.profiles_only,
-                                           exhaustive=args.exhaustive, progress=_tick)
+                                           exhaustive=args.exhaustive, progress=_tick,
+                                           keeper=keeper)
+        checking = progress.add_task("verifying audit trails", total=None)
+        trails = keep_report.summarise(
+            kept, lambda n, of: progress.update(checking, completed=n, total=of))
     data = result.as_dict()
+    data["audit"] = trails
     paths = matrix_report.write_all(data, args.out)
     console.print(f"{result.runs} runs, {result.inferred} inferred cells, "
                   f"{result.seconds['total']} s")
@@ -136,7 +148,8 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
     problems = result.mismatches()
     log.write("done", done=done, total=total, runs=result.runs, inferred=result.inferred,
               seconds=result.seconds["total"], mismatches=len(problems),
-              files=[str(p) for p in paths])
+              files=[str(p) for p in paths], audit_ok=trails["ok"],
+              audit_broken=len(trails["broken"]))
     if problems:
         console.print(f"{len(problems)} cell(s) differ from the catalog without an explanation "
                       f"(see matrix.md):", style="yellow")
@@ -144,4 +157,19 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
             console.print(f"  {m['attack']} / {m['column']}: {m['detail']}")
     else:
         console.print("every cell agrees with the catalog or is explained", style="green")
-    return 0
+    return _audit_said(trails, console)
+
+
+def _audit_said(trails: dict[str, Any], console: Console) -> int:
+    """One line per column's kept trails; a broken one fails the run, loudly."""
+    console.print(f"audit trails kept in {trails['root']} ({len(trails['trails'])} trails, "
+                  f"{trails['bytes'] // 1024} KiB; check again: fapi-lab audit verify "
+                  f"--trail {trails['root']})", markup=False)
+    for line in keep_report.lines(trails):
+        console.print(f"  {line}", markup=False,
+                      style="bold red" if line.startswith("BROKEN") else None)
+    if trails["ok"]:
+        return 0
+    console.print(f"AUDIT TRAIL BROKEN in {len(trails['broken'])} run(s): the lab's records "
+                  f"of those runs are not what it wrote", style="bold red")
+    return 1

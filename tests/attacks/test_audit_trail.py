@@ -16,6 +16,7 @@ from attacker import lookup
 from lab.cli.commands import main
 from lab.config import LabConfig
 from lab.store import SQLiteStore
+from tests.support.audit_tamper import TAMPERS, tamper
 
 from .conftest import story
 
@@ -76,18 +77,11 @@ def test_verify_passes_after_several_attacks(attacked: LabConfig, tmp_path: Path
             "control_change", "control_fired"} <= kinds
 
 
-@pytest.mark.parametrize(("sql", "first_bad"), [
-    ("UPDATE audit_log SET data = '{}' WHERE seq = (SELECT MIN(seq) + 5 FROM audit_log "
-     "WHERE hash IS NOT NULL)", "edited"),
-    ("DELETE FROM audit_log WHERE seq = (SELECT MIN(seq) + 5 FROM audit_log "
-     "WHERE hash IS NOT NULL)", "missing"),
-    ("DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 3 FROM audit_log)",
-     "deleted from its end"),
-], ids=["one-edited", "one-deleted", "tail-truncated"])
+@pytest.mark.parametrize(("sql", "first_bad"), TAMPERS)
 def test_verify_fails_naming_the_first_bad_record(
         attacked: LabConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         sql: str, first_bad: str) -> None:
     data_dir = copy_of(attacked, tmp_path)
-    SQLiteStore(data_dir / "lab.sqlite3").execute(sql)
+    tamper(data_dir, sql)
     code, text = verify(data_dir, capsys)
     assert code == 1 and "audit trail broken at record" in text and first_bad in text, text

@@ -259,3 +259,16 @@ def _assert_signed_in_with_the_bank(lab: RunningLab, victim: BrowserVictim,
     callback = lab.config.tpp_url + "/signin/callback"
     assert any(r["url"].startswith(callback) for r in _captured(lab, own)), \
         "the sign-in callback in Chromium is not the victim's own flow"
+
+
+@pytest.mark.parametrize(("profile", "expected"), [("legacy", "succeeded"),
+                                                   ("fapi2-security", "blocked")])
+def test_a_consent_amendment_in_chromium(run_in_browser: Run, capture_lab: RunningLab,
+                                         profile: str, expected: str) -> None:
+    """The victim's Chromium ticks "this changes the access it already has" on the AS's
+    consent page: the old consent is withdrawn either way; only its tokens' fate differs."""
+    outcome, victims = run_in_browser("consent-amendment-old-tokens", profile)
+    assert outcome.status == expected, story(outcome)
+    assert len(victims) == 1
+    if expected == "blocked":
+        assert "revocation_cascade" in outcome.fired_controls, story(outcome)
