@@ -157,7 +157,14 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
             console.print(f"  {m['attack']} / {m['column']}: {m['detail']}")
     else:
         console.print("every cell agrees with the catalog or is explained", style="green")
-    return _audit_said(trails, console)
+    audit_status = _audit_said(trails, console)
+    errors = [m for m in problems if m["verdict"] == "error"]
+    if errors:
+        # A cell that did not run measured nothing: scripts must not read the run as complete.
+        console.print(f"{len(errors)} cell(s) did not run (error): the matrix is incomplete",
+                      style="bold red")
+        return 1
+    return audit_status
 
 
 def _audit_said(trails: dict[str, Any], console: Console) -> int:

@@ -224,3 +224,24 @@ def test_a_baseline_check_alone_blocking_is_a_mismatch() -> None:
                         _outcome("blocked", "pkce_verification"))
     assert cell.verdict == "mismatch"
     assert "pkce_verification" in cell.explanation
+
+
+def test_a_matrix_whose_cells_did_not_run_exits_non_zero(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: every worker failed to start its capture proxy, every cell was an error, and
+    the run still exited 0, so a script read an empty matrix as a complete one."""
+    from lab.cli import matrix as cli_matrix
+
+    def no_lab(attacks: list[Any], **kwargs: Any) -> matrix.Matrix:
+        columns = matrix.columns(profiles_only=True)
+        result = matrix.Matrix(columns, attacks)
+        result.cells = {a.id: {c.id: matrix.Cell("error", [], "", [], "error",
+                                                 "not run: the capture proxy did not start")
+                               for c in columns} for a in attacks}
+        result.seconds["total"] = 0.0
+        return result
+
+    monkeypatch.setattr(cli_matrix.matrix, "run_parallel", no_lab)
+    first, second = list(lookup.implemented())[:2]
+    assert main(["matrix", "--out", str(tmp_path / "out"), "--jobs", "2", "--profiles-only",
+                 "--attack", first, "--attack", second]) == 1
