@@ -14,7 +14,7 @@ from typing import Any, TypeGuard
 
 from lab import clock, pki
 from lab import keys as key_files
-from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
+from lab.protocol.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
 from lab.domain import clients as domain_clients
