@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from lab import context
-from lab.protocol.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
+from lab.protocol.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import (
     as_private_keys,
