@@ -554,3 +554,17 @@ def test_the_gateway_follows_an_as_key_rotation(
     with context.bound(lab.store, "gateway"):
         known = gateway.as_keys.jwks().keys()
     assert any(k.get("kid") == rotated["new_kid"] for k in known)
+
+
+def test_an_unsigned_answer_is_invalid_token_and_unreachable_as_keys_are_503() -> None:
+    from lab.protocol.introspection_jwt import MEDIA_TYPE
+    from lab.protocol.issuer_keys import KeysUnavailable
+    from lab.protocol.resource_errors import InvalidTokenError
+
+    def unreachable() -> Any:
+        raise KeysUnavailable("the AS's jwks_uri did not answer")
+
+    with pytest.raises(InvalidTokenError):
+        phantom.signed_answer("application/json", '{"active": true}', unreachable, "https://as")
+    with pytest.raises(phantom.GatewayUnavailableError):
+        phantom.signed_answer(MEDIA_TYPE, "a.b.c", unreachable, "https://as")
