@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from lab import context
-from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
+from lab.protocol.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.serving.in_process import RunningLab
 from tests.support.bank_tokens import (
     as_private_keys,
@@ -137,7 +137,7 @@ def _serve(monkeypatch, pages: dict[str, Any]) -> list[str]:  # type: ignore[no-
         fetched.append(url)
         return _FakeResponse(pages[url]) if url in pages else _FakeResponse({}, 404)
 
-    monkeypatch.setattr("lab.bank.issuer_keys.requests.get", fake_get)
+    monkeypatch.setattr("lab.protocol.issuer_keys.requests.get", fake_get)
     return fetched
 
 

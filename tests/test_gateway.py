@@ -368,3 +368,203 @@ def test_the_gateway_origin_is_a_resource_leg_in_the_capture(path: str, leg: str
     from lab.capture import legs
 
     assert legs.classify_path("gateway", path) == leg
+
+
+# --- signed introspection, message signatures and pushed SETs in opaque mode ----------------
+
+
+def _tampered_introspection(case: str, lab: RunningLab) -> Any:
+    """A wrapper for requests.Session.post that spoils the AS's answer to the gateway."""
+    import base64
+    import json
+
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from lab.jose import b64
+
+    original = requests.Session.post
+
+    def post(self: requests.Session, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        response = original(self, url, *args, **kwargs)
+        if not url.endswith("/introspect") or response.status_code != 200:
+            return response
+        signed = response.text
+        head, payload, signature = signed.split(".")
+        claims = b64.json_segment(signed, 1)
+        if case == "unsigned":
+            body = json.dumps(claims["token_introspection"]).encode()
+            response.headers["Content-Type"] = "application/json"
+        elif case == "altered":
+            claims["token_introspection"]["sub"] = "bob"
+            forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
+            body = f"{head}.{forged.decode()}.{signature}".encode()
+        else:  # signed by a key the AS does not publish, under the AS's kid
+            body = pyjwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), "ES256",
+                                headers=b64.json_segment(signed, 0)).encode()
+        response._content = body
+        return response
+
+    return post
+
+
+@pytest.mark.parametrize("case", ["unsigned", "altered", "foreign key"])
+def test_the_gateway_believes_only_a_signed_introspection_answer(
+        opaque_lab: RunningLab, web: requests.Session, switches: Switches,
+        monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    """FAPI 2.0 Message Signing §5.5 / RFC 9701: the gateway asks for the signed answer and
+    checks it against the AS's keys; a spoiled one is no answer (invalid_token, not cached)."""
+    lab = opaque_lab
+    key, token = _tokens(lab, web, switches)
+    monkeypatch.setattr(requests.Session, "post", _tampered_introspection(case, lab))
+    r = gateway_get(web, lab, key, token)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_token", r.text
+    monkeypatch.undo()
+    assert gateway_get(web, lab, key, token).status_code == 200, "the bad answer was cached"
+
+
+def test_the_gateway_asks_for_the_signed_answer_and_follows_as_key_rotation(
+        opaque_lab: RunningLab, web: requests.Session, switches: Switches) -> None:
+    lab = opaque_lab
+    since = max([r["id"] for r in list_captures(lab.store, limit=100_000)] or [0])
+    key, token = _tokens(lab, web, switches)
+    assert gateway_get(web, lab, key, token).status_code == 200
+    [leg] = [get_capture(lab.store, r["id"])
+             for r in list_captures(lab.store, since_id=since, limit=1000)
+             if r["label"] == "as" and r["leg"] == "introspection"]
+    sent = {k.lower(): v for k, v in leg["request_headers"]}
+    got = {k.lower(): v for k, v in leg["response_headers"]}
+    assert sent["accept"] == "application/token-introspection+jwt"
+    assert got["content-type"].startswith("application/token-introspection+jwt")
+
+
+def _signed_call(web: requests.Session, lab: RunningLab, key: DPoPKey, token: str, method: str,
+                 path: str, body: dict[str, Any] | None = None) -> requests.PreparedRequest:
+    """A request FinLens would send at the gateway: DPoP proof and RFC 9421 signature for it."""
+    from lab import keys
+    from lab.jose import http_signatures as sig
+
+    url = lab.config.gateway_url + path
+    headers = {"Authorization": f"DPoP {token}", "DPoP": key.proof(method, url, token=token)}
+    prepared = web.prepare_request(requests.Request(method, url, headers=headers, json=body))
+    tpp_key = sig.JWSKey.from_jwk(keys.signing_key(keys.ensure_keyset(lab.config.keys_dir,
+                                                                      "tpp"), "ES256"))
+    sig.sign_request(prepared, prepared.body if isinstance(prepared.body, bytes) else None,
+                     tpp_key, clock.now(lab.store))
+    return prepared
+
+
+def test_the_gateway_verifies_the_client_s_signature_and_signs_its_answer(
+        opaque_lab: RunningLab, web: requests.Session, switches: Switches) -> None:
+    """RFC 9421 at the edge the client addressed: an altered payment body is refused there
+    (401 invalid_request, the event on the attacker's request); an honest call's answer is
+    signed with the key the gateway publishes, bound to the request FinLens signed."""
+    from lab.jose import http_signatures as sig
+    from tests.support.bank_tokens import account
+
+    lab = opaque_lab
+    key, token = _tokens(lab, web, switches, "http_message_signing")
+    order = {"debtor_account_id": account("alice", "checking"),
+             "creditor": {"name": "Corner Café", "iban": "GB33BUKB20201555555555"},
+             "instructed_amount": {"amount": "25.00", "currency": "EUR"}, "reference": "x"}
+    altered = _signed_call(web, lab, key, token, "POST", "/payments", order)
+    altered.prepare_body(None, None, json={**order, "instructed_amount": {
+        "amount": "2500.00", "currency": "EUR"}})
+    r = web.send(altered)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_request", r.text
+    assert fired(lab, r) == ["http_message_signing"]
+
+    honest = _signed_call(web, lab, key, token, "GET", "/accounts")
+    r = web.send(honest)
+    assert r.status_code == 200, r.text
+    published = sig.key_set(web.get(lab.config.gateway_url + "/.well-known/jwks.json").json())
+    request = sig.Request("GET", str(honest.url), sig.Fields(honest.headers.items()))
+    sig.verify_response(sig.Response(r.status_code, request, sig.Fields(r.headers.items())),
+                        r.content, published, clock.now(lab.store))
+
+
+def test_finlens_links_and_pays_with_message_signing_through_the_gateway(
+        opaque_lab: RunningLab, switches: Switches) -> None:
+    from lab.controls import events as events_module
+    from lab.domain import ledger
+    from tests.support.bank_tokens import account
+
+    lab = opaque_lab
+    switches.registry.set({"payment_consent_binding": True, "http_message_signing": True})
+
+    def refusals() -> int:
+        return sum(e.kind == "fired" for e in events_module.list_events(
+            lab.store, control="http_message_signing", limit=100_000))
+
+    before_events = refusals()
+    browser, agent = _link(lab)
+    [link] = browser.dashboard().links
+    assert link.status == "active" and link.accounts, "FinLens dropped the gateway's answers"
+    checking = account("alice", "checking")
+    before = ledger.balance_cents(lab.store, checking)
+    result = agent.authorize(browser.start_payment(link.link_id, "3.50"))
+    assert result.callback_url, result.params
+    done = browser.deliver(result.callback_url)
+    assert done.status_code == 303 and done.headers["Location"].startswith("/payments/"), \
+        done.text[:300]
+    assert ledger.balance_cents(lab.store, checking) == before - 350
+    assert refusals() == before_events, "a signature check failed on the honest flow"
+
+
+def test_a_pushed_set_stops_an_opaque_link(opaque_lab: RunningLab) -> None:
+    """FinLens cannot read a grant id from a reference: it keeps the token response's
+    `grant_id`, and the SET's opaque sub_id finds the link by it."""
+    from lab import context
+    from lab.protocol import security_events as sets
+
+    lab = opaque_lab
+    browser, _ = _link(lab)
+    [link] = browser.dashboard().links
+    row = lab.store.query_one("SELECT grant_id, access_token FROM tpp_links WHERE id = ?",
+                              (link.link_id,))
+    assert row["grant_id"] and "." not in row["access_token"]
+    with context.bound(lab.store, "bank"):
+        assert sets.push(lab.config, client_id="tpp", grant_id="grant-of-someone-else",
+                         username="alice", reason="not this one")
+        assert browser.dashboard().links[0].status == "active"
+        assert sets.push(lab.config, client_id="tpp", grant_id=row["grant_id"],
+                         username="alice", reason="used elsewhere")
+    assert browser.dashboard().links[0].status == "revoked"
+
+
+def test_the_gateway_follows_an_as_key_rotation(
+        opaque_lab: RunningLab, web: requests.Session, switches: Switches) -> None:
+    """Last in the module (it leaves a key retiring): answers signed by a key the AS rotated
+    in are verified after one kid-driven JWKS refetch, as at the bank."""
+    from lab import context
+    from lab.protocol import key_rotation
+
+    lab = opaque_lab
+    key, token = _tokens(lab, web, switches)
+    assert gateway_get(web, lab, key, token).status_code == 200
+    gateway = lab.apps["gateway"].extensions["lab_gateway"]
+    fetches = gateway.as_keys.jwks().fetches
+    with context.bound(lab.store, "admin"):
+        rotated = key_rotation.rotate(lab.config, lab.store)
+    clock.advance(lab.store, key_rotation.PUBLISH_AHEAD + 1)
+    key, token = _tokens(lab, web, switches)
+    r = gateway_get(web, lab, key, token)
+    assert r.status_code == 200, r.text
+    assert gateway.as_keys.jwks().fetches == fetches + 1
+    with context.bound(lab.store, "gateway"):
+        known = gateway.as_keys.jwks().keys()
+    assert any(k.get("kid") == rotated["new_kid"] for k in known)
+
+
+def test_an_unsigned_answer_is_invalid_token_and_unreachable_as_keys_are_503() -> None:
+    from lab.protocol.introspection_jwt import MEDIA_TYPE
+    from lab.protocol.issuer_keys import KeysUnavailable
+    from lab.protocol.resource_errors import InvalidTokenError
+
+    def unreachable() -> Any:
+        raise KeysUnavailable("the AS's jwks_uri did not answer")
+
+    with pytest.raises(InvalidTokenError):
+        phantom.signed_answer("application/json", '{"active": true}', unreachable, "https://as")
+    with pytest.raises(phantom.GatewayUnavailableError):
+        phantom.signed_answer(MEDIA_TYPE, "a.b.c", unreachable, "https://as")

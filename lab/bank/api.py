@@ -60,6 +60,12 @@ def _resource_request() -> binding.ResourceRequest:
         forwarded_for=request.headers.get(FORWARDED_FOR_HEADER) if gateway else None)
 
 
+def _behind_gateway() -> bool:
+    """Opaque mode: the bank answers only the gateway, which verifies the client's message
+    signature and signs the answer the client gets (docs/gateway.md)."""
+    return reference_tokens.opaque(context.current().store)
+
+
 def _signed_message() -> sig.Request:
     """The request as RFC 9421 sees it: @target-uri is the bank's public URL with the query as
     sent (the client signed what it addressed, not the internal port behind the capture)."""
@@ -74,8 +80,10 @@ def authorized(scope: str) -> AccessToken:
     token = protector().authenticate(request.headers.get("Authorization"), _token_elsewhere(),
                                      resource)
     # HTTPSig: the signature is the token's client's, so it is checked once the token is known.
-    g.signature_label = signing.check_request(protector().store, token.client_id,
-                                              _signed_message(), request.get_data())
+    # In opaque mode the gateway checked it at the URL the client addressed (docs/gateway.md).
+    if not _behind_gateway():
+        g.signature_label = signing.check_request(protector().store, token.client_id,
+                                                  _signed_message(), request.get_data())
     protector().require_customer(token)
     account_id = (request.view_args or {}).get("account_id")
     protector().watch_usage(token, resource,
@@ -95,7 +103,7 @@ def _no_store(response: Response) -> Response:
     nonce = binding.current_nonce()
     if nonce:
         response.headers["DPoP-Nonce"] = nonce
-    if signing.signs_responses():
+    if signing.signs_responses() and not _behind_gateway():
         # HTTPSig: the response signed last, over the fields above and the final body.
         response.headers.update(signing.sign_response(
             protector().config.keys_dir, response.status_code, list(response.headers.items()),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lab.bank import api, issuer_keys, web
+from lab.bank import api, web
 from lab.bank.protector import Protector
 from lab.config import LabConfig
 from lab.domain import idempotency, payment_consents, pseudonyms, refresh_tokens, usage_monitor
+from lab.protocol import issuer_keys
 from lab.store import Store
 from lab.web.app_base import init_lab_app
 

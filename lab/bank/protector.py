@@ -14,7 +14,6 @@ from typing import Any, TypeGuard
 
 from lab import clock, pki
 from lab import keys as key_files
-from lab.bank.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.config import LabConfig
 from lab.controls import guard
 from lab.domain import clients as domain_clients
@@ -22,6 +21,7 @@ from lab.domain import consent, ledger, reference_tokens, usage_monitor
 from lab.jose import b64, jws
 from lab.jose import jwk as jwk_tools
 from lab.protocol import phantom, security_events, subjects
+from lab.protocol.issuer_keys import AuthorizationServerKeys, KeysUnavailable
 from lab.protocol.resource_errors import (
     ClientTokenError,
     InsufficientScopeError,

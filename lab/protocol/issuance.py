@@ -41,6 +41,11 @@ def save_token(store: Store, token: dict[str, Any], request: OAuth2Request) -> l
         if reference_tokens.opaque(store):
             token["access_token"] = reference_tokens.issue(store, token["access_token"],
                                                            claims["exp"])
+            # The reference hides the grant id the client needs to match pushed SETs
+            # (sub_id, lab/protocol/security_events.py): Grant Management's token response
+            # parameter `grant_id` says it.
+            if grant_id:
+                token["grant_id"] = grant_id
     if token.get("refresh_token"):
         # RFC 6749 §6: a new refresh token keeps "the identical scope as that of the refresh
         # token included by the client in the request".

@@ -11,6 +11,7 @@ over the gateway's mutual-TLS connection.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import threading
@@ -26,9 +27,15 @@ from joserfc.jwk import KeySet
 from lab import clock, context, keys
 from lab.config import LabConfig
 from lab.domain import consent
+from lab.jose import b64
+from lab.jose.jws import JwksSource
 
+from . import introspection_jwt
+from .issuer_keys import KeysUnavailable
 from .resource_errors import BankError, InvalidTokenError, MissingTokenError
 from .sender_binding import DPOP, MTLS, DPoPTokenValidator, ResourceRequest, dpop_scheme_allowed
+
+log = logging.getLogger("fapi_lab.gateway")
 
 CONFIRMED_HEADER = "X-Lab-Confirmed-Key"
 # The client's address as the gateway saw it, for token_usage_monitoring at the bank; believed
@@ -135,6 +142,41 @@ def active_claims(body: object, issuer: str) -> dict[str, Any]:
             or not clock.is_time(body.get("exp")):
         raise InvalidTokenError()
     return body
+
+
+def signed_answer(content_type: str, body: str, source: Callable[[], JwksSource],
+                  issuer: str) -> dict[str, Any]:
+    """FAPI 2.0 Message Signing §5.5 / RFC 9701 §8.1: the gateway asked for a signed answer, so
+    it believes only one signed by a key the AS publishes (the bank's key source, rotation
+    included), for the gateway, recent. An unsigned or badly signed answer says nothing about
+    the token: invalid_token, not cached. AS keys out of reach: 503, as at the bank."""
+    if content_type.split(";")[0].strip().lower() != introspection_jwt.MEDIA_TYPE:
+        raise InvalidTokenError()
+    try:
+        jwks = source()
+        kid = _kid(body)
+        known = jwks.keys()
+        if kid is not None and not any(k.get("kid") == kid for k in known):
+            known = jwks.refresh()       # a key the AS rotated in since the last fetch
+            if not any(k.get("kid") == kid for k in known):
+                retired = jwks.not_published(kid, InvalidTokenError)  # as_key_rotation decides
+                known = [*known, retired] if retired else known
+        return introspection_jwt.verify(body, known, issuer, GATEWAY_CLIENT_ID)
+    except KeysUnavailable:
+        raise GatewayUnavailableError() from None
+    except introspection_jwt.IntrospectionResponseError as exc:
+        raise _refused(str(exc)) from None
+
+
+def _refused(reason: str) -> InvalidTokenError:
+    log.warning("introspection answer refused: %s", reason)
+    return InvalidTokenError()
+
+
+def _kid(token: str) -> str | None:
+    header = b64.json_segment(token, 0) if token.count(".") == 2 else {}
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) and len(kid) <= 200 else None
 
 
 def confirm(claims: dict[str, Any], request: ResourceRequest, scheme: str,

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS tpp_links (
     status_reason TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
+    grant_id TEXT,                              -- the token response's, when the AS says it
     UNIQUE(user_id, institution_id, subject)
 );
 CREATE INDEX IF NOT EXISTS tpp_links_user ON tpp_links(user_id);
@@ -57,6 +58,17 @@ class User:
 
 def ensure_schema(store: Store) -> None:
     store.ensure_schema(SCHEMA)
+    # grant_id: added to data directories created before it existed.
+    if not _has_grant_id(store):
+        try:
+            store.execute("ALTER TABLE tpp_links ADD COLUMN grant_id TEXT")
+        except Exception:
+            if not _has_grant_id(store):   # another worker may have added it meanwhile
+                raise
+
+
+def _has_grant_id(store: Store) -> bool:
+    return any(row["name"] == "grant_id" for row in store.query("PRAGMA table_info(tpp_links)"))
 
 
 def valid_username(name: object) -> bool:
@@ -106,11 +118,18 @@ def save_link(store: Store, *, user_id: str, institution_id: str, subject: str,
     store.execute(
         "INSERT OR REPLACE INTO tpp_links(id, user_id, institution_id, subject, access_token, "
         "refresh_token, token_type, expires_at, scope, status, status_reason, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', NULL, ?, ?)",
+        "updated_at, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', NULL, ?, ?, ?)",
         (link_id, user_id, institution_id, subject, token.get("access_token"),
          token.get("refresh_token"), token.get("token_type"), expires_at,
-         str(token.get("scope") or ""), now, now))
+         str(token.get("scope") or ""), now, now, _grant_id(token)))
     return link_id
+
+
+def _grant_id(token: dict[str, Any]) -> str | None:
+    """The grant the tokens belong to (Grant Management's `grant_id` token response
+    parameter), which a pushed SET names; an opaque access token does not show it."""
+    grant_id = token.get("grant_id")
+    return grant_id if isinstance(grant_id, str) and 0 < len(grant_id) <= 256 else None
 
 
 def update_tokens(store: Store, link_id: str, token: dict[str, Any]) -> None:

@@ -152,9 +152,13 @@ def receive(store: Store, config: LabConfig, body: bytes, content_type: str) -> 
         raise Refused("invalid_request", "this SET (jti) was already received")
     grant_id = claims["sub_id"]["id"]
     stopped = 0
-    for link in store.query("SELECT id, access_token FROM tpp_links WHERE status = 'active'"):
-        token_claims = b64.json_segment(str(link["access_token"] or ""), 1)
-        if token_claims.get("grant_id") == grant_id:
+    for link in store.query("SELECT id, access_token, grant_id FROM tpp_links "
+                            "WHERE status = 'active'"):
+        # The grant id the token response gave (opaque references show nothing), else the one
+        # in the link's JWT access token.
+        known = link["grant_id"] or \
+            b64.json_segment(str(link["access_token"] or ""), 1).get("grant_id")
+        if known == grant_id:
             links.mark_revoked(store, link["id"], _reason(claims))
             stopped += 1
     log.info("SET %s: grant %s stopped, %d link(s)", claims["jti"], grant_id, stopped)
