@@ -55,6 +55,7 @@ class Cell:
     request_ids: list[str] = field(default_factory=list)
     capture_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0         # the job's process CPU for the run (Outcome.cpu_seconds)
     # what the run showed, kept because the private lab that ran it is gone afterwards;
     # None on inferred cells (their evidence is the legacy cell's)
     evidence: dict[str, Any] | None = None
@@ -178,7 +179,8 @@ def judge(attack: Attack, column: Column, outcome: Outcome) -> Cell:
                 outcome.summary,
                 request_ids=[s.request_id for s in outcome.steps if s.request_id][:20],
                 capture_ids=[int(c["capture_id"]) for c in outcome.captured],
-                seconds=outcome.seconds, evidence=evidence_of(outcome))
+                seconds=outcome.seconds, cpu_seconds=outcome.cpu_seconds,
+                evidence=evidence_of(outcome))
 
 
 def _sender_constraint(on: set[str]) -> list[str]:
@@ -276,7 +278,14 @@ def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None 
                 progress(attack.id, column.id, cell)
         matrix.cells[attack.id] = row
     matrix.seconds["total"] = round(time.monotonic() - started, 1)
+    matrix.seconds["cpu"] = cell_cpu(matrix)
     return matrix
+
+
+def cell_cpu(matrix: Matrix) -> float:
+    """CPU seconds of every cell that ran (lab, capture and attacker; not inferred cells)."""
+    return round(sum(cell.cpu_seconds for row in matrix.cells.values() for cell in row.values()
+                     if not cell.inferred), 1)
 
 
 def matrix_lab() -> AbstractContextManager[RunningLab]:
@@ -361,4 +370,5 @@ def run_parallel(attacks: list[Attack], *, jobs: int, profiles_only: bool = Fals
     # `attacks` order, not completion order
     matrix.cells = {a.id: matrix.cells[a.id] for a in attacks}
     matrix.seconds["total"] = round(time.monotonic() - started, 1)
+    matrix.seconds["cpu"] = cell_cpu(matrix)
     return matrix

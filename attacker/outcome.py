@@ -64,6 +64,10 @@ class Outcome:
     events: list[FiredEvent] = field(default_factory=list)
     refusal: dict[str, Any] | None = None
     seconds: float = 0.0
+    # this process's CPU seconds for the run: on a private lab (the matrix, the tests) its
+    # servers and capture run in the same process, so this is the whole run's cost, steady
+    # where wall time depends on what else the machine runs
+    cpu_seconds: float = 0.0
 
     @property
     def fired_controls(self) -> list[str]:

@@ -214,7 +214,7 @@ def broken_finlens(status: str, events: list[FiredEvent],
 def run(attack: Attack, config: LabConfig, store: Store, configuration: Configuration,
         *, victim_factory: Any = None) -> Outcome:
     """Apply `configuration`, run `attack` once, judge it. The lab is left configured."""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     notes = apply(store, configuration, attack)
     event_mark, capture_mark = _last_event_id(store), _last_capture_id(store)
     ctx = AttackContext(attack, config, store, capture_since=capture_mark,
@@ -255,4 +255,5 @@ def run(attack: Attack, config: LabConfig, store: Store, configuration: Configur
                                   "label": configuration.label},
                    stolen=stolen, captured=[c.summary() for c in ctx.capture.read],
                    steps=ctx.steps, events=events, refusal=refusal,
-                   seconds=round(time.monotonic() - started, 3))
+                   seconds=round(time.monotonic() - started, 3),
+                   cpu_seconds=round(time.process_time() - cpu, 3))

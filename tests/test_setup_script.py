@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,8 @@ def test_up_installs_the_lab_without_the_test_tools_and_only_once(tmp_path: Path
     _run(script, "up", "--help")
     installs = calls.read_text().splitlines()
     assert installs == ["-m pip install --disable-pip-version-check --no-compile "
-                        f"-e {tmp_path}"], installs
+                        f"-e {tmp_path}",
+                        "-m lab.cli.bytecode"], installs  # compiled once, what the lab imports
     _run(script, "status")
     assert calls.read_text().splitlines() == installs  # the stamp holds: nothing again
 
@@ -51,3 +53,18 @@ def test_a_venv_made_by_test_serves_up_without_reinstalling(tmp_path: Path) -> N
         (tmp_path / ".venv" / stamp).write_text(want + "\n")
     _run(script, "up", "--help")
     assert not calls.exists()
+
+
+def test_the_bytecode_step_names_modules_that_exist_and_refuses_where_it_cannot_write() -> None:
+    """A misspelt entry would silently compile nothing (import errors are skipped there for
+    optional libraries), and with bytecode writing off the step would only waste time."""
+    import importlib.util
+
+    from lab.cli import bytecode
+
+    missing = [m for m in bytecode.ENTRY + bytecode.TEST if importlib.util.find_spec(m) is None]
+    assert missing == []
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    refused = subprocess.run([sys.executable, "-m", "lab.cli.bytecode"],
+                             capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
+    assert refused.returncode == 2 and "PYTHONDONTWRITEBYTECODE" in refused.stderr

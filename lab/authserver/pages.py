@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template_string
-
 from lab.web.look import HONESTBANK_CSS
+from lab.web.templates import render_string
 
 LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -115,5 +114,5 @@ INDEX = """<h1>HonestBank authorization server</h1>
 
 
 def page(title: str, template: str, **context: Any) -> str:
-    body = render_template_string(template, **context)
-    return render_template_string(LAYOUT, title=title, body=body, css=HONESTBANK_CSS)
+    body = render_string(template, **context)
+    return render_string(LAYOUT, title=title, body=body, css=HONESTBANK_CSS)

@@ -142,7 +142,7 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
     data["audit"] = trails
     paths = matrix_report.write_all(data, args.out)
     console.print(f"{result.runs} runs, {result.inferred} inferred cells, "
-                  f"{result.seconds['total']} s")
+                  f"{result.seconds['total']} s ({result.seconds.get('cpu', 0)} s of cell CPU)")
     for path in paths:
         console.print(f"  wrote {path}")
     problems = result.mismatches()

@@ -10,10 +10,11 @@ import sys
 from typing import Any
 
 from authlib.oauth2.base import OAuth2Error
-from flask import Flask, Response, jsonify, render_template_string, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import limits
+from .templates import render_string
 
 log = logging.getLogger("fapi_lab.web")
 
@@ -71,7 +72,7 @@ def error_response(status: int, error: str, description: str,
 
     request_id = getattr(g, "request_id", None)
     if wants_html():
-        body = render_template_string(
+        body = render_string(
             ERROR_PAGE, title=title or "Something went wrong", error=error,
             description=description, request_id=request_id)
         response = Response(body, status=status, mimetype="text/html")
