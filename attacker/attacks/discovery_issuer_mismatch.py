@@ -2,7 +2,9 @@
 
 The OpenID conformance suite's client test "discovery issuer mismatch" as an attack (A1a).
 FinLens fetches EvilBank's metadata from EvilBank's own well-known URL; the document claims
-the honest bank's `issuer` and its `jwks_uri`, but keeps EvilBank's token endpoint. EvilBank
+the honest bank's `issuer`, keeps EvilBank's token endpoint, and its jwks_uri serves the
+honest bank's public keys beside EvilBank's own (its ID tokens name the honest issuer too,
+which OIDC §3.1.3.7 step 2 compares with the issuer "obtained during Discovery"). EvilBank
 forwards the lured victim's authorization request to the honest AS (as in mix-up), the
 victim consents at his own bank, and the honest response comes back naming the honest issuer
 — the issuer FinLens now expects (RFC 9207 §2: the response's iss is "identical to the ...
@@ -31,12 +33,14 @@ def run(ctx: AttackContext) -> None:
     honest = forge.as_metadata(ctx)
     modes = honest.get("response_modes_supported")
     jarm_only = isinstance(modes, list) and "jwt" in modes and "query" not in modes
-    fx.evil_plan(mode="mixup", issuer=honest.get("issuer"), jwks_uri=honest.get("jwks_uri"),
+    fx.evil_plan(mode="mixup", issuer=honest.get("issuer"),
+                 extra_jwks=forge.as_public_keys(ctx, honest),
                  forward_extra={"response_mode": "jwt"} if jarm_only else None)
     ctx.step("attacker", "EvilBank's discovery document now names the honest bank's issuer "
-             f"({honest.get('issuer')}) and jwks_uri, with EvilBank's own token endpoint; its "
-             "authorization endpoint forwards requests to the honest AS with FinLens's "
-             "client_id" + (" and response_mode=jwt" if jarm_only else ""))
+             f"({honest.get('issuer')}), with EvilBank's own token endpoint and a jwks_uri "
+             "serving the honest bank's public keys beside its own; its authorization "
+             "endpoint forwards requests to the honest AS with FinLens's client_id"
+             + (" and response_mode=jwt" if jarm_only else ""))
     try:
         victim = ctx.victim("alice")
         victim.link(fixtures.EVILBANK_ID)
@@ -58,7 +62,7 @@ ATTACK = Attack(
     blocked_by=("tpp_checks_iss", "par_required", "jar_required", "pkce_required",
                 "tpp_checks_nonce", "jarm"),
     premise="Runs EvilBank, listed in FinLens's directory; serves a discovery document naming "
-            "the honest bank's issuer and jwks_uri; the lured victim links EvilBank.",
+            "the honest bank's issuer (and its public keys); the lured victim links EvilBank.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("RFC 8414 §3.3", "OIDC Discovery §4.3", "RFC 9207 §2", "BCP §4.4",
           "OpenID conformance suite: discovery issuer mismatch"),

@@ -36,3 +36,11 @@ def test_discovery_issuer_mismatch_reaches_evilbank_past_jarm_but_the_injection_
     assert outcome.fired_controls == ["jarm"], story(outcome)
     [event] = [e for e in outcome.events if e.control == "jarm"]
     assert event.by == "attacker" and event.error == "invalid_jarm", story(outcome)
+
+
+def test_discovery_issuer_mismatch_passes_id_token_validation_alone(run_attack) -> None:  # type: ignore[no-untyped-def]
+    """EvilBank's ID token names the issuer its document claims, signed by a key its jwks_uri
+    serves: OIDC §3.1.3.7 holds against the unvalidated discovery, so only the document's
+    check (tpp_checks_iss) stops it."""
+    outcome = run_attack(lookup.get("discovery-issuer-mismatch"), tpp_id_token_validation=True)
+    assert outcome.status == "succeeded", story(outcome)
