@@ -44,6 +44,7 @@ ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 METADATA_TTL = 5.0
 WELL_KNOWN = "/.well-known/openid-configuration"
 CHECKS_ISS = guard("tpp_checks_iss")
+MAX_ISSUER = 2048    # a believed issuer goes into the session's pending flow: keep it bounded
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def metadata(inst: Institution, ca_path: str) -> dict[str, Any]:
     except (requests.RequestException, ValueError):
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("issuer"), str) \
+            or not 0 < len(data["issuer"]) <= MAX_ISSUER \
             or not isinstance(data.get("authorization_endpoint"), str) \
             or not isinstance(data.get("token_endpoint"), str):
         raise InstitutionUnavailableError()
