@@ -49,6 +49,7 @@ ORDER: tuple[str, ...] = (
     "csrf-redirect-endpoint",
     "login-csrf",
     "mix-up",
+    "discovery-issuer-mismatch",
     "browser-swapping",
     "id-token-wrong-audience",
     "pkce-downgrade",

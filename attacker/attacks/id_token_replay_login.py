@@ -42,7 +42,8 @@ ATTACK = Attack(
     premise="Reads the token responses FinLens received for the victim (who signed in with "
             "his bank and linked his accounts); has its own browser.",
     goal="the attacker is signed in to FinLens as the victim and sees his linked accounts",
-    run=run, refs=("OIDC §3.1.3.7", "OIDC §3.3.2.11", "OIDC §16.9", "FAPI2 §5.3.2.2"),
+    run=run, refs=("OIDC §3.1.3.7", "OIDC §3.3.2.11", "OIDC §16.9", "FAPI2 §5.3.2.2",
+              "OpenID conformance suite: ID token with the wrong nonce"),
     also_blocked_by={
         "jarm":
             "FinLens takes a sign-in response only as a JWT the AS signed for it (with the "

@@ -42,7 +42,8 @@ ATTACK = Attack(
     premise="Runs EvilApp, its own client registered at the honest AS, which the victim "
             "signs in to; has its own browser at FinLens.",
     goal="the attacker is signed in to FinLens as the victim", run=run,
-    refs=("OIDC §3.1.3.7", "OIDC §16.11", "FAPI2 §5.3.2.2"),
+    refs=("OIDC §3.1.3.7", "OIDC §16.11", "FAPI2 §5.3.2.2",
+          "OpenID conformance suite: ID token with the wrong aud, wrong nonce"),
     also_blocked_by={
         "jarm":
             "FinLens takes a sign-in response only as a JWT the AS signed for FinLens; "

@@ -57,7 +57,8 @@ ATTACK = Attack(
     premise="Runs EvilBank, listed in FinLens's directory; knows FinLens's client_id and "
             "redirect URI at the honest AS (public); the lured victim links EvilBank.",
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
-    refs=("BCP §4.4", "RFC 9207 §2.4", "RFC 9126 §1", "F1P2 §8.3.3"),
+    refs=("BCP §4.4", "RFC 9207 §2.4", "RFC 9126 §1", "F1P2 §8.3.3",
+          "OpenID conformance suite: JARM signed by the wrong key"),
     # EvilBank forwards FinLens's own request unaltered: without a challenge it is refused
     not_alone={"pkce_required": PKCE_ALONE},
 )

@@ -218,14 +218,17 @@ FAPI2_CONTROLS: tuple[Control, ...] = (
         "tpp_checks_iss", "Mix-up check",
         "The response's iss (the parameter, or the claim of a JARM response) must equal the "
         "issuer the flow was started with; a response without iss is refused when the AS "
-        "advertises it.",
+        "advertises it. That issuer is the one FinLens fetched the discovery document from: "
+        "a document naming another issuer is refused and not used.",
         ("TPP",), R(400, "mix_up_detected", "TPP abort"),
-        "RFC 9207 §2.4; BCP §4.4.2.1; FAPI2 §5.3.3.2",
+        "RFC 9207 §2.4; BCP §4.4.2.1; FAPI2 §5.3.3.2; RFC 8414 §3.3; OIDC Discovery §4.3",
         "A client of several banks sends the code to the token endpoint of the bank it thinks "
         "answered. A malicious bank can make an honest bank's code land at its own token "
-        "endpoint — unless the client checks who really answered.",
+        "endpoint — unless the client checks who really answered, against an issuer the "
+        "malicious bank could not choose (its discovery document may claim the honest one).",
         # attacks.md §2.8: requires iss_response_param or jarm (RFC 9207 §2.4, JARM §4.4).
         requires=("iss_response_param",), requires_alternatives={"iss_response_param": ("jarm",)},
-        off_behaviour="The TPP trusts that the response came from the bank it asked.",
+        off_behaviour="The TPP trusts that the response came from the bank it asked, and "
+                      "takes the issuer to expect from whatever the discovery document says.",
     ),
 )

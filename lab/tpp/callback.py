@@ -198,8 +198,10 @@ def handle(config: LabConfig, multi: Mapping[str, Iterable[str]], session_flows:
         raise InvalidCallbackError()
 
     ca = institutions.ca_for(str(config.ca_cert_path), inst)
+    # OIDC §3.1.3.7 step 2: the issuer "typically obtained during Discovery" — the flow's
+    # (the directory's, unless tpp_checks_iss is off and the discovery document lied).
     claims = id_token.validate(
-        token.get("id_token"), issuer=inst.issuer,
+        token.get("id_token"), issuer=flow.issuer if flow else inst.issuer,
         client_id=client.credentials(config, inst).client_id,
         keys=lambda: institutions.jwks(institutions.metadata(inst, ca), ca))
     id_token.check_nonce(claims, flow.nonce if flow else None)

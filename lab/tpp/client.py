@@ -159,7 +159,8 @@ def start_flow(config: LabConfig, inst: Institution, *, signin: bool = False,
     else:
         url = add_params_to_uri(meta["authorization_endpoint"], list(params.items()))
     flow = PendingFlow(state=state, nonce=nonce, code_verifier=verifier, pkce=chosen.pkce,
-                       issuer=inst.issuer, institution_id=inst.id, scope=scope,
+                       issuer=institutions.issuer_of(meta, inst), institution_id=inst.id,
+                       scope=scope,
                        created_at=clock.now(store), response_type=response_type)
     return url, flow
 

@@ -127,6 +127,14 @@ class MixUpDetectedError(TppError):
                    "the one FinLens sent you to; it was discarded.")
 
 
+class DiscoveryIssuerMismatchError(MixUpDetectedError):
+    """RFC 8414 §3.3: the bank's metadata names another issuer than the one it was fetched
+    from (a server impersonating another AS); nothing of it is used."""
+
+    description = ("The bank's discovery document names another authorization server than the "
+                   "one FinLens asked; FinLens did not contact it further.")
+
+
 class InvalidJarmError(TppError):
     error = "invalid_jarm"
     description = ("The authorization response is not a valid JWT signed by the bank FinLens "

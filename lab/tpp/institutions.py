@@ -17,11 +17,12 @@ import requests
 
 from lab import context
 from lab.config import LabConfig
+from lab.controls import guard
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY
 from lab.jose.jws import JwksSource
 from lab.store.base import Store
 
-from .errors import InstitutionUnavailableError
+from .errors import DiscoveryIssuerMismatchError, InstitutionUnavailableError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tpp_institutions (
@@ -42,6 +43,8 @@ DEFAULT_ID = "honestbank"
 ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 METADATA_TTL = 5.0
 WELL_KNOWN = "/.well-known/openid-configuration"
+CHECKS_ISS = guard("tpp_checks_iss")
+MAX_ISSUER = 2048    # a believed issuer goes into the session's pending flow: keep it bounded
 
 
 @dataclass(frozen=True)
@@ -161,15 +164,41 @@ def metadata(inst: Institution, ca_path: str) -> dict[str, Any]:
         data = response.json() if response.status_code == 200 else None
     except (requests.RequestException, ValueError):
         data = None
-    # RFC 8414 §3.3: "The "issuer" value returned MUST be identical to the authorization
-    # server's issuer identifier value into which the well-known URI string was inserted".
-    if not isinstance(data, dict) or data.get("issuer") != inst.issuer \
+    if not isinstance(data, dict) or not isinstance(data.get("issuer"), str) \
+            or not 0 < len(data["issuer"]) <= MAX_ISSUER \
             or not isinstance(data.get("authorization_endpoint"), str) \
             or not isinstance(data.get("token_endpoint"), str):
         raise InstitutionUnavailableError()
+    _check_issuer(inst, data["issuer"])
     with _lock:
         _cache[inst.issuer] = (time.monotonic(), version, data)
     return data
+
+
+def _check_issuer(inst: Institution, claimed: str) -> None:
+    """RFC 8414 §3.3: "The "issuer" value returned MUST be identical to the authorization
+    server's issuer identifier value into which the well-known URI string was inserted ...
+    If these values are not identical, the data contained in the response MUST NOT be used."
+    (OIDC Discovery §4.3 likewise.) Part of tpp_checks_iss: the issuer FinLens compares a
+    response's iss with (RFC 9207 §2: "identical to the ... metadata value issuer") is only
+    worth something if the document naming it was fetched from that issuer. Weak mode: the
+    document's issuer is believed, and the flow expects responses from it."""
+    if claimed == inst.issuer:
+        return
+    if context.current_or_none() is not None and not CHECKS_ISS.on():
+        return
+    if context.current_or_none() is None:
+        raise InstitutionUnavailableError()   # no request to attribute a refusal to
+    raise CHECKS_ISS.refuse(DiscoveryIssuerMismatchError(),
+                            reason=f"discovery at {inst.issuer} names issuer "
+                                   f"{claimed[:200]!r} (RFC 8414 §3.3)")
+
+
+def issuer_of(meta: dict[str, Any], inst: Institution) -> str:
+    """The issuer a flow expects its response from: the metadata's (identical to the
+    directory's unless tpp_checks_iss is off and the document lied)."""
+    claimed = meta.get("issuer")
+    return claimed if isinstance(claimed, str) and claimed else inst.issuer
 
 
 def _switches_version() -> str:

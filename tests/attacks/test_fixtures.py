@@ -114,6 +114,30 @@ def test_evilbank_metadata_follows_the_plan(fx: fixtures.Fixtures,
     assert evilbank.plan(fx.store)["mode"] == "own"
 
 
+def test_evilbank_claims_another_issuer_and_answers_in_jarm_when_asked(
+        fx: fixtures.Fixtures, http: requests.Session) -> None:
+    """The plan's `issuer` and `extra_jwks` (discovery-issuer-mismatch); response_mode=jwt in
+    its own flow gets a JARM response signed with EvilBank's own key (JARM §2.1)."""
+    extra = {"kty": "EC", "crv": "P-256", "kid": "other-as", "x": "x", "y": "y"}
+    try:
+        fx.evil_plan(issuer="https://127.0.0.1:1", extra_jwks=[extra])
+        meta = http.get(fx.evil_as + "/.well-known/openid-configuration").json()
+        assert meta["issuer"] == "https://127.0.0.1:1" and "jwt" in meta["response_modes_supported"]
+        served = http.get(fx.evil_as + "/jwks").json()["keys"]
+        assert extra in served and len(served) > 1
+        r = http.get(fx.evil_as + "/authorize", allow_redirects=False,
+                     params={"client_id": "tpp", "redirect_uri": "https://127.0.0.1:2/cb",
+                             "state": "s1", "response_mode": "jwt"})
+        [token] = [v for k, v in (p.split("=", 1) for p in r.headers["Location"].split("?", 1)[1]
+                                  .split("&")) if k == "response"]
+        own = [k for k in served if k != extra][0]
+        claims = jwt.decode(token, jwt.PyJWK(own).key, algorithms=["ES256"], audience="tpp")
+        assert (claims["iss"], claims["state"]) == ("https://127.0.0.1:1", "s1")
+        assert claims["code"].startswith("evil-")
+    finally:
+        fx.evil_plan()
+
+
 def test_only_an_evil_as_attacker_reads_evilbanks_log(fx: fixtures.Fixtures,
                                                       attack_lab: RunningLab) -> None:
     a5 = lookup.get("at-replay-bearer")

@@ -11,7 +11,7 @@ import pytest
 
 from lab import context
 from lab.controls import events
-from lab.tpp import callback, client
+from lab.tpp import callback, client, institutions
 from lab.tpp.driver import TppBrowser, user_agent
 from lab.tpp.errors import MixUpDetectedError
 from lab.tpp.institutions import Institution
@@ -99,3 +99,33 @@ def test_code_of_the_honest_as_arriving_for_a_flow_sent_to_evilbank(lab, control
             callback.check_iss(lab.config, evil, flow, params)   # nothing stops it
     recorded = [e.control for e in events.list_events(lab.store, request_id=request_id)]
     assert recorded == (["tpp_checks_iss"] if on else [])
+
+
+@pytest.mark.parametrize("on", [False, True])
+def test_discovery_naming_another_issuer(lab, controls, tpp_settings, fired, on):
+    """RFC 8414 §3.3 / OIDC Discovery §4.3 (the conformance suite's "discovery issuer
+    mismatch"): the directory names `<issuer>/`, whose well-known document says `<issuer>`.
+
+    Off, FinLens uses the document and starts the link; on, the link start is refused with
+    mix_up_detected and the event belongs to that request. (attack discovery-issuer-mismatch)
+    """
+    if on:
+        controls.only("tpp_checks_iss")
+    else:
+        controls.only()
+    institutions.add_institution(lab.store, "slashbank", "SlashBank", lab.config.issuer + "/",
+                                 lab.config.bank_url, client_id="tpp")
+    try:
+        browser = TppBrowser(lab.config.tpp_url, str(lab.config.ca_cert_path))
+        browser.sign_in(f"disc-{on}")
+        r = browser.http.post(browser.url("/link/slashbank"), allow_redirects=False)
+        if on:
+            assert (r.status_code, r.json()["error"]) == (400, "mix_up_detected")
+            assert fired(r) == ["tpp_checks_iss"]
+        else:
+            assert r.status_code == 303
+            assert r.headers["Location"].startswith(lab.config.issuer + "/authorize")
+            assert fired(r) == []
+    finally:
+        lab.store.execute("DELETE FROM tpp_institutions WHERE id = 'slashbank'")
+        institutions.forget_metadata()
