@@ -24,7 +24,7 @@ from lab.controls import guard
 
 from . import algs, b64
 from .algs import EMBEDDED_KEY_HEADERS
-from .jwk import loaded_key, public_pem
+from .jwk import loaded_key, public_pem, thumbprint
 
 ALG_ALLOW_LIST = guard("alg_allow_list")
 TRUSTED_KEYS_ONLY = guard("trusted_keys_only")
@@ -149,7 +149,7 @@ def verify_with_jwks(parts: tuple[dict[str, Any], dict[str, Any], bytes, bytes],
     if kid is None:
         found = jwks if len(jwks) == 1 else []
     elif isinstance(kid, str):
-        found = [k for k in jwks if k.get("kid") == kid]
+        found = [k for k in jwks if _kid(k) == kid]
     else:
         raise ValueError("kid is not a string")
     found = [k for k in found if k.get("alg", alg) == alg and k.get("use", "sig") == "sig"]
@@ -160,6 +160,16 @@ def verify_with_jwks(parts: tuple[dict[str, Any], dict[str, Any], bytes, bytes],
             (alg in EC_CURVES and jwk.get("crv") != EC_CURVES[alg]):
         raise ValueError(f"the key does not fit {alg}")
     verify_parts(header, signing_input, signature, jwk, alg)
+
+
+def _kid(jwk: dict[str, Any]) -> str | None:
+    """A registered key's kid; joserfc gave a key without one its RFC 7638 thumbprint."""
+    if "kid" in jwk:
+        return jwk["kid"] if isinstance(jwk["kid"], str) else None
+    try:
+        return thumbprint(jwk)
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def verify_parts(header: dict[str, Any], signing_input: bytes, signature: bytes,
