@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from lab import clock
+from lab import clock, context
 from lab.store.base import Store
 
 ACCESS_TOKENS_SETTING = "access_tokens"
@@ -37,9 +37,23 @@ def set_mode(store: Store, mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"access tokens: one of {', '.join(MODES)}")
     store.set_setting(ACCESS_TOKENS_SETTING, mode)
+    ctx = context.current_or_none()
+    if ctx is not None:
+        ctx.forget(ACCESS_TOKENS_SETTING)   # the request that switched reads the new mode
 
 
 def opaque(store: Store) -> bool:
+    """Whether access tokens are references. A web request reads the switch once, like its
+    controls and the clock offset (lab.context): a bank request asked it three to four
+    times, a settings query each; the next request reads it again, so a switch made by
+    another process counts from that request on."""
+    ctx = context.current_or_none()
+    if ctx is not None and ctx.store is store:
+        return bool(ctx.cached(ACCESS_TOKENS_SETTING, lambda: _read(store)))
+    return _read(store)
+
+
+def _read(store: Store) -> bool:
     return bool(store.get_setting(ACCESS_TOKENS_SETTING) == "opaque")
 
 

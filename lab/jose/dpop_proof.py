@@ -137,8 +137,10 @@ def _check_key(jwk: object, alg: str) -> dict[str, Any]:
 def parse(value: str, errors: ProofErrors) -> Proof:
     """RFC 9449 §4.3 checks 3–7: required fields, typ, asymmetric alg, signature by `jwk`."""
     try:
-        header = _decode_part(value.split(".")[0])
-        claims = _decode_part(value.split(".")[1])
+        # single_value checked the compact form and its alphabet.
+        head, body, signature = value.split(".")
+        header = _decode_part(head)
+        claims = _decode_part(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise DPOP.refuse(errors.invalid(), reason="undecodable DPoP proof") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -157,8 +159,9 @@ def parse(value: str, errors: ProofErrors) -> Proof:
         jwk = _check_key(header.get("jwk"), alg)
         jkt = thumbprint(jwk)
         # §4.3 check 6: "the JWT signature verifies with the public key contained in the jwk".
-        # The key object is kept between proofs of one client (jws.loaded_key).
-        jws.verify_with(value, jwk, alg)
+        # The key object is kept between proofs of one client (jwk.loaded_key), and the
+        # parts split above are verified as they are, not split and decoded again by PyJWS.
+        jws.verify_parts(header, f"{head}.{body}".encode(), b64.decode(signature), jwk, alg)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise DPOP.refuse(errors.invalid(), reason=f"DPoP proof key or signature: {exc!r}"[:160]
                           ) from None

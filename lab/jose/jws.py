@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from lab.controls import guard
 
 from . import algs, b64
 from .algs import EMBEDDED_KEY_HEADERS
-from .jwk import loaded_key, public_pem
+from .jwk import loaded_key, public_pem, thumbprint
 
 ALG_ALLOW_LIST = guard("alg_allow_list")
 TRUSTED_KEYS_ONLY = guard("trusted_keys_only")
@@ -118,12 +119,89 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     return header, claims, f"{head_b64}.{body_b64}".encode(), signature
 
 
+COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+MAX_COMPACT = 16384   # a client assertion is about 500 bytes
+MAX_HEADER = 1024     # joserfc's bound is 512 bytes decoded
+EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+
+
+def split_strict(token: object) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    """`_split` after the compact form's alphabet is checked: the standard library's base64
+    would silently skip a character outside it (RFC 7515 §2 allows none, nor padding)."""
+    if not isinstance(token, str) or len(token) > MAX_COMPACT or not COMPACT.fullmatch(token) \
+            or token.index(".") > MAX_HEADER:
+        raise ValueError("not a compact JWS")
+    return _split(token)
+
+
+def verify_with_jwks(parts: tuple[dict[str, Any], dict[str, Any], bytes, bytes],
+                     jwks: list[dict[str, Any]], algorithms: list[str]) -> None:
+    """Verify a JWS split by `split_strict` with a registered JWKS; ValueError when it fails.
+
+    What joserfc's decode checked, on a key object loaded once (jwk.loaded_key): `alg` one of
+    `algorithms`; no `crit` (RFC 7515 §4.1.11: the lab understands no extension, so any is
+    refused); the key named by `kid`, or the only key when there is none; a key whose own
+    `alg`/`use` allow it (RFC 7517 §4.2, §4.4) and whose type and curve fit the alg."""
+    header, _claims, signing_input, signature = parts
+    alg, kid = header.get("alg"), header.get("kid")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise ValueError("alg not accepted")
+    if kid is None:
+        found = jwks if len(jwks) == 1 else []
+    elif isinstance(kid, str):
+        found = [k for k in jwks if _kid(k) == kid]
+    else:
+        raise ValueError("kid is not a string")
+    found = [k for k in found if k.get("alg", alg) == alg and k.get("use", "sig") == "sig"]
+    if not found:
+        raise ValueError("no registered key fits")
+    jwk = found[0]
+    if algs.kty_for(alg) != jwk.get("kty") or \
+            (alg in EC_CURVES and jwk.get("crv") != EC_CURVES[alg]):
+        raise ValueError(f"the key does not fit {alg}")
+    verify_parts(header, signing_input, signature, jwk, alg)
+
+
+def _kid(jwk: dict[str, Any]) -> str | None:
+    """A registered key's kid; joserfc gave a key without one its RFC 7638 thumbprint."""
+    if "kid" in jwk:
+        return jwk["kid"] if isinstance(jwk["kid"], str) else None
+    try:
+        return thumbprint(jwk)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def verify_parts(header: dict[str, Any], signing_input: bytes, signature: bytes,
+                 jwk: dict[str, Any], alg: str) -> None:
+    """The signature of a JWS the caller split strictly and whose alg and key it chose;
+    ValueError when it fails. What PyJWS checked besides: a string `kid`, and `crit` (here
+    refused whatever it names: RFC 7515 §4.1.11, the lab processes no extension)."""
+    if "crit" in header:
+        raise ValueError("crit extensions are not supported")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise ValueError("kid is not a string")
+    key = loaded_key(jwk, alg)
+    if not key.Algorithm.verify(signing_input, key.key, signature):
+        raise ValueError("bad signature")
+
+
 _JWS = jwt.PyJWS()   # stateless once built; building one per token costs more than a lookup
 
 
 def verify_with(token: str, jwk: dict[str, Any], alg: str) -> Any:
     """PyJWS's own checks and signature verification, with the key object kept from before."""
     return _JWS.decode_complete(token, key=loaded_key(jwk, alg), algorithms=[alg])
+
+
+def sign(header: dict[str, Any], claims: dict[str, Any], key: jwt.PyJWK) -> str:
+    """A compact JWS (RFC 7515 §7.1) of claims this process made, signed with a key object
+    loaded once: building it through a JOSE library's registry and key lookup per token cost
+    about three times the signature itself. `key.Algorithm` gives ES256 its raw R||S form."""
+    head = b64.encode(json.dumps(header, separators=(",", ":")).encode())
+    body = b64.encode(json.dumps(claims, separators=(",", ":")).encode())
+    signature = key.Algorithm.sign(f"{head}.{body}".encode(), key.key)
+    return f"{head}.{body}.{b64.encode(signature)}"
 
 
 def _verify_asymmetric(token: str, jwk: dict[str, Any], alg: str) -> bool:

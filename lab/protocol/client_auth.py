@@ -9,16 +9,14 @@ alg_allow_list decide what an assertion must look like.
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
 from authlib.oauth2.rfc6749 import errors as rfc6749_errors
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
-from joserfc import jwt
+from authlib.oauth2.rfc7523.client import ASSERTION_TYPE
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from jwt import PyJWTError
 
 from lab import clock, context
 from lab.controls import guard
@@ -129,14 +127,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def __call__(self, query_client: Any, request: Any) -> Any:
         try:
-            client = super().__call__(query_client, request)
+            client = self._authenticate(query_client, request)
         except InvalidClientError:
             raise
         except rfc6749_errors.InvalidClientError as error:
             raise BadAssertionError(status_code=401) from error
         except Exception as error:  # noqa: BLE001 - any malformed assertion is a 401, not a 500
-            if isinstance(error, (JoseError, ValueError, TypeError, KeyError, AttributeError,
-                                  RecursionError)):  # JSON nested deeper than Python parses
+            if isinstance(error, (JoseError, PyJWTError, ValueError, TypeError, KeyError,
+                                  AttributeError, RecursionError)):  # JSON nested too deep
                 raise BadAssertionError(status_code=401) from error
             raise
         # RFC 7521 §4.2: a client_id parameter, when sent, "MUST identify the same client".
@@ -144,6 +142,33 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         if client is not None and sent is not None and sent != client.get_client_id():
             raise BadAssertionError(status_code=401)
         return client
+
+    def _authenticate(self, query_client: Any, request: Any) -> Any:
+        """Authlib's flow (JWTBearerClientAssertion.__call__) with the assertion split once,
+        strictly (jws.split_strict), and verified with the registered key as a loaded object:
+        Authlib parsed it, then joserfc parsed it again, looked the key up and verified."""
+        form = request.form
+        assertion = form.get("client_assertion")
+        if form.get("client_assertion_type") != ASSERTION_TYPE or not assertion:
+            return None   # not this method: the next one is tried
+        parts = jws.split_strict(assertion)
+        claims = parts[1]
+        # RFC 7523 §3: sub names the client; read before the signature is checked.
+        client_id = claims.get("sub")
+        if not isinstance(client_id, str):
+            raise BadAssertionError(status_code=401)
+        client = query_client(client_id)
+        if not client:
+            raise BadAssertionError(status_code=401)
+        request.client = client
+        jws.verify_with_jwks(parts, self.resolve_client_public_key(client),
+                             ASYMMETRIC_ALGORITHMS)
+        alg = parts[0]["alg"]
+        if alg not in allowed_algorithms():
+            raise ALGS.refuse(BadAssertionError(status_code=401),
+                              reason=f"client assertion signed with {alg}")
+        self.verify_claims(claims)
+        return self.authenticate_client(client)
 
     def get_audiences(self) -> list[str]:
         # RFC 7523 §3: "The JWT MUST contain an aud claim containing a value that identifies
@@ -153,24 +178,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             return [self.issuer]
         return [self.issuer, *self.endpoint_urls]
 
-    def resolve_client_public_key(self, client: Any) -> KeySet:
+    def resolve_client_public_key(self, client: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+        """The client's registered keys (OIDC §9: "the public key registered for the client");
+        each is loaded as a key object once (lab.jose.jwk.loaded_key)."""
         jwks = getattr(client, "jwks", None)
-        if not jwks:
+        found = jwks.get("keys") if isinstance(jwks, dict) else None
+        if not isinstance(found, list) or not found:
             raise BadAssertionError(status_code=401)
-        return _client_keys(json.dumps(jwks, sort_keys=True))
-
-    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
-        try:
-            token = jwt.decode(assertion, resolve_key, algorithms=ASYMMETRIC_ALGORITHMS)
-        except JoseError as error:
-            raise BadAssertionError(status_code=401) from error
-        alg = token.header.get("alg")
-        if alg not in allowed_algorithms():
-            raise ALGS.refuse(BadAssertionError(status_code=401),
-                              reason=f"client assertion signed with {alg}")
-        claims = dict(token.claims)
-        self.verify_claims(claims)
-        return claims
+        return [k for k in found if isinstance(k, dict)]
 
     def verify_claims(self, claims: Any) -> None:
         now = clock.now()
@@ -232,13 +247,6 @@ def check_time_window(exp: float, iat: float | None, nbf: float | None, now: flo
         if value is not None and value > now + LEEWAY:
             raise WINDOW.refuse(BadAssertionError(status_code=401),
                                 reason=f"client assertion {name} is {value - now:.0f} s ahead")
-
-
-@functools.lru_cache(maxsize=256)
-def _client_keys(jwks_json: str) -> KeySet:
-    """A registered JWKS as key objects, imported once per distinct JWKS (the registration is
-    still read per request, so a changed JWKS is a new entry; bounded, so it cannot grow)."""
-    return KeySet.import_key_set(json.loads(jwks_json))
 
 
 def _number(value: Any) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt as jwt_keys
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -20,7 +21,7 @@ from joserfc.jwk import KeySet
 
 from lab import clock, keys
 from lab.controls import guard
-from lab.jose import b64
+from lab.jose import b64, jws
 
 from .subjects import Subjects
 
@@ -74,6 +75,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         self.subjects = subjects         # pairwise `sub` (OIDC Core §8; RFC 9068 §6)
         # Imported once per kid: parsing the private JWK per token cost more than signing.
         self._key_sets: dict[str, KeySet] = {}
+        self._signers: dict[str, jwt_keys.PyJWK] = {}
 
     @property
     def key(self) -> dict[str, Any]:
@@ -85,6 +87,14 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
         if found is None:
             found = self._key_sets[key["kid"]] = KeySet.import_key_set({"keys": [key]})
         return found
+
+    def signer(self) -> tuple[str, jwt_keys.PyJWK]:
+        """The current signing key's kid and key object, loaded once per kid."""
+        key = self.key
+        found = self._signers.get(key["kid"])
+        if found is None:
+            found = self._signers[key["kid"]] = jwt_keys.PyJWK(key, algorithm="ES256")
+        return key["kid"], found
 
     def generate(self, grant_type: str, client: Any, user: Any = None,  # type: ignore[override]
                  scope: str | None = None, expires_in: int | None = None,
@@ -142,9 +152,8 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
             if user.cnf:
                 claims["cnf"] = dict(user.cnf)
         # RFC 9068 §2.1: "typ ... MUST be at+jwt"
-        key_set = self.get_jwks()
-        header = {"alg": "ES256", "typ": "at+jwt", "kid": key_set.keys[0].kid}
-        return jwt.encode(header, claims, key_set.keys[0], algorithms=["ES256"])
+        kid, key = self.signer()
+        return jws.sign({"alg": "ES256", "typ": "at+jwt", "kid": kid}, claims, key)
 
 
 def rar_details(grant_id: str | None) -> list[dict[str, Any]] | None:
