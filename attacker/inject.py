@@ -15,33 +15,64 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
+import jwt
 import requests
 
 from lab.authserver.clients import TPP_CLIENT_ID
 from lab.tpp.driver import redeem_form
 from lab.web.request_id import HEADER
 
-from . import fixtures
+from . import fixtures, forge
 from . import frontchannel as fc
 from .attack_context import AttackContext
 from .victim import HttpVictim, VictimRefused
 
 
+def jarm_only(ctx: AttackContext) -> bool:
+    """The AS serves only JWT response modes (JARM on): an attacker who builds an
+    authorization request asks for one, as FinLens does, or the AS refuses it outright."""
+    modes = forge.as_metadata(ctx).get("response_modes_supported")
+    return isinstance(modes, list) and "jwt" in modes and "query" not in modes
+
+
+def response_fields(params: dict[str, str]) -> dict[str, str]:
+    """An authorization response's fields, read from inside a JARM JWT when it is one: the
+    attacker only reads it (JARM signs the response, it does not hide it)."""
+    if "response" not in params:
+        return params
+    try:
+        claims = jwt.decode(params["response"], options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return params
+    inside = {k: v for k, v in claims.items() if k in ("code", "state", "iss")
+              and isinstance(v, str)}
+    return {**inside, **params}
+
+
 def inject_code(ctx: AttackContext, code: str, victim_user: str, *,
-                iss: str | None = None, source: str) -> None:
+                iss: str | None = None, source: str, response: str | None = None) -> None:
     """Deliver a stolen code in the attacker's own FinLens session and judge the dashboard.
 
+    response: the victim's whole signed (JARM) authorization response, when that is what
+    leaked: the code inside cannot be moved next to the attacker's own state, so the
+    attacker replays the response as it is (as code-injection does).
     Ends the attack: ctx.succeeded when the attacker's dashboard lists the victim's
     HonestBank accounts, otherwise GoalMissed (FinLens or the AS refused).
     """
     own = fc.own_pending_flow(ctx)
-    params = {"code": code}
-    if iss:
-        params["iss"] = iss
-    if own.state:
-        params["state"] = own.state
-    own.browser.deliver(fc.callback_with(ctx, params),
-                        f"opens FinLens's callback with the code {source} and its own state")
+    if response:
+        own.browser.deliver(fc.callback_with(ctx, {"response": response}),
+                            f"opens FinLens's callback with the victim's whole signed (JARM) "
+                            f"response {source}")
+    else:
+        params = {"code": code}
+        if iss:
+            params["iss"] = iss
+        if own.state:
+            params["state"] = own.state
+        own.browser.deliver(fc.callback_with(ctx, params),
+                            f"opens FinLens's callback with the code {source} and its own "
+                            f"state")
     page = own.browser.dashboard()
     ids = fc.expect_accounts_of(ctx, page, victim_user, "the attacker's")
     ctx.succeeded(f"the attacker's FinLens account shows {len(ids)} of {victim_user}'s "
@@ -60,9 +91,13 @@ def code_lured_to_site(ctx: AttackContext, fx: fixtures.Fixtures, redirect_uri: 
     url: the authorization request as the attacker built it (default: the plain query one).
     """
     since = fx.mark()
-    url = url or ctx.url("as", "/authorize") + "?" + urlencode({
-        "response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
-        "scope": fc.FINLENS_SCOPE, "state": secrets.token_urlsafe(16)})
+    if url is None:
+        params = {"response_type": "code", "client_id": TPP_CLIENT_ID,
+                  "redirect_uri": redirect_uri, "scope": fc.FINLENS_SCOPE,
+                  "state": secrets.token_urlsafe(16)}
+        if jarm_only(ctx):
+            params["response_mode"] = "jwt"
+        url = ctx.url("as", "/authorize") + "?" + urlencode(params)
     ctx.step("attacker", built, url=url)
     victim = ctx.victim("alice")
     victim.sign_in()
@@ -70,11 +105,11 @@ def code_lured_to_site(ctx: AttackContext, fx: fixtures.Fixtures, redirect_uri: 
     # The browser opens the callback (and follows any redirect it gets there).
     victim.visit(result.callback_url or "")
     got = [r for r in fx.received(ctx, "site", since=since, path=site_path)
-           if r.query().get("code")]
+           if r.query().get("code") or r.query().get("response")]
     if not got:
         ctx.failed(missing)
     ctx.step("attacker", read)
-    return {**got[-1].query(), "victim": victim.username}
+    return {**response_fields(got[-1].query()), "victim": victim.username}
 
 
 # --- the victim's browser, rendering what a page embeds -------------------------------------

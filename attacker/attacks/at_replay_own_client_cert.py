@@ -36,4 +36,9 @@ ATTACK = Attack(
             "client certificate; not FinLens's certificate or key.",
     goal="the victim's balances", run=run, needs={"sender_constraint": "mtls"},
     refs=("RFC 8705 §3, §3.1, §3.2", "FAPI2 §5.3.2.1, §5.3.4", "F1P2 §5.2.2, §8.2, §8.3.4"),
+    also_blocked_by={
+        "token_usage_monitoring":
+            "the token's family is now used with another client certificate (the attacker's "
+            "own): the monitor revokes the family and refuses that call (measured)",
+    },
 )

@@ -32,7 +32,7 @@ def run(ctx: AttackContext) -> None:
         missing="FinLens's /go did not forward the code to the attacker's site",
         read="reads the victim's code, forwarded by FinLens's /go, from its site's log")
     inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
-                source="FinLens forwarded to its site")
+                source="FinLens forwarded to its site", response=got.get("response"))
 
 
 ATTACK = Attack(

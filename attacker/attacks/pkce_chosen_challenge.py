@@ -20,6 +20,7 @@ from attacker import token_support as ts
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
 from attacker.capture_view import Leaked
+from attacker.inject import jarm_only, response_fields
 from attacker.login_support import pkce_pair
 from attacker.premises import linked_victim
 
@@ -40,15 +41,19 @@ def run(ctx: AttackContext) -> None:
     ctx.step("attacker", "reads FinLens's client_id and client_secret in a token request on "
              "the token leg")
     verifier, challenge = pkce_pair()
-    forged = ctx.url("as", "/authorize") + "?" + urlencode({
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-        "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}", "state": secrets.token_urlsafe(16),
-        "nonce": secrets.token_urlsafe(16), "code_challenge": challenge,
-        "code_challenge_method": "S256"})
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+              "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}",
+              "state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16),
+              "code_challenge": challenge, "code_challenge_method": "S256"}
+    if jarm_only(ctx):
+        params["response_mode"] = "jwt"
+    forged = ctx.url("as", "/authorize") + "?" + urlencode(params)
     ctx.step("attacker", "writes an authorization request as FinLens with payment scope and "
              "its own code_challenge, and sends it to the victim", url=forged)
     fc.lure_to_authorize(victim, forged)
-    code = fc.victims_response(ctx).location_params()["code"]
+    code = response_fields(fc.victims_response(ctx).location_params()).get("code")
+    if not code:
+        ctx.failed("no code in the victim's authorization response")
     ctx.step("attacker", "reads the code on the authz_response leg")
     # an AS that binds tokens to keys binds this one to the attacker's own DPoP key: the
     # forged request names no dpop_jkt, so nothing ties the code to FinLens's key
@@ -89,4 +94,13 @@ ATTACK = Attack(
             "sends the victim links.",
     goal="a payment from the victim's account to mallory", run=run,
     refs=("BCP §2.1.1", "FAPI2 §5.3.2.2", "FAPI2 §5.3.3.2", "RFC 9126 §2.1"),
+    also_blocked_by={
+        "step_up_for_payments":
+            "the payment needs a strong authentication (acr) at most 300 s old; the "
+            "attacker's token carries none that fresh, so the bank answers "
+            "insufficient_user_authentication (measured)",
+        "payment_consent_binding":
+            "no payment consent (RAR authorization_details) covers the attacker's payment, so "
+            "the bank refuses it (measured)",
+    },
 )

@@ -29,7 +29,7 @@ def run(ctx: AttackContext) -> None:
         missing="no code reached the attacker's site",
         read="reads the victim's code from its own site's log")
     inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
-                source="its site received")
+                source="its site received", response=got.get("response"))
 
 
 ATTACK = Attack(

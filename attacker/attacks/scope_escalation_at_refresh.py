@@ -48,5 +48,12 @@ ATTACK = Attack(
         "consent_per_account":
             "the user consented to no payments on any account, so the bank refuses the "
             "payment per account",
+        "step_up_for_payments":
+            "the payment needs a strong authentication (acr) at most 300 s old; the "
+            "attacker's token carries none that fresh, so the bank answers "
+            "insufficient_user_authentication (measured)",
+        "payment_consent_binding":
+            "no payment consent (RAR authorization_details) covers the attacker's payment, so "
+            "the bank refuses it (measured)",
     },
 )

