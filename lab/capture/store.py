@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.store import columns
 from lab.store.base import Store
 
 MAX_BODY = 64 * 1024
@@ -43,18 +44,7 @@ MIGRATIONS = (("client_addr", "TEXT"),)
 
 def ensure_schema(store: Store) -> None:
     store.ensure_schema(SCHEMA)
-    for column, ddl in MIGRATIONS:
-        if column in _columns(store):
-            continue
-        try:
-            store.execute(f"ALTER TABLE captures ADD COLUMN {column} {ddl}")
-        except Exception:
-            if column not in _columns(store):  # another process may have added it meanwhile
-                raise
-
-
-def _columns(store: Store) -> set[str]:
-    return {row["name"] for row in store.query("PRAGMA table_info(captures)")}
+    columns.add_missing(store, "captures", MIGRATIONS)
 
 
 def bounded_text(body: bytes | None, limit: int = MAX_BODY) -> str | None:

@@ -16,6 +16,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 
 from lab import clock
 from lab.domain import consent, refresh_tokens
+from lab.store import columns
 from lab.store.base import Once, Store
 
 # How long a shared store remembers a redeemed code: past any lifetime a code can be given.
@@ -88,16 +89,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
 def ensure_schema(store: Store) -> None:
     store.ensure_schema(SCHEMA)
     # RFC 9449 §10 code binding; added to data directories created before it existed.
-    if not _has_dpop_jkt(store):
-        try:
-            store.execute("ALTER TABLE as_codes ADD COLUMN dpop_jkt TEXT")
-        except Exception:
-            if not _has_dpop_jkt(store):  # another worker may have added it meanwhile
-                raise
-
-
-def _has_dpop_jkt(store: Store) -> bool:
-    return any(row["name"] == "dpop_jkt" for row in store.query("PRAGMA table_info(as_codes)"))
+    columns.add_missing(store, "as_codes", [("dpop_jkt", "TEXT")])
 
 
 def save(store: Store, code: str, *, client_id: str, redirect_uri: str | None, scope: str,

@@ -20,6 +20,7 @@ from lab.config import LabConfig
 from lab.controls import guard
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY
 from lab.jose.jws import JwksSource
+from lab.store import columns
 from lab.store.base import Store
 
 from .errors import DiscoveryIssuerMismatchError, InstitutionUnavailableError
@@ -62,16 +63,9 @@ class Institution:
     ca_path: str | None = None
 
 
-def _migrate(store: Store) -> None:
-    present = {r["name"] for r in store.query("PRAGMA table_info(tpp_institutions)")}
-    for column, ddl in MIGRATIONS:
-        if column not in present:
-            store.execute(f"ALTER TABLE tpp_institutions ADD COLUMN {column} {ddl}")
-
-
 def seed(store: Store, config: LabConfig) -> None:
     store.ensure_schema(SCHEMA)
-    _migrate(store)
+    columns.add_missing(store, "tpp_institutions", MIGRATIONS)
     store.execute(
         "INSERT OR IGNORE INTO tpp_institutions(id, name, issuer, api_base, position) "
         "VALUES (?, ?, ?, ?, 0)", (DEFAULT_ID, "HonestBank", config.issuer, config.api_url))

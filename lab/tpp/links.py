@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab import clock
+from lab.store import columns
 from lab.store.base import Store
 
 SCHEMA = """
@@ -59,16 +60,7 @@ class User:
 def ensure_schema(store: Store) -> None:
     store.ensure_schema(SCHEMA)
     # grant_id: added to data directories created before it existed.
-    if not _has_grant_id(store):
-        try:
-            store.execute("ALTER TABLE tpp_links ADD COLUMN grant_id TEXT")
-        except Exception:
-            if not _has_grant_id(store):   # another worker may have added it meanwhile
-                raise
-
-
-def _has_grant_id(store: Store) -> bool:
-    return any(row["name"] == "grant_id" for row in store.query("PRAGMA table_info(tpp_links)"))
+    columns.add_missing(store, "tpp_links", [("grant_id", "TEXT")])
 
 
 def valid_username(name: object) -> bool:
