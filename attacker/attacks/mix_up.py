@@ -13,9 +13,9 @@ JARM: the honest AS signs the response; FinLens checks it against EvilBank's key
 from __future__ import annotations
 
 from attacker import fixtures, forge
-from attacker.attack_context import AttackContext
+from attacker.attack_context import AttackContext, serves_only_jwt
 from attacker.attacks import Attack
-from attacker.inject import evil_received, inject_code
+from attacker.inject import code_sent_to_evilbank
 from attacker.outcome import PKCE_ALONE
 
 
@@ -23,8 +23,7 @@ def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
     since = fx.mark()
     fx.list_evilbank()
-    modes = forge.as_metadata(ctx).get("response_modes_supported")
-    if isinstance(modes, list) and "jwt" in modes and "query" not in modes:
+    if serves_only_jwt(forge.as_metadata(ctx)):
         # The honest AS requires JARM: EvilBank asks for it, so the forwarded request passes
         # and the honest, signed response reaches FinLens (which then checks who signed it).
         fx.evil_plan(mode="mixup", forward_extra={"response_mode": "jwt"})
@@ -34,19 +33,7 @@ def run(ctx: AttackContext) -> None:
         fx.evil_plan(mode="mixup")
         ctx.step("attacker", "sets EvilBank to forward authorization requests to the honest "
                  "AS with FinLens's client_id")
-    try:
-        victim = ctx.victim("alice")
-        victim.link(fixtures.EVILBANK_ID)
-        redeemed = [r for r in evil_received(ctx, fx, since, "/token") if r.form().get("code")]
-    finally:
-        fx.evil_plan()
-    if not redeemed:
-        ctx.failed("FinLens sent no code to EvilBank")
-    form = redeemed[-1].form()
-    ctx.step("attacker", "EvilBank's token endpoint received the honest bank's code"
-             + (" and its PKCE verifier" if form.get("code_verifier") else ""))
-    inject_code(ctx, form["code"], victim.username, iss=ctx.config.issuer,
-                source="FinLens sent to EvilBank")
+    code_sent_to_evilbank(ctx, fx, since)
 
 
 ATTACK = Attack(
