@@ -18,7 +18,7 @@ from attacker.attacks import Attack
 from attacker.outcome import AttackSetupError
 from attacker.premises import linked_victim
 from lab.authserver.clients import TPP_CLIENT_ID
-from lab.domain import consent, ledger, payment_consents
+from lab.domain import ledger, payment_consents
 
 KEPT, DROPPED = "checking", "savings"
 
@@ -55,11 +55,10 @@ def run(ctx: AttackContext) -> None:
 
 
 def _active_grants(ctx: AttackContext, username: str) -> set[str]:
-    """Her active account-access grants to FinLens: what an amendment replaces. A payment
+    """Her account grants to FinLens, as the AS counts what an amendment replaces: a payment
     consent an earlier attack left her (single use, never amended) is not one of them."""
-    return {g["id"] for g in consent.grants_of(ctx.store, username)
-            if g["client_id"] == TPP_CLIENT_ID and g["accounts"]
-            and payment_consents.of_grant(ctx.store, g["id"]) is None}
+    return {g["id"] for g in payment_consents.account_grants(ctx.store, username,
+                                                             TPP_CLIENT_ID)}
 
 
 ATTACK = Attack(

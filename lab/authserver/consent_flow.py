@@ -80,11 +80,8 @@ def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
 
 
 def earlier_grants(store: Store, pending: Pending) -> list[dict[str, Any]]:
-    """The user's active account-access grants to this client (payment consents are single
-    payments, never amended), newest first: what an amendment may replace."""
-    return [g for g in consent.grants_of(store, pending.username or "")
-            if g["client_id"] == pending.client_id and g["accounts"]
-            and payment_consents.of_grant(store, g["id"]) is None]
+    """What this consent may amend: the user's account grants to the requesting client."""
+    return payment_consents.account_grants(store, pending.username or "", pending.client_id)
 
 
 def decide_payment(consent_view: ConsentView, pending: Pending, client_scope: str,

@@ -17,7 +17,7 @@ from typing import Any
 from lab import clock
 from lab.store.base import Once, Store, once_key
 
-from . import iban, ledger
+from . import consent, iban, ledger
 
 TYPE = "payment_initiation"
 MAX_BYTES = 4096          # the whole authorization_details value
@@ -164,6 +164,13 @@ def record(store: Store, grant_id: str, payment: Payment, debtor: dict[str, Any]
         (grant_id, json.dumps([payment.as_detail(debtor)]), debtor["id"],
          payment.amount_cents, payment.currency, payment.creditor_name,
          payment.creditor_iban, payment.reference, clock.now(store)))
+
+
+def account_grants(store: Store, username: str, client_id: str) -> list[dict[str, Any]]:
+    """The user's active account-access grants to this client, newest first: what a consent
+    amendment may replace (a payment consent is one payment, never amended)."""
+    return [g for g in consent.grants_of(store, username)
+            if g["client_id"] == client_id and g["accounts"] and of_grant(store, g["id"]) is None]
 
 
 def of_grant(store: Store, grant_id: str | None) -> dict[str, Any] | None:
