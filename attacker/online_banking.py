@@ -17,6 +17,8 @@ from .outcome import AttackSetupError
 if TYPE_CHECKING:
     from .victim import HttpVictim
 
+_HEAD = re.compile(r"<(head|style|script)\b.*?</\1>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _FIELDS = {"client_id": re.compile(r"client_id <code>([^<]*)</code>"),
            "scope": re.compile(r"scope <code>([^<]*)</code>"),
@@ -39,6 +41,14 @@ def newest_of(apps: list[dict[str, str]], client_id: str) -> str:
     if not grant:
         raise AttackSetupError(f"the victim found no {client_id} entry to revoke")
     return grant
+
+
+def said(page: str, limit: int = 300) -> str:
+    """What a page says, as one line of text: a bare status hid that the 502 a full matrix
+    saw was the capture proxy's own answer ("Response body exceeds mitmproxy's
+    body_size_limit."), not the bank's."""
+    text = " ".join(html.unescape(_TAG.sub(" ", _HEAD.sub(" ", page))).split())
+    return (text[:limit] + "…" if len(text) > limit else text) or "an empty page"
 
 
 def csrf_of(page: str) -> str:
@@ -64,7 +74,7 @@ class OnlineBanking:
                 "code": victim.agent.second_factor(), "csrf_token": csrf_of(step.text)})
         if "Connected apps" not in done.text:
             raise AttackSetupError(f"the victim could not sign in to online banking: "
-                                   f"{done.status_code}")
+                                   f"{done.status_code} {done.url} ({said(done.text)})")
         self.ctx.step("victim", "signs in to his online banking", status=done.status_code)
         self._page = done.text
 
@@ -87,5 +97,6 @@ class OnlineBanking:
         self.ctx.step("victim", f"revokes {client_id} (\"Revoke access\" on its newest card)",
                       status=done.status_code)
         if done.status_code >= 400:
-            raise AttackSetupError(f"the bank did not revoke the grant: {done.status_code}")
+            raise AttackSetupError(f"the bank did not revoke the grant: {done.status_code} "
+                                   f"({said(done.text)})")
         return grant

@@ -25,7 +25,7 @@ from lab.capture.store import ensure_schema as ensure_capture_schema
 from lab.config import LabConfig
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
-from lab.domain import login_risk, login_throttle
+from lab.domain import consent, login_risk, login_throttle
 from lab.store.base import Store
 from lab.tpp import dpop_signer as tpp_dpop
 from lab.tpp import settings as tpp_settings
@@ -58,8 +58,14 @@ class Configuration:
         return " ".join([self.profile or "current switches", *extra])
 
 
-def apply(store: Store, configuration: Configuration, attack: Attack) -> list[str]:
-    """Put the lab in `configuration` with the attack's `needs` over it; return notes."""
+def apply(store: Store, configuration: Configuration, attack: Attack, *,
+          fresh_links: bool = False) -> list[str]:
+    """Put the lab in `configuration` with the attack's `needs` over it; return notes.
+
+    `fresh_links` (a throwaway lab's runs, the matrix's): withdraw every link earlier runs
+    left the bank's customers. A matrix job's alice otherwise gained a link per run, some
+    1,200 by its 25th attack, and the pages that list them (the bank's connected apps, the
+    AS's consent page) grew with every run. Never on a user's lab: its links are the user's."""
     registry = Registry(store)
     if configuration.profile is not None:
         tpp_settings.clear(store)
@@ -77,6 +83,8 @@ def apply(store: Store, configuration: Configuration, attack: Attack) -> list[st
     # not lock this run's victim, nor its sign-ins make the attacker's browser known.
     login_throttle.clear(store)
     login_risk.clear(store)
+    if fresh_links:
+        consent.withdraw_all(store)
     return notes
 
 
@@ -212,10 +220,10 @@ def broken_finlens(status: str, events: list[FiredEvent],
 
 
 def run(attack: Attack, config: LabConfig, store: Store, configuration: Configuration,
-        *, victim_factory: Any = None) -> Outcome:
+        *, victim_factory: Any = None, fresh_links: bool = False) -> Outcome:
     """Apply `configuration`, run `attack` once, judge it. The lab is left configured."""
     started, cpu = time.monotonic(), time.process_time()
-    notes = apply(store, configuration, attack)
+    notes = apply(store, configuration, attack, fresh_links=fresh_links)
     event_mark, capture_mark = _last_event_id(store), _last_capture_id(store)
     ctx = AttackContext(attack, config, store, capture_since=capture_mark,
                         victim_factory=victim_factory)

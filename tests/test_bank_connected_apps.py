@@ -133,3 +133,31 @@ def test_logout_ends_the_session(lab, http):
     assert "You are signed out" in r.text
     r = http.get(_url(lab, "/connected-apps"), allow_redirects=False)
     assert r.status_code == 303
+
+
+def test_a_customer_linked_many_times_gets_pages_of_bounded_size(lab, http):
+    """A matrix job's alice collects a link per run; listing them all outgrew the capture
+    proxy's body limit at some 1,200 links (its 502 instead of her page). One page holds
+    APPS_PER_PAGE cards, newest first, numbered over all her links of that app."""
+    from lab.bank.web import APPS_PER_PAGE
+
+    made = [consent.create_grant(lab.store, username="alice", client_id="tpp",
+                                 scope="accounts:read",
+                                 accounts={account("alice", "checking"): ["balances"]})
+            for _ in range(2 * APPS_PER_PAGE + 3)]
+    first = sign_in(lab, http)
+    assert first.status_code == 200 and first.text.count('<div class="card">') == APPS_PER_PAGE
+    grants = consent.grants_of(lab.store, "alice")
+    total, links = len(grants), sum(g["client_id"] == "tpp" for g in grants)
+    top = first.text.split('<div class="card">')[1]
+    assert grants[0]["id"] in top and f"link {links} of {links}" in top
+    assert f"of {total}, newest first" in first.text and "older links" in first.text
+    pages = -(-total // APPS_PER_PAGE)
+    last = http.get(_url(lab, f"/connected-apps?page={pages}"))
+    assert last.status_code == 200 and "newer links" in last.text
+    assert last.text.count('<div class="card">') == total - (pages - 1) * APPS_PER_PAGE
+    assert made[-1] not in last.text
+    for odd in ("0", "-3", "abc", "9" * 40):     # no such page: the nearest, never a 500
+        page = http.get(_url(lab, "/connected-apps"), params={"page": odd})
+        assert page.status_code == 200 and "Connected apps" in page.text
+    assert len(first.content) < 64 * 1024

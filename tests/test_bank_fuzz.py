@@ -87,8 +87,10 @@ def test_bank_pages_never_answer_bad_forms_with_a_server_error(lab):
            method=st.sampled_from(["GET", "POST"]), form=FORM,
            state=st.sampled_from(["none", "pending-alice", "pending-bob", "signed-in",
                                   "pending-ghost"]),
-           accept=st.sampled_from(["text/html", "application/json", "*/*"]))
-    def one(path: str, method: str, form: dict[str, str], state: str, accept: str) -> None:
+           accept=st.sampled_from(["text/html", "application/json", "*/*"]),
+           page=st.one_of(st.none(), TEXT))
+    def one(path: str, method: str, form: dict[str, str], state: str, accept: str,
+            page: str | None) -> None:
         with client.session_transaction(base_url=lab.config.bank_url) as session:
             session.clear()
             session["csrf"] = "t"
@@ -99,8 +101,9 @@ def test_bank_pages_never_answer_bad_forms_with_a_server_error(lab):
         if form.get("csrf_token") == "":
             form["csrf_token"] = "t"
         response = client.open(path, method=method, data=form, headers={"Accept": accept},
+                               query_string={} if page is None else {"page": page},
                                base_url=lab.config.bank_url)
-        assert response.status_code < 500, (path, method, form, state,
+        assert response.status_code < 500, (path, method, form, state, page,
                                              response.get_data()[:300])
 
     one()

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 import requests
+from mitmproxy import flow as flow_module
 from mitmproxy.test import tflow, tutils
 
 from lab import pki
@@ -140,6 +141,19 @@ def test_addon_records_an_upstream_error(store: SQLiteStore) -> None:
     addon.error(flow)
     [row] = list_captures(store)
     assert (row["leg"], row["status"]) == ("resource", None)
+
+
+def test_a_response_cut_off_by_the_proxy_keeps_its_error(store: SQLiteStore) -> None:
+    """Over body_size_limit mitmproxy drops the body and answers the client with its own 502:
+    the row keeps why, not only the app's status line (the full matrix's bare 502)."""
+    addon = LabCapture(store, "s3cret", {})
+    flow = tflow.tflow(resp=tutils.tresp(content=None))
+    flow.metadata["lab_label"] = "bank"
+    addon.request(flow)
+    flow.error = flow_module.Error("Response body exceeds mitmproxy's body_size_limit.")
+    addon.error(flow)
+    row = get_capture(store, list_captures(store)[0]["id"])
+    assert row is not None and "body_size_limit" in row["response_body"]
 
 
 def test_addon_records_who_sent_the_exchange(store: SQLiteStore) -> None:

@@ -33,6 +33,10 @@ from lab.web.look import HONESTBANK_CSS
 bp = Blueprint("bank_web", __name__)
 
 MAX_CODE_ATTEMPTS = 5
+# Connected apps per page, and monitoring stops shown: each card is about 0.8 KB, so a page
+# stays some 25 KB however often the customer linked (each link is one card).
+APPS_PER_PAGE = 25
+STOPS_SHOWN = 5
 PAGE_HEADERS = {
     # No external assets, no framing (a revoke button must not be clickjacked).
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
@@ -144,13 +148,15 @@ def _app_view(grant: dict[str, Any], number: int, of: int) -> dict[str, Any]:
             "account_names": ", ".join(a["name"] for a in accounts) or "no accounts"}
 
 
-def _app_views(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Newest first; an app linked more than once has its links numbered oldest first."""
-    per_client: dict[str, list[str]] = {}
+def _app_views(grants: list[dict[str, Any]], first: int, last: int) -> list[dict[str, Any]]:
+    """Cards `first`..`last` (0-based, end excluded) of `grants` (newest first); an app linked
+    more than once has its links numbered oldest first, counted over every link."""
+    number: dict[str, int] = {}
+    count: dict[str, int] = {}
     for grant in sorted(grants, key=lambda g: g["created_at"] or 0):
-        per_client.setdefault(grant["client_id"], []).append(grant["id"])
-    return [_app_view(g, per_client[g["client_id"]].index(g["id"]) + 1,
-                      len(per_client[g["client_id"]])) for g in grants]
+        count[grant["client_id"]] = count.get(grant["client_id"], 0) + 1
+        number[grant["id"]] = count[grant["client_id"]]
+    return [_app_view(g, number[g["id"]], count[g["client_id"]]) for g in grants[first:last]]
 
 
 def _app_name(client_id: str) -> str:
@@ -160,14 +166,23 @@ def _app_name(client_id: str) -> str:
 
 @bp.get("/connected-apps")
 def connected_apps() -> Response:
+    """One page of cards, newest first: a customer linked hundreds of times (a matrix job's
+    alice) still gets a page of bounded size, never one that outgrows the capture proxy's
+    body limit (whose 502 she would see instead)."""
     user = session.get("user")
     if not user:
         return redirect(url_for("bank_web.login"), 303)  # type: ignore[return-value]
-    apps = _app_views(consent.grants_of(_store(), user))
+    grants = consent.grants_of(_store(), user)
+    pages = max(1, -(-len(grants) // APPS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    first = (page - 1) * APPS_PER_PAGE
+    apps = _app_views(grants, first, first + APPS_PER_PAGE)
+    stopped = usage_monitor.stopped(_store(), user)
     stops = [{"client_name": _app_name(f["client_id"]), "because": f["because"],
-              "when": _when(f["revoked_at"])}
-             for f in usage_monitor.stopped(_store(), user)]
-    return _page("bank_connected_apps.html", apps=apps, stops=stops)
+              "when": _when(f["revoked_at"])} for f in stopped[:STOPS_SHOWN]]
+    return _page("bank_connected_apps.html", apps=apps, stops=stops,
+                 older_stops=len(stopped) - len(stops), page=page, pages=pages,
+                 total=len(grants), first=first + 1, last=first + len(apps))
 
 
 @bp.post("/connected-apps/revoke")

@@ -81,7 +81,7 @@ class LabCapture:
             status=resp.status_code if resp is not None else None,
             response_headers=[(k, v) for k, v in resp.headers.items(multi=True)]
             if resp is not None else [],
-            response_body=resp.get_content(strict=False) if resp is not None else None,
+            response_body=_body_or_error(flow),
             request_id=resp.headers.get(REQUEST_ID_HEADER) if resp is not None else None,
             client_addr=_peer_address(flow),
         )
@@ -89,6 +89,18 @@ class LabCapture:
             record(self.store, exchange)
         except Exception:  # a failed capture never breaks the lab's traffic
             log.exception("could not record a capture")
+
+
+def _body_or_error(flow: Any) -> bytes | None:
+    """The response body, and mitmproxy's error if the exchange failed: a response it cut off
+    (over body_size_limit) or an upstream it could not reach reached the client as mitmproxy's
+    own 502, while the row showed only the app's status line and no body."""
+    resp = flow.response
+    body = resp.get_content(strict=False) if resp is not None else None
+    error = getattr(flow.error, "msg", None)
+    if not error:
+        return body
+    return (body or b"") + f"[capture proxy error: {error}]".encode()
 
 
 def is_operator_traffic(label: str, path: str) -> bool:

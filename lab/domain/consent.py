@@ -110,6 +110,15 @@ def mark_grant_revoked(store: Store, grant_id: str) -> bool:
     return revoked(store, "grant", grant_id, int(done), "withdrawn") > 0
 
 
+def withdraw_all(store: Store) -> int:
+    """End every active grant at once; how many. Not a customer's "stop" (no trail record, no
+    event, tokens untouched): a throwaway lab's reset between attack runs, so each run's
+    victim starts with no links earlier runs left her (attacker.runner)."""
+    ensure_schema(store)
+    return store.execute("UPDATE grants SET revoked_at = ? WHERE revoked_at IS NULL",
+                         (clock.now(store),))
+
+
 def permitted(grant: dict[str, Any], account_id: str, permission: str) -> bool:
     return permission in grant["accounts"].get(account_id, [])
 
