@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from lab.config import LOW_PASSWORD_ITERATIONS
 from lab.serving.in_process import RunningLab
 from lab.serving.private import private_lab
 
@@ -19,9 +20,11 @@ from .matrix_audit import Keeper
 
 
 def matrix_lab() -> AbstractContextManager[RunningLab]:
-    """A private lab for matrix runs: legacy, capture on (the attacks read their legs)."""
+    """A private lab for matrix runs: legacy, capture on (the attacks read their legs), the
+    customers' passwords stored with the low work factor (attacks count attempts, never time
+    them, so it changes no verdict: lab.config)."""
     return private_lab(profile="legacy", capture=True, write_state=False,
-                       prefix="fapi-lab-matrix-")
+                       prefix="fapi-lab-matrix-", password_iterations=LOW_PASSWORD_ITERATIONS)
 
 
 def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, Any]) -> None:
