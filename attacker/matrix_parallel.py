@@ -3,6 +3,7 @@ ids from a shared queue until none are left; the parent gathers the rows in `att
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import AbstractContextManager
 from dataclasses import asdict
@@ -27,6 +28,18 @@ def matrix_lab() -> AbstractContextManager[RunningLab]:
                        prefix="fapi-lab-matrix-", password_iterations=LOW_PASSWORD_ITERATIONS)
 
 
+class ParentGone(Exception):
+    """The `fapi-lab matrix` process that started this job is gone (killed, not finished)."""
+
+
+def stop_if_orphaned(parent: int) -> None:
+    """A job whose parent was killed stops after its current cell, and its lab with it:
+    daemon processes are ended only when their parent exits normally, so a killed matrix
+    left both jobs running the rest of the matrix on their labs."""
+    if os.getppid() != parent:
+        raise ParentGone(f"the matrix process {parent} is gone")
+
+
 def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, Any]) -> None:
     """One process: a private lab of its own; pulls attack ids until none are left."""
     import queue as queue_module
@@ -38,6 +51,7 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
             if keeper is not None:
                 keeper.started()
             while True:
+                stop_if_orphaned(options["parent"])
                 try:
                     attack_id = tasks.get_nowait()
                 except queue_module.Empty:
@@ -46,6 +60,7 @@ def _worker(attack_ids: list[str], tasks: Any, events: Any, options: dict[str, A
 
                 def _tick(a: str, c: str, cell: Cell) -> None:
                     events.put(("tick", a, c, cell.status, cell.verdict, cell.inferred))
+                    stop_if_orphaned(options["parent"])
 
                 part = run_matrix(lab.config, lab.store, attacks=[attack], progress=_tick,
                                   profiles_only=options["profiles_only"],
@@ -70,7 +85,8 @@ def run_parallel(attacks: list[Attack], *, jobs: int, profiles_only: bool = Fals
     tasks, events = ctx.Queue(), ctx.Queue()
     for attack in attacks:
         tasks.put(attack.id)
-    options = {"profiles_only": profiles_only, "exhaustive": exhaustive, "audit": audit}
+    options = {"profiles_only": profiles_only, "exhaustive": exhaustive, "audit": audit,
+               "parent": os.getpid()}
     started = time.monotonic()
     workers = [ctx.Process(target=_worker, args=([a.id for a in attacks], tasks, events, options),
                            daemon=True) for _ in range(max(1, jobs))]

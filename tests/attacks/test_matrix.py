@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,13 @@ def test_a_matrix_whose_cells_did_not_run_exits_non_zero(
     first, second = list(lookup.implemented())[:2]
     assert main(["matrix", "--out", str(tmp_path / "out"), "--jobs", "2", "--profiles-only",
                  "--attack", first, "--attack", second]) == 1
+
+
+def test_a_job_whose_matrix_process_is_gone_stops() -> None:
+    """Before: killing `fapi-lab matrix` left its daemon jobs running the rest of the matrix,
+    each with its private lab."""
+    from attacker import matrix_parallel
+
+    matrix_parallel.stop_if_orphaned(os.getppid())
+    with pytest.raises(matrix_parallel.ParentGone):
+        matrix_parallel.stop_if_orphaned(-1)
