@@ -76,7 +76,7 @@ def bootstrap(config: LabConfig, store: Store | None = None, *, profile: str | N
     ensure_admin_token(config)
     store = store or open_store(config)
     consent.ensure_schema(store)
-    customers.seed(store)
+    customers.seed(store, config.password_iterations)
     ledger.seed(store, [u.username for u in customers.DEMO_USERS])
 
     from lab.authserver import app as authserver

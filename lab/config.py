@@ -13,6 +13,14 @@ from pathlib import Path
 DATA_DIR_ENV = "FAPI_LAB_HOME"
 DEFAULT_DATA_DIR = Path.home() / ".fapi-lab"
 LOOPBACK = "127.0.0.1"
+# PBKDF2-SHA256 iterations of the customers' password hashes a lab stores on its first start
+# (lab.domain.customers; each stored hash carries its own count, so a lab keeps verifying
+# what it stored whatever these say later). A workshop's lab (`fapi-lab up`) stores 100,000.
+# The private labs of `fapi-lab matrix` (and the tests' labs) store LOW_PASSWORD_ITERATIONS:
+# their attacks are bounded by a count of attempts, never by time, so the work factor cannot
+# change a verdict, and at 100,000 it was most of credential-stuffing's CPU.
+PASSWORD_ITERATIONS = 100_000
+LOW_PASSWORD_ITERATIONS = 1_000
 
 
 def default_data_dir() -> Path:
@@ -35,6 +43,8 @@ class LabConfig:
     # hands it a reference token and puts the gateway on gateway_port in front of the bank.
     access_tokens: str = "jwt"
     gateway_port: int = 9449
+    # what a first start stores the demo customers' passwords with (PASSWORD_ITERATIONS above)
+    password_iterations: int = PASSWORD_ITERATIONS
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).expanduser().resolve()

@@ -99,6 +99,36 @@ def write_confdir(config: LabConfig) -> Path:
     return confdir
 
 
+def lean_master(opts: Any) -> Any:
+    """A mitmproxy master with the addons a reverse proxy in front of the lab uses.
+
+    mitmdump's DumpMaster loads about 35 (playback, maplocal, stickycookie, save, export…),
+    and every hook of every flow visits each of them, active or not. Kept: what serves the
+    lab's modes (core, proxyserver, next_layer, tlsconfig, dns_resolver), what changes traffic
+    by default (block: clients from global addresses; disable_h2c; update_alt_svc in reverse
+    mode) and errorcheck (an error logged while starting is fatal, as before).
+    """
+    from mitmproxy import master
+    from mitmproxy.addons import (
+        block,
+        core,
+        disable_h2c,
+        dns_resolver,
+        errorcheck,
+        next_layer,
+        proxyserver,
+        tlsconfig,
+        update_alt_svc,
+    )
+
+    lean = master.Master(opts, with_termlog=False)
+    lean.addons.add(core.Core(), block.Block(), disable_h2c.DisableH2C(),
+                    proxyserver.Proxyserver(), dns_resolver.DnsResolver(),
+                    next_layer.NextLayer(), tlsconfig.TlsConfig(),
+                    update_alt_svc.UpdateAltSvc(), errorcheck.ErrorCheck())
+    return lean
+
+
 def _quiet_when_cancelled(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """Shutdown cancels the tasks of connections still open (kept alive to gunicorn): expected,
     so not worth a traceback; anything else is reported as asyncio would."""
@@ -151,11 +181,10 @@ class CaptureProxy:
 
     async def _main(self, confdir: Path) -> None:
         from mitmproxy import options
-        from mitmproxy.tools.dump import DumpMaster
 
         opts = options.Options()
         # Most options belong to addons, so they exist only once the master has loaded them.
-        master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+        master = lean_master(opts)
         opts.update(
             mode=self.modes(), listen_host=self.config.host, confdir=str(confdir),
             certs=[f"*={confdir / 'lab-server.pem'}"],

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from attacker import lookup, matrix, matrix_audit, matrix_report
+from attacker import lookup, matrix, matrix_audit, matrix_parallel, matrix_report
 from attacker.attacks import Attack
 from lab.audit import keep, keep_report
 from lab.config import LabConfig
@@ -124,11 +124,11 @@ def _run(args: argparse.Namespace, console: Console, log: ProgressLog) -> int:
                       status=cell.status, verdict=cell.verdict, inferred=cell.inferred)
 
         if jobs > 1:
-            result = matrix.run_parallel(attacks, jobs=jobs, profiles_only=args.profiles_only,
-                                         exhaustive=args.exhaustive, progress=_tick,
-                                         audit=kept)
+            result = matrix_parallel.run_parallel(
+                attacks, jobs=jobs, profiles_only=args.profiles_only,
+                exhaustive=args.exhaustive, progress=_tick, audit=kept)
         else:
-            with matrix.matrix_lab() as lab:
+            with matrix_parallel.matrix_lab() as lab:
                 keeper = matrix_audit.Keeper(kept, lab.config.data_dir)
                 keeper.started()
                 result = matrix.run_matrix(lab.config, lab.store, attacks=attacks,

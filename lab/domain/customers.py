@@ -16,6 +16,7 @@ import pyotp
 
 from lab import clock
 from lab.audit import trail
+from lab.config import PASSWORD_ITERATIONS
 from lab.store.base import Store
 
 SCHEMA = """
@@ -70,29 +71,58 @@ def sms_code_space(store: Store) -> int:
     return min(max(int(value), 10), 10**8) if isinstance(value, int) else SMS_CODE_SPACE
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
+# Stored as `pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>` (the shape Django and passlib
+# use), so each hash says how it was made and the work factor can differ between labs. The
+# first format, `pbkdf2$<salt hex>$<hash hex>`, was always 100,000 iterations: still verified.
+SCHEME = "pbkdf2_sha256"
+LEGACY_SCHEME, LEGACY_ITERATIONS = "pbkdf2", 100_000
+MAX_ITERATIONS = 10_000_000   # a stored count beyond this is refused, never computed
+
+
+def hash_password(password: str, salt: bytes | None = None,
+                  iterations: int = PASSWORD_ITERATIONS) -> str:
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise ValueError(f"iterations must be 1..{MAX_ITERATIONS}, not {iterations}")
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 100_000)
-    return f"pbkdf2${salt.hex()}${digest.hex()}"
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return f"{SCHEME}${iterations}${salt.hex()}${digest.hex()}"
+
+
+def hash_iterations(stored: str) -> int | None:
+    """The work factor a stored hash was made with (None: not a hash this lab reads)."""
+    parts = stored.split("$")
+    if len(parts) == 3 and parts[0] == LEGACY_SCHEME:
+        return LEGACY_ITERATIONS
+    if len(parts) == 4 and parts[0] == SCHEME and parts[1].isascii() \
+            and parts[1].isdigit():
+        count = int(parts[1])
+        return count if 1 <= count <= MAX_ITERATIONS else None
+    return None
 
 
 def _verify_hash(password: str, stored: str) -> bool:
-    try:
-        _, salt_hex, digest_hex = stored.split("$")
-        expected = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt_hex),
-                                       100_000)
-    except (ValueError, TypeError):
+    iterations = hash_iterations(stored)
+    if iterations is None:
         return False
-    return hmac.compare_digest(expected.hex(), digest_hex)
+    salt_hex, digest_hex = stored.split("$")[-2:]
+    try:
+        expected = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt_hex),
+                                       iterations)
+        return hmac.compare_digest(expected.hex(), digest_hex)
+    except (ValueError, TypeError):   # not hex, or not ASCII
+        return False
 
 
-def seed(store: Store) -> None:
+def seed(store: Store, iterations: int = PASSWORD_ITERATIONS) -> None:
+    """The demo customers, on a first start only: a customer already stored keeps its hash
+    (and the work factor it was made with)."""
     store.ensure_schema(SCHEMA)
     for user in DEMO_USERS:
         store.execute(
             "INSERT OR IGNORE INTO customers(username, display_name, password_hash, "
             "second_factor, totp_secret, phone) VALUES (?, ?, ?, ?, ?, ?)",
-            (user.username, user.display_name, hash_password(user.password),
+            (user.username, user.display_name, hash_password(user.password,
+                                                             iterations=iterations),
              user.second_factor, user.totp_secret, user.phone),
         )
 

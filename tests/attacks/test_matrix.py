@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +167,8 @@ def test_matrix_out_on_an_existing_file_fails_before_running_anything(
     from lab.cli import matrix as cli_matrix
 
     ran: list[str] = []
-    monkeypatch.setattr(cli_matrix.matrix, "run_parallel", lambda *a, **k: ran.append("p"))
-    monkeypatch.setattr(cli_matrix.matrix, "matrix_lab", lambda *a, **k: ran.append("lab"))
+    monkeypatch.setattr(cli_matrix.matrix_parallel, "run_parallel", lambda *a, **k: ran.append("p"))
+    monkeypatch.setattr(cli_matrix.matrix_parallel, "matrix_lab", lambda *a, **k: ran.append("lab"))
     taken = tmp_path / "results"
     taken.write_text("not a directory")
     assert main(["matrix", "--out", str(taken), "--jobs", "1",
@@ -241,7 +242,17 @@ def test_a_matrix_whose_cells_did_not_run_exits_non_zero(
         result.seconds["total"] = 0.0
         return result
 
-    monkeypatch.setattr(cli_matrix.matrix, "run_parallel", no_lab)
+    monkeypatch.setattr(cli_matrix.matrix_parallel, "run_parallel", no_lab)
     first, second = list(lookup.implemented())[:2]
     assert main(["matrix", "--out", str(tmp_path / "out"), "--jobs", "2", "--profiles-only",
                  "--attack", first, "--attack", second]) == 1
+
+
+def test_a_job_whose_matrix_process_is_gone_stops() -> None:
+    """Before: killing `fapi-lab matrix` left its daemon jobs running the rest of the matrix,
+    each with its private lab."""
+    from attacker import matrix_parallel
+
+    matrix_parallel.stop_if_orphaned(os.getppid())
+    with pytest.raises(matrix_parallel.ParentGone):
+        matrix_parallel.stop_if_orphaned(-1)
