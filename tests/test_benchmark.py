@@ -114,7 +114,8 @@ def test_every_issue_18_target_is_measured_target_met(run: dict[str, Any]) -> No
     assert [t["at_least"] for t in rate] == [0.5, 1.0, 0.75, 0.9]
     for target in rate:
         expected = rows[target["row"]]["rate"] / rows[target["baseline"]]["rate"]
-        assert target["ratio"] == pytest.approx(expected, abs=0.001)
+        # the rows' rates in the file are rounded to 0.1 req/s: the ratio, from unrounded ones
+        assert target["ratio"] == pytest.approx(expected, rel=0.01, abs=0.001)
         assert target["met"] == (target["ratio"] >= target["at_least"])
     cpu = [t for t in targets if t["kind"] == "cpu"]
     assert [(t["row"], t["baseline"], t["at_most"]) for t in cpu] == [
