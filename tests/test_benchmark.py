@@ -117,6 +117,7 @@ def test_every_issue_18_target_is_measured_target_met(run: dict[str, Any]) -> No
         # the rows' rates in the file are rounded to 0.1 req/s: the ratio, from unrounded ones
         assert target["ratio"] == pytest.approx(expected, rel=0.01, abs=0.001)
         assert target["met"] == (target["ratio"] >= target["at_least"])
+        assert ("not saturated" in target["source"]) == (not target["saturated"])
     cpu = [t for t in targets if t["kind"] == "cpu"]
     assert [(t["row"], t["baseline"], t["at_most"]) for t in cpu] == [
         ("as-bare", "op-bare", 2.0), ("bank-bare", "op-bare", 2.0)]
@@ -213,6 +214,19 @@ def test_the_matrix_targets_come_from_the_newest_complete_run(tmp_path: Path) ->
     assert [t["met"] for t in none] == [None, None]
     assert none[0]["why"] == "no matrix run found"
     assert "1 of 3 attacks" in none[1]["why"]
+
+
+def test_a_rate_ratio_of_an_unsaturated_server_says_to_read_it_by_cpu() -> None:
+    busy = bench_wrk.Measurement("wrk", 1000, 1.0, 0, server_cpu_s=0.95)
+    idle = bench_wrk.Measurement("wrk", 500, 1.0, 0, server_cpu_s=0.2)
+    target = bench_targets.RATE_TARGETS[2]
+    rows = {target.row: busy, target.baseline: busy}
+    assert bench_targets.rate_target(target, rows)["saturated"] is True
+    found = bench_targets.rate_target(target, {**rows, target.baseline: idle})
+    assert found["saturated"] is False and "server busy 95% / 20%" in found["source"]
+    assert found["met"] is True and found["ratio"] == 2.0   # the rule stays by req/s
+    # two server CPUs: 0.95 CPU-seconds per second is under half of them
+    assert bench_targets.rate_target(target, rows, server_cpus=2)["saturated"] is False
 
 
 def test_ab_report_parsing() -> None:

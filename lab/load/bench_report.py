@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .bench_machine import cpu_set
 from .bench_startup import TARGET_S as STARTUP_TARGET_S
 from .bench_startup import StartupTiming
 from .bench_targets import all_targets, floor_json, met_text
@@ -94,8 +95,10 @@ class BenchResult:
 
     def targets(self) -> list[dict[str, Any]]:
         """Every issue-18 target: rows of this run, start-up, the matrix's last run."""
+        server_cpus = len(cpu_set(str(self.settings.get("server_cpus") or ""))) \
+            or int(self.machine.get("cpus") or 1)
         return all_targets(self.measurements, [t.to_json() for t in self.startup],
-                           self.matrix)
+                           self.matrix, server_cpus)
 
     def to_json(self) -> dict[str, Any]:
         return {"settings": self.settings, "machine": self.machine, "crypto": self.crypto,

@@ -112,7 +112,22 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def rate_target(target: RateTarget, rows: dict[str, Measurement]) -> dict[str, Any]:
+SATURATED = 0.8   # server busy (CPU s per s, per server CPU) at which the server set the rate
+
+
+def _unsaturated(rows: list[Measurement | None], server_cpus: int) -> str:
+    """Why a ratio of rates says little: a row whose server was not busy set no rate of its
+    own (the generator or a neighbour on the machine did); empty when every row was."""
+    busy = [m.server_busy / server_cpus for m in rows
+            if m is not None and m.server_busy is not None]
+    if not busy or min(busy) >= SATURATED:
+        return ""
+    shown = " / ".join(f"{b:.0%}" for b in busy)
+    return f"; server busy {shown}: not saturated, so read it by CPU/req"
+
+
+def rate_target(target: RateTarget, rows: dict[str, Measurement],
+                server_cpus: int = 1) -> dict[str, Any]:
     mine, base = rows.get(target.row), rows.get(target.baseline)
     ratio = mine.rate / base.rate if mine and base and base.rate else None
     by_cpu = base.cpu_us / mine.cpu_us if mine and base and mine.cpu_us \
@@ -125,7 +140,9 @@ def rate_target(target: RateTarget, rows: dict[str, Measurement]) -> dict[str, A
             f"(by CPU/req {'–' if by_cpu is None else f'{by_cpu:.0%}'})",
             "target_text": f"≥ {target.at_least:.0%}", "met": None if ratio is None
             else ratio >= target.at_least, "why": why,
+            "saturated": not _unsaturated([mine, base], server_cpus),
             "source": f"{target.row} / {target.baseline}, this run, by req/s"
+                      + _unsaturated([mine, base], server_cpus)
                       + (f"; {target.note}" if target.note else "")}
 
 
@@ -157,11 +174,11 @@ def startup_target(timing: dict[str, Any]) -> dict[str, Any]:
 
 
 def all_targets(rows: dict[str, Measurement], startup: list[dict[str, Any]],
-                matrix: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                matrix: list[dict[str, Any]], server_cpus: int = 1) -> list[dict[str, Any]]:
     """Every issue-18 target in the issue's order."""
-    return [*(rate_target(t, rows) for t in RATE_TARGETS[:2]),
+    return [*(rate_target(t, rows, server_cpus) for t in RATE_TARGETS[:2]),
             *(cpu_target(t, rows) for t in CPU_TARGETS),
-            *(rate_target(t, rows) for t in RATE_TARGETS[2:]),
+            *(rate_target(t, rows, server_cpus) for t in RATE_TARGETS[2:]),
             *(startup_target(t) for t in startup), *matrix]
 
 
