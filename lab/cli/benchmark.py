@@ -1,10 +1,12 @@
-"""`fapi-lab benchmark`: issue 7's benchmark, one run, figures printed and written (never a test).
+"""`fapi-lab benchmark`: issues 7 and 18's benchmark, one run, printed and written (never a test).
 
 It starts a private production-like lab (gunicorn workers, no capture) in a temporary
 data directory, pins it to the server CPUs and the load generator (wrk, ab) to the
 others, runs every row for --duration seconds, and prints rates, ratios to a bare
-endpoint of the same server and to the raw ES256 verification rate, panva's
-oidc-provider beside the lab's token endpoint, and the issue's targets.
+endpoint of the same server and to the raw ES256 verification rate, each row's crypto
+floor, panva's oidc-provider beside the lab's token endpoint, a DPoP call through the
+capture (a second private lab, with mitmproxy), the CLI's start-up, and every issue-18
+target as measured / target / met; the matrix targets from the last matrix run found.
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ def _default_cpus() -> tuple[str, str]:
 def register(add: Any) -> None:
     """Add the `benchmark` subcommand; `add(name, help)` is build_parser's helper."""
     server, client = _default_cpus()
-    bench = add("benchmark", "issue 7's benchmark: bank calls/s and token issuance/s (bearer, "
-                             "DPoP, mTLS) against bare endpoints, ES256 and oidc-provider; "
-                             "and how long `fapi-lab --help`, `totp alice`, `status` take")
+    bench = add("benchmark", "issue 7 and 18's benchmark: bank calls/s and token issuance/s "
+                             "(bearer, DPoP, mTLS, DPoP through the capture) against bare "
+                             "endpoints, ES256 and oidc-provider; how long `fapi-lab --help`, "
+                             "`totp alice`, `status` take; every issue-18 target, met or not")
     bench.add_argument("--duration", type=int, default=DEFAULT_DURATION,
                        help=f"seconds per row (1-{MAX_DURATION}, default {DEFAULT_DURATION}; "
-                            "11 rows)")
+                            "12 rows)")
     bench.add_argument("--warmup", type=int, default=2,
                        help="seconds of the same load before each row is measured (0-5, "
                             "default 2): first requests pay for lazy loading")
@@ -62,6 +65,10 @@ def register(add: Any) -> None:
     bench.add_argument("--startup-runs", type=int, default=5, metavar="N",
                        help="whole-process runs of each start-up command, after one not "
                             "counted (1-20, default 5; the median is the figure)")
+    bench.add_argument("--matrix", type=Path, action="append", default=[], metavar="DIR",
+                       help="a `fapi-lab matrix --out` directory to read the matrix targets "
+                            "from (repeatable; also searched: the dashboard's "
+                            "$FAPI_LAB_MATRIX_DIR or <data dir>/matrix, and ./matrix-results)")
     bench.add_argument("--out", type=Path, default=Path("benchmark-results"),
                        help="where benchmark.json and benchmark.md go")
 
@@ -93,7 +100,21 @@ def _command(args: argparse.Namespace) -> str:
         words += ["--server-cpus", args.server_cpus, "--client-cpus", args.client_cpus]
     if args.no_oidc_provider:
         words.append("--no-oidc-provider")
+    for directory in args.matrix:
+        words += ["--matrix", str(directory)]
     return shlex.join([*words, "--out", str(args.out)])
+
+
+def _matrix_targets(config: LabConfig, given: list[Path]) -> list[dict[str, Any]]:
+    """The matrix targets from the newest complete run in these directories: the given ones,
+    the dashboard's (where its estimate reads the last run) and `fapi-lab matrix`'s default."""
+    from attacker import lookup
+    from lab.load import bench_matrix
+
+    configured = os.environ.get("FAPI_LAB_MATRIX_DIR")   # dashboard.matrix_job.results_dir
+    dashboard = Path(configured) if configured else config.data_dir / "matrix"
+    return bench_matrix.targets([*given, dashboard, Path("matrix-results")],
+                                len(lookup.implemented()))
 
 
 def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
@@ -132,6 +153,7 @@ def run(config: LabConfig, args: argparse.Namespace, console: Console) -> int:
         raise CliError(str(error)) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+    result.matrix = _matrix_targets(config, args.matrix)
     bench_report.print_tables(result, console)
     files = bench_report.write(args.out.expanduser().resolve(), result)
     console.print(f"wrote {', '.join(str(f) for f in files)}")

@@ -50,13 +50,15 @@ def pin(pid: int, cpus: set[int]) -> list[int]:
 class PrivateLab:
     """A lab of the benchmark's own; `stop()` ends its servers and removes its data."""
 
-    def __init__(self, *, workers: int, threads: int, server_cpus: set[int]) -> None:
+    def __init__(self, *, workers: int, threads: int, server_cpus: set[int],
+                 capture: bool = False) -> None:
         self._stack = ExitStack()
         # running.json in its own temporary directory: the start-up rows' `fapi-lab status`
-        # asks this lab.
+        # asks this lab. With `capture`, mitmproxy takes the public ports in this process,
+        # as `fapi-lab up` runs it.
         self.lab: RunningLab = self._stack.enter_context(private_lab(
             profile=BASE_PROFILE, workers=workers, threads=threads, write_state=True,
-            prefix="fapi-lab-bench-"))
+            capture=capture, prefix="fapi-lab-bench-"))
         self.config = self.lab.config
         self.server_pids = [p for pool in self.lab.pools
                             for p in pin(pool.process.pid, server_cpus)]

@@ -111,6 +111,7 @@ class Run:
         self.tmp = Path()
         self.ca = Path()
         self.server_pids: list[int] = []   # whose CPU time a row is charged
+        self.capture_pid: int | None = None   # the lab process running mitmproxy, if any
 
     # --- generators -----------------------------------------------------------------------
 
@@ -123,10 +124,15 @@ class Run:
         if self.s.warmup:
             bench_wrk.wrk(origin, duration=self.s.warmup,
                           material=material.warm if material else None, **common)
+        capture = [self.capture_pid] if self.capture_pid else []
         used = bench_machine.cpu_seconds(self.server_pids)
+        used_capture = bench_machine.cpu_seconds(capture)
         found = bench_wrk.wrk(origin, duration=self.s.duration,
                               material=material.main if material else None, **common)
         found.server_cpu_s = bench_machine.cpu_seconds(self.server_pids) - used
+        if capture:
+            found.capture_cpu_s = bench_machine.cpu_seconds(capture) - used_capture
+            found.server_cpu_s += found.capture_cpu_s
         self.results[row] = found
         return found
 
@@ -162,21 +168,7 @@ class Run:
                "bank, bearer")
         self.wrk("bank-bearer", bank, "/accounts", kind="get", auth=f"Bearer {bearer}")
 
-        lab.use("dpop")
-        client = prepare.TppClient(config, lab.store, "dpop")
-        token = client.tokens()["access_token"]
-        assert client.dpop_jwk is not None
-        self.step("bank-dpop: signing proofs")
-        sizes = self.sizes("bank-bearer")
-        with bench_machine.on_cpus(self.all_cpus):
-            proofs = bench_material.dpop_proofs(
-                self.tmp / "bank-dpop.txt", jwk=client.dpop_jwk, url=bank + "/accounts",
-                access_token=token, iat=lab.now(), count=sum(sizes))
-        material = Material.split(proofs, sizes)
-        _probe(http.get(bank + "/accounts", headers={"Authorization": f"DPoP {token}",
-                                                      "DPoP": material.probe}), "bank, DPoP")
-        self.wrk("bank-dpop", bank, "/accounts", kind="dpop", auth=f"DPoP {token}",
-                 material=material)
+        self.dpop_call(lab, "bank-dpop", "bank-bearer")
 
         lab.use("bearer")
         bare = self.results["bank-bare"].rate
@@ -190,6 +182,41 @@ class Run:
         pem = bench_material.cert_and_key(self.tmp / "client.pem", Path(client.cert[0]),
                                           Path(client.cert[1]))
         self.ab("bank-mtls", bank + "/accounts", bare, auth=f"Bearer {token}", cert_and_key=pem)
+
+    def dpop_call(self, lab: PrivateLab, row: str, bound_row: str) -> None:
+        """One DPoP-bound GET /accounts row on `lab`: a token, signed proofs, probe, load."""
+        bank = lab.config.bank_url
+        lab.use("dpop")
+        client = prepare.TppClient(lab.config, lab.store, "dpop")
+        token = client.tokens()["access_token"]
+        assert client.dpop_jwk is not None
+        self.step(f"{row}: signing proofs")
+        sizes = self.sizes(bound_row)
+        with bench_machine.on_cpus(self.all_cpus):
+            proofs = bench_material.dpop_proofs(
+                self.tmp / f"{row}.txt", jwk=client.dpop_jwk, url=bank + "/accounts",
+                access_token=token, iat=lab.now(), count=sum(sizes))
+        material = Material.split(proofs, sizes)
+        _probe(_http(lab.config.ca_cert_path).get(bank + "/accounts", headers={
+            "Authorization": f"DPoP {token}", "DPoP": material.probe}), row)
+        self.wrk(row, bank, "/accounts", kind="dpop", auth=f"DPoP {token}", material=material)
+
+    def through_capture(self) -> None:
+        """bank-dpop again, through mitmproxy on a lab started as `fapi-lab up` starts it.
+
+        The capture runs in this process (as in `fapi-lab up`'s), on the server CPUs (its
+        threads are started from a thread pinned there); the row's CPU is the bank's gunicorn
+        plus this whole process (mitmproxy; the TPPs and this thread idle meanwhile)."""
+        self.step("bank-dpop-capture: starting a lab with the capture")
+        with bench_machine.on_cpus(self.server_cpus):
+            lab = PrivateLab(workers=self.s.workers, threads=self.s.threads,
+                             server_cpus=self.server_cpus, capture=True)
+        try:
+            self.server_pids, self.capture_pid = lab.server_pids, os.getpid()
+            self.dpop_call(lab, "bank-dpop-capture", "bank-dpop")
+        finally:
+            self.capture_pid = None
+            lab.stop()
 
     def token_rows(self, prefix: str, origin: str, issuer: str, client_id: str,
                    assertion_jwk: dict[str, Any], dpop_jwk: dict[str, Any], iat: Callable[[], int],
@@ -283,6 +310,7 @@ def run(settings: Settings, console: Console, tmp: Path) -> BenchResult:
             os.sched_setaffinity(0, bench.client_cpus)
             bench.bank(lab)
             bench.as_and_op(lab)
+            bench.through_capture()
             # On the generator's CPUs, as a user's shell would run them; `status` asks the lab.
             step("start-up: fapi-lab --help, totp alice, status (whole processes)")
             startup = bench_startup.measure(lab.config.data_dir, settings.startup_runs)

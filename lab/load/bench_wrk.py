@@ -42,6 +42,8 @@ class Measurement:
     # CPU seconds the server's processes used meanwhile (user + system), when known: a cost
     # per request that other load on the machine barely moves, unlike the rate.
     server_cpu_s: float | None = None
+    # Of server_cpu_s, what the capture (mitmproxy, in the lab's process) used: capture rows.
+    capture_cpu_s: float | None = None
 
     @property
     def ok(self) -> int:
