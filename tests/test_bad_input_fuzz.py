@@ -85,7 +85,9 @@ garbage_text = st.one_of(
                      "99999999999999999999", "https://127.0.0.1:9446/cb", "javascript:alert(1)",
                      "S256", "plain", "code", "code id_token token", "openid payments:write",
                      "authorization_code", "refresh_token", "password", "tpp", "alice",
-                     "2026-13-45", "0", " ", ""]),
+                     "2026-13-45", "0", " ", "",
+                     # the consent page's "and N earlier links" line (replaces=older-than:<id>)
+                     "older-than:", "older-than:grant-0000", "older-than:' OR 1=1 --"]),
     st.sampled_from(MALFORMED_JWTS),
 )
 

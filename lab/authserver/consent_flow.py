@@ -17,6 +17,14 @@ from lab.store.base import Store
 
 from .pending import Pending
 
+# Earlier grants the consent page lists one by one, newest first; the rest are one line ("and
+# 1,169 earlier links"): a user linked to the same app over and over (a workshop lab's alice)
+# still gets a page of bounded size, as an AS that shows the current consent would.
+EARLIER_SHOWN = 5
+# The `replaces` value of that one line: every earlier grant made before the one it names
+# (the oldest shown), so a link made while the page was open is never replaced unseen.
+OLDER_THAN = "older-than:"
+
 IDENTITY_SCOPES = {
     "openid": "Confirm who you are (your HonestBank user name and name)",
     "offline_access": "Keep this access when you are not using the app",
@@ -31,8 +39,15 @@ class ConsentView:
     extras: list[tuple[str, str]]            # (scope, words): refusable account-less scopes
     payment: Payment | None = None           # RFC 9396 payment_initiation asked for
     pay_from: tuple[dict[str, Any], ...] = ()  # the accounts it may leave
-    # the user's active account-access grants to this client: this consent may amend them
+    # the user's active account-access grants to this client: this consent may amend them;
+    # the newest EARLIER_SHOWN, and how many older ones there are besides
     earlier: tuple[dict[str, Any], ...] = ()
+    earlier_more: int = 0
+
+    @property
+    def older_than(self) -> str:
+        """The `replaces` value that names the earlier grants not listed one by one."""
+        return OLDER_THAN + self.earlier[-1]["id"] if self.earlier_more else ""
 
 
 @dataclass(frozen=True)
@@ -71,17 +86,41 @@ def view(store: Store, pending: Pending, client_scope: str) -> ConsentView:
             identity=[words[s] for s in scope if s == "openid"], extras=[])
     permissions = consent.permissions_in(scope)
     words = accountless_scopes(store)
+    earlier = earlier_grants(store, pending, EARLIER_SHOWN) if permissions else []
     return ConsentView(
         accounts=ledger.accounts_of(store, pending.username or "") if permissions else [],
         permissions=[(p, consent.PERMISSIONS[p]) for p in permissions],
         identity=[words[s] for s in scope if s == "openid"],
         extras=[(s, words[s]) for s in scope if s in words and s != "openid"],
-        earlier=tuple(earlier_grants(store, pending)) if permissions else ())
+        earlier=tuple(earlier),
+        earlier_more=max(payment_consents.count_account_grants(
+            store, pending.username or "", pending.client_id) - len(earlier), 0)
+        if len(earlier) == EARLIER_SHOWN else 0)
 
 
-def earlier_grants(store: Store, pending: Pending) -> list[dict[str, Any]]:
-    """What this consent may amend: the user's account grants to the requesting client."""
-    return payment_consents.account_grants(store, pending.username or "", pending.client_id)
+def earlier_grants(store: Store, pending: Pending, limit: int | None = None
+                   ) -> list[dict[str, Any]]:
+    """What this consent may amend: the user's account grants to the requesting client,
+    newest first (the newest `limit`)."""
+    return payment_consents.account_grants(store, pending.username or "", pending.client_id,
+                                           limit=limit)
+
+
+def replaced(store: Store, pending: Pending, named: list[str]) -> tuple[str, ...]:
+    """The earlier grants a consent amends: of the `replaces` values (the page offers at most
+    EARLIER_SHOWN boxes and the older-than line; more are not read), the user's active
+    account grants to this client, and for OLDER_THAN:<id> all of those made before <id>.
+    Checked against the store, not the page's list: a grant listed when the page was drawn
+    and withdrawn since is not withdrawn twice; anything else named is ignored."""
+    values = list(dict.fromkeys(named))[:EARLIER_SHOWN + 1]
+    user, client = pending.username or "", pending.client_id
+    ids = payment_consents.account_grant_ids(
+        store, user, client, [v for v in values if not v.startswith(OLDER_THAN)])
+    for value in values:
+        if value.startswith(OLDER_THAN):
+            ids += [g["id"] for g in payment_consents.account_grants(
+                store, user, client, older_than=value[len(OLDER_THAN):])]
+    return tuple(dict.fromkeys(ids))
 
 
 def decide_payment(consent_view: ConsentView, pending: Pending, client_scope: str,
@@ -121,9 +160,8 @@ def decide(store: Store, pending: Pending, client_scope: str, chosen_accounts: l
         accountless &= set(shared) | {"openid"}
     scope = [s for s in requested_scope(pending)
              if s in granted or (s in accountless and s in client_scope.split())]
-    earlier = {g["id"] for g in consent_view.earlier}
     return Decision(accounts=accounts, scope=" ".join(dict.fromkeys(scope)),
-                    replaces=tuple(g for g in dict.fromkeys(replaces or []) if g in earlier))
+                    replaces=replaced(store, pending, replaces or []) if asked else ())
 
 
 def record(store: Store, pending: Pending, decision: Decision) -> str:

@@ -95,6 +95,12 @@ withdraw it at any time on the bank's connected-apps page.</p>
   account{{ "" if grant.accounts | length == 1 else "s" }}, <code>{{ grant.scope }}</code>):
   that access ends, and what was issued for it stops working.</label></div>
  {% endfor %}
+ {% if earlier_more %}
+ <div class="amend"><label><input type="checkbox" name="replaces" value="{{ older_than }}">
+  …and {{ "{:,}".format(earlier_more) }} earlier link{{ "" if earlier_more == 1 else "s" }} to
+  {{ client_name }}: this changes {{ "it" if earlier_more == 1 else "them" }} too, and what was
+  issued for {{ "it" if earlier_more == 1 else "them" }} stops working.</label></div>
+ {% endif %}
  <button type="submit" name="action" value="approve">Allow</button>
  <button type="submit" name="action" value="deny" class="secondary">Deny</button>
 </form>"""

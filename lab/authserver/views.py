@@ -159,7 +159,8 @@ def consent_page(message: str = "", status: int = 200) -> Response:
                             action=url_for(".consent_decision"), accounts=view.accounts,
                             permissions=view.permissions, identity=view.identity,
                             extras=view.extras, payment=view.payment, pay_from=view.pay_from,
-                            earlier=view.earlier, message=message), status)
+                            earlier=view.earlier, earlier_more=view.earlier_more,
+                            older_than=view.older_than, message=message), status)
 
 
 @bp.post("/consent")

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS grants (
     revoked_at REAL
 );
 CREATE INDEX IF NOT EXISTS grants_user ON grants(username);
+-- a user's grants to one app newest first (the consent page lists the newest few of them)
+CREATE INDEX IF NOT EXISTS grants_user_client ON grants(username, client_id, created_at);
 CREATE TABLE IF NOT EXISTS access_tokens (
     jti TEXT PRIMARY KEY,
     grant_id TEXT,
@@ -82,7 +84,8 @@ def create_grant(store: Store, *, username: str, client_id: str, scope: str,
     return grant_id
 
 
-def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A grants row as the lab uses it: accounts as a dict, and whether it is active."""
     if row is None:
         return None
     row = dict(row)
@@ -92,7 +95,7 @@ def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def get_grant(store: Store, grant_id: str) -> dict[str, Any] | None:
-    return _decode(store.query_one("SELECT * FROM grants WHERE id = ?", (grant_id,)))
+    return decode(store.query_one("SELECT * FROM grants WHERE id = ?", (grant_id,)))
 
 
 def grants_of(store: Store, username: str, *, active_only: bool = True) -> list[dict[str, Any]]:
@@ -100,7 +103,7 @@ def grants_of(store: Store, username: str, *, active_only: bool = True) -> list[
     if active_only:
         sql += " AND revoked_at IS NULL"
     rows = store.query(sql + " ORDER BY created_at DESC", (username,))
-    return [g for g in (_decode(r) for r in rows) if g]
+    return [g for g in (decode(r) for r in rows) if g]
 
 
 def mark_grant_revoked(store: Store, grant_id: str) -> bool:

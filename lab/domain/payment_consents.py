@@ -166,11 +166,50 @@ def record(store: Store, grant_id: str, payment: Payment, debtor: dict[str, Any]
          payment.creditor_iban, payment.reference, clock.now(store)))
 
 
-def account_grants(store: Store, username: str, client_id: str) -> list[dict[str, Any]]:
+# The user's active account-access grants to a client (accounts named, not a payment
+# consent: one payment, never amended), newest first; rowid orders links made in one tick.
+# consent.create_grant, the one writer, stores json.dumps of a dict: no accounts is '{}'.
+_ACCOUNT_GRANTS = ("FROM grants g WHERE g.username = ? AND g.client_id = ? AND "
+                   "g.revoked_at IS NULL AND g.accounts <> '{}' AND "
+                   "NOT EXISTS (SELECT 1 FROM payment_consents p WHERE p.grant_id = g.id)")
+_NEWEST_FIRST = " ORDER BY g.created_at DESC, g.rowid DESC"
+
+
+def account_grants(store: Store, username: str, client_id: str, *, limit: int | None = None,
+                   older_than: str | None = None) -> list[dict[str, Any]]:
     """The user's active account-access grants to this client, newest first: what a consent
-    amendment may replace (a payment consent is one payment, never amended)."""
-    return [g for g in consent.grants_of(store, username)
-            if g["client_id"] == client_id and g["accounts"] and of_grant(store, g["id"]) is None]
+    amendment may replace (a payment consent is one payment, never amended). `limit`: only
+    the newest so many (the consent page's, however often she linked); `older_than`: only
+    those made before that grant of hers to this client (none if it is not one)."""
+    sql = "SELECT g.* " + _ACCOUNT_GRANTS
+    params: list[object] = [username, client_id]
+    if older_than is not None:
+        sql += (" AND (g.created_at, g.rowid) < (SELECT created_at, rowid FROM grants "
+                "WHERE id = ? AND username = ? AND client_id = ?)")
+        params += [older_than, username, client_id]
+    sql += _NEWEST_FIRST
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(max(limit, 0))
+    rows = (consent.decode(r) for r in store.query(sql, tuple(params)))
+    return [g for g in rows if g]
+
+
+def count_account_grants(store: Store, username: str, client_id: str) -> int:
+    row = store.query_one("SELECT COUNT(*) AS n " + _ACCOUNT_GRANTS, (username, client_id))
+    return int(row["n"]) if row else 0
+
+
+def account_grant_ids(store: Store, username: str, client_id: str,
+                      ids: list[str]) -> list[str]:
+    """Of `ids`, in their order, those that are her active account grants to this client."""
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    rows = store.query(f"SELECT g.id {_ACCOUNT_GRANTS} AND g.id IN ({marks})",
+                       (username, client_id, *ids))
+    found = {r["id"] for r in rows}
+    return [i for i in ids if i in found]
 
 
 def of_grant(store: Store, grant_id: str | None) -> dict[str, Any] | None:

@@ -64,3 +64,28 @@ def test_an_amendment_replaces_only_what_the_user_ticked(attack_lab: RunningLab)
         consent_flow.record(store, pending, amend)
     assert not consent.get_grant(store, old)["active"]
     assert consent.get_grant(store, other)["active"]
+
+
+def test_a_victim_linked_400_times_amends_them_all_and_the_verdicts_hold(
+        run_attack: Any, attack_lab: RunningLab) -> None:
+    """A long-lived lab's alice, linked to FinLens 400 times: her consent page lists the
+    newest few and "…and N earlier links"; ticking every box replaces them all, so the attack
+    measures what it did on a fresh lab (won without revocation_cascade, blocked by it)."""
+    store = attack_lab.store
+    accounts = {a["id"]: ["balances"] for a in ledger.accounts_of(store, "alice")}
+    crowd = [consent.create_grant(store, username="alice", client_id="tpp",
+                                  scope="accounts:read", accounts=accounts)
+             for _ in range(400)]
+    try:
+        won = run_attack(ATTACK, "legacy")
+        assert won.status == "succeeded", story(won)
+        assert not any(consent.get_grant(store, g)["active"] for g in crowd)
+        crowd += [consent.create_grant(store, username="alice", client_id="tpp",
+                                       scope="accounts:read", accounts=accounts)
+                  for _ in range(400)]
+        blocked = run_attack(ATTACK, "legacy", revocation_cascade=True)
+        assert blocked.status == "blocked", story(blocked)
+        assert blocked.fired_controls == ["revocation_cascade"], story(blocked)
+    finally:
+        for grant in crowd:
+            consent.mark_grant_revoked(store, grant)
