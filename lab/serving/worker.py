@@ -40,7 +40,7 @@ class OneWrite:
         self._held: list[bytes] = []
         self._size = 0
 
-    def sendall(self, data: bytes) -> None:
+    def sendall(self, data: bytes | bytearray | memoryview) -> None:
         self._held.append(bytes(data))
         self._size += len(data)
         if self._size >= FLUSH_AT:
