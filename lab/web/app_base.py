@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Request, Response, abort, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
 from lab import context
@@ -19,6 +21,7 @@ from .limits import MAX_BODY, MAX_HEADER, ChunkedBodyLimit, header_bytes
 from .proxy_headers import SECRET_CONFIG_KEY, ProxyTrust
 from .request_id import HEADER, accept_incoming, new_request_id
 
+_ID_ENVIRON = "HTTP_" + HEADER.upper().replace("-", "_")
 STATIC = Path(__file__).resolve().parent / "static"
 # One icon per origin, served by the lab itself: without it every page view logs a 404, and a
 # browser must never fetch one from anywhere else. The AS and the bank are both HonestBank.
@@ -52,6 +55,33 @@ class LabSessionInterface(SecureCookieSessionInterface):
             if len(self._serializers) > 8:
                 self._serializers.clear()   # bounded whatever keys come and go
             found = self._serializers[keys] = super().get_signing_serializer(app)
+        return found
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """No Cookie header, no cookie to parse: a new empty session, as Flask's own path ends
+        (API calls, the benchmark's and the attacker's, never send one)."""
+        if not request.environ.get("HTTP_COOKIE") and app.secret_key:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+class _SyncCache:
+    """Flask's `ensure_sync`, answered once per function: Flask asks `inspect` whether each
+    hook and view is a coroutine function at every call (five times a bare request, about 5%
+    of its CPU in the app). The functions are the app's registered ones, a bounded set."""
+
+    def __init__(self, ensure_sync: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+        self._ensure_sync = ensure_sync
+        self._seen: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return self._seen[func]
+        except (KeyError, TypeError):   # TypeError: an unhashable callable, asked each time
+            found = self._ensure_sync(func)
+        if len(self._seen) < 1024:
+            with contextlib.suppress(TypeError):
+                self._seen[func] = found
         return found
 
 
@@ -91,18 +121,24 @@ def init_lab_app(app: Flask, *, component: str, store: Store, data_dir: Path) ->
         ChunkedBodyLimit(app.wsgi_app), lambda: app.config.get(SECRET_CONFIG_KEY))
     app.extensions["lab_component"] = component
 
+    app.ensure_sync = _SyncCache(app.ensure_sync)  # type: ignore[method-assign]
+
     @app.before_request
     def _bind() -> None:
-        g.request_id = accept_incoming(request.headers.get(HEADER)) or new_request_id(component)
-        g._lab_ctx_token = context.set_context(context.RequestContext(
-            store=store, component=component, request_id=g.request_id,
-            endpoint=f"{request.method} {request.path}", switches={},
+        # The request and g once each: every read through Flask's proxies costs a lookup.
+        req, here = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
+        environ = req.environ
+        here.request_id = request_id = (accept_incoming(environ.get(_ID_ENVIRON))
+                                        or new_request_id(component))
+        here._lab_ctx_token = context.set_context(context.RequestContext(
+            store=store, component=component, request_id=request_id,
+            endpoint=f"{req.method} {req.path}", switches={},
         ))
         # Before any view reads the body: a declared length over the limit is refused unread
         # (a chunked body is cut off at MAX_CONTENT_LENGTH by Werkzeug as it is read).
-        if header_bytes(request.environ) > MAX_HEADER:
+        if header_bytes(environ) > MAX_HEADER:
             abort(431)
-        if (request.content_length or 0) > MAX_BODY:
+        if (req.content_length or 0) > MAX_BODY:
             abort(413)
 
     @app.after_request
