@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import jwt
 import requests
 
 from lab.domain import ledger
@@ -150,10 +151,16 @@ class AttackerBrowser:
 
 @dataclass
 class PendingOwnFlow:
-    """The attacker's own pending flow at FinLens: its browser and the state it expects."""
+    """The attacker's own pending flow at FinLens: its browser, the state it expects and the
+    authorization request FinLens sent its browser to (`url`)."""
 
     browser: AttackerBrowser
     state: str | None
+    url: str = ""
+
+    def asked(self) -> dict[str, str]:
+        """What FinLens asked for in this flow (nonce, scope, ...), as its own browser saw it."""
+        return request_params(query_of(self.url))
 
 
 def own_pending_flow(ctx: AttackContext) -> PendingOwnFlow:
@@ -169,12 +176,26 @@ def own_pending_flow(ctx: AttackContext) -> PendingOwnFlow:
         state = result.state
     else:
         attacker.authorize(url, stop_before="login")
-    return PendingOwnFlow(attacker, state)
+    return PendingOwnFlow(attacker, state, url)
 
 
 # --- what the capture and URLs say ---------------------------------------------------------------
 def query_of(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def request_params(query: dict[str, str]) -> dict[str, str]:
+    """An authorization request's parameters, those inside its request object included: JAR
+    signs the object, it does not hide it (RFC 9101 §4: encryption is optional), so
+    anyone who sees the URL reads it. An encrypted (or unreadable) object stays unread."""
+    if "request" not in query:
+        return query
+    try:
+        claims = jwt.decode(query["request"], options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return query
+    inside = {k: v for k, v in claims.items() if isinstance(v, str)}
+    return {**query, **inside}
 
 
 def with_query(url: str, **changes: str | None) -> str:

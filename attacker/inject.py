@@ -49,16 +49,19 @@ def response_fields(params: dict[str, str]) -> dict[str, str]:
 
 
 def inject_code(ctx: AttackContext, code: str, victim_user: str, *,
-                iss: str | None = None, source: str, response: str | None = None) -> None:
+                iss: str | None = None, source: str, response: str | None = None,
+                own: fc.PendingOwnFlow | None = None) -> None:
     """Deliver a stolen code in the attacker's own FinLens session and judge the dashboard.
 
     response: the victim's whole signed (JARM) authorization response, when that is what
     leaked: the code inside cannot be moved next to the attacker's own state, so the
     attacker replays the response as it is (as code-injection does).
+    own: the attacker's pending flow when it started one first (its nonce went into the
+    request the victim was lured to); otherwise one is started now.
     Ends the attack: ctx.succeeded when the attacker's dashboard lists the victim's
     HonestBank accounts, otherwise GoalMissed (FinLens or the AS refused).
     """
-    own = fc.own_pending_flow(ctx)
+    own = own or fc.own_pending_flow(ctx)
     if response:
         own.browser.deliver(fc.callback_with(ctx, {"response": response}),
                             f"opens FinLens's callback with the victim's whole signed (JARM) "

@@ -166,14 +166,15 @@ class HttpVictim(OwnFlowMarks):
         result = self.agent.authorize(url, stop_before=pause)
         for response in result.history:
             self.ctx.note_request(response, actor="victim")
+        refused = result.callback_url is None or bool(result.error)
         if pause:
+            if refused and result.stopped_at != pause:
+                # the AS refused before the page he meant to pause on: he never got there
+                raise _as_refused(result, rewrite is not None)
             self.ctx.step("victim", f"pauses on the {pause} page")
             return LinkResult(result)
         if result.callback_url is None or result.error:
-            whose = "the victim's" if rewrite is None else "the rewritten"
-            raise VictimRefused(f"the AS refused {whose} authorization request: "
-                                f"{result.error or result.response.status_code}",
-                                _refusal(result.response))
+            raise _as_refused(result, rewrite is not None)
         self.ctx.step("victim", f"signs in as {self.username}, passes SCA and consents")
         if stop == "response":
             self.ctx.step("victim", "closes the tab: the code is never delivered to FinLens")
@@ -244,6 +245,14 @@ class HttpVictim(OwnFlowMarks):
     def _step(self, text: str, response: requests.Response) -> None:
         self.ctx.note_request(response, actor="victim")
         self.ctx.step("victim", text, status=response.status_code)
+
+
+def _as_refused(result: AuthorizationResult, rewritten: bool) -> VictimRefused:
+    """The AS's refusal of the victim's (or the rewritten) request, ending his flow."""
+    whose = "the rewritten" if rewritten else "the victim's"
+    return VictimRefused(f"the AS refused {whose} authorization request: "
+                         f"{result.error or result.response.status_code}",
+                         _refusal(result.response))
 
 
 def _refusal(response: requests.Response) -> dict[str, Any]:

