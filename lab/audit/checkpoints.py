@@ -28,7 +28,8 @@ from lab import keys
 
 OWNER = "audit"
 TYP = "fapi-lab-audit-checkpoint"
-_signers: dict[Path, tuple[str, jwt.PyJWK]] = {}
+# By the data directory's text: hashing a Path per record cost more than the lookup.
+_signers: dict[str, tuple[str, jwt.PyJWK, str]] = {}
 _signers_lock = threading.Lock()
 
 
@@ -52,15 +53,20 @@ class Checkpoint:
     line: int
 
 
-def _signer(data_dir: Path) -> tuple[str, jwt.PyJWK]:
+def _signer(data_dir: Path) -> tuple[str, jwt.PyJWK, str]:
     """The audit key's kid and key object, loaded once per data directory (PyJWT's algorithm
     over `cryptography`: joserfc's serialize_compact through its registry cost twice the
-    signature)."""
+    signature), and the checkpoint file's path."""
+    where = os.fspath(data_dir)
+    found = _signers.get(where)
+    if found is not None:
+        return found
     with _signers_lock:
-        if data_dir not in _signers:
+        if where not in _signers:
             private = keys.signing_key(keys.ensure_keyset(data_dir / "keys", OWNER, ("ES256",)))
-            _signers[data_dir] = (private["kid"], jwt.PyJWK(private, algorithm="ES256"))
-        return _signers[data_dir]
+            _signers[where] = (private["kid"], jwt.PyJWK(private, algorithm="ES256"),
+                               os.fspath(path(data_dir)))
+        return _signers[where]
 
 
 def _b64(data: bytes) -> str:
@@ -84,10 +90,10 @@ class _Appender:
     share its flock, and lines of two processes could mix)."""
 
     def __init__(self) -> None:
-        self._files: dict[Path, tuple[int, int, Any]] = {}
+        self._files: dict[str, tuple[int, int, Any]] = {}
         self._lock = threading.Lock()
 
-    def write(self, target: Path, line: str) -> None:
+    def write(self, target: str, line: str) -> None:
         with self._lock:
             out = self._open(target)
             fcntl.flock(out, fcntl.LOCK_EX)
@@ -97,7 +103,7 @@ class _Appender:
             finally:
                 fcntl.flock(out, fcntl.LOCK_UN)
 
-    def _open(self, target: Path) -> Any:
+    def _open(self, target: str) -> Any:
         kept = self._files.get(target)
         try:
             inode = os.stat(target).st_ino
@@ -107,7 +113,7 @@ class _Appender:
             return kept[2]
         if kept is not None and kept[0] == os.getpid():
             kept[2].close()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         out = open(target, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
         self._files[target] = (os.getpid(), os.fstat(out.fileno()).st_ino, out)
         return out
@@ -118,11 +124,11 @@ _appender = _Appender()
 
 def write(data_dir: Path, seq: int, digest: str, ts: float) -> None:
     """Append one signed checkpoint (under a lock: lines of several processes never mix)."""
-    kid, key = _signer(data_dir)
+    kid, key, target = _signer(data_dir)
     payload = rfc8785.dumps({"seq": seq, "hash": digest, "ts": ts})
     token = _sign(kid, key, payload)
     line = json.dumps({"seq": seq, "hash": digest, "ts": ts, "jws": token}) + "\n"
-    _appender.write(path(data_dir), line)
+    _appender.write(target, line)
 
 
 def _public_keys(data_dir: Path) -> dict[str, ECKey]:
