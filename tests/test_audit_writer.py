@@ -83,3 +83,13 @@ def test_a_checkpoint_file_removed_while_kept_open_is_written_anew(tmp_path: Pat
     checkpoints.path(tmp_path).unlink()          # a reset while this process kept it open
     checkpoints.write(tmp_path, 2, "b" * 64, 2.0)
     assert sorted(checkpoints.read(tmp_path)) == [2]
+
+
+def test_a_process_writing_for_many_labs_keeps_few_checkpoint_files_open(
+        tmp_path: Path) -> None:
+    dirs = [tmp_path / f"lab{i}" for i in range(checkpoints.KEEP_OPEN + 3)]
+    for seq in (1, 2):
+        for d in dirs:
+            checkpoints.write(d, seq, f"{seq:064x}", float(seq))
+    assert len(checkpoints._appender._files) <= checkpoints.KEEP_OPEN
+    assert all(sorted(checkpoints.read(d)) == [1, 2] for d in dirs)

@@ -83,6 +83,9 @@ def _sign(kid: str, key: jwt.PyJWK, payload: bytes) -> str:
     return f"{head}.{body}.{_b64(signature)}"
 
 
+KEEP_OPEN = 8   # checkpoint files one process keeps open: the oldest is closed past this
+
+
 class _Appender:
     """The checkpoint file, kept open for appending by this process: opening it (and making
     its directory) per record cost more than signing. Reopened when the file at the path is
@@ -113,6 +116,11 @@ class _Appender:
             return kept[2]
         if kept is not None and kept[0] == os.getpid():
             kept[2].close()
+        self._files.pop(target, None)
+        while len(self._files) >= KEEP_OPEN:   # a process serving many labs (tests, matrix)
+            pid, _, oldest = self._files.pop(next(iter(self._files)))
+            if pid == os.getpid():
+                oldest.close()
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         out = open(target, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
         self._files[target] = (os.getpid(), os.fstat(out.fileno()).st_ino, out)
