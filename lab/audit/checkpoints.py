@@ -8,14 +8,17 @@ after an edit or delete its tail, but cannot sign a new checkpoint nor take one 
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jwt
 import rfc8785
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -25,7 +28,8 @@ from lab import keys
 
 OWNER = "audit"
 TYP = "fapi-lab-audit-checkpoint"
-_signers: dict[Path, tuple[str, ECKey]] = {}
+# By the data directory's text: hashing a Path per record cost more than the lookup.
+_signers: dict[str, tuple[str, jwt.PyJWK, str]] = {}
 _signers_lock = threading.Lock()
 
 
@@ -49,25 +53,90 @@ class Checkpoint:
     line: int
 
 
-def _signer(data_dir: Path) -> tuple[str, ECKey]:
+def _signer(data_dir: Path) -> tuple[str, jwt.PyJWK, str]:
+    """The audit key's kid and key object, loaded once per data directory (PyJWT's algorithm
+    over `cryptography`: joserfc's serialize_compact through its registry cost twice the
+    signature), and the checkpoint file's path."""
+    where = os.fspath(data_dir)
+    found = _signers.get(where)
+    if found is not None:
+        return found
     with _signers_lock:
-        if data_dir not in _signers:
+        if where not in _signers:
             private = keys.signing_key(keys.ensure_keyset(data_dir / "keys", OWNER, ("ES256",)))
-            _signers[data_dir] = (private["kid"], ECKey.import_key(private))
-        return _signers[data_dir]
+            _signers[where] = (private["kid"], jwt.PyJWK(private, algorithm="ES256"),
+                               os.fspath(path(data_dir)))
+        return _signers[where]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _sign(kid: str, key: jwt.PyJWK, payload: bytes) -> str:
+    """A compact JWS (RFC 7515 §7.1) over `payload`, ES256 in its raw R||S form (RFC 7518
+    §3.4); `_check` verifies it with joserfc, so the two must agree (a test holds it)."""
+    head = _b64(json.dumps({"alg": "ES256", "kid": kid, "typ": TYP},
+                           separators=(",", ":")).encode())
+    body = _b64(payload)
+    signature = key.Algorithm.sign(f"{head}.{body}".encode(), key.key)
+    return f"{head}.{body}.{_b64(signature)}"
+
+
+KEEP_OPEN = 8   # checkpoint files one process keeps open: the oldest is closed past this
+
+
+class _Appender:
+    """The checkpoint file, kept open for appending by this process: opening it (and making
+    its directory) per record cost more than signing. Reopened when the file at the path is
+    another one (deleted, replaced: a reset) or the process forked (a shared open file would
+    share its flock, and lines of two processes could mix)."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[int, int, Any]] = {}
+        self._lock = threading.Lock()
+
+    def write(self, target: str, line: str) -> None:
+        with self._lock:
+            out = self._open(target)
+            fcntl.flock(out, fcntl.LOCK_EX)
+            try:
+                out.write(line)
+                out.flush()
+            finally:
+                fcntl.flock(out, fcntl.LOCK_UN)
+
+    def _open(self, target: str) -> Any:
+        kept = self._files.get(target)
+        try:
+            inode = os.stat(target).st_ino
+        except FileNotFoundError:
+            inode = None
+        if kept is not None and kept[0] == os.getpid() and kept[1] == inode:
+            return kept[2]
+        if kept is not None and kept[0] == os.getpid():
+            kept[2].close()
+        self._files.pop(target, None)
+        while len(self._files) >= KEEP_OPEN:   # a process serving many labs (tests, matrix)
+            pid, _, oldest = self._files.pop(next(iter(self._files)))
+            if pid == os.getpid():
+                oldest.close()
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        out = open(target, "a", encoding="utf-8")  # noqa: SIM115 - kept open on purpose
+        self._files[target] = (os.getpid(), os.fstat(out.fileno()).st_ino, out)
+        return out
+
+
+_appender = _Appender()
 
 
 def write(data_dir: Path, seq: int, digest: str, ts: float) -> None:
     """Append one signed checkpoint (under a lock: lines of several processes never mix)."""
-    kid, key = _signer(data_dir)
+    kid, key, target = _signer(data_dir)
     payload = rfc8785.dumps({"seq": seq, "hash": digest, "ts": ts})
-    token = jws.serialize_compact({"alg": "ES256", "kid": kid, "typ": TYP}, payload, key)
+    token = _sign(kid, key, payload)
     line = json.dumps({"seq": seq, "hash": digest, "ts": ts, "jws": token}) + "\n"
-    target = path(data_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "a", encoding="utf-8") as out:
-        fcntl.flock(out, fcntl.LOCK_EX)
-        out.write(line)
+    _appender.write(target, line)
 
 
 def _public_keys(data_dir: Path) -> dict[str, ECKey]:

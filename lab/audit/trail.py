@@ -32,6 +32,9 @@ Kind = Literal["authentication", "consent", "token_issued", "refresh", "revocati
 GENESIS = "0" * 64
 VERSION = 1
 COLUMNS = "seq, ts, kind, component, request_id, data, prev, hash"
+# The chain's head (the newest chained record's hash) and the newest seq, chained or not.
+_HEAD = ("SELECT (SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1) AS seq, "
+         "(SELECT hash FROM audit_log WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1) AS hash")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,43 @@ def record_hash(seq: int, ts: float, kind: str, component: str | None,
                                     prev)).hexdigest()
 
 
+_AFTER_DATA = b',"kind":'
+_INT_RANGE = 2**53 - 1   # RFC 8785 §3.2.2.3: I-JSON's integers (RFC 7493 §2.2)
+
+
+def _in_range(literal: str) -> int:
+    value = int(literal)
+    if not -_INT_RANGE <= value <= _INT_RANGE:
+        raise rfc8785.IntegerDomainError(value)
+    return value
+
+
+def canonical_data(data: Any) -> bytes:
+    """A record's data as RFC 8785 bytes, refused (as before) when the verifier could not
+    canonicalise it again once read back. Parsing canonical bytes and canonicalising again
+    gives the same bytes, except for a float with an integral value beyond 2**53: written as
+    an integer literal, it reads back as an integer outside I-JSON's range. The parse (C
+    speed) checks exactly that, instead of a second pure-Python canonicalisation."""
+    raw = rfc8785.dumps(data)
+    json.loads(raw, parse_int=_in_range)
+    return raw
+
+
+def _spliced_hash(seq: int, ts: float, kind: str, component: str | None,
+                  request_id: str | None, data_text: bytes, prev: str) -> str:
+    """record_hash() from the data's canonical bytes the writer already has, without
+    canonicalising the data a second time (the record's bytes are the same: RFC 8785 §3.2.3
+    writes each member as its own canonical value, in key order, and "data" sorts between
+    "component" and "kind"; a test holds the two equal). The envelope's `,"kind":` is the
+    first one: inside a canonical string every quote is escaped."""
+    envelope = rfc8785.dumps({"v": VERSION, "seq": seq, "ts": ts, "kind": kind,
+                              "component": component, "request_id": request_id,
+                              "prev": prev})
+    cut = envelope.index(_AFTER_DATA)
+    return hashlib.sha256(b"".join((envelope[:cut], b',"data":', data_text,
+                                    envelope[cut:]))).hexdigest()
+
+
 _guard: Guard | None = None
 
 
@@ -101,8 +141,10 @@ def append(store: Store, kind: Kind, data: dict[str, Any]) -> int:
     component = ctx.component if ctx and ctx.store is store else None
     request_id = ctx.request_id if ctx and ctx.store is store else None
     ts = clock.now(store)
-    body = json.loads(rfc8785.dumps(data))   # what is hashed is what a reader gets back
-    text = rfc8785.dumps(body).decode()
+    # Canonicalised once: stored as is, and hashed as is. What a reader gets back is the
+    # parse of these bytes, whose canonical form is these bytes again (tests hold it).
+    raw = canonical_data(data)
+    text = raw.decode()
     chained, every = _chained(store)
     if not chained:
         return store.insert(
@@ -110,12 +152,12 @@ def append(store: Store, kind: Kind, data: dict[str, Any]) -> int:
             (ts, kind, component, request_id, text))
     outer = store.in_transaction()
     with store.transaction():
-        head = store.query_one("SELECT hash FROM audit_log WHERE hash IS NOT NULL "
-                               "ORDER BY seq DESC LIMIT 1")
-        prev = head["hash"] if head else GENESIS
-        row = store.query_one("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
-        seq = (int(row["seq"]) if row else 0) + 1
-        digest = record_hash(seq, ts, kind, component, request_id, body, prev)
+        # The head and the last seq in one statement, inside the write transaction: no other
+        # process can append between this read and the INSERT.
+        head = store.query_one(_HEAD)
+        prev = head["hash"] if head and head["hash"] else GENESIS
+        seq = (int(head["seq"]) if head and head["seq"] is not None else 0) + 1
+        digest = _spliced_hash(seq, ts, kind, component, request_id, raw, prev)
         store.insert("INSERT INTO audit_log(seq, ts, kind, component, request_id, data, prev, "
                      "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      (seq, ts, kind, component, request_id, text, prev, digest))
