@@ -43,18 +43,27 @@ def spki_hash(cert_path: Path) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
-@pytest.fixture
-def browser_thread(lab: RunningLab, shots: Path) -> Iterator[BrowserThread]:
-    """Chromium on its own thread (see BrowserThread): `browser_thread.run(lambda page: ...)`."""
+@pytest.fixture(scope="session")
+def interop_chromium(lab: RunningLab, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[BrowserThread]:
+    """One Chromium on its own thread for the session's interop tests (see BrowserThread)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: ./fapi-lab test installs Debian's chromium",
                     pytrace=False)
     server = pki.server_cert(lab.config.pki_dir, lab.config.host)
-    browser = BrowserThread(CHROMIUM, spki_hash(server.cert), shots)
+    browser = BrowserThread(CHROMIUM, spki_hash(server.cert), tmp_path_factory.mktemp("shots"))
     try:
         yield browser
     finally:
         browser.close()
+
+
+@pytest.fixture
+def browser_thread(interop_chromium: BrowserThread, shots: Path) -> BrowserThread:
+    """Chromium on its own thread, in a new context for this test:
+    `browser_thread.run(lambda page: ...)`."""
+    interop_chromium.fresh(shots)
+    return interop_chromium
 
 
 @pytest.fixture

@@ -205,6 +205,10 @@ class BrowserThread:
     or raises what the step raised. Chromium trusts only the lab's server key (SPKI pin),
     which the lab and the outside OP both present, and every request that would leave
     127.0.0.1 is refused in the browser (the lab is offline by design).
+
+    One Chromium serves the whole session (a launch costs about 3 s under load); each test
+    calls `fresh(shots)` first and gets a new browser context, so no cookie, storage or
+    open page is carried from one test into the next.
     """
 
     LOOPBACK = ("https://127.0.0.1", "http://127.0.0.1", "data:", "about:", "chrome-error:")
@@ -214,6 +218,9 @@ class BrowserThread:
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        self._browser: Any = None
+        self._context: Any = None
+        self._page: Any = None
         self._thread = threading.Thread(target=self._main, name="interop-browser", daemon=True)
         self._thread.start()
         if not self._ready.wait(60):
@@ -226,33 +233,46 @@ class BrowserThread:
 
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
+                self._browser = playwright.chromium.launch(
                     executable_path=self.executable, timeout=30_000,
                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                           "--disable-component-update", "--disable-sync", "--no-first-run",
                           f"--ignore-certificate-errors-spki-list={self.spki_pin}"])
-                context = browser.new_context()
-                context.route(lambda url: not url.startswith(self.LOOPBACK),
-                              lambda route: route.abort())
-                page = context.new_page()
-                page.set_default_timeout(15_000)
-                page.set_default_navigation_timeout(20_000)
+                self._open_context()
                 self._ready.set()
-                self._serve(page)
-                context.close()
-                browser.close()
+                self._serve()
+                if self._context is not None:
+                    self._context.close()
+                self._browser.close()
         except BaseException as exc:   # reported to the test by __init__ or run()
             self._failure = exc
             self._ready.set()
 
-    def _serve(self, page: Any) -> None:
+    def _open_context(self) -> None:
+        """A new context and page (on the browser thread), the previous one closed."""
+        if self._context is not None:
+            self._context.close()
+        self._context = self._browser.new_context()
+        self._context.route(lambda url: not url.startswith(self.LOOPBACK),
+                            lambda route: route.abort())
+        self._page = self._context.new_page()
+        self._page.set_default_timeout(15_000)
+        self._page.set_default_navigation_timeout(20_000)
+
+    def fresh(self, shots: Path) -> None:
+        """Start a test: a new context (nothing kept from the last test), its screenshots
+        in `shots`."""
+        self.shots = shots
+        self.run(lambda _page: self._open_context())
+
+    def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
-                job.result = job.fn(page)
+                job.result = job.fn(self._page)
             except BaseException as exc:
                 job.error = exc
                 with contextlib.suppress(Exception):
-                    page.screenshot(path=self.shots / "99-failure.png", full_page=True)
+                    self._page.screenshot(path=self.shots / "99-failure.png", full_page=True)
             job.done.set()
 
     def run(self, fn: Any, timeout: float = 120.0) -> Any:
