@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from lab import clock
+from lab.config import LOW_PASSWORD_ITERATIONS
 from lab.controls import events as lab_events
 from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
 from lab.serving.in_process import RunningLab
@@ -26,6 +27,7 @@ from lab.web.request_id import HEADER
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     """One real lab for the session, built by the same factories `fapi-lab up` uses."""
     with private_lab(profile="fapi2-security", write_state=False,
+                     password_iterations=LOW_PASSWORD_ITERATIONS,
                      data_dir=tmp_path_factory.mktemp("lab-data")) as running:
         yield running
 

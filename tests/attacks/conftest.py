@@ -9,6 +9,7 @@ import pytest
 from attacker import runner
 from attacker.attacks import Attack
 from attacker.outcome import Outcome
+from lab.config import LOW_PASSWORD_ITERATIONS
 from lab.serving.in_process import RunningLab
 from lab.serving.private import private_lab
 
@@ -16,6 +17,7 @@ from lab.serving.private import private_lab
 @pytest.fixture(scope="session")
 def attack_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
     with private_lab(profile="legacy", write_state=False, capture=True,
+                     password_iterations=LOW_PASSWORD_ITERATIONS,
                      data_dir=tmp_path_factory.mktemp("attack-lab")) as running:
         yield running
 
