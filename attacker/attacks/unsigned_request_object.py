@@ -8,9 +8,10 @@ redirect_uri. An AS that lets the JWT pick its algorithm takes it at its word (R
 the attacker's site and is injected into the attacker's own FinLens session.
 
 A careful attacker starts that session first and copies what FinLens asked for in it (its
-nonce and scope, read in its own browser) into the forged request: the ID token then
-carries the nonce FinLens expects there (OIDC Core §3.1.3.7) and the grant is what FinLens
-asked for, so FinLens's client-side checks find nothing wrong.
+nonce, scope and PKCE challenge, read in its own browser) into the forged request: the ID
+token then carries the nonce FinLens expects there (OIDC Core §3.1.3.7), the grant is what
+FinLens asked for, and FinLens redeems the code with the verifier of that very session, so
+FinLens's client-side checks and PKCE find nothing wrong.
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ def run(ctx: AttackContext) -> None:
     asked = own.asked()
     params = {"response_type": "code", "client_id": TPP_CLIENT_ID, "redirect_uri": redirect_uri,
               "scope": asked.get("scope", fc.FINLENS_SCOPE), "state": "unsigned"}
-    if asked.get("nonce"):
-        params["nonce"] = asked["nonce"]
-    ctx.step("attacker", "reads the scope and nonce FinLens put in its own pending flow's "
-             "authorization request (its own browser) for the request it forges")
+    for copied in ("nonce", "code_challenge", "code_challenge_method"):
+        if asked.get(copied):
+            params[copied] = asked[copied]
+    ctx.step("attacker", "reads the scope, nonce and PKCE challenge FinLens put in its own "
+             "pending flow's authorization request (its own browser) for the request it forges")
     if jarm_only(ctx):
         params["response_mode"] = "jwt"
     request = unsigned(params)
@@ -72,8 +74,10 @@ ATTACK = Attack(
     goal="the attacker's FinLens account shows the victim's accounts", run=run,
     refs=("RFC 9101 §6.2", "RFC 8725 §3.1", "RFC 7519 §6", "F1P2 §5.2.2"),
     also_blocked_by={
-        "pkce_required": "the forged request carries no code_challenge (the attacker cannot "
-                         "know the verifier of the FinLens session it injects into)",
+        "pkce_required": "FinLens sends no code_challenge in this column, so the attacker's own "
+                         "flow has none to copy and the forged request carries none (where "
+                         "FinLens does send one, the attacker copies it: PKCE binds the code to "
+                         "the session that redeems it, which is the attacker's)",
         "code_client_binding":
             "the code was issued for the attacker's redirect_uri and FinLens redeems it with "
             "its own, which RFC 6749 §4.1.3 requires to be identical",
