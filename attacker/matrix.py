@@ -262,7 +262,7 @@ def run_matrix(config: LabConfig, store: Store, *, attacks: list[Attack] | None 
             else:
                 with consult_trace() as seen:
                     outcome = runner.run(attack, config, store, column.configuration,
-                                         victim_factory=victim_factory, fresh_links=True)
+                                         victim_factory=victim_factory, throwaway=True)
                 matrix.runs += 1
                 if keeper is not None:
                     keeper.cell(attack, column.id, outcome.status)

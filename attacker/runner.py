@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import clock
+from lab import clock, context
 from lab.capture.store import ensure_schema as ensure_capture_schema
 from lab.config import LabConfig
 from lab.controls import events as lab_events
@@ -28,6 +28,7 @@ from lab.controls.registry import ENABLED_KEY, PARAMS_KEY, PROFILE_KEY, Registry
 from lab.domain import consent, login_risk, login_throttle
 from lab.store.base import Store
 from lab.tpp import dpop_signer as tpp_dpop
+from lab.tpp import secret_rotation
 from lab.tpp import settings as tpp_settings
 
 from .attack_context import AttackContext
@@ -59,13 +60,14 @@ class Configuration:
 
 
 def apply(store: Store, configuration: Configuration, attack: Attack, *,
-          fresh_links: bool = False) -> list[str]:
+          throwaway: bool = False) -> list[str]:
     """Put the lab in `configuration` with the attack's `needs` over it; return notes.
 
-    `fresh_links` (a throwaway lab's runs, the matrix's): withdraw every link earlier runs
+    `throwaway` (a throwaway lab's runs, the matrix's): withdraw every link earlier runs
     left the bank's customers. A matrix job's alice otherwise gained a link per run, some
     1,200 by its 25th attack, and the pages that list them (the bank's connected apps, the
-    AS's consent page) grew with every run. Never on a user's lab: its links are the user's."""
+    AS's consent page) grew with every run. Never on a user's lab: its links are the user's.
+    (`run` also re-issues a FinLens secret an earlier run's lab time left: see there.)"""
     registry = Registry(store)
     if configuration.profile is not None:
         tpp_settings.clear(store)
@@ -83,9 +85,32 @@ def apply(store: Store, configuration: Configuration, attack: Attack, *,
     # not lock this run's victim, nor its sign-ins make the attacker's browser known.
     login_throttle.clear(store)
     login_risk.clear(store)
-    if fresh_links:
+    if throwaway:
         consent.withdraw_all(store)
     return notes
+
+
+def secret_from_the_future(config: LabConfig, store: Store) -> list[str]:
+    """Re-issue FinLens's client secret if it was issued after the reset lab clock's now.
+
+    FinLens rotates its secret (RFC 7592) when an attack moves the lab clock near its expiry,
+    so on a lab many runs share, the secret can carry an issue time and expiry days ahead of
+    the clock `apply` just reset: a later run that waits "three days" for a copied secret to
+    expire then finds it still valid (the full matrix measured payment-without-step-up
+    succeed under client_secret_rotation that way). Rotating again at the reset clock gives
+    the run the secret a first run would have. A lab where FinLens has no registration to
+    rotate through is left as it is."""
+    issued = secret_rotation.saved(config).get("client_secret_issued_at")
+    if not isinstance(issued, int | float) or issued <= clock.now(store):
+        return []
+    try:
+        with context.bound(store, "tpp"):   # as FinLens itself rotates: on the lab clock
+            secret_rotation.rotate(config)
+    except secret_rotation.RotationError as exc:
+        return [f"FinLens's secret was issued at a later lab time and could not be re-issued: "
+                f"{exc}"]
+    return ["FinLens's client secret re-issued at this run's lab time (an earlier run's "
+            "clock had moved it ahead)"]
 
 
 class SavedState:
@@ -220,10 +245,15 @@ def broken_finlens(status: str, events: list[FiredEvent],
 
 
 def run(attack: Attack, config: LabConfig, store: Store, configuration: Configuration,
-        *, victim_factory: Any = None, fresh_links: bool = False) -> Outcome:
-    """Apply `configuration`, run `attack` once, judge it. The lab is left configured."""
+        *, victim_factory: Any = None, throwaway: bool = False) -> Outcome:
+    """Apply `configuration`, run `attack` once, judge it. The lab is left configured.
+
+    `throwaway` (the matrix's labs): each run starts as a first one would, see `apply` and
+    `secret_from_the_future`."""
     started, cpu = time.monotonic(), time.process_time()
-    notes = apply(store, configuration, attack, fresh_links=fresh_links)
+    notes = apply(store, configuration, attack, throwaway=throwaway)
+    if throwaway:
+        notes += secret_from_the_future(config, store)
     event_mark, capture_mark = _last_event_id(store), _last_capture_id(store)
     ctx = AttackContext(attack, config, store, capture_since=capture_mark,
                         victim_factory=victim_factory)

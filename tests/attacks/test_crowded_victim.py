@@ -4,7 +4,7 @@ A matrix job runs every cell on one private lab, and each run links FinLens as a
 refresh-after-revocation, 25 attacks into its job, she had some 1,230 links. The bank's
 connected-apps page listed them all, grew past the capture proxy's 1 MiB body limit, and
 mitmproxy answered her sign-in with its own 502. The page is now bounded, and a matrix run
-starts with no links earlier runs left (runner.apply's fresh_links).
+starts with no links earlier runs left (runner.apply's throwaway).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def test_a_matrix_run_starts_with_no_links_earlier_runs_left(attack_lab: Running
     try:
         runner.apply(attack_lab.store, configuration, ATTACK)
         assert {g["id"] for g in consent.grants_of(attack_lab.store, "alice")} >= set(crowd)
-        runner.apply(attack_lab.store, configuration, ATTACK, fresh_links=True)
+        runner.apply(attack_lab.store, configuration, ATTACK, throwaway=True)
         assert consent.grants_of(attack_lab.store, "alice") == []
     finally:
         _withdraw(attack_lab, crowd)
