@@ -24,12 +24,19 @@ def attack_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]
 
 @pytest.fixture
 def run_attack(attack_lab: RunningLab):  # type: ignore[no-untyped-def]
-    """run_attack(attack, profile, **changes) → the measured Outcome (lab put back after)."""
+    """run_attack(attack, profile, **changes) → the measured Outcome (lab put back after).
+
+    Each run starts as a matrix cell does (runner.run's `throwaway`): no links earlier runs
+    left alice, no FinLens secret issued at a lab time an earlier run moved ahead to. On this
+    session-long lab, an earlier attack's link dated ahead of the reset clock was "newest"
+    on the bank's page, and refresh-after-revocation's victim revoked it instead of his own.
+    `throwaway=False` keeps them, for the tests of a crowded victim."""
     saved = runner.SavedState(attack_lab.store)
 
-    def _run(attack: Attack, profile: str = "legacy", **changes: bool) -> Outcome:
+    def _run(attack: Attack, profile: str = "legacy", throwaway: bool = True,
+             **changes: bool) -> Outcome:
         return runner.run(attack, attack_lab.config, attack_lab.store,
-                          runner.Configuration(profile, dict(changes)))
+                          runner.Configuration(profile, dict(changes)), throwaway=throwaway)
 
     yield _run
     saved.restore()

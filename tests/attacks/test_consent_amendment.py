@@ -77,13 +77,13 @@ def test_a_victim_linked_400_times_amends_them_all_and_the_verdicts_hold(
                                   scope="accounts:read", accounts=accounts)
              for _ in range(400)]
     try:
-        won = run_attack(ATTACK, "legacy")
+        won = run_attack(ATTACK, "legacy", throwaway=False)
         assert won.status == "succeeded", story(won)
         assert not any(consent.get_grant(store, g)["active"] for g in crowd)
         crowd += [consent.create_grant(store, username="alice", client_id="tpp",
                                        scope="accounts:read", accounts=accounts)
                   for _ in range(400)]
-        blocked = run_attack(ATTACK, "legacy", revocation_cascade=True)
+        blocked = run_attack(ATTACK, "legacy", throwaway=False, revocation_cascade=True)
         assert blocked.status == "blocked", story(blocked)
         assert blocked.fired_controls == ["revocation_cascade"], story(blocked)
     finally:

@@ -38,7 +38,7 @@ def test_a_victim_linked_1300_times_still_signs_in_to_online_banking(
         run_attack: Any, attack_lab: RunningLab) -> None:
     crowd = _crowd(attack_lab, LINKS)
     try:
-        outcome = run_attack(ATTACK, "legacy")
+        outcome = run_attack(ATTACK, "legacy", throwaway=False)
     finally:
         _withdraw(attack_lab, crowd)
     assert outcome.status == "succeeded", story(outcome)
