@@ -190,12 +190,17 @@ def request_params(query: dict[str, str]) -> dict[str, str]:
     anyone who sees the URL reads it. An encrypted (or unreadable) object stays unread."""
     if "request" not in query:
         return query
+    return {**query, **readable_claims(query["request"])}
+
+
+def readable_claims(token: str) -> dict[str, str]:
+    """The string claims of a JWT anyone can read (signed, not encrypted), unverified: what an
+    attacker who sees it learns; {} for anything that is not a readable JWT."""
     try:
-        claims = jwt.decode(query["request"], options={"verify_signature": False})
+        claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return query
-    inside = {k: v for k, v in claims.items() if isinstance(v, str)}
-    return {**query, **inside}
+        return {}
+    return {k: v for k, v in claims.items() if isinstance(v, str)}
 
 
 def with_query(url: str, **changes: str | None) -> str:
