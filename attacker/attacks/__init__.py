@@ -118,6 +118,18 @@ class Pending(Entry):
 
 LIMITS_ONLY = "limits, does not stop"
 
+# The bank's payment checks, measured to stop any attack whose goal is a payment to mallory
+# with a token the victim never meant for one: one wording for every such attack.
+PAYMENT_GOAL_BLOCKERS: dict[str, str] = {
+    "step_up_for_payments":
+        "the payment needs a strong authentication (acr) at most 300 s old; the "
+        "attacker's token carries none that fresh, so the bank answers "
+        "insufficient_user_authentication (measured)",
+    "payment_consent_binding":
+        "no payment consent (RAR authorization_details) covers the attacker's payment, so "
+        "the bank refuses it (measured)",
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Attack(Entry):

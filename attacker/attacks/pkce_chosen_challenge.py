@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from attacker import frontchannel as fc
 from attacker import token_support as ts
 from attacker.attack_context import AttackContext
-from attacker.attacks import Attack
+from attacker.attacks import PAYMENT_GOAL_BLOCKERS, Attack
 from attacker.capture_view import Leaked
 from attacker.inject import jarm_only, response_fields
 from attacker.login_support import pkce_pair
@@ -95,12 +95,6 @@ ATTACK = Attack(
     goal="a payment from the victim's account to mallory", run=run,
     refs=("BCP §2.1.1", "FAPI2 §5.3.2.2", "FAPI2 §5.3.3.2", "RFC 9126 §2.1"),
     also_blocked_by={
-        "step_up_for_payments":
-            "the payment needs a strong authentication (acr) at most 300 s old; the "
-            "attacker's token carries none that fresh, so the bank answers "
-            "insufficient_user_authentication (measured)",
-        "payment_consent_binding":
-            "no payment consent (RAR authorization_details) covers the attacker's payment, so "
-            "the bank refuses it (measured)",
+        **PAYMENT_GOAL_BLOCKERS,
     },
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from attacker import token_support as ts
 from attacker.attack_context import AttackContext
-from attacker.attacks import Attack
+from attacker.attacks import PAYMENT_GOAL_BLOCKERS, Attack
 from attacker.premises import linked_victim
 
 EXTRA_SCOPE = "payments:write"
@@ -48,12 +48,6 @@ ATTACK = Attack(
         "consent_per_account":
             "the user consented to no payments on any account, so the bank refuses the "
             "payment per account",
-        "step_up_for_payments":
-            "the payment needs a strong authentication (acr) at most 300 s old; the "
-            "attacker's token carries none that fresh, so the bank answers "
-            "insufficient_user_authentication (measured)",
-        "payment_consent_binding":
-            "no payment consent (RAR authorization_details) covers the attacker's payment, so "
-            "the bank refuses it (measured)",
+        **PAYMENT_GOAL_BLOCKERS,
     },
 )
